@@ -1,0 +1,30 @@
+"""rnncast: forecast time series with recurrent neural networks (RNN, LSTM, GRU).
+
+>>> from rnncast import Forecaster
+>>> Forecaster(horizon=12, cell="gru")
+Forecaster(horizon=12, cell='gru')
+"""
+
+from rnncast._version import __version__
+from rnncast.baselines import Drift, Naive, SeasonalNaive
+from rnncast.exceptions import (
+    ConfigError,
+    DataError,
+    ModelFileError,
+    NotFittedError,
+    RnncastError,
+)
+from rnncast.forecaster import Forecaster
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "Drift",
+    "Forecaster",
+    "ModelFileError",
+    "Naive",
+    "NotFittedError",
+    "RnncastError",
+    "SeasonalNaive",
+    "__version__",
+]

@@ -1,0 +1,329 @@
+"""The ``rnncast`` command line: ``forecast`` and ``demo``.
+
+Each command parses its arguments, calls the Python API and prints. Expected failures
+(bad data, bad options, unreadable files) print one line on stderr and exit with 1;
+usage errors exit with 2, as argparse does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from rich.console import Console
+from rich.table import Table
+
+from rnncast._version import __version__
+from rnncast.data.frame import FILL_POLICIES
+from rnncast.data.scaling import SCALERS
+from rnncast.exceptions import RnncastError
+from rnncast.io import write_frame
+from rnncast.models.networks import CELLS, OUTPUTS
+from rnncast.training import LOSSES
+
+__all__ = ["main"]
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+_DESCRIPTION = """\
+Forecast time series with recurrent neural networks (RNN, LSTM, GRU).
+
+Start with `rnncast demo`, which trains all three networks on a real series and
+compares them with a seasonal-naive forecast. Then forecast your own data:
+
+  rnncast forecast sales.csv --horizon 12 -o forecast.csv --plot forecast.png
+
+Input is a CSV or Parquet file in long format: one row per observation with the
+series id (unique_id), the time (ds) and the value (y). A file without an id
+column is read as a single series.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line plus a pointer to --help."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _build_parser().parse_args(argv)
+    console = Console(stderr=True, quiet=getattr(args, "quiet", False))
+    try:
+        return int(args.run(args, console))
+    except RnncastError as e:
+        sys.stderr.write(f"rnncast: error: {e}\n")
+    except OSError as e:
+        sys.stderr.write(f"rnncast: error: {e.strerror or e}: {e.filename or ''}\n")
+    except KeyboardInterrupt:
+        sys.stderr.write("rnncast: interrupted; no output was written.\n")
+        return 130
+    return EXIT_ERROR
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="rnncast",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"rnncast {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    demo = commands.add_parser(
+        "demo",
+        help="train LSTM, GRU and RNN on a real series and compare them",
+        description="Train LSTM, GRU and vanilla-RNN forecasters on the monthly "
+        "airline passengers series (1949-1959), forecast 1960, print MSE, MAE, "
+        "RMSE, MAPE, sMAPE and MASE for each and for seasonal naive, and write a plot.",
+    )
+    demo.add_argument(
+        "-o",
+        "--output-dir",
+        type=Path,
+        default=Path("rnncast-demo"),
+        help="folder for forecast.png, forecasts.csv, metrics.csv "
+        "(default: %(default)s)",
+    )
+    demo.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=200,
+        help="max epochs (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--seed", type=int, default=0, help="random seed (default: %(default)s)"
+    )
+    demo.add_argument(
+        "-q", "--quiet", action="store_true", help="print only the results"
+    )
+    demo.set_defaults(run=_run_demo)
+
+    forecast = commands.add_parser(
+        "forecast",
+        help="fit a network on a CSV/Parquet file and write its forecasts",
+        description="Fit one recurrent network on every series of DATA and write "
+        "`horizon` forecasts per series (columns: id, time, yhat).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    forecast.add_argument("data", type=Path, help="CSV or Parquet file, long format")
+    forecast.add_argument(
+        "--horizon", type=_positive_int, required=True, help="steps to forecast"
+    )
+    forecast.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="forecast file (.csv or .parquet)",
+    )
+    forecast.add_argument(
+        "--plot", type=Path, help="also write a PNG of history and forecasts"
+    )
+    forecast.add_argument(
+        "--save-model",
+        type=Path,
+        metavar="DIR",
+        help="also save the fitted model to DIR",
+    )
+    model = forecast.add_argument_group("model")
+    model.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell")
+    model.add_argument(
+        "--lookback",
+        type=_positive_int,
+        help="past values read per forecast (default: max(2*horizon, 2*season))",
+    )
+    model.add_argument(
+        "--hidden",
+        type=_widths,
+        default=(64,),
+        help="comma-separated layer widths, e.g. 128,64",
+    )
+    model.add_argument(
+        "--dropout", type=float, default=0.0, help="dropout between layers"
+    )
+    model.add_argument(
+        "--output-mode",
+        dest="output_mode",
+        choices=OUTPUTS,
+        default="direct",
+        help="all steps at once, or one step fed back",
+    )
+    model.add_argument(
+        "--scaler", choices=SCALERS, default="standard", help="per-series scaling"
+    )
+    training = forecast.add_argument_group("training")
+    training.add_argument("--loss", choices=LOSSES, default="mse")
+    training.add_argument("--epochs", type=_positive_int, default=100)
+    training.add_argument("--batch-size", type=_positive_int, default=256)
+    training.add_argument("--learning-rate", type=float, default=1e-3)
+    training.add_argument(
+        "--clip-norm",
+        type=float,
+        default=1.0,
+        help="max gradient norm; 0 turns clipping off",
+    )
+    training.add_argument(
+        "--patience",
+        type=_positive_int,
+        default=20,
+        help="early-stopping patience in epochs",
+    )
+    training.add_argument(
+        "--no-validation",
+        action="store_true",
+        help="train on all values (no early stopping)",
+    )
+    training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    data = forecast.add_argument_group("data")
+    data.add_argument("--id-col", default="unique_id", help="series id column")
+    data.add_argument("--time-col", default="ds", help="time column")
+    data.add_argument("--target-col", default="y", help="value column")
+    data.add_argument(
+        "--freq", help="frequency alias such as D, MS, h (inferred if omitted)"
+    )
+    data.add_argument(
+        "--fill",
+        choices=FILL_POLICIES,
+        help="policy for missing values (default: error)",
+    )
+    forecast.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    forecast.set_defaults(run=_run_forecast)
+    return parser
+
+
+def _run_forecast(args: argparse.Namespace, console: Console) -> int:
+    from rnncast.data.frame import read_table
+    from rnncast.forecaster import Forecaster
+
+    _check_output_folders(args.output, args.plot, args.save_model)
+    frame = read_table(args.data)
+    model = Forecaster(
+        horizon=args.horizon,
+        cell=args.cell,
+        lookback=args.lookback,
+        hidden=args.hidden,
+        dropout=args.dropout,
+        output=args.output_mode,
+        scaler=args.scaler,
+        loss=args.loss,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        clip_norm=args.clip_norm or None,
+        patience=args.patience,
+        validation=not args.no_validation,
+        fill=args.fill,
+        freq=args.freq,
+        id_col=args.id_col,
+        time_col=args.time_col,
+        target_col=args.target_col,
+        seed=args.seed,
+        device=args.device,
+        progress=not args.quiet,
+    )
+    model.fit(frame)
+    forecast = model.predict()
+    write_frame(forecast, args.output)
+    written = [args.output]
+    if args.plot is not None:
+        from rnncast.plotting import plot_forecasts
+
+        history = model.history_frame(frame)
+        shown = forecast.rename(columns={args.id_col: "unique_id", args.time_col: "ds"})
+        plot_forecasts(
+            args.plot, history, shown, models=["yhat"], history_points=5 * args.horizon
+        )
+        written.append(args.plot)
+    if args.save_model is not None:
+        model.save(args.save_model)
+        written.append(args.save_model)
+    n_series = len(model.ids_)
+    console.print(
+        f"{model.cell.upper()} {tuple(model.network_.config.hidden)}, lookback "
+        f"{model.lookback_}: {n_series} series x {args.horizon} steps; "
+        f"{len(model.history_)} epochs on {model.n_train_windows_} windows."
+    )
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _run_demo(args: argparse.Namespace, console: Console) -> int:
+    from rnncast.demo import run_demo
+
+    console.print(
+        "[bold]rnncast demo[/]: monthly airline passengers 1949-1960 "
+        "(Box & Jenkins series G); train on 1949-1959, forecast 1960."
+    )
+    result = run_demo(
+        args.output_dir,
+        epochs=args.epochs,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    table = Table(title="Forecast accuracy on 1960 (12 months), best MASE first")
+    table.add_column("model")
+    for metric in ("MSE", "MAE", "RMSE", "MAPE %", "sMAPE %", "MASE", "seconds"):
+        table.add_column(metric, justify="right")
+    for row in result.metrics.itertuples():
+        seconds = result.seconds.get(row.model)
+        table.add_row(
+            row.model,
+            f"{row.mse:.1f}",
+            f"{row.mae:.2f}",
+            f"{row.rmse:.2f}",
+            f"{row.mape:.2f}",
+            f"{row.smape:.2f}",
+            f"{row.mase:.3f}",
+            "-" if seconds is None else f"{seconds:.1f}",
+        )
+    Console().print(table)
+    for path in result.files:
+        print(f"wrote {path}")
+    return 0
+
+
+def _check_output_folders(*paths: Path | None) -> None:
+    """Fail before training, not after, when an output folder does not exist."""
+    for path in paths:
+        if path is not None and not path.resolve().parent.is_dir():
+            raise RnncastError(
+                f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not "
+                "exist."
+            )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {text!r}"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated layer widths such as 128,64, got {text!r}"
+        ) from None
+    if not widths or any(w <= 0 for w in widths):
+        raise argparse.ArgumentTypeError(f"layer widths must be positive, got {text!r}")
+    return widths
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

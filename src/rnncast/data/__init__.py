@@ -1,0 +1,1 @@
+"""Data layer: validation (frame), window construction (windows), scaling (scaling)."""

@@ -1,0 +1,517 @@
+"""Reading and validating input data: any accepted input -> :class:`SeriesData`.
+
+rnncast speaks the long format of the Nixtla tools: one row per observation with a
+series identifier ``unique_id``, a timestamp ``ds`` and a target ``y``. Inputs are
+validated once, here, and then held as one flat float64 array plus offsets (the
+layout of statsforecast's ``GroupedArray``), which the rest of the package works on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from rnncast.exceptions import DataError
+
+__all__ = [
+    "FILL_POLICIES",
+    "SeriesData",
+    "forecast_frame",
+    "future_timestamps",
+    "read_table",
+    "season_length_from_freq",
+    "to_long_frame",
+    "validate_frame",
+]
+
+FILL_POLICIES = ("interpolate", "ffill", "drop-leading")
+FillPolicy = Literal["interpolate", "ffill", "drop-leading"]
+Freq = str | int
+DataLike = pd.DataFrame | pd.Series | np.ndarray | list[float] | str | os.PathLike[str]
+
+DEFAULT_SINGLE_ID = "series"
+
+
+@dataclass(frozen=True)
+class SeriesData:
+    """Validated series, stored as one flat value array plus offsets.
+
+    Attributes
+    ----------
+    ids : list
+        Series identifiers, sorted; ``ids[i]`` owns ``values[offsets[i]:offsets[i+1]]``.
+    values : ndarray of shape (n_points,), float64
+        All observations, series after series, in time order; finite.
+    offsets : ndarray of shape (n_series + 1,), int64
+        Start of each series in ``values``; ``offsets[-1] == len(values)``.
+    first_ds, last_ds : list
+        Timestamp (``pd.Timestamp`` or ``int``) of each series' first and last value.
+    freq : str or int
+        Pandas frequency alias (e.g. ``"MS"``) or the integer step of integer time.
+    filled : dict
+        Number of values filled per series by the ``fill`` policy (only series
+        where something was filled or dropped appear).
+    """
+
+    ids: list[Hashable]
+    values: NDArray[np.float64]
+    offsets: NDArray[np.int64]
+    first_ds: list[Any]
+    last_ds: list[Any]
+    freq: Freq
+    filled: dict[Hashable, int] = field(default_factory=dict)
+
+    @property
+    def n_series(self) -> int:
+        """Number of series."""
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> NDArray[np.int64]:
+        """Number of observations of each series, shape (n_series,)."""
+        return np.diff(self.offsets)
+
+    def series(self, i: int) -> NDArray[np.float64]:
+        """Values of series ``i`` (a view, do not modify)."""
+        return self.values[self.offsets[i] : self.offsets[i + 1]]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the data as a long frame ``unique_id, ds, y``."""
+        parts = []
+        for i, uid in enumerate(self.ids):
+            n = int(self.lengths[i])
+            ds = _timestamps_from(self.first_ds[i], self.freq, n)
+            parts.append(
+                pd.DataFrame({"unique_id": uid, "ds": ds, "y": self.series(i)})
+            )
+        return pd.concat(parts, ignore_index=True)
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a CSV or Parquet file into a DataFrame, with clear errors."""
+    file = Path(path)
+    if not file.exists():
+        raise DataError(f"file {str(file)!r} does not exist. Check the path.")
+    if file.is_dir():
+        raise DataError(f"{str(file)!r} is a folder; give a CSV or Parquet file.")
+    if file.stat().st_size == 0:
+        raise DataError(f"file {str(file)!r} is empty; it needs a header and rows.")
+    suffix = file.suffix.lower()
+    try:
+        if suffix in {".parquet", ".pq"}:
+            return pd.read_parquet(file)
+        return pd.read_csv(file)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise DataError(
+            f"cannot read {str(file)!r} as "
+            f"{'Parquet' if suffix in {'.parquet', '.pq'} else 'CSV'}: {e}. "
+            "Check that the file is a valid table with a header row."
+        ) from e
+    except (OSError, ValueError) as e:  # pyarrow raises these on corrupt files
+        raise DataError(f"cannot read {str(file)!r}: {e}") from e
+
+
+def to_long_frame(
+    data: DataLike,
+    *,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+) -> pd.DataFrame:
+    """Turn any accepted input into a new frame with columns ``unique_id, ds, y``.
+
+    Parameters
+    ----------
+    data : DataFrame, Series, ndarray, list or path
+        * a long frame with ``id_col``, ``time_col`` and ``target_col``;
+        * a frame of one series with ``time_col`` and ``target_col`` only;
+        * a Series (its index is the time; integer positions if it has none);
+        * a 1-D array or list (integer time steps 0, 1, 2, ...);
+        * the path of a CSV or Parquet file holding such a frame.
+    id_col, time_col, target_col : str
+        Column names in ``data``.
+
+    Returns
+    -------
+    DataFrame
+        A copy; the caller's object is never modified.
+    """
+    if isinstance(data, str | os.PathLike):
+        data = read_table(data)
+    if isinstance(data, pd.Series):
+        name = data.name if data.name is not None else DEFAULT_SINGLE_ID
+        index = data.index
+        ds = index if not isinstance(index, pd.RangeIndex) else np.arange(len(data))
+        return pd.DataFrame({"unique_id": name, "ds": ds, "y": data.to_numpy()})
+    if isinstance(data, np.ndarray | list | tuple):
+        arr = np.asarray(data)
+        if arr.ndim != 1:
+            raise DataError(
+                f"an array input must be 1-D (one series), got shape {arr.shape}. "
+                "Pass several series as a long DataFrame with unique_id, ds, y."
+            )
+        return pd.DataFrame(
+            {"unique_id": DEFAULT_SINGLE_ID, "ds": np.arange(len(arr)), "y": arr}
+        )
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(
+            f"cannot use data of type {type(data).__name__}; pass a DataFrame, Series, "
+            "1-D array or the path of a CSV/Parquet file."
+        )
+    missing = [c for c in (time_col, target_col) if c not in data.columns]
+    if missing:
+        raise DataError(
+            f"missing column(s) {missing}; the data has "
+            f"{list(map(str, data.columns))}. "
+            "Name the columns with id_col/time_col/target_col "
+            "(CLI: --id-col/--time-col/--target-col)."
+        )
+    ids = data[id_col] if id_col in data.columns else DEFAULT_SINGLE_ID
+    return pd.DataFrame(
+        {
+            "unique_id": ids,
+            "ds": data[time_col].to_numpy(),
+            "y": data[target_col].to_numpy(),
+        }
+    )
+
+
+def validate_frame(
+    frame: pd.DataFrame,
+    *,
+    freq: Freq | None = None,
+    fill: FillPolicy | None = None,
+) -> SeriesData:
+    """Validate a long frame and return it as :class:`SeriesData`.
+
+    Checks, in order: rows present, numeric finite target (or a ``fill`` policy),
+    parseable timestamps, no duplicate ``(unique_id, ds)``, one regular frequency.
+    Rows are sorted by series and time; the input is not modified.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Long frame with ``unique_id, ds, y`` (see :func:`to_long_frame`).
+    freq : str or int, optional
+        Pandas frequency alias, or the step of integer time. Inferred if omitted.
+    fill : {"interpolate", "ffill", "drop-leading"}, optional
+        What to do with NaN or infinite targets (both count as missing). Without a
+        policy they are an error. In every policy missing values at the start of a
+        series are dropped. ``"drop-leading"`` does nothing else (later gaps stay an
+        error); ``"ffill"`` carries the last observation forward; ``"interpolate"``
+        fills interior gaps linearly in time and carries the last value forward over
+        a missing tail.
+
+    Raises
+    ------
+    DataError
+        With the series, the values involved and the fix.
+    """
+    if fill is not None and fill not in FILL_POLICIES:
+        raise DataError(f"unknown fill policy {fill!r}; choose one of {FILL_POLICIES}.")
+    if len(frame) == 0:
+        raise DataError("the data has no rows; give at least one series with values.")
+    frame = frame.assign(
+        unique_id=_clean_ids(frame["unique_id"]),
+        y=_numeric_target(frame),
+        ds=_parse_timestamps(frame["ds"]),
+    )
+    frame = frame.sort_values(["unique_id", "ds"], kind="stable", ignore_index=True)
+    _check_duplicates(frame)
+    integer_time = pd.api.types.is_integer_dtype(frame["ds"])
+    groups = list(frame.groupby("unique_id", sort=False))
+    if freq is None:
+        freq = _infer_freq(groups, integer_time)
+    _check_freq_type(freq, integer_time)
+
+    ids, chunks, firsts, lasts, filled = [], [], [], [], {}
+    for uid, group in groups:
+        ds = group["ds"]
+        _check_regular(uid, ds, freq)
+        values, n_dropped, n_filled = _apply_fill(uid, group["y"].to_numpy(), ds, fill)
+        if n_dropped or n_filled:
+            filled[uid] = n_dropped + n_filled
+        ids.append(uid)
+        chunks.append(values)
+        firsts.append(_scalar(ds.iloc[n_dropped]))
+        lasts.append(_scalar(ds.iloc[-1]))
+    lengths = np.array([len(c) for c in chunks], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    return SeriesData(
+        ids=ids,
+        values=np.concatenate(chunks).astype(np.float64),
+        offsets=offsets,
+        first_ds=firsts,
+        last_ds=lasts,
+        freq=freq,
+        filled=filled,
+    )
+
+
+def forecast_frame(
+    ids: list[Hashable],
+    last_ds: list[Any],
+    freq: Freq,
+    values: NDArray[np.float64],
+    *,
+    column: str,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+) -> pd.DataFrame:
+    """Long forecast frame from an (n_series, horizon) array of forecasts.
+
+    Row ``k`` of series ``i`` is the forecast for the ``k + 1``-th step after
+    ``last_ds[i]``.
+    """
+    horizon = values.shape[1]
+    stamps = [future_timestamps(last, freq, horizon) for last in last_ds]
+    return pd.DataFrame(
+        {
+            id_col: np.repeat(np.asarray(ids, dtype=object), horizon),
+            time_col: stamps[0].append(stamps[1:]) if len(stamps) > 1 else stamps[0],
+            column: values.reshape(-1),
+        }
+    )
+
+
+def future_timestamps(last: Any, freq: Freq, horizon: int) -> pd.Index:
+    """Timestamps of the ``horizon`` steps after ``last`` at frequency ``freq``."""
+    return _timestamps_from(last, freq, horizon + 1)[1:]
+
+
+def season_length_from_freq(freq: Freq) -> int:
+    """Usual seasonal period of a frequency: observations per natural cycle.
+
+    Monthly 12, quarterly 4, weekly 52, daily 7 (a week), business-daily 5, hourly 24
+    (a day), minutely one day's worth (30min -> 48), secondly 60 (a minute), yearly
+    and integer time 1.
+    For multiples such as 2h the daily cycle is divided by the multiple when it
+    divides evenly, else 1.
+
+    Examples
+    --------
+    >>> season_length_from_freq("MS"), season_length_from_freq("30min")
+    (12, 48)
+    """
+    if isinstance(freq, int):
+        return 1
+    offset = pd.tseries.frequencies.to_offset(freq)
+    code = offset.rule_code.split("-")[0].upper()
+    n = max(int(offset.n), 1)
+    per_day = {"H": 24, "BH": 24, "MIN": 1440, "T": 1440, "S": 60}
+    if code in per_day:
+        cycle = per_day[code]
+        return cycle // n if cycle % n == 0 else 1
+    base = {"M": 12, "Q": 4, "W": 52, "D": 7, "B": 5}
+    for prefix, period in base.items():
+        if code.startswith(prefix) or code.startswith("B" + prefix):
+            return period // n if period % n == 0 else 1
+    return 1
+
+
+def _timestamps_from(first: Any, freq: Freq, n: int) -> pd.Index:
+    if isinstance(freq, int):
+        return pd.Index(first + freq * np.arange(n, dtype=np.int64))
+    return pd.date_range(start=first, periods=n, freq=freq)
+
+
+def _show(value: Any) -> str:
+    """Format a timestamp as people write it: the date alone at midnight."""
+    if (
+        isinstance(value, pd.Timestamp)
+        and value.tz is None
+        and value == value.normalize()
+    ):
+        return str(value.date())
+    return str(value)
+
+
+def _scalar(value: Any) -> Any:
+    return int(value) if isinstance(value, np.integer) else value
+
+
+def _clean_ids(ids: pd.Series) -> pd.Series:
+    if ids.isna().any():
+        raise DataError(
+            f"column 'unique_id' has {int(ids.isna().sum())} missing identifier(s); "
+            "every row needs the id of its series."
+        )
+    if pd.api.types.is_integer_dtype(ids):
+        return ids.astype(np.int64)
+    return ids.astype(str)
+
+
+def _numeric_target(frame: pd.DataFrame) -> NDArray[np.float64]:
+    y = frame["y"]
+    if pd.api.types.is_bool_dtype(y):
+        raise DataError("the target column holds booleans; it must be numeric.")
+    if pd.api.types.is_numeric_dtype(y):
+        return y.to_numpy(dtype=np.float64, na_value=np.nan)
+    converted = pd.to_numeric(y, errors="coerce")
+    bad = converted.isna() & y.notna()
+    if bad.any():
+        row = frame.loc[bad.to_numpy()].iloc[0]
+        raise DataError(
+            f"the target column must be numeric: series {row['unique_id']!r} has "
+            f"{row['y']!r} at {_show(row['ds'])} ({int(bad.sum())} non-numeric "
+            "value(s) in all). Clean or drop those rows, or choose another "
+            "--target-col."
+        )
+    return converted.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _parse_timestamps(ds: pd.Series) -> pd.Series:
+    if ds.isna().any():
+        raise DataError(
+            f"the time column has {int(ds.isna().sum())} missing timestamp(s); "
+            "every row needs a time."
+        )
+    if pd.api.types.is_integer_dtype(ds) or pd.api.types.is_datetime64_any_dtype(ds):
+        return ds
+    if pd.api.types.is_float_dtype(ds):
+        if np.all(np.mod(ds.to_numpy(), 1) == 0):
+            return ds.astype(np.int64)
+        raise DataError(
+            "the time column holds fractional numbers; use dates or integer steps."
+        )
+    try:
+        parsed = pd.to_datetime(ds, format="mixed")
+    except (ValueError, TypeError) as e:
+        raise DataError(
+            f"cannot read the time column as dates ({e}). Use ISO dates such as "
+            "2024-01-31 or integer time steps, or choose another --time-col."
+        ) from e
+    if not pd.api.types.is_datetime64_any_dtype(parsed):
+        raise DataError(
+            "the time column mixes time zones (or aware and naive times); convert "
+            "all timestamps to one time zone first."
+        )
+    return parsed
+
+
+def _check_duplicates(frame: pd.DataFrame) -> None:
+    dup = frame.duplicated(["unique_id", "ds"], keep=False)
+    if dup.any():
+        first = frame.loc[dup.to_numpy()].iloc[0]
+        raise DataError(
+            f"series {first['unique_id']!r} has duplicate timestamps: "
+            f"{_show(first['ds'])} appears more than once ({int(dup.sum())} "
+            "duplicated rows in all). "
+            "Aggregate or drop the duplicates first."
+        )
+
+
+def _infer_freq(groups: list[tuple[Any, pd.DataFrame]], integer_time: bool) -> Freq:
+    if integer_time:
+        steps = [np.diff(g["ds"].to_numpy()) for _, g in groups]
+        steps = [s for s in steps if len(s)]
+        if not steps:
+            return 1
+        return int(pd.Series(np.concatenate(steps)).mode().iloc[0])
+    candidates = []
+    for _, g in groups:
+        index = pd.DatetimeIndex(g["ds"])
+        for window in (index, index[:3], index[-3:]):
+            if len(window) >= 3:
+                found = _infer_freq_alias(window)
+                if found is not None:
+                    candidates.append(found)
+                    break
+    if not candidates:
+        raise DataError(
+            "cannot infer the frequency of the time column (each series needs 3 "
+            "regularly spaced timestamps). Pass freq=, e.g. freq='D' or 'MS'."
+        )
+    return str(pd.Series(candidates).mode().iloc[0])
+
+
+def _infer_freq_alias(index: pd.DatetimeIndex) -> str | None:
+    """``pd.infer_freq`` as a string alias, on pandas 2 (string) and 3 (offset)."""
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            found = pd.infer_freq(index)
+    except (KeyError, pd.errors.OptionError):  # pandas < 3 has no such option
+        found = pd.infer_freq(index)
+    if found is None or isinstance(found, str):
+        return found
+    return str(found.freqstr)
+
+
+def _check_freq_type(freq: Freq, integer_time: bool) -> None:
+    if integer_time and not (isinstance(freq, int) and freq > 0):
+        raise DataError(
+            f"the time column holds integers, so freq must be a positive integer "
+            f"step, got {freq!r}."
+        )
+    if not integer_time:
+        if not isinstance(freq, str):
+            raise DataError(
+                f"the time column holds dates, so freq must be a pandas alias such "
+                f"as 'D' or 'MS', got {freq!r}."
+            )
+        try:
+            pd.tseries.frequencies.to_offset(freq)
+        except ValueError as e:
+            raise DataError(f"unknown frequency {freq!r}: {e}") from e
+
+
+def _check_regular(uid: Any, ds: pd.Series, freq: Freq) -> None:
+    expected = _timestamps_from(ds.iloc[0], freq, len(ds))
+    actual = pd.Index(ds)
+    if actual.equals(expected):
+        return
+    mismatch = int(np.argmax(actual.to_numpy() != expected.to_numpy()))
+    raise DataError(
+        f"series {uid!r} has irregular timestamps at frequency {freq!r}: after "
+        f"{_show(actual[mismatch - 1])} the next timestamp should be "
+        f"{_show(expected[mismatch])} but is {_show(actual[mismatch])}. Resample it "
+        "to a regular grid first (e.g. "
+        f"df.set_index('ds').asfreq({freq!r}) and a fill= policy), or pass the "
+        "right freq=."
+    )
+
+
+def _apply_fill(
+    uid: Any, y: NDArray[np.float64], ds: pd.Series, fill: FillPolicy | None
+) -> tuple[NDArray[np.float64], int, int]:
+    """Return (values, number dropped at the start, number filled)."""
+    missing = ~np.isfinite(y)
+    if not missing.any():
+        return y, 0, 0
+    if fill is None:
+        at = ds.iloc[int(np.argmax(missing))]
+        raise DataError(
+            f"series {uid!r} has {int(missing.sum())} missing or infinite target "
+            f"value(s), the first at {_show(at)}. Choose a fill policy: "
+            "fill='interpolate', 'ffill' or 'drop-leading' (CLI: --fill), or clean "
+            "the data."
+        )
+    if missing.all():
+        raise DataError(f"series {uid!r} has no finite values; drop it from the data.")
+    n_dropped = int(np.argmax(~missing))
+    y, missing = y[n_dropped:].copy(), missing[n_dropped:]
+    n_filled = int(missing.sum())
+    if n_filled == 0:
+        return y, n_dropped, 0
+    if fill == "drop-leading":
+        at = ds.iloc[n_dropped + int(np.argmax(missing))]
+        raise DataError(
+            f"series {uid!r} has {n_filled} missing value(s) after its first "
+            f"observation, the first at {_show(at)}; fill='drop-leading' only drops "
+            "those at the start. Use fill='interpolate' or 'ffill'."
+        )
+    positions = np.arange(len(y))
+    observed = ~missing
+    if fill == "ffill":
+        last_seen = np.maximum.accumulate(np.where(observed, positions, 0))
+        y = y[last_seen]
+    else:  # interpolate; np.interp holds the last value over a missing tail
+        y = np.interp(positions, positions[observed], y[observed])
+    return y, n_dropped, n_filled

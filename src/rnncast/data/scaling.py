@@ -1,0 +1,84 @@
+"""Per-series scaling, fitted on the training part of each series only.
+
+A scaler is a pair of per-series statistics ``loc`` and ``scale``; the forward map is
+``z = (y - loc) / scale`` and the inverse ``y = z * scale + loc``. Both work on the
+flat value layout of :class:`~rnncast.data.frame.SeriesData`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnncast.exceptions import ConfigError
+
+__all__ = ["SCALERS", "ScalerStats", "fit_scaler", "inverse_transform", "transform"]
+
+SCALERS = ("standard", "robust", "none")
+ScalerKind = Literal["standard", "robust", "none"]
+
+# Normal-consistency constant: for Gaussian data 1.4826 * MAD estimates the std.
+_MAD_TO_STD = 1.4826
+
+
+@dataclass(frozen=True)
+class ScalerStats:
+    """Per-series location and scale, each of shape (n_series,), float64."""
+
+    loc: NDArray[np.float64]
+    scale: NDArray[np.float64]
+
+
+def fit_scaler(
+    values: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    train_lengths: NDArray[np.int64],
+    kind: ScalerKind = "standard",
+) -> ScalerStats:
+    """Fit per-series statistics on the first ``train_lengths[i]`` values of series i.
+
+    Notes
+    -----
+    * ``"standard"``: ``loc = mean(y)``, ``scale = std(y)`` (population, ddof=0).
+    * ``"robust"``: ``loc = median(y)``, ``scale = 1.4826 * median(|y - median(y)|)``
+      (the MAD, consistent with the std for Gaussian data), so outliers barely move it.
+    * ``"none"``: ``loc = 0``, ``scale = 1``.
+
+    A scale that is zero or negligible (a constant series) is replaced by 1, so the
+    map stays invertible and a constant series is simply shifted to 0.
+    """
+    if kind not in SCALERS:
+        raise ConfigError(f"unknown scaler {kind!r}; choose one of {SCALERS}.")
+    n_series = len(offsets) - 1
+    loc = np.zeros(n_series)
+    scale = np.ones(n_series)
+    if kind != "none":
+        for i in range(n_series):
+            part = values[offsets[i] : offsets[i] + train_lengths[i]]
+            if kind == "standard":
+                loc[i], scale[i] = part.mean(), part.std()
+            else:
+                loc[i] = np.median(part)
+                scale[i] = _MAD_TO_STD * np.median(np.abs(part - loc[i]))
+    negligible = scale <= 1e-12 * np.maximum(1.0, np.abs(loc))
+    scale[negligible] = 1.0
+    return ScalerStats(loc=loc, scale=scale)
+
+
+def transform(
+    values: NDArray[np.float64], offsets: NDArray[np.int64], stats: ScalerStats
+) -> NDArray[np.float64]:
+    """Return ``(y - loc) / scale`` for every series of the flat ``values``."""
+    lengths = np.diff(offsets)
+    return (values - np.repeat(stats.loc, lengths)) / np.repeat(stats.scale, lengths)
+
+
+def inverse_transform(
+    z: NDArray[np.float64], stats: ScalerStats
+) -> NDArray[np.float64]:
+    """Return ``z * scale + loc`` for ``z`` of shape (n_series, ...), a row a series."""
+    shape = (-1,) + (1,) * (z.ndim - 1)
+    return z * stats.scale.reshape(shape) + stats.loc.reshape(shape)

@@ -1,0 +1,82 @@
+"""Training windows over the flat series layout, built without a loop per window.
+
+A window of series ``i`` is identified by the absolute index ``s`` of its first input
+value: inputs are ``values[s : s + lookback]`` and targets
+``values[s + lookback : s + lookback + horizon]``. Only the start indices are stored
+(8 bytes a window); the values of a batch are gathered when the batch is drawn, so
+memory does not grow with the number of windows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+__all__ = ["gather", "last_inputs", "training_starts", "validation_starts"]
+
+
+def training_starts(
+    offsets: NDArray[np.int64], lookback: int, horizon: int, holdout: int = 0
+) -> NDArray[np.int64]:
+    """Start indices of every training window, series after series.
+
+    Series ``i`` of length ``n`` gives the starts ``offsets[i] + k`` for
+    ``k = 0 .. n - holdout - lookback - horizon``: windows whose targets end before
+    the last ``holdout`` values, which are kept for validation.
+
+    Returns
+    -------
+    ndarray of shape (n_windows,), int64
+    """
+    lengths = np.diff(offsets)
+    counts = np.maximum(lengths - holdout - lookback - horizon + 1, 0)
+    first_of_series = np.repeat(offsets[:-1], counts)
+    rank_in_series = np.arange(counts.sum()) - np.repeat(
+        np.cumsum(counts) - counts, counts
+    )
+    return (first_of_series + rank_in_series).astype(np.int64)
+
+
+def validation_starts(
+    offsets: NDArray[np.int64], lookback: int, horizon: int
+) -> NDArray[np.int64]:
+    """Start of the window whose targets are the last ``horizon`` values of each series.
+
+    Series shorter than ``lookback + horizon`` have no validation window.
+
+    Returns
+    -------
+    ndarray of shape (n_series_with_window,), int64
+    """
+    lengths = np.diff(offsets)
+    keep = lengths >= lookback + horizon
+    return (offsets[1:][keep] - lookback - horizon).astype(np.int64)
+
+
+def last_inputs(
+    values: NDArray[np.float64], offsets: NDArray[np.int64], lookback: int
+) -> NDArray[np.float64]:
+    """Return the last ``lookback`` values of every series, (n_series, lookback)."""
+    starts = offsets[1:] - lookback
+    return values[starts[:, None] + np.arange(lookback)]
+
+
+def gather(
+    values: torch.Tensor, starts: torch.Tensor, lookback: int, horizon: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gather a batch of windows from the flat series tensor.
+
+    Parameters
+    ----------
+    values : Tensor of shape (n_points,)
+    starts : Tensor of shape (batch,), int64
+
+    Returns
+    -------
+    inputs : Tensor of shape (batch, lookback, 1)
+    targets : Tensor of shape (batch, horizon)
+    """
+    index = starts[:, None] + torch.arange(lookback + horizon, device=starts.device)
+    windows = values[index]  # (batch, lookback + horizon)
+    return windows[:, :lookback, None], windows[:, lookback:]

@@ -1,0 +1,543 @@
+"""The recurrent forecaster: fit / predict / save / load.
+
+A :class:`Forecaster` is one global network (RNN, LSTM or GRU) trained on windows
+drawn from every series, with per-series scaling fitted on each series' training part.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import torch
+from numpy.typing import NDArray
+
+from rnncast._checks import require_positive_int
+from rnncast.data.frame import (
+    FillPolicy,
+    Freq,
+    SeriesData,
+    forecast_frame,
+    season_length_from_freq,
+    to_long_frame,
+    validate_frame,
+)
+from rnncast.data.scaling import (
+    SCALERS,
+    ScalerStats,
+    fit_scaler,
+    inverse_transform,
+    transform,
+)
+from rnncast.data.windows import last_inputs, training_starts, validation_starts
+from rnncast.exceptions import ConfigError, DataError, NotFittedError
+from rnncast.model_files import read_model_dir, write_model_dir
+from rnncast.models.networks import NetworkConfig, RecurrentNetwork
+from rnncast.training import EpochRecord, TrainConfig, seed_everything, train
+
+__all__ = ["Forecaster"]
+
+_PREDICT_BATCH = 4096
+
+
+class Forecaster:
+    """Forecast many series with one recurrent network (RNN, LSTM or GRU).
+
+    Parameters
+    ----------
+    horizon : int
+        Number of future steps to forecast.
+    cell : {"lstm", "gru", "rnn"}, default "lstm"
+        Recurrent cell of every layer; "rnn" is the vanilla tanh RNN.
+    lookback : int, optional
+        Past values the network reads per forecast. Default
+        ``max(2 * horizon, 2 * season_length)``.
+    hidden : int or sequence of int, default (64,)
+        Width of each stacked layer: ``(128, 64)`` is LSTM 128 -> LSTM 64 -> linear.
+    dropout : float, default 0.0
+        Dropout between stacked layers.
+    output : {"direct", "recursive"}, default "direct"
+        Forecast all steps at once, or one step at a time fed back as input.
+    level : {"last", "none"}, default "last"
+        Forecast relative to the last observed value of each window (see
+        :class:`~rnncast.models.networks.RecurrentNetwork`).
+    scaler : {"standard", "robust", "none"}, default "standard"
+        Per-series scaling, fitted on the training part of each series.
+    loss : {"mse", "mae", "huber"}, default "mse"
+        Training loss (in scaled units).
+    epochs, batch_size, learning_rate, clip_norm, patience
+        Training settings, see :class:`~rnncast.training.TrainConfig`.
+    validation : bool, default True
+        Hold out the last ``horizon`` values of each series for early stopping and
+        best-weights restore; they are never trained on nor used by the scaler.
+    fill : {"interpolate", "ffill", "drop-leading"}, optional
+        Policy for missing or infinite targets; without one they are an error.
+    freq : str or int, optional
+        Frequency alias (``"MS"``, ``"h"``...) or integer step; inferred if omitted.
+    season_length : int, optional
+        Seasonal period; inferred from the frequency if omitted.
+    id_col, time_col, target_col : str
+        Column names of the input frame; forecasts use ``id_col``, ``time_col`` and
+        ``yhat``.
+    seed : int, default 0
+        Seeds Python, NumPy and torch: the same seed gives the same forecast on the
+        same machine.
+    device : str, default "auto"
+        ``"auto"`` uses CUDA when present, else the CPU; or ``"cpu"``, ``"cuda"``.
+    progress : bool, default False
+        Show a progress bar of epochs with the losses on stderr.
+
+    Examples
+    --------
+    >>> from rnncast import Forecaster
+    >>> from rnncast.datasets import load_air_passengers
+    >>> df = load_air_passengers()
+    >>> f = Forecaster(horizon=12, hidden=(8,), epochs=2, seed=0).fit(df)
+    >>> fc = f.predict()
+    >>> list(fc.columns), len(fc)
+    (['unique_id', 'ds', 'yhat'], 12)
+    """
+
+    def __init__(
+        self,
+        *,
+        horizon: int,
+        cell: str = "lstm",
+        lookback: int | None = None,
+        hidden: int | Sequence[int] = (64,),
+        dropout: float = 0.0,
+        output: Literal["direct", "recursive"] = "direct",
+        level: Literal["last", "none"] = "last",
+        scaler: Literal["standard", "robust", "none"] = "standard",
+        loss: Literal["mse", "mae", "huber"] = "mse",
+        epochs: int = 100,
+        batch_size: int = 256,
+        learning_rate: float = 1e-3,
+        clip_norm: float | None = 1.0,
+        patience: int = 20,
+        validation: bool = True,
+        fill: FillPolicy | None = None,
+        freq: Freq | None = None,
+        season_length: int | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+        seed: int = 0,
+        device: str = "auto",
+        progress: bool = False,
+    ) -> None:
+        self.horizon = horizon
+        self.cell = cell
+        self.lookback = lookback
+        self.hidden = hidden
+        self.dropout = dropout
+        self.output = output
+        self.level = level
+        self.scaler = scaler
+        self.loss = loss
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.clip_norm = clip_norm
+        self.patience = patience
+        self.validation = validation
+        self.fill = fill
+        self.freq = freq
+        self.season_length = season_length
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+        self.seed = seed
+        self.device = device
+        self.progress = progress
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the constructor arguments as a dict (scikit-learn convention)."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in names if name != "self"}
+
+    def __repr__(self) -> str:
+        defaults = {
+            name: p.default
+            for name, p in inspect.signature(type(self).__init__).parameters.items()
+        }
+        changed = [
+            f"{k}={v!r}" for k, v in self.get_params().items() if v != defaults[k]
+        ]
+        return f"Forecaster({', '.join(changed)})"
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        data: Any,
+        *,
+        on_epoch: Callable[[EpochRecord], None] | None = None,
+    ) -> Forecaster:
+        """Train the network on every series of ``data``.
+
+        Parameters
+        ----------
+        data : DataFrame, Series, ndarray or path
+            Long frame (``id_col``, ``time_col``, ``target_col``), one series, or a
+            CSV/Parquet path; see :func:`rnncast.data.frame.to_long_frame`.
+        on_epoch : callable, optional
+            Called after every epoch with an :class:`~rnncast.training.EpochRecord`.
+
+        Returns
+        -------
+        Forecaster
+            ``self``, fitted.
+
+        Raises
+        ------
+        ConfigError
+            A parameter is invalid.
+        DataError
+            The data is invalid or too short; nothing is trained.
+        """
+        network_config, train_config = self._configs()
+        series = self._read(data)
+        season = self._season_length(series.freq)
+        lookback = self._lookback(season)
+        _check_lengths(series, lookback, self.horizon)
+        holdout = self.horizon if self.validation else 0
+        train_starts = training_starts(series.offsets, lookback, self.horizon, holdout)
+        if len(train_starts) == 0:
+            longest = int(series.lengths.max())
+            raise DataError(
+                "no training windows: with validation=True a series needs lookback "
+                f"+ 2 * horizon = {lookback + 2 * self.horizon} values, the longest "
+                f"has {longest}. Use a shorter lookback or validation=False."
+            )
+        val_starts = (
+            validation_starts(series.offsets, lookback, self.horizon)
+            if self.validation
+            else np.empty(0, dtype=np.int64)
+        )
+        stats = fit_scaler(
+            series.values, series.offsets, series.lengths - holdout, self.scaler
+        )
+        device = _resolve_device(self.device)
+        generator = seed_everything(self.seed)
+        network = RecurrentNetwork(network_config).to(device)
+        scaled = torch.as_tensor(
+            transform(series.values, series.offsets, stats), dtype=torch.float32
+        ).to(device)
+        fit_args = {
+            "lookback": lookback,
+            "horizon": self.horizon,
+            "config": train_config,
+            "generator": generator,
+        }
+        starts = (torch.as_tensor(train_starts), torch.as_tensor(val_starts))
+        starts = tuple(s.to(device) for s in starts)
+        if self.progress:
+            from rnncast.progress import training_bar
+
+            with training_bar(self.cell.upper(), train_config.epochs) as bar:
+                history = train(
+                    network, scaled, *starts, **fit_args, on_epoch=_both(bar, on_epoch)
+                )
+        else:
+            history = train(network, scaled, *starts, **fit_args, on_epoch=on_epoch)
+
+        self.network_ = network
+        self.ids_ = list(series.ids)
+        self.freq_ = series.freq
+        self.season_length_ = season
+        self.lookback_ = lookback
+        self.last_ds_ = list(series.last_ds)
+        self.scaler_ = stats
+        self.context_ = last_inputs(series.values, series.offsets, lookback)
+        self.history_ = history
+        self.n_train_windows_ = len(train_starts)
+        self.filled_ = dict(series.filled)
+        return self
+
+    # -------------------------------------------------------------- predict
+    def predict(self, data: Any = None) -> pd.DataFrame:
+        """Forecast ``horizon`` steps after the end of every series.
+
+        Parameters
+        ----------
+        data : DataFrame, Series, ndarray or path, optional
+            New history to forecast from. Without it, the series seen by ``fit``
+            are forecast from their last values. Series seen by ``fit`` keep their
+            fitted scaling; new series are scaled by statistics of their own history.
+
+        Returns
+        -------
+        DataFrame
+            Long frame ``id_col, time_col, yhat`` with ``horizon`` rows per series.
+        """
+        self._check_fitted("predict")
+        if data is None:
+            ids, last_ds, context, stats = (
+                self.ids_,
+                self.last_ds_,
+                self.context_,
+                self.scaler_,
+            )
+        else:
+            ids, last_ds, context, stats = self._new_context(data)
+        yhat = self._forecast(context, stats)
+        return forecast_frame(
+            ids,
+            last_ds,
+            self.freq_,
+            yhat,
+            column="yhat",
+            id_col=self.id_col,
+            time_col=self.time_col,
+        )
+
+    def history_frame(self, data: Any) -> pd.DataFrame:
+        """Return ``data`` as the model reads it: validated, sorted, filled, long.
+
+        Columns are ``unique_id, ds, y`` whatever the input's column names.
+        """
+        return self._read(data, freq=getattr(self, "freq_", None)).to_frame()
+
+    def _forecast(
+        self, context: NDArray[np.float64], stats: ScalerStats
+    ) -> NDArray[np.float64]:
+        """Forecasts in original units, shape (n_series, horizon), from raw contexts."""
+        scaled = (context - stats.loc[:, None]) / stats.scale[:, None]
+        device = next(self.network_.parameters()).device
+        inputs = torch.as_tensor(scaled, dtype=torch.float32)
+        outputs = []
+        self.network_.eval()
+        with torch.no_grad():
+            for batch in inputs.split(_PREDICT_BATCH):
+                outputs.append(
+                    self.network_(batch[:, :, None].to(device)).cpu()
+                )  # (b, h)
+        z = torch.cat(outputs).double().numpy()
+        return inverse_transform(z, stats)
+
+    def _new_context(
+        self, data: Any
+    ) -> tuple[list[Hashable], list[Any], NDArray[np.float64], ScalerStats]:
+        series = self._read(data, freq=self.freq_)
+        short = series.lengths < self.lookback_
+        if short.any():
+            i = int(np.argmax(short))
+            raise DataError(
+                f"series {series.ids[i]!r} has {int(series.lengths[i])} values but the "
+                f"model reads lookback={self.lookback_}; give at least "
+                f"{self.lookback_} values per series."
+            )
+        known = {uid: k for k, uid in enumerate(self.ids_)}
+        own = fit_scaler(series.values, series.offsets, series.lengths, self.scaler)
+        rows = [known.get(uid) for uid in series.ids]
+        loc = np.array(
+            [
+                own.loc[i] if k is None else self.scaler_.loc[k]
+                for i, k in enumerate(rows)
+            ]
+        )
+        scale = np.array(
+            [
+                own.scale[i] if k is None else self.scaler_.scale[k]
+                for i, k in enumerate(rows)
+            ]
+        )
+        context = last_inputs(series.values, series.offsets, self.lookback_)
+        return list(series.ids), list(series.last_ds), context, ScalerStats(loc, scale)
+
+    # ------------------------------------------------------------ save/load
+    def save(self, path: str | Path) -> None:
+        """Save the fitted model to the folder ``path`` (safetensors + JSON, no pickle).
+
+        The folder is built beside ``path`` and moved into place at the end, so an
+        interrupted save leaves any previous model at ``path`` intact.
+        """
+        self._check_fitted("save")
+        state = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
+        state["scaler.loc"] = torch.as_tensor(self.scaler_.loc)
+        state["scaler.scale"] = torch.as_tensor(self.scaler_.scale)
+        state["context"] = torch.as_tensor(self.context_)
+        fitted = {
+            "network": asdict(self.network_.config),
+            "ids": [_json_scalar(i) for i in self.ids_],
+            "freq": self.freq_,
+            "season_length": self.season_length_,
+            "lookback": self.lookback_,
+            "last_ds": [_encode_time(t) for t in self.last_ds_],
+            "n_train_windows": self.n_train_windows_,
+            "history": [asdict(r) for r in self.history_],
+            "filled": [[_json_scalar(k), v] for k, v in self.filled_.items()],
+        }
+        write_model_dir(
+            Path(path), params=self.get_params(), fitted=fitted, tensors=state
+        )
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str = "cpu") -> Forecaster:
+        """Load a model saved by :meth:`save`; it predicts exactly as the saved one.
+
+        Raises
+        ------
+        ModelFileError
+            The folder or a file in it is missing, damaged, or from an incompatible
+            version of rnncast.
+        """
+        params, fitted, tensors = read_model_dir(Path(path))
+        return _restore(cls, params, fitted, tensors, device)
+
+    # -------------------------------------------------------------- helpers
+    def _configs(self) -> tuple[NetworkConfig, TrainConfig]:
+        require_positive_int("horizon", self.horizon)
+        if self.lookback is not None:
+            require_positive_int("lookback", self.lookback)
+        if self.scaler not in SCALERS:
+            raise ConfigError(
+                f"unknown scaler {self.scaler!r}; choose one of {SCALERS}."
+            )
+        hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
+        if not all(isinstance(h, int | np.integer) for h in hidden):
+            raise ConfigError(f"hidden must hold integers, got {self.hidden!r}.")
+        network = NetworkConfig(
+            cell=self.cell,  # type: ignore[arg-type]
+            hidden=tuple(int(h) for h in hidden),
+            horizon=int(self.horizon),
+            dropout=self.dropout,
+            output=self.output,
+            level=self.level,
+        )
+        training = TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            loss=self.loss,
+            clip_norm=self.clip_norm,
+            patience=self.patience,
+        )
+        return network, training
+
+    def _read(self, data: Any, freq: Freq | None = None) -> SeriesData:
+        frame = to_long_frame(
+            data, id_col=self.id_col, time_col=self.time_col, target_col=self.target_col
+        )
+        return validate_frame(frame, freq=freq or self.freq, fill=self.fill)
+
+    def _season_length(self, freq: Freq) -> int:
+        if self.season_length is None:
+            return season_length_from_freq(freq)
+        return require_positive_int("season_length", self.season_length)
+
+    def _lookback(self, season: int) -> int:
+        if self.lookback is not None:
+            return int(self.lookback)
+        return max(2 * int(self.horizon), 2 * season)
+
+    def _check_fitted(self, action: str) -> None:
+        if not hasattr(self, "network_"):
+            raise NotFittedError(
+                f"this Forecaster is not fitted yet; call fit(data) before {action}()."
+            )
+
+
+def _check_lengths(series: SeriesData, lookback: int, horizon: int) -> None:
+    needed = lookback + horizon
+    short = np.flatnonzero(series.lengths < needed)
+    if len(short):
+        i = int(short[0])
+        others = f" ({len(short) - 1} other series too)" if len(short) > 1 else ""
+        raise DataError(
+            f"series {series.ids[i]!r} has {int(series.lengths[i])} values but "
+            f"lookback={lookback} plus horizon={horizon} needs {needed}{others}. Use a "
+            f"shorter lookback or drop series under {needed} values."
+        )
+
+
+def _resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ConfigError(
+            f"unknown device {device!r}; use 'auto', 'cpu' or 'cuda'."
+        ) from e
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            "device='cuda' but no CUDA GPU is available; use 'auto' or 'cpu'."
+        )
+    return resolved
+
+
+def _both(
+    first: Callable[[EpochRecord], None], second: Callable[[EpochRecord], None] | None
+) -> Callable[[EpochRecord], None]:
+    def call(record: EpochRecord) -> None:
+        first(record)
+        if second is not None:
+            second(record)
+
+    return call
+
+
+def _json_scalar(value: Any) -> Any:
+    return int(value) if isinstance(value, np.integer) else value
+
+
+def _encode_time(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, pd.Timestamp) else int(value)
+
+
+def _decode_time(value: Any) -> Any:
+    return pd.Timestamp(value) if isinstance(value, str) else int(value)
+
+
+def _restore(
+    cls: type[Forecaster],
+    params: dict[str, Any],
+    fitted: dict[str, Any],
+    tensors: dict[str, torch.Tensor],
+    device: str,
+) -> Forecaster:
+    """Rebuild a fitted Forecaster from the parts read by :func:`read_model_dir`."""
+    from rnncast.model_files import model_file_error
+
+    with model_file_error("the saved parameters or network do not fit this rnncast"):
+        forecaster = cls(**{**params, "device": device})
+        network_config = NetworkConfig(
+            **{**fitted["network"], "hidden": tuple(fitted["network"]["hidden"])}
+        )
+        network = RecurrentNetwork(network_config)
+        weights = {
+            k.removeprefix("network."): v
+            for k, v in tensors.items()
+            if k.startswith("network.")
+        }
+        network.load_state_dict(weights, strict=True)
+        network.to(_resolve_device(device)).eval()
+        forecaster.network_ = network
+        forecaster.ids_ = list(fitted["ids"])
+        forecaster.freq_ = fitted["freq"]
+        forecaster.season_length_ = int(fitted["season_length"])
+        forecaster.lookback_ = int(fitted["lookback"])
+        forecaster.last_ds_ = [_decode_time(t) for t in fitted["last_ds"]]
+        forecaster.scaler_ = ScalerStats(
+            loc=tensors["scaler.loc"].numpy(), scale=tensors["scaler.scale"].numpy()
+        )
+        forecaster.context_ = tensors["context"].numpy()
+        forecaster.history_ = [EpochRecord(**r) for r in fitted["history"]]
+        forecaster.n_train_windows_ = int(fitted["n_train_windows"])
+        forecaster.filled_ = {k: v for k, v in fitted["filled"]}
+        n = len(forecaster.ids_)
+        shapes_ok = (
+            forecaster.context_.shape == (n, forecaster.lookback_)
+            and forecaster.scaler_.loc.shape == (n,)
+            and forecaster.scaler_.scale.shape == (n,)
+            and len(forecaster.last_ds_) == n
+        )
+        if not shapes_ok:
+            raise ValueError("array shapes disagree with the number of series")
+    return forecaster

@@ -1,0 +1,75 @@
+"""Atomic file output: write to a temporary file beside the target, then rename.
+
+``os.replace`` is atomic on POSIX and Windows when source and target are on the same
+file system, so an interrupted run leaves either the old file or the new one, never a
+half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from rnncast.exceptions import DataError
+
+__all__ = ["atomic_path", "atomic_replace_dir", "write_frame"]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+
+    The temporary name keeps the suffix of ``path`` so that writers which choose
+    their format from the suffix (matplotlib, pandas) still work. On an exception
+    the temporary file is removed and ``path`` is left untouched.
+    """
+    target = Path(path)
+    if not target.parent.exists():
+        raise DataError(
+            f"cannot write {str(target)!r}: folder {str(target.parent)!r} does not "
+            "exist. Create it first or choose another output path."
+        )
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def atomic_replace_dir(build: Path, target: Path) -> None:
+    """Move the finished folder ``build`` onto ``target``, replacing any old one.
+
+    The old folder is first renamed aside and removed only after the new one is in
+    place, so at every moment a complete model folder exists under one of the two
+    names.
+    """
+    if target.exists():
+        aside = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(target, aside)
+        os.replace(build, target)
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        os.replace(build, target)
+
+
+def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write ``frame`` atomically: Parquet if ``path`` ends in .parquet, else CSV."""
+    suffix = Path(path).suffix.lower()
+    with atomic_path(path) as tmp:
+        if suffix in {".parquet", ".pq"}:
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False)

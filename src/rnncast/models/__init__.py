@@ -1,0 +1,1 @@
+"""Neural network modules (the networks only; training lives in rnncast.training)."""

@@ -1,0 +1,148 @@
+"""Stacked recurrent networks with a forecasting head.
+
+The network is only the ``nn.Module``; the forecaster owns data, scaling and training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+from rnncast.exceptions import ConfigError
+
+__all__ = ["CELLS", "LEVELS", "OUTPUTS", "NetworkConfig", "RecurrentNetwork"]
+
+CELLS = ("lstm", "gru", "rnn")
+OUTPUTS = ("direct", "recursive")
+LEVELS = ("last", "none")
+CellName = Literal["lstm", "gru", "rnn"]
+State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+_TORCH_CELLS: dict[str, type[nn.RNNBase]] = {
+    "lstm": nn.LSTM,
+    "gru": nn.GRU,
+    "rnn": nn.RNN,
+}
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Architecture of a :class:`RecurrentNetwork`."""
+
+    cell: CellName = (
+        "lstm"  # recurrent cell of every layer: "lstm", "gru" or "rnn" (tanh)
+    )
+    hidden: tuple[int, ...] = (64,)  # width of each stacked layer, first to last
+    horizon: int = 12  # number of future steps the network forecasts
+    dropout: float = (
+        0.0  # dropout probability between stacked layers (not after the last)
+    )
+    output: Literal["direct", "recursive"] = (
+        "direct"  # all steps at once, or one by one
+    )
+    input_size: int = 1  # features per time step (the scaled target)
+    level: Literal["last", "none"] = "last"  # forecast relative to the last input value
+
+    def __post_init__(self) -> None:
+        if self.cell not in CELLS:
+            raise ConfigError(f"unknown cell {self.cell!r}; choose one of {CELLS}.")
+        if self.output not in OUTPUTS:
+            raise ConfigError(
+                f"unknown output {self.output!r}; choose one of {OUTPUTS}."
+            )
+        if not self.hidden or any(int(h) <= 0 for h in self.hidden):
+            raise ConfigError(
+                f"hidden must list one positive width per layer, e.g. (128, 64); "
+                f"got {self.hidden!r}."
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        if self.level not in LEVELS:
+            raise ConfigError(f"unknown level {self.level!r}; choose one of {LEVELS}.")
+        if self.horizon <= 0:
+            raise ConfigError(
+                f"horizon must be a positive integer, got {self.horizon}."
+            )
+
+
+class RecurrentNetwork(nn.Module):
+    r"""Stacked RNN/LSTM/GRU layers of individual widths followed by a linear head.
+
+    Layer ``k`` is a one-layer ``torch.nn.LSTM``, ``GRU`` or ``RNN`` (tanh) of width
+    ``hidden[k]`` reading the hidden states of layer ``k - 1``; ``hidden=(128, 64)``
+    gives LSTM 128 -> LSTM 64 -> linear. For the LSTM each layer computes, per step,
+
+    .. math::
+        f_t = \sigma(W_f [h_{t-1}, x_t] + b_f),\quad
+        i_t = \sigma(W_i [h_{t-1}, x_t] + b_i),\quad
+        \tilde C_t = \tanh(W_C [h_{t-1}, x_t] + b_C),
+
+        C_t = f_t C_{t-1} + i_t \tilde C_t,\quad
+        o_t = \sigma(W_o [h_{t-1}, x_t] + b_o),\quad
+        h_t = o_t \tanh(C_t).
+
+    Heads:
+
+    * ``"direct"``: ``yhat = W_y h_T + b_y`` gives all ``horizon`` steps at once from
+      the last hidden state of the top layer.
+    * ``"recursive"``: a one-step head ``yhat_{T+1} = w_y h_T + b_y``; each forecast is
+      fed back as the next input, carrying the hidden states, until ``horizon`` steps
+      exist. Training back-propagates through this roll-out.
+
+    Level: with ``level="last"`` the network sees ``x_t - x_T`` and forecasts
+    ``yhat = x_T + net(x - x_T)``, i.e. changes from the last observed (scaled) value.
+    This per-window normalisation lets one network serve windows at any level and
+    extrapolate a trend beyond the range seen in training.
+
+    Shapes: input ``(batch, lookback, input_size)``, output ``(batch, horizon)``.
+    Initialisation: PyTorch's defaults, ``U(-1/sqrt(H_k), 1/sqrt(H_k))`` for every
+    recurrent weight and bias, ``U(-1/sqrt(H_last), 1/sqrt(H_last))`` for the head.
+    """
+
+    def __init__(self, config: NetworkConfig) -> None:
+        super().__init__()
+        self.config = config
+        sizes = (config.input_size, *config.hidden)
+        cell = _TORCH_CELLS[config.cell]
+        self.layers = nn.ModuleList(
+            cell(sizes[k], sizes[k + 1], batch_first=True)
+            for k in range(len(config.hidden))
+        )
+        self.dropout = nn.Dropout(config.dropout)
+        out_features = config.horizon if config.output == "direct" else 1
+        self.head = nn.Linear(config.hidden[-1], out_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Forecast ``horizon`` steps from inputs (batch, lookback, input_size)."""
+        if self.config.level == "none":
+            return self._forecast(x)
+        last = x[:, -1:, :]  # (batch, 1, input_size)
+        return last[:, :, 0] + self._forecast(x - last)  # (batch, horizon)
+
+    def _forecast(self, x: torch.Tensor) -> torch.Tensor:
+        top, states = self._run(
+            x, [None] * len(self.layers)
+        )  # (batch, lookback, H_last)
+        step = self.head(top[:, -1])  # (batch, horizon) or (batch, 1)
+        if self.config.output == "direct":
+            return step
+        steps = [step]
+        for _ in range(self.config.horizon - 1):
+            top, states = self._run(step[:, None, :], states)  # (batch, 1, H_last)
+            step = self.head(top[:, -1])  # (batch, 1)
+            steps.append(step)
+        return torch.cat(steps, dim=1)  # (batch, horizon)
+
+    def _run(
+        self, x: torch.Tensor, states: list[State | None]
+    ) -> tuple[torch.Tensor, list[State | None]]:
+        new_states: list[State | None] = []
+        for k, layer in enumerate(self.layers):
+            if k > 0:
+                x = self.dropout(x)
+            x, state = layer(x, states[k])  # (batch, steps, hidden[k])
+            new_states.append(state)
+        return x, new_states

@@ -1,0 +1,184 @@
+"""A plain PyTorch training loop: Adam, gradient clipping, early stopping, LR schedule.
+
+One step is: draw a batch of window starts, gather the windows, forward, loss,
+backward, clip the global gradient norm, optimiser step, zero the gradients. After
+each epoch the validation windows are scored under ``no_grad``; the weights of the
+best epoch are restored at the end.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from rnncast._checks import require_positive_int
+from rnncast.data.windows import gather
+from rnncast.exceptions import ConfigError
+
+__all__ = ["LOSSES", "EpochRecord", "TrainConfig", "seed_everything", "train"]
+
+LOSSES = ("mse", "mae", "huber")
+LossName = Literal["mse", "mae", "huber"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of :func:`train`."""
+
+    epochs: int = 100  # maximum passes over all training windows
+    batch_size: int = 256  # windows per optimiser step
+    learning_rate: float = 1e-3  # Adam's initial step size
+    loss: LossName = "mse"  # "mse", "mae" or "huber" (delta = 1 in scaled units)
+    clip_norm: float | None = (
+        1.0  # max global L2 norm of the gradient; None: no clipping
+    )
+    patience: int = 20  # epochs without improvement before stopping early
+    lr_factor: float = 0.5  # learning rate multiplier when the monitored loss stalls
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ConfigError(f"unknown loss {self.loss!r}; choose one of {LOSSES}.")
+        for name in ("epochs", "batch_size", "patience"):
+            require_positive_int(name, getattr(self, name))
+        if not self.learning_rate > 0:
+            raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
+        if self.clip_norm is not None and not self.clip_norm > 0:
+            raise ConfigError(
+                f"clip_norm must be > 0 or None (no clipping), got {self.clip_norm!r}."
+            )
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """Losses after one epoch in scaled units; ``val_loss`` None without validation."""
+
+    epoch: int
+    train_loss: float
+    val_loss: float | None
+    learning_rate: float
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch, and return a torch generator for shuffling."""
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - user code may draw from the global generator
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def loss_function(
+    name: LossName,
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Mean loss over all elements.
+
+    Notes
+    -----
+    * ``"mse"``: ``mean((yhat - y)^2)``
+    * ``"mae"``: ``mean(|yhat - y|)``
+    * ``"huber"``: ``mean(0.5 e^2 if |e| <= 1 else |e| - 0.5)``, ``e = yhat - y``
+    """
+    return {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}[name]
+
+
+def train(
+    network: nn.Module,
+    values: torch.Tensor,
+    train_starts: torch.Tensor,
+    val_starts: torch.Tensor,
+    *,
+    lookback: int,
+    horizon: int,
+    config: TrainConfig,
+    generator: torch.Generator,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+) -> list[EpochRecord]:
+    """Train ``network`` in place on windows of the flat scaled series ``values``.
+
+    Parameters
+    ----------
+    network : nn.Module
+        Maps inputs (batch, lookback, 1) to forecasts (batch, horizon).
+    values : Tensor of shape (n_points,)
+        All scaled series, on the network's device.
+    train_starts, val_starts : Tensor of shape (n_windows,), int64
+        Window starts (see :mod:`rnncast.data.windows`); ``val_starts`` may be empty,
+        then the training loss is monitored instead.
+    generator : torch.Generator
+        Source of the shuffling order (CPU), for reproducibility.
+    on_epoch : callable, optional
+        Called with each :class:`EpochRecord`, e.g. to draw a progress bar.
+
+    Returns
+    -------
+    list of EpochRecord
+        One record per epoch run; the network ends with the best epoch's weights.
+    """
+    loss_fn = loss_function(config.loss)
+    optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
+    schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimiser, factor=config.lr_factor, patience=max(1, config.patience // 4)
+    )
+    best_loss, best_state, stale = float("inf"), _copy_state(network), 0
+    history: list[EpochRecord] = []
+    for epoch in range(1, config.epochs + 1):
+        network.train()
+        order = train_starts[torch.randperm(len(train_starts), generator=generator)]
+        total = 0.0
+        for batch in order.split(config.batch_size):
+            inputs, targets = gather(values, batch, lookback, horizon)
+            loss = loss_fn(network(inputs), targets)
+            loss.backward()
+            if config.clip_norm is not None:
+                nn.utils.clip_grad_norm_(network.parameters(), config.clip_norm)
+            optimiser.step()
+            optimiser.zero_grad(set_to_none=True)
+            total += loss.item() * len(batch)
+        train_loss = total / len(train_starts)
+        val_loss = _evaluate(network, values, val_starts, lookback, horizon, loss_fn)
+        monitored = train_loss if val_loss is None else val_loss
+        schedule.step(monitored)
+        record = EpochRecord(
+            epoch, train_loss, val_loss, optimiser.param_groups[0]["lr"]
+        )
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+        if monitored < best_loss:
+            best_loss, best_state, stale = monitored, _copy_state(network), 0
+        else:
+            stale += 1
+            if stale >= config.patience:
+                break
+    network.load_state_dict(best_state)
+    network.eval()
+    return history
+
+
+@torch.no_grad()
+def _evaluate(
+    network: nn.Module,
+    values: torch.Tensor,
+    starts: torch.Tensor,
+    lookback: int,
+    horizon: int,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+) -> float | None:
+    if len(starts) == 0:
+        return None
+    network.eval()
+    total = 0.0
+    for batch in starts.split(4096):
+        inputs, targets = gather(values, batch, lookback, horizon)
+        total += loss_fn(network(inputs), targets).item() * len(batch)
+    return total / len(starts)
+
+
+def _copy_state(network: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in network.state_dict().items()}

@@ -1,0 +1,50 @@
+import numpy as np
+import torch
+
+from rnncast.data.windows import gather, last_inputs, training_starts, validation_starts
+
+
+def _loop_starts(lengths, lookback, horizon, holdout):
+    starts, offset = [], 0
+    for n in lengths:
+        for k in range(n - holdout - lookback - horizon + 1):
+            starts.append(offset + k)
+        offset += n
+    return starts
+
+
+def test_training_starts_match_a_plain_loop():
+    lengths = [10, 3, 25, 7]
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    for holdout in (0, 2):
+        got = training_starts(offsets, lookback=4, horizon=2, holdout=holdout)
+        assert list(got) == _loop_starts(lengths, 4, 2, holdout)
+
+
+def test_training_windows_never_reach_the_holdout():
+    offsets = np.array([0, 30, 70])
+    lookback, horizon = 6, 5
+    starts = training_starts(offsets, lookback, horizon, holdout=horizon)
+    ends = starts + lookback + horizon  # exclusive end of each window's targets
+    series_end = np.where(starts < 30, 30, 70)
+    assert np.all(ends <= series_end - horizon)
+
+
+def test_validation_starts_target_the_last_values():
+    offsets = np.array([0, 30, 35, 70])
+    starts = validation_starts(offsets, lookback=6, horizon=5)
+    assert list(starts) == [30 - 11, 70 - 11]  # the 5-long series has no window
+
+
+def test_gather_returns_inputs_and_targets():
+    values = torch.arange(20, dtype=torch.float32)
+    inputs, targets = gather(values, torch.tensor([0, 7]), lookback=3, horizon=2)
+    assert inputs.shape == (2, 3, 1) and targets.shape == (2, 2)
+    assert inputs[1, :, 0].tolist() == [7, 8, 9]
+    assert targets[1].tolist() == [10, 11]
+
+
+def test_last_inputs():
+    values = np.arange(10.0)
+    out = last_inputs(values, np.array([0, 4, 10]), lookback=3)
+    np.testing.assert_array_equal(out, [[1, 2, 3], [7, 8, 9]])

@@ -1,0 +1,217 @@
+import pandas as pd
+import pytest
+
+from rnncast import Forecaster
+from rnncast.cli import main
+
+FAST = ["--hidden", "8", "--epochs", "2"]
+
+
+def _one_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+def test_forecast_writes_csv_plot_and_model(air, write_csv, tmp_path, capsys):
+    data = write_csv(air)
+    out, plot, model_dir = tmp_path / "fc.csv", tmp_path / "fc.png", tmp_path / "model"
+    code = main(
+        [
+            "forecast",
+            str(data),
+            "--horizon",
+            "6",
+            "--cell",
+            "gru",
+            *FAST,
+            "-o",
+            str(out),
+            "--plot",
+            str(plot),
+            "--save-model",
+            str(model_dir),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    fc = pd.read_csv(out, parse_dates=["ds"])
+    assert list(fc.columns) == ["unique_id", "ds", "yhat"] and len(fc) == 6
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    loaded = Forecaster.load(model_dir)
+    assert loaded.cell == "gru"
+    pd.testing.assert_series_equal(
+        loaded.predict()["yhat"], fc["yhat"], check_exact=False, rtol=1e-12
+    )
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert f"wrote {out}" in captured.out
+
+
+def test_progress_bar_shows_losses_unless_quiet(air, write_csv, tmp_path, capsys):
+    data = write_csv(air)
+    assert (
+        main(
+            [
+                "forecast",
+                str(data),
+                "--horizon",
+                "3",
+                *FAST,
+                "-o",
+                str(tmp_path / "a.csv"),
+            ]
+        )
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert "LSTM" in err and "train" in err and "val" in err
+
+
+def test_custom_columns_and_hidden_layers(air, write_csv, tmp_path):
+    data = write_csv(
+        air.rename(columns={"unique_id": "id", "ds": "month", "y": "passengers"})
+    )
+    out = tmp_path / "fc.csv"
+    code = main(
+        [
+            "forecast",
+            str(data),
+            "--horizon",
+            "4",
+            "--hidden",
+            "8,4",
+            "--epochs",
+            "1",
+            "--id-col",
+            "id",
+            "--time-col",
+            "month",
+            "--target-col",
+            "passengers",
+            "--lookback",
+            "12",
+            "-o",
+            str(out),
+            "-q",
+        ]
+    )
+    assert code == 0
+    assert list(pd.read_csv(out).columns) == ["id", "month", "yhat"]
+
+
+def test_missing_file_is_one_line_and_exit_1(tmp_path, capsys):
+    code = main(
+        [
+            "forecast",
+            str(tmp_path / "nope.csv"),
+            "--horizon",
+            "3",
+            "-o",
+            str(tmp_path / "o.csv"),
+        ]
+    )
+    assert code == 1
+    assert "does not exist" in _one_line(capsys.readouterr().err)
+
+
+def test_missing_column_writes_nothing(air, write_csv, tmp_path, capsys):
+    data = write_csv(air.rename(columns={"y": "value"}))
+    out = tmp_path / "o.csv"
+    code = main(["forecast", str(data), "--horizon", "3", "-o", str(out), "-q"])
+    assert code == 1
+    line = _one_line(capsys.readouterr().err)
+    assert "missing column(s) ['y']" in line and "--target-col" in line
+    assert not out.exists()
+
+
+def test_bad_data_errors_name_the_series(air, write_csv, tmp_path, capsys):
+    short = write_csv(air.head(20))
+    assert (
+        main(
+            [
+                "forecast",
+                str(short),
+                "--horizon",
+                "12",
+                "-o",
+                str(tmp_path / "o.csv"),
+                "-q",
+            ]
+        )
+        == 1
+    )
+    assert "series 'AirPassengers' has 20 values" in _one_line(capsys.readouterr().err)
+
+
+def test_empty_file(tmp_path, capsys):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert (
+        main(["forecast", str(empty), "--horizon", "3", "-o", str(tmp_path / "o.csv")])
+        == 1
+    )
+    assert "is empty" in _one_line(capsys.readouterr().err)
+
+
+def test_missing_output_folder_fails_before_training(air, write_csv, tmp_path, capsys):
+    data = write_csv(air)
+    code = main(
+        ["forecast", str(data), "--horizon", "3", "-o", str(tmp_path / "no" / "o.csv")]
+    )
+    assert code == 1
+    assert "does not exist" in _one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hidden", "128,x"], "comma-separated layer widths"),
+        (["--horizon", "0"], "expected a positive integer"),
+        (["--cell", "transformer"], "invalid choice"),
+    ],
+    ids=["hidden", "horizon", "cell"],
+)
+def test_usage_errors_exit_2_with_one_line(
+    air, write_csv, tmp_path, capsys, args, message
+):
+    data = write_csv(air)
+    base = ["forecast", str(data), "-o", str(tmp_path / "o.csv")]
+    if "--horizon" not in args:
+        base += ["--horizon", "3"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(base + args)
+    assert exit_info.value.code == 2
+    line = _one_line(capsys.readouterr().err)
+    assert message in line and "--help" in line
+
+
+def test_help_explains_the_input_format(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "rnncast demo" in out and "long format" in out
+
+
+def test_demo_prints_every_metric_and_writes_files(tmp_path, capsys):
+    code = main(["demo", "--epochs", "2", "-o", str(tmp_path / "demo"), "--quiet"])
+    assert code == 0
+    out = capsys.readouterr().out
+    for word in (
+        "lstm",
+        "gru",
+        "rnn",
+        "snaive",
+        "MSE",
+        "MAE",
+        "RMSE",
+        "MAPE",
+        "sMAPE",
+        "MASE",
+    ):
+        assert word in out
+    metrics = pd.read_csv(tmp_path / "demo" / "metrics.csv")
+    assert sorted(metrics["model"]) == ["gru", "lstm", "rnn", "snaive"]
+    assert (tmp_path / "demo" / "forecast.png").stat().st_size > 10_000

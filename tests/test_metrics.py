@@ -1,0 +1,79 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnncast.exceptions import DataError
+from rnncast.metrics import evaluate, mae, mape, mase, mse, rmse, smape
+
+Y = np.array([10.0, 20.0, 30.0, 40.0])
+YHAT = np.array([12.0, 18.0, 33.0, 40.0])
+
+
+def test_values_against_hand_computation():
+    # errors 2, -2, 3, 0
+    assert mse(Y, YHAT) == pytest.approx((4 + 4 + 9 + 0) / 4)
+    assert mae(Y, YHAT) == pytest.approx(7 / 4)
+    assert rmse(Y, YHAT) == pytest.approx(np.sqrt(17 / 4))
+    assert mape(Y, YHAT) == pytest.approx(100 * (2 / 10 + 2 / 20 + 3 / 30 + 0) / 4)
+    assert smape(Y, YHAT) == pytest.approx(200 * (2 / 22 + 2 / 38 + 3 / 63 + 0) / 4)
+
+
+def test_mase_against_hand_computation():
+    train = np.array([1.0, 3.0, 2.0, 6.0, 5.0])
+    # seasonal differences with m=2: |2-1|, |6-3|, |5-2| -> mean 7/3
+    assert mase(Y, YHAT, train, season_length=2) == pytest.approx((7 / 4) / (7 / 3))
+    # m=1: |2|, |1|, |4|, |1| -> mean 2
+    assert mase(Y, YHAT, train, season_length=1) == pytest.approx((7 / 4) / 2)
+
+
+def test_mape_leaves_out_zero_actuals_and_is_nan_when_all_zero():
+    assert mape([0.0, 10.0], [5.0, 11.0]) == pytest.approx(10.0)
+    assert np.isnan(mape([0.0, 0.0], [1.0, 2.0]))
+
+
+def test_smape_counts_both_zero_as_perfect():
+    assert smape([0.0, 10.0], [0.0, 10.0]) == 0.0
+    assert smape([0.0], [5.0]) == pytest.approx(200.0)
+
+
+def test_mase_edge_cases():
+    assert mase([1.0], [2.0], [3.0, 3.0, 3.0], 1) == np.inf
+    assert mase([3.0], [3.0], [3.0, 3.0, 3.0], 1) == 0.0
+    with pytest.raises(DataError, match="longer than season_length=12"):
+        mase([1.0], [1.0], np.arange(12.0), 12)
+
+
+def test_shape_mismatch_and_empty_input():
+    with pytest.raises(DataError, match="shape"):
+        mae([1.0, 2.0], [1.0])
+    with pytest.raises(DataError, match="empty"):
+        mae([], [])
+
+
+def test_evaluate_matches_a_per_series_loop():
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2020-01-01", periods=20, freq="D")
+    train = pd.concat(
+        [
+            pd.DataFrame(
+                {"unique_id": uid, "ds": ds[:16], "y": rng.normal(size=16) + 5}
+            )
+            for uid in "ab"
+        ]
+    )
+    actuals = pd.concat(
+        [
+            pd.DataFrame({"unique_id": uid, "ds": ds[16:], "y": rng.normal(size=4) + 5})
+            for uid in "ab"
+        ]
+    )
+    forecasts = actuals[["unique_id", "ds"]].assign(m1=rng.normal(size=8) + 5)
+    scores = evaluate(forecasts, actuals, train, models=["m1"], season_length=7)
+    for uid in "ab":
+        row = scores[scores["unique_id"] == uid].iloc[0]
+        y = actuals[actuals["unique_id"] == uid]["y"].to_numpy()
+        yhat = forecasts[forecasts["unique_id"] == uid]["m1"].to_numpy()
+        history = train[train["unique_id"] == uid]["y"].to_numpy()
+        assert row["mae"] == mae(y, yhat)
+        assert row["mase"] == mase(y, yhat, history, 7)
+        assert row["smape"] == smape(y, yhat)

@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import torch
+
+from rnncast.data.windows import training_starts, validation_starts
+from rnncast.exceptions import ConfigError
+from rnncast.models.networks import NetworkConfig, RecurrentNetwork
+from rnncast.training import TrainConfig, seed_everything, train
+
+
+def _setup(air, epochs=30, level="last", **config):
+    y = air["y"].to_numpy()
+    z = torch.as_tensor((y - y.mean()) / y.std(), dtype=torch.float32)
+    offsets = np.array([0, len(y)])
+    tr = torch.as_tensor(training_starts(offsets, 24, 6, holdout=6))
+    va = torch.as_tensor(validation_starts(offsets, 24, 6))
+    generator = seed_everything(0)
+    net = RecurrentNetwork(NetworkConfig(hidden=(16,), horizon=6, level=level))
+    cfg = TrainConfig(epochs=epochs, batch_size=32, **config)
+    return net, z, tr, va, cfg, generator
+
+
+def test_training_lowers_the_loss(air):
+    net, z, tr, va, cfg, g = _setup(air, level="none")
+    history = train(net, z, tr, va, lookback=24, horizon=6, config=cfg, generator=g)
+    assert history[-1].train_loss < 0.5 * history[0].train_loss
+    assert all(r.val_loss is not None for r in history)
+
+
+def test_best_weights_are_restored(air):
+    net, z, tr, va, cfg, g = _setup(air, epochs=15)
+    snapshots = []
+
+    def keep(record):
+        snapshots.append({k: v.clone() for k, v in net.state_dict().items()})
+
+    history = train(
+        net, z, tr, va, lookback=24, horizon=6, config=cfg, generator=g, on_epoch=keep
+    )
+    best = int(np.argmin([r.val_loss for r in history]))
+    for name, value in net.state_dict().items():
+        torch.testing.assert_close(value, snapshots[best][name])
+
+
+def test_early_stopping_stops_after_patience(air):
+    net, z, tr, va, cfg, g = _setup(air, epochs=500, patience=3, learning_rate=0.05)
+    history = train(net, z, tr, va, lookback=24, horizon=6, config=cfg, generator=g)
+    assert len(history) < 500
+    best = int(np.argmin([r.val_loss for r in history]))
+    assert len(history) - 1 - best == 3
+
+
+def test_gradient_norm_is_clipped(air, monkeypatch):
+    norms = []
+    original = torch.nn.utils.clip_grad_norm_
+
+    def spy(params, max_norm):
+        params = list(params)
+        total = original(params, max_norm)
+        norms.append(torch.sqrt(sum((p.grad**2).sum() for p in params)).item())
+        return total
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", spy)
+    net, z, tr, va, cfg, g = _setup(air, epochs=2, clip_norm=0.01)
+    train(net, z, tr, va, lookback=24, horizon=6, config=cfg, generator=g)
+    assert norms and max(norms) <= 0.01 * (1 + 1e-5)
+
+
+def test_without_validation_the_training_loss_is_monitored(air):
+    net, z, tr, _, cfg, g = _setup(air, epochs=3)
+    history = train(
+        net,
+        z,
+        tr,
+        torch.empty(0, dtype=torch.int64),
+        lookback=24,
+        horizon=6,
+        config=cfg,
+        generator=g,
+    )
+    assert [r.val_loss for r in history] == [None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"loss": "rmsle"}, "unknown loss"),
+        ({"epochs": 0}, "epochs must be a positive integer"),
+        ({"learning_rate": 0}, "learning_rate must be > 0"),
+        ({"clip_norm": -1.0}, "clip_norm must be > 0 or None"),
+    ],
+    ids=["loss", "epochs", "lr", "clip"],
+)
+def test_bad_train_configs(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**kwargs)
