@@ -215,3 +215,65 @@ def test_demo_prints_every_metric_and_writes_files(tmp_path, capsys):
     metrics = pd.read_csv(tmp_path / "demo" / "metrics.csv")
     assert sorted(metrics["model"]) == ["gru", "lstm", "rnn", "snaive"]
     assert (tmp_path / "demo" / "forecast.png").stat().st_size > 10_000
+
+
+def test_explain_prints_gates_and_writes_plot_and_csv(air, tmp_path, capsys):
+    model_dir = tmp_path / "m"
+    Forecaster(horizon=3, cell="lstm", lookback=12, hidden=(4,), epochs=2).fit(
+        air
+    ).save(model_dir)
+    plot, table = tmp_path / "gates.png", tmp_path / "gates.csv"
+    code = main(
+        [
+            "explain",
+            str(model_dir),
+            "--series",
+            "AirPassengers",
+            "--plot",
+            str(plot),
+            "-o",
+            str(table),
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "forget f" in out and "cell C" in out
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert set(pd.read_csv(table)["gate"]) == {
+        "forget f",
+        "input i",
+        "output o",
+        "cell C",
+        "hidden h",
+    }
+
+
+def test_explain_unknown_series_is_one_line(air, tmp_path, capsys):
+    model_dir = tmp_path / "m"
+    Forecaster(horizon=3, lookback=12, hidden=(4,), epochs=1).fit(air).save(model_dir)
+    assert main(["explain", str(model_dir), "--series", "nope"]) == 1
+    assert "series 'nope' is not in the data" in _one_line(capsys.readouterr().err)
+
+
+def test_gradients_reports_each_cell(write_csv, air, tmp_path, capsys):
+    data = write_csv(air)
+    plot = tmp_path / "g.png"
+    code = main(
+        [
+            "gradients",
+            str(data),
+            "--lookback",
+            "20",
+            "--hidden",
+            "4",
+            "--epochs",
+            "2",
+            "--plot",
+            str(plot),
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    for word in ("rnn", "lstm", "gru", "initial", "trained"):
+        assert word in out
+    assert plot.read_bytes()[:4] == b"\x89PNG"

@@ -332,23 +332,24 @@ class Forecaster:
                 f"model reads lookback={self.lookback_}; give at least "
                 f"{self.lookback_} values per series."
             )
+        context = last_inputs(series.values, series.offsets, self.lookback_)
+        return list(series.ids), list(series.last_ds), context, self.scaler_for(series)
+
+    def scaler_for(self, series: SeriesData) -> ScalerStats:
+        """Scaling statistics for each series of ``series``, as :meth:`predict` uses.
+
+        Series seen by ``fit`` keep their fitted statistics; new series get
+        statistics fitted on their whole given history.
+        """
+        self._check_fitted("scaler_for")
         known = {uid: k for k, uid in enumerate(self.ids_)}
         own = fit_scaler(series.values, series.offsets, series.lengths, self.scaler)
-        rows = [known.get(uid) for uid in series.ids]
-        loc = np.array(
-            [
-                own.loc[i] if k is None else self.scaler_.loc[k]
-                for i, k in enumerate(rows)
-            ]
-        )
-        scale = np.array(
-            [
-                own.scale[i] if k is None else self.scaler_.scale[k]
-                for i, k in enumerate(rows)
-            ]
-        )
-        context = last_inputs(series.values, series.offsets, self.lookback_)
-        return list(series.ids), list(series.last_ds), context, ScalerStats(loc, scale)
+        fitted = [known.get(uid) for uid in series.ids]
+        new = np.array([k is None for k in fitted])
+        rows = np.array([0 if k is None else k for k in fitted], dtype=np.int64)
+        loc = np.where(new, own.loc, self.scaler_.loc[rows])
+        scale = np.where(new, own.scale, self.scaler_.scale[rows])
+        return ScalerStats(loc, scale)
 
     # ------------------------------------------------------------ save/load
     def save(self, path: str | Path) -> None:

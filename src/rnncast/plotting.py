@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from rnncast.io import atomic_path
 
-__all__ = ["plot_forecasts"]
+if TYPE_CHECKING:
+    from rnncast.explain import GateTrace
+
+__all__ = ["plot_forecasts", "plot_gates", "plot_gradient_decay"]
 
 
 def plot_forecasts(
@@ -65,3 +71,95 @@ def plot_forecasts(
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+def plot_gates(path: str | os.PathLike[str], trace: GateTrace) -> None:
+    """Write a PNG: the input window and forecast on top, each gate as a heat map.
+
+    One heat map per (layer, gate): units on the vertical axis, time on the
+    horizontal axis aligned with the series above. Sigmoid gates are drawn on
+    [0, 1]; the cell and hidden states on a symmetric scale around 0.
+    """
+    gates = list(trace.gates.items())
+    fig, axes = plt.subplots(
+        len(gates) + 1,
+        1,
+        figsize=(10, 2.4 + 1.6 * len(gates)),
+        sharex=True,
+        layout="constrained",
+        height_ratios=[1.6] + [1.0] * len(gates),
+    )
+    top = axes[0]
+    top.plot(trace.ds, trace.inputs, color="black", lw=1.4, label="input window")
+    top.plot(
+        trace.forecast["ds"], trace.forecast["yhat"], lw=1.6, ls="--", label="forecast"
+    )
+    top.set_title(f"{trace.series}: gate activations over the input window", loc="left")
+    top.legend(loc="upper left", fontsize="small")
+    top.grid(alpha=0.3)
+    edges = _edges(trace.ds)
+    for ax, ((layer, gate), values) in zip(axes[1:], gates, strict=True):
+        is_gate = gate.split()[-1] in {"f", "i", "o", "r", "z"}
+        if is_gate:
+            limits, cmap = (0.0, 1.0), "viridis"
+        else:
+            bound = float(max(abs(values).max(), 1e-9))
+            limits, cmap = (-bound, bound), "RdBu_r"
+        mesh = ax.pcolormesh(
+            edges,
+            range(values.shape[1] + 1),
+            values.T,
+            cmap=cmap,
+            vmin=limits[0],
+            vmax=limits[1],
+        )
+        ax.set_ylabel(f"L{layer} {gate}\nunit", fontsize="small")
+        fig.colorbar(mesh, ax=ax, pad=0.01, fraction=0.03)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def plot_gradient_decay(path: str | os.PathLike[str], decay: pd.DataFrame) -> None:
+    """Write a PNG of the relative Jacobian norm against the lag, log scale.
+
+    ``decay`` has the columns of :func:`rnncast.explain.vanishing_gradients`: one
+    panel for the initial weights and one for the trained weights, a line per cell.
+    """
+    states = list(dict.fromkeys(decay["weights"]))
+    fig, axes = plt.subplots(
+        1,
+        len(states),
+        figsize=(5.2 * len(states), 4),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+    )
+    for ax, state in zip(axes[0], states, strict=True):
+        part = decay[(decay["weights"] == state) & (decay["lag"] >= 1)]
+        for cell, curve in part.groupby("cell", sort=False):
+            ax.semilogy(
+                curve["lag"], curve["hidden_relative"], lw=1.6, label=cell.upper()
+            )
+        ax.axhline(1e-3, color="0.5", ls=":", lw=1)
+        ax.set_title(f"{state} weights", loc="left")
+        ax.set_xlabel("lag T - t")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend()
+    axes[0, 0].set_ylabel("||dh_T/dh_t|| / value at lag 1")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def _edges(ds: pd.Index) -> list[object]:
+    """Cell edges for pcolormesh: one more than the timestamps, centred on them."""
+    if isinstance(ds, pd.DatetimeIndex):
+        numbers = mdates.date2num(ds.to_pydatetime())
+    else:
+        numbers = np.asarray(ds, dtype=float)
+    step = numbers[1] - numbers[0] if len(numbers) > 1 else 1.0
+    edges = np.concatenate([numbers - step / 2, [numbers[-1] + step / 2]])
+    if isinstance(ds, pd.DatetimeIndex):
+        return list(mdates.num2date(edges))
+    return list(edges)

@@ -24,9 +24,11 @@ __all__ = [
     "FILL_POLICIES",
     "SeriesData",
     "forecast_frame",
+    "format_time",
     "future_timestamps",
     "read_table",
     "season_length_from_freq",
+    "series_timestamps",
     "to_long_frame",
     "validate_frame",
 ]
@@ -316,13 +318,18 @@ def season_length_from_freq(freq: Freq) -> int:
     return 1
 
 
+def series_timestamps(first: Any, freq: Freq, n: int) -> pd.Index:
+    """Return the ``n`` timestamps from ``first`` on at frequency ``freq``."""
+    return _timestamps_from(first, freq, n)
+
+
 def _timestamps_from(first: Any, freq: Freq, n: int) -> pd.Index:
     if isinstance(freq, int):
         return pd.Index(first + freq * np.arange(n, dtype=np.int64))
     return pd.date_range(start=first, periods=n, freq=freq)
 
 
-def _show(value: Any) -> str:
+def format_time(value: Any) -> str:
     """Format a timestamp as people write it: the date alone at midnight."""
     if (
         isinstance(value, pd.Timestamp)
@@ -360,7 +367,7 @@ def _numeric_target(frame: pd.DataFrame) -> NDArray[np.float64]:
         row = frame.loc[bad.to_numpy()].iloc[0]
         raise DataError(
             f"the target column must be numeric: series {row['unique_id']!r} has "
-            f"{row['y']!r} at {_show(row['ds'])} ({int(bad.sum())} non-numeric "
+            f"{row['y']!r} at {format_time(row['ds'])} ({int(bad.sum())} non-numeric "
             "value(s) in all). Clean or drop those rows, or choose another "
             "--target-col."
         )
@@ -402,7 +409,7 @@ def _check_duplicates(frame: pd.DataFrame) -> None:
         first = frame.loc[dup.to_numpy()].iloc[0]
         raise DataError(
             f"series {first['unique_id']!r} has duplicate timestamps: "
-            f"{_show(first['ds'])} appears more than once ({int(dup.sum())} "
+            f"{format_time(first['ds'])} appears more than once ({int(dup.sum())} "
             "duplicated rows in all). "
             "Aggregate or drop the duplicates first."
         )
@@ -470,9 +477,9 @@ def _check_regular(uid: Any, ds: pd.Series, freq: Freq) -> None:
     mismatch = int(np.argmax(actual.to_numpy() != expected.to_numpy()))
     raise DataError(
         f"series {uid!r} has irregular timestamps at frequency {freq!r}: after "
-        f"{_show(actual[mismatch - 1])} the next timestamp should be "
-        f"{_show(expected[mismatch])} but is {_show(actual[mismatch])}. Resample it "
-        "to a regular grid first (e.g. "
+        f"{format_time(actual[mismatch - 1])} the next timestamp should be "
+        f"{format_time(expected[mismatch])} but is {format_time(actual[mismatch])}. "
+        "Resample it to a regular grid first (e.g. "
         f"df.set_index('ds').asfreq({freq!r}) and a fill= policy), or pass the "
         "right freq=."
     )
@@ -489,7 +496,7 @@ def _apply_fill(
         at = ds.iloc[int(np.argmax(missing))]
         raise DataError(
             f"series {uid!r} has {int(missing.sum())} missing or infinite target "
-            f"value(s), the first at {_show(at)}. Choose a fill policy: "
+            f"value(s), the first at {format_time(at)}. Choose a fill policy: "
             "fill='interpolate', 'ffill' or 'drop-leading' (CLI: --fill), or clean "
             "the data."
         )
@@ -504,8 +511,8 @@ def _apply_fill(
         at = ds.iloc[n_dropped + int(np.argmax(missing))]
         raise DataError(
             f"series {uid!r} has {n_filled} missing value(s) after its first "
-            f"observation, the first at {_show(at)}; fill='drop-leading' only drops "
-            "those at the start. Use fill='interpolate' or 'ffill'."
+            f"observation, the first at {format_time(at)}; fill='drop-leading' only "
+            "drops those at the start. Use fill='interpolate' or 'ffill'."
         )
     positions = np.arange(len(y))
     observed = ~missing

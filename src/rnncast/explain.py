@@ -1,0 +1,341 @@
+"""Look inside a fitted network with the NumPy reference of :mod:`rnncast.reference`.
+
+* :func:`gate_activations`: the gates of every layer (LSTM ``f, i, o`` and the cell
+  state ``C``; GRU reset ``r`` and update ``z``; the hidden state ``h`` of any cell)
+  over one input window of one series, recomputed from the trained weights.
+* :func:`gradient_decay`: the vanishing-gradient experiment, the norm of
+  ``dh_T / dh_t`` against the lag ``T - t`` for RNN, LSTM and GRU on a real series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from rnncast.data.frame import SeriesData, forecast_frame, series_timestamps
+from rnncast.data.scaling import ScalerStats
+from rnncast.exceptions import DataError
+from rnncast.forecaster import Forecaster
+from rnncast.models.networks import RecurrentNetwork
+from rnncast.reference import (
+    LayerParams,
+    from_torch,
+    layer_backward,
+    layer_forward,
+    network_forward,
+)
+from rnncast.training import seed_everything
+
+__all__ = [
+    "GateTrace",
+    "gate_activations",
+    "gradient_decay",
+    "jacobian_decay",
+    "vanishing_gradients",
+    "vanishing_lag",
+]
+
+# What each cell shows: step-cache key -> label.
+_SHOWN = {
+    "lstm": {"f": "forget f", "i": "input i", "o": "output o", "c": "cell C"},
+    "gru": {"r": "reset r", "z": "update z"},
+    "rnn": {},
+}
+
+
+@dataclass(frozen=True)
+class GateTrace:
+    """Gate activations of a fitted network over one input window.
+
+    Attributes
+    ----------
+    series : hashable
+        The series id.
+    ds : Index
+        Timestamps of the ``lookback`` inputs.
+    inputs : ndarray (lookback,)
+        The input values in original units.
+    forecast : DataFrame
+        ``unique_id, ds, yhat`` forecast from this window by the reference.
+    gates : dict
+        ``(layer, label) -> (lookback, units)`` activations; layer counts from 1.
+    """
+
+    series: Hashable
+    ds: pd.Index
+    inputs: NDArray[np.float64]
+    forecast: pd.DataFrame
+    gates: dict[tuple[int, str], NDArray[np.float64]]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long frame ``ds, layer, gate, unit, value``."""
+        parts = []
+        for (layer, gate), values in self.gates.items():
+            steps, units = values.shape
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "ds": np.repeat(np.asarray(self.ds), units),
+                        "layer": layer,
+                        "gate": gate,
+                        "unit": np.tile(np.arange(units), steps),
+                        "value": values.reshape(-1),
+                    }
+                )
+            )
+        return pd.concat(parts, ignore_index=True)
+
+
+def gate_activations(
+    model: Forecaster,
+    data: Any = None,
+    *,
+    series: Hashable | None = None,
+    end: Any = None,
+) -> GateTrace:
+    """Recompute the gates of ``model`` over one window with the NumPy reference.
+
+    Parameters
+    ----------
+    model : Forecaster
+        A fitted forecaster (any cell; an RNN has only its hidden state ``h``).
+    data : DataFrame, Series, ndarray or path, optional
+        History to read the window from; default the last window of each series
+        seen in ``fit``.
+    series : hashable, optional
+        Series id; default the first series.
+    end : timestamp or int, optional
+        Time of the window's last input; default the end of the series. Needs
+        ``data``.
+
+    Raises
+    ------
+    DataError
+        Unknown series, unknown ``end``, or a window shorter than ``lookback``.
+    """
+    model._check_fitted("explain")
+    lookback = model.lookback_
+    if data is None:
+        if end is not None:
+            raise DataError("end= needs the history: pass data to explain a window.")
+        ids, windows, stats, lasts = (
+            model.ids_,
+            model.context_,
+            model.scaler_,
+            model.last_ds_,
+        )
+    else:
+        history = model._read(data, freq=model.freq_)
+        ids, stats = history.ids, model.scaler_for(history)
+    uid = ids[0] if series is None else _match_id(series, ids)
+    k = ids.index(uid)
+    if data is None:
+        window, last = windows[k], lasts[k]
+    else:
+        stamps = series_timestamps(
+            history.first_ds[k], history.freq, history.lengths[k]
+        )
+        window, last = _window(history.series(k), stamps, end, lookback)
+    loc, scale = stats.loc[k], stats.scale[k]
+    reference = from_torch(model.network_)
+    x = ((window - loc) / scale)[None, :, None]  # (1, lookback, 1)
+    z, _ = network_forward(reference, x)
+    forecast = forecast_frame(
+        [uid], [last], model.freq_, z * scale + loc, column="yhat"
+    )
+    inputs_ds = _past_timestamps(last, model.freq_, lookback)
+    gates = _gates(reference.layers, x, reference.config.level)
+    return GateTrace(uid, inputs_ds, window, forecast, gates)
+
+
+def _match_id(series: Hashable, ids: list[Hashable]) -> Hashable:
+    """Find ``series`` among ``ids``, also when given as text for integer ids."""
+    if series in ids:
+        return series
+    for uid in ids:
+        if str(uid) == str(series):
+            return uid
+    shown = ", ".join(map(repr, ids[:10])) + (" ..." if len(ids) > 10 else "")
+    raise DataError(f"series {series!r} is not in the data; choose one of {shown}.")
+
+
+def _gates(
+    layers: list[LayerParams], x: NDArray[np.float64], level: str
+) -> dict[tuple[int, str], NDArray[np.float64]]:
+    seq = x - x[:, -1:, :] if level == "last" else x
+    gates = {}
+    for number, p in enumerate(layers, start=1):
+        seq, cache = layer_forward(p, seq)
+        for key, label in _SHOWN[p.cell].items():
+            gates[(number, label)] = np.stack([step[key][0] for step in cache.steps])
+        gates[(number, "hidden h")] = seq[0]
+    return gates
+
+
+def _window(
+    values: NDArray[np.float64], stamps: pd.Index, end: Any, lookback: int
+) -> tuple[NDArray[np.float64], Any]:
+    position = len(values) - 1
+    if end is not None:
+        matches = np.flatnonzero(stamps == _as_time(end, stamps[0]))
+        if len(matches) == 0:
+            raise DataError(
+                f"the series has no value at end={end!r}; give one of its timestamps "
+                f"({stamps[0]} to {stamps[-1]})."
+            )
+        position = int(matches[0])
+    if position + 1 < lookback:
+        raise DataError(
+            f"the window ending at {stamps[position]} has {position + 1} values; the "
+            f"model reads lookback={lookback}. Choose a later end."
+        )
+    window = values[position + 1 - lookback : position + 1]
+    return window, _scalar(stamps[position])
+
+
+def _past_timestamps(last: Any, freq: Any, n: int) -> pd.Index:
+    if isinstance(freq, int):
+        return pd.Index(last - freq * np.arange(n - 1, -1, -1))
+    return pd.date_range(end=last, periods=n, freq=freq)
+
+
+def _as_time(value: Any, like: Any) -> Any:
+    if isinstance(like, pd.Timestamp):
+        stamp = pd.Timestamp(value)
+        return stamp.tz_localize(like.tz) if stamp.tz is None and like.tz else stamp
+    return int(value)
+
+
+def _scalar(value: Any) -> Any:
+    return int(value) if isinstance(value, np.integer) else value
+
+
+def gradient_decay(
+    model: Forecaster, data: Any = None, *, max_windows: int = 16
+) -> pd.DataFrame:
+    r"""How fast gradients vanish through the first layer of a fitted ``model``.
+
+    Runs :func:`jacobian_decay` over the last ``max_windows`` input windows of
+    every series of ``data`` (default: the last window of each fitted series),
+    scaled as :meth:`~rnncast.Forecaster.predict` scales them.
+    """
+    model._check_fitted("gradient_decay")
+    if data is None:
+        windows, stats = model.context_, model.scaler_
+    else:
+        series = model._read(data, freq=model.freq_)
+        windows, stats = _all_windows(model, series, model.lookback_, max_windows)
+    scaled = (windows - stats.loc[:, None]) / stats.scale[:, None]
+    if model.level == "last":
+        scaled = scaled - scaled[:, -1:]
+    return jacobian_decay(from_torch(model.network_).layers[0], scaled)
+
+
+def jacobian_decay(layer: LayerParams, windows: NDArray[np.float64]) -> pd.DataFrame:
+    r"""Measure the norms of the Jacobians of :math:`h_T` by :math:`h_t`, :math:`x_t`.
+
+    For each window (row of ``windows``, already scaled), the reference's BPTT runs
+    with :math:`\delta h_T = I` (one backward pass per unit of :math:`h_T`,
+    batched), so the gradient it carries back to step :math:`t` is the Jacobian
+    :math:`\partial h_T/\partial h_t` (total, through every later step), and the
+    gradient reaching the input is :math:`\partial h_T / \partial x_t`. Their
+    Frobenius norms are averaged over windows.
+
+    Returns
+    -------
+    DataFrame
+        ``lag`` (:math:`T - t`), ``hidden`` and ``input`` norms, and each divided by
+        its value at lag 1 (``hidden_relative``, ``input_relative``).
+    """
+    H = layer.hidden_size
+    lookback = windows.shape[1]
+    hidden, inputs = np.zeros(lookback), np.zeros(lookback)
+    for row in windows:
+        x = np.repeat(row[None, :, None], H, axis=0)  # one copy per unit of h_T
+        _, cache = layer_forward(layer, x)
+        dh_out = np.zeros((H, lookback, H))
+        dh_out[:, -1, :] = np.eye(H)
+        _, dx, dh = layer_backward(layer, cache, dh_out)
+        hidden += np.sqrt((dh**2).sum(axis=(0, 2)))
+        inputs += np.sqrt((dx**2).sum(axis=(0, 2)))
+    hidden, inputs = hidden[::-1] / len(windows), inputs[::-1] / len(windows)
+    return pd.DataFrame(
+        {
+            "lag": np.arange(lookback),
+            "hidden": hidden,
+            "input": inputs,
+            "hidden_relative": hidden / hidden[1],
+            "input_relative": inputs / inputs[1],
+        }
+    )
+
+
+def vanishing_gradients(
+    data: Any,
+    *,
+    cells: tuple[str, ...] = ("rnn", "lstm", "gru"),
+    hidden: int = 32,
+    lookback: int = 96,
+    horizon: int = 12,
+    epochs: int = 100,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Run the vanishing-gradient experiment: each cell, initial and trained.
+
+    Fits a one-layer Forecaster of each cell on ``data`` and measures
+    :func:`gradient_decay` with the initial weights (the same seed gives the same
+    initial network as the fit) and with the trained weights.
+
+    Returns
+    -------
+    DataFrame
+        :func:`jacobian_decay`'s columns plus ``cell`` and ``weights``
+        (``"initial"`` or ``"trained"``).
+    """
+    parts = []
+    for cell in cells:
+        model = Forecaster(
+            horizon=horizon,
+            cell=cell,
+            hidden=(hidden,),
+            lookback=lookback,
+            epochs=epochs,
+            seed=seed,
+        ).fit(data)
+        trained = gradient_decay(model, data)
+        seed_everything(seed)  # as fit does, so this is the network fit started from
+        model.network_ = RecurrentNetwork(model.network_.config)
+        initial = gradient_decay(model, data)
+        parts += [
+            initial.assign(cell=cell, weights="initial"),
+            trained.assign(cell=cell, weights="trained"),
+        ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def vanishing_lag(decay: pd.DataFrame, column: str = "hidden_relative") -> int | None:
+    """First lag at which ``column`` falls below 1e-3 of its lag-1 value, or None."""
+    below = decay.loc[decay[column] < 1e-3, "lag"]
+    return int(below.iloc[0]) if len(below) else None
+
+
+def _all_windows(
+    model: Forecaster, series: SeriesData, lookback: int, max_windows: int
+) -> tuple[NDArray[np.float64], ScalerStats]:
+    """Return the last ``max_windows`` windows of each series and their scaling."""
+    stats = model.scaler_for(series)
+    rows, locs, scales = [], [], []
+    for i in range(series.n_series):
+        y = series.series(i)
+        for end in range(len(y), max(lookback - 1, len(y) - max_windows), -1):
+            rows.append(y[end - lookback : end])
+            locs.append(stats.loc[i])
+            scales.append(stats.scale[i])
+    if not rows:
+        raise DataError(f"no series has lookback={lookback} values.")
+    return np.array(rows), ScalerStats(np.array(locs), np.array(scales))

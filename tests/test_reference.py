@@ -1,0 +1,168 @@
+"""Proof that the NumPy reference is the math the torch networks compute."""
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import TINY
+from rnncast import Forecaster
+from rnncast.models.networks import NetworkConfig, RecurrentNetwork
+from rnncast.reference import (
+    clip_grad_norm,
+    from_torch,
+    grads_from_torch,
+    mse_loss,
+    network_backward,
+    network_forward,
+    to_torch,
+)
+
+CELLS = ["lstm", "gru", "rnn"]
+STACKS = [(5,), (6, 4, 3)]
+
+
+def _windows(air, lookback=12, horizon=4, batch=5):
+    """Real windows: standardised airline passengers, inputs and targets."""
+    y = air["y"].to_numpy()
+    z = (y - y.mean()) / y.std()
+    starts = np.linspace(0, len(z) - lookback - horizon, batch).astype(int)
+    x = np.stack([z[s : s + lookback] for s in starts])[:, :, None]
+    target = np.stack([z[s + lookback : s + lookback + horizon] for s in starts])
+    return x, target
+
+
+def _network(cell, hidden, seed=0, **config):
+    torch.manual_seed(seed)
+    return (
+        RecurrentNetwork(NetworkConfig(cell=cell, hidden=hidden, horizon=4, **config))
+        .double()
+        .eval()
+    )
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("hidden", STACKS, ids=["1-layer", "3-layers"])
+@pytest.mark.parametrize(
+    "head",
+    [{"level": "none"}, {"level": "last"}, {"output": "recursive"}],
+    ids=["none", "last", "recursive"],
+)
+def test_forward_equals_torch_in_float64(air, cell, hidden, head):
+    net = _network(cell, hidden, **head)
+    x, _ = _windows(air)
+    expected = net(torch.as_tensor(x)).detach().numpy()
+    got, _ = network_forward(from_torch(net), x)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("hidden", STACKS, ids=["1-layer", "3-layers"])
+def test_bptt_gradients_equal_torch_autograd(air, cell, hidden):
+    net = _network(cell, hidden, seed=1)
+    x, target = _windows(air)
+    loss = torch.nn.functional.mse_loss(
+        net(torch.as_tensor(x)), torch.as_tensor(target)
+    )
+    loss.backward()
+    torch_layers, torch_W_y, torch_b_y = grads_from_torch(net)
+
+    ref = from_torch(net)
+    y_hat, cache = network_forward(ref, x)
+    value, d_yhat = mse_loss(y_hat, target)
+    layers, dW_y, db_y = network_backward(ref, cache, d_yhat)
+
+    assert value == pytest.approx(loss.item(), abs=1e-12)
+    np.testing.assert_allclose(dW_y, torch_W_y, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(db_y, torch_b_y, rtol=0, atol=1e-10)
+    for ours, theirs in zip(layers, torch_layers, strict=True):
+        for name in ours.W:
+            np.testing.assert_allclose(ours.W[name], theirs.W[name], rtol=0, atol=1e-10)
+        for name in ours.b:
+            np.testing.assert_allclose(ours.b[name], theirs.b[name], rtol=0, atol=1e-10)
+
+
+def _loss(ref, x, target):
+    return mse_loss(network_forward(ref, x)[0], target)[0]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_bptt_gradients_equal_central_finite_differences(air, cell):
+    net = _network(cell, (3, 2), seed=2, level="last")
+    x, target = _windows(air, lookback=6, horizon=4, batch=3)
+    ref = from_torch(net)
+    y_hat, cache = network_forward(ref, x)
+    layers, dW_y, _ = network_backward(ref, cache, mse_loss(y_hat, target)[1])
+
+    # Central differences err by ~eps^2 (truncation) plus ~1e-16 * loss / eps
+    # (rounding); the sum is smallest near eps = 1e-5 for losses of order 1.
+    eps = 1e-5
+    checked = 0
+    arrays = [
+        (p.W[k], g.W[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.W
+    ]
+    arrays += [
+        (p.b[k], g.b[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.b
+    ]
+    arrays.append((ref.W_y, dW_y))
+    for param, grad in arrays:
+        for index in np.ndindex(param.shape):
+            original = param[index]
+            param[index] = original + eps
+            up = _loss(ref, x, target)
+            param[index] = original - eps
+            down = _loss(ref, x, target)
+            param[index] = original
+            numeric = (up - down) / (2 * eps)
+            scale = max(abs(numeric) + abs(grad[index]), 1e-7)
+            assert abs(numeric - grad[index]) / scale < 1e-6, (
+                index,
+                numeric,
+                grad[index],
+            )
+            checked += 1
+    assert checked >= 35  # every weight and bias of the smallest (RNN) network
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_torch_to_reference_to_torch_is_the_same_function(air, cell):
+    net = _network(cell, (4, 3), seed=3)
+    back = to_torch(from_torch(net), dtype=torch.float64)
+    x = torch.as_tensor(_windows(air)[0])
+    torch.testing.assert_close(back(x), net(x), rtol=0, atol=1e-12)
+
+
+def test_clipping_equals_torch_clip_grad_norm(air):
+    net = _network("lstm", (8, 4), seed=4)
+    x, target = _windows(air)
+    loss = torch.nn.functional.mse_loss(
+        net(torch.as_tensor(x)), torch.as_tensor(target)
+    )
+    (loss * 1000).backward()  # large gradients, so clipping acts
+    grads = [p.grad.detach().numpy().copy() for p in net.parameters()]
+    ours = clip_grad_norm(grads, max_norm=0.5)
+    theirs = torch.nn.utils.clip_grad_norm_(net.parameters(), max_norm=0.5)
+    assert ours == pytest.approx(theirs.item(), rel=1e-12)
+    assert ours > 0.5
+    for g, p in zip(grads, net.parameters(), strict=True):
+        np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-12, atol=0)
+    assert np.sqrt(sum((g**2).sum() for g in grads)) == pytest.approx(0.5, rel=1e-5)
+
+
+def test_clipping_leaves_small_gradients_alone():
+    grads = [np.array([0.3, 0.4])]
+    assert clip_grad_norm(grads, max_norm=1.0) == pytest.approx(0.5)
+    np.testing.assert_array_equal(grads[0], [0.3, 0.4])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("output", ["direct", "recursive"])
+def test_trained_forecaster_is_reproduced_by_the_reference(air_panel, cell, output):
+    model = Forecaster(
+        horizon=6, cell=cell, output=output, **{**TINY, "hidden": (8, 4)}
+    ).fit(air_panel)
+    stats = model.scaler_
+    scaled = (model.context_ - stats.loc[:, None]) / stats.scale[:, None]
+    z, _ = network_forward(from_torch(model.network_), scaled[:, :, None])
+    reference = z * stats.scale[:, None] + stats.loc[:, None]
+    forecast = model.predict()["yhat"].to_numpy().reshape(len(model.ids_), 6)
+    np.testing.assert_allclose(reference, forecast, rtol=1e-5, atol=0)
