@@ -277,3 +277,78 @@ def test_gradients_reports_each_cell(write_csv, air, tmp_path, capsys):
     for word in ("rnn", "lstm", "gru", "initial", "trained"):
         assert word in out
     assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_backtest_prints_a_leaderboard_and_writes_files(tmp_path, capsys):
+    code = main(
+        [
+            "backtest",
+            "air_passengers",
+            "--models",
+            "lstm,snaive,naive",
+            "--horizon",
+            "6",
+            "--windows",
+            "2",
+            "--lookback",
+            "24",
+            "--hidden",
+            "8",
+            "--epochs",
+            "2",
+            "-o",
+            str(tmp_path),
+            "--plot",
+            str(tmp_path / "bt.png"),
+            "-q",
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Leaderboard" in out and "OWA" in out
+    board = pd.read_csv(tmp_path / "leaderboard.csv")
+    assert sorted(board["model"]) == ["lstm", "naive", "snaive"]
+    assert list(board["mase"]) == sorted(board["mase"])
+    assert set(pd.read_csv(tmp_path / "forecasts.csv").columns) >= {
+        "cutoff",
+        "lstm",
+        "y",
+    }
+    assert (tmp_path / "bt.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_backtest_reports_fallbacks(capsys):
+    code = main(
+        [
+            "backtest",
+            "air_passengers",
+            "--models",
+            "arima",
+            "--horizon",
+            "6",
+            "--windows",
+            "1",
+            "--time-limit",
+            "1e-9",
+            "-q",
+        ]
+    )
+    assert code == 0
+    assert "fallback: arima on 'AirPassengers'" in capsys.readouterr().out
+
+
+def test_backtest_unknown_model_is_one_line(capsys):
+    assert (
+        main(
+            [
+                "backtest",
+                "air_passengers",
+                "--models",
+                "lstm,transformer",
+                "--horizon",
+                "6",
+            ]
+        )
+        == 1
+    )
+    assert "unknown model 'transformer'" in _one_line(capsys.readouterr().err)

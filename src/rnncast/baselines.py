@@ -1,41 +1,73 @@
-"""Simple benchmark forecasters: naive, seasonal naive and drift.
+"""Benchmark forecasters with the same interface as :class:`~rnncast.Forecaster`.
 
-Each method's arithmetic is a pure function over one series; the classes are thin
-wrappers with the same ``fit`` / ``predict`` interface as
-:class:`~rnncast.forecaster.Forecaster`. Formulas follow Hyndman & Athanasopoulos,
-*Forecasting: Principles and Practice* (3rd ed.), section 5.2, and statsforecast's
-``Naive``, ``SeasonalNaive`` and ``RandomWalkWithDrift``.
+* Simple methods, computed here as pure functions over one series: naive, seasonal
+  naive and drift (Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*,
+  3rd ed., section 5.2; statsforecast's ``Naive``, ``SeasonalNaive``,
+  ``RandomWalkWithDrift``).
+* Statistical models from well-kept libraries: auto-ARIMA, ETS and Theta from
+  statsforecast (extra ``rnncast[baselines]``) and Prophet (extra ``rnncast[prophet]``).
+
+Every model is local: ``fit`` estimates it on each series separately, in worker
+processes with a per-series time limit. A series whose fit fails or runs past the
+limit gets the seasonal-naive forecast instead (naive if it is shorter than a season),
+and the reason is recorded in ``fallbacks_``; the run never stops for one series.
+``save`` writes JSON (parameters and the training data) and ``load`` refits from it:
+local statistical models are cheap to re-estimate and exactly reproducible.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from rnncast._checks import require_positive_int
+from rnncast._version import __version__
 from rnncast.data.frame import (
     Freq,
+    SeriesData,
     forecast_frame,
     season_length_from_freq,
+    series_timestamps,
     to_long_frame,
     validate_frame,
 )
-from rnncast.exceptions import DataError, NotFittedError
+from rnncast.exceptions import ConfigError, DataError, ModelFileError, NotFittedError
+from rnncast.io import atomic_path
+from rnncast.runner import default_jobs, run_all
 
-__all__ = ["Drift", "Naive", "SeasonalNaive", "drift", "naive", "seasonal_naive"]
+__all__ = [
+    "BASELINES",
+    "AutoARIMA",
+    "AutoETS",
+    "AutoTheta",
+    "Baseline",
+    "Drift",
+    "Naive",
+    "Prophet",
+    "SeasonalNaive",
+    "drift",
+    "make_baseline",
+    "naive",
+    "seasonal_naive",
+]
+
+Array = NDArray[np.float64]
 
 
-def naive(y: NDArray[np.float64], horizon: int) -> NDArray[np.float64]:
+def naive(y: Array, horizon: int) -> Array:
     r"""Repeat the last value: :math:`\hat y_{T+h} = y_T`."""
     return np.full(horizon, y[-1], dtype=np.float64)
 
 
-def seasonal_naive(
-    y: NDArray[np.float64], horizon: int, season_length: int
-) -> NDArray[np.float64]:
+def seasonal_naive(y: Array, horizon: int, season_length: int) -> Array:
     r"""Repeat the last season.
 
     :math:`\hat y_{T+h} = y_{T+h-m(\lfloor (h-1)/m \rfloor+1)}` for period :math:`m`.
@@ -55,7 +87,7 @@ def seasonal_naive(
     return last_season[np.arange(horizon) % m].astype(np.float64)
 
 
-def drift(y: NDArray[np.float64], horizon: int) -> NDArray[np.float64]:
+def drift(y: Array, horizon: int) -> Array:
     r"""Random walk with drift: :math:`\hat y_{T+h} = y_T + h \frac{y_T - y_1}{T - 1}`.
 
     The slope is the average change over the history; a single value has slope 0.
@@ -64,55 +96,19 @@ def drift(y: NDArray[np.float64], horizon: int) -> NDArray[np.float64]:
     return y[-1] + slope * np.arange(1, horizon + 1, dtype=np.float64)
 
 
-class _LocalBaseline:
-    """Fit stores each series' history; predict applies the method per series."""
+@dataclass(frozen=True)
+class SeriesTask:
+    """What one local fit needs: the values, their first time, frequency and sizes."""
 
-    alias = ""
-
-    def __init__(self, *, horizon: int, freq: Freq | None = None) -> None:
-        self.horizon = horizon
-        self.freq = freq
-
-    def fit(self, data: Any) -> _LocalBaseline:
-        """Store the validated history of every series; return ``self``."""
-        require_positive_int("horizon", self.horizon)
-        self.series_ = validate_frame(to_long_frame(data), freq=self.freq)
-        return self
-
-    def predict(self) -> pd.DataFrame:
-        """Return ``unique_id, ds, <alias>`` with ``horizon`` rows per series."""
-        if not hasattr(self, "series_"):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit(data) first."
-            )
-        s, h = self.series_, self.horizon
-        values = np.stack([self._forecast(s.series(i), h) for i in range(s.n_series)])
-        return forecast_frame(s.ids, s.last_ds, s.freq, values, column=self.alias)
-
-    def _forecast(self, y: NDArray[np.float64], horizon: int) -> NDArray[np.float64]:
-        raise NotImplementedError
+    values: Array
+    first_ds: Any
+    freq: Freq
+    horizon: int
+    season_length: int
 
 
-class Naive(_LocalBaseline):
-    """Last value carried forward (:func:`naive`)."""
-
-    alias = "naive"
-
-    def _forecast(self, y: NDArray[np.float64], horizon: int) -> NDArray[np.float64]:
-        return naive(y, horizon)
-
-
-class Drift(_LocalBaseline):
-    """Random walk with drift (:func:`drift`)."""
-
-    alias = "drift"
-
-    def _forecast(self, y: NDArray[np.float64], horizon: int) -> NDArray[np.float64]:
-        return drift(y, horizon)
-
-
-class SeasonalNaive(_LocalBaseline):
-    """Last season repeated (:func:`seasonal_naive`).
+class Baseline:
+    """A local forecasting model; subclasses implement :meth:`forecast_one`.
 
     Parameters
     ----------
@@ -122,9 +118,15 @@ class SeasonalNaive(_LocalBaseline):
         Seasonal period; inferred from the frequency if omitted.
     freq : str or int, optional
         Frequency of the data; inferred if omitted.
+    time_limit : float or None, default 60
+        Seconds one series may take before it falls back to seasonal naive.
+    n_jobs : int, optional
+        Worker processes; default all available cores.
     """
 
-    alias = "snaive"
+    alias: ClassVar[str] = ""
+    extra: ClassVar[str | None] = None  # the pip extra that provides the engine
+    isolated: ClassVar[bool] = True  # fit in worker processes under a time limit
 
     def __init__(
         self,
@@ -132,10 +134,312 @@ class SeasonalNaive(_LocalBaseline):
         horizon: int,
         season_length: int | None = None,
         freq: Freq | None = None,
+        time_limit: float | None = 60.0,
+        n_jobs: int | None = None,
     ) -> None:
-        super().__init__(horizon=horizon, freq=freq)
+        self.horizon = horizon
         self.season_length = season_length
+        self.freq = freq
+        self.time_limit = time_limit
+        self.n_jobs = n_jobs
 
-    def _forecast(self, y: NDArray[np.float64], horizon: int) -> NDArray[np.float64]:
-        m = self.season_length or season_length_from_freq(self.series_.freq)
-        return seasonal_naive(y, horizon, m)
+    def get_params(self) -> dict[str, Any]:
+        """Return the constructor arguments as a dict (scikit-learn convention)."""
+        return {
+            "horizon": self.horizon,
+            "season_length": self.season_length,
+            "freq": self.freq,
+            "time_limit": self.time_limit,
+            "n_jobs": self.n_jobs,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(horizon={self.horizon!r})"
+
+    def fit(self, data: Any) -> Baseline:
+        """Fit the model on every series of ``data`` and compute its forecasts.
+
+        Returns
+        -------
+        Baseline
+            ``self``, fitted; ``fallbacks_`` maps each series that fell back to
+            seasonal naive to the reason.
+        """
+        require_positive_int("horizon", self.horizon)
+        if self.season_length is not None:
+            require_positive_int("season_length", self.season_length)
+        self._check_engine()
+        self.series_ = validate_frame(to_long_frame(data), freq=self.freq)
+        self.forecasts_, self.fallbacks_ = self._forecast_all(self.series_)
+        return self
+
+    def predict(self, data: Any = None) -> pd.DataFrame:
+        """Return ``unique_id, ds, <alias>`` with ``horizon`` rows per series.
+
+        With ``data``, the model is re-estimated on that history first (a local
+        model has no parameters that carry over from one history to another).
+        """
+        if not hasattr(self, "series_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(data) first."
+            )
+        series, forecasts = self.series_, self.forecasts_
+        if data is not None:
+            series = validate_frame(to_long_frame(data), freq=self.series_.freq)
+            forecasts, self.fallbacks_ = self._forecast_all(series)
+        return forecast_frame(
+            series.ids, series.last_ds, series.freq, forecasts, column=self.alias
+        )
+
+    def forecast_one(self, task: SeriesTask) -> Array:
+        """Forecast ``task.horizon`` steps of one series."""
+        raise NotImplementedError
+
+    def _forecast_all(self, series: SeriesData) -> tuple[Array, dict[Any, str]]:
+        m = self.season_length or season_length_from_freq(series.freq)
+        tasks = [
+            SeriesTask(
+                series.series(i), series.first_ds[i], series.freq, self.horizon, m
+            )
+            for i in range(series.n_series)
+        ]
+        if self.isolated:
+            outcomes = run_all(
+                self._checked_forecast,
+                tasks,
+                time_limit=self.time_limit,
+                n_jobs=self.n_jobs or default_jobs(),
+            )
+        else:
+            outcomes = run_all(self._checked_forecast, tasks, time_limit=None, n_jobs=1)
+        forecasts = np.empty((series.n_series, self.horizon))
+        fallbacks: dict[Any, str] = {}
+        for i, (task, outcome) in enumerate(zip(tasks, outcomes, strict=True)):
+            if outcome.ok:
+                forecasts[i] = outcome.value
+                continue
+            fallbacks[series.ids[i]] = outcome.reason
+            forecasts[i] = _fallback(task)
+        return forecasts, fallbacks
+
+    def _checked_forecast(self, task: SeriesTask) -> Array:
+        values = np.asarray(self.forecast_one(task), dtype=np.float64)
+        if values.shape != (task.horizon,) or not np.isfinite(values).all():
+            raise ValueError("the model returned missing or non-finite forecasts")
+        return values
+
+    def _check_engine(self) -> None:
+        """Raise ConfigError naming the extra to install when the engine is missing."""
+
+    # ---------------------------------------------------------------- files
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write a JSON file with the parameters and the training data (atomic)."""
+        if not hasattr(self, "series_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet.")
+        s = self.series_
+        content = {
+            "format": "rnncast-baseline",
+            "format_version": 1,
+            "rnncast_version": __version__,
+            "model": self.alias,
+            "params": self.get_params(),
+            "data": {
+                "ids": [int(i) if isinstance(i, np.integer) else i for i in s.ids],
+                "values": s.values.tolist(),
+                "offsets": s.offsets.tolist(),
+                "first_ds": [
+                    t.isoformat() if isinstance(t, pd.Timestamp) else int(t)
+                    for t in s.first_ds
+                ],
+                "freq": s.freq,
+            },
+        }
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(content))
+
+    @staticmethod
+    def load(path: str | os.PathLike[str]) -> Baseline:
+        """Read a file written by :meth:`save` and refit the model on its data."""
+        file = Path(path)
+        if not file.is_file():
+            raise ModelFileError(f"no baseline file at {str(file)!r}.")
+        try:
+            content = json.loads(file.read_text())
+            if content.get("format") != "rnncast-baseline":
+                raise ModelFileError(
+                    f"{str(file)!r} does not hold an rnncast baseline."
+                )
+            model = make_baseline(content["model"], **content["params"])
+            data = content["data"]
+            offsets = data["offsets"]
+            parts = [
+                pd.DataFrame(
+                    {
+                        "unique_id": uid,
+                        "ds": series_timestamps(
+                            pd.Timestamp(first) if isinstance(first, str) else first,
+                            data["freq"],
+                            offsets[k + 1] - offsets[k],
+                        ),
+                        "y": data["values"][offsets[k] : offsets[k + 1]],
+                    }
+                )
+                for k, (uid, first) in enumerate(
+                    zip(data["ids"], data["first_ds"], strict=True)
+                )
+            ]
+        except ModelFileError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ModelFileError(
+                f"{str(file)!r} is damaged: {type(e).__name__}: {e}"
+            ) from e
+        return model.fit(pd.concat(parts, ignore_index=True))
+
+
+def _fallback(task: SeriesTask) -> Array:
+    if len(task.values) >= task.season_length:
+        return seasonal_naive(task.values, task.horizon, task.season_length)
+    return naive(task.values, task.horizon)
+
+
+class _Simple(Baseline):
+    """Methods computed here in microseconds: no worker processes, no time limit."""
+
+    isolated = False
+
+
+class Naive(_Simple):
+    """Last value carried forward (:func:`naive`)."""
+
+    alias = "naive"
+
+    def forecast_one(self, task: SeriesTask) -> Array:
+        """Forecast one series with :func:`naive`."""
+        return naive(task.values, task.horizon)
+
+
+class Drift(_Simple):
+    """Random walk with drift (:func:`drift`)."""
+
+    alias = "drift"
+
+    def forecast_one(self, task: SeriesTask) -> Array:
+        """Forecast one series with :func:`drift`."""
+        return drift(task.values, task.horizon)
+
+
+class SeasonalNaive(_Simple):
+    """Last season repeated (:func:`seasonal_naive`)."""
+
+    alias = "snaive"
+
+    def forecast_one(self, task: SeriesTask) -> Array:
+        """Forecast one series with :func:`seasonal_naive`."""
+        return seasonal_naive(task.values, task.horizon, task.season_length)
+
+
+class _StatsForecast(Baseline):
+    """A statsforecast model fitted on one series (its ``forecast`` method)."""
+
+    extra = "baselines"
+    engine: ClassVar[str] = ""
+
+    def _check_engine(self) -> None:
+        _require("statsforecast.models", self.extra)  # workers inherit the import
+
+    def forecast_one(self, task: SeriesTask) -> Array:
+        """Fit the statsforecast model on one series and forecast it."""
+        import statsforecast.models as sf
+
+        model = getattr(sf, self.engine)(season_length=task.season_length)
+        return model.forecast(y=task.values, h=task.horizon)["mean"]
+
+
+class AutoARIMA(_StatsForecast):
+    """Automatic ARIMA (Hyndman & Khandakar, 2008) from statsforecast."""
+
+    alias = "arima"
+    engine = "AutoARIMA"
+
+
+class AutoETS(_StatsForecast):
+    """Automatic exponential smoothing (ETS state-space models) from statsforecast."""
+
+    alias = "ets"
+    engine = "AutoETS"
+
+
+class AutoTheta(_StatsForecast):
+    """Automatic Theta method (standard, optimised, dynamic) from statsforecast."""
+
+    alias = "theta"
+    engine = "AutoTheta"
+
+
+class Prophet(Baseline):
+    """Prophet (Taylor & Letham, 2018) with its default trend and seasonalities.
+
+    Integer time steps are mapped to consecutive days, since Prophet needs dates.
+    """
+
+    alias = "prophet"
+    extra = "prophet"
+
+    def _check_engine(self) -> None:
+        _quiet_prophet()
+        _require("prophet", self.extra)
+
+    def forecast_one(self, task: SeriesTask) -> Array:
+        """Fit Prophet on one series and forecast it."""
+        _quiet_prophet()
+        from prophet import Prophet as _Prophet
+
+        _quiet_prophet()
+
+        integer_time = isinstance(task.freq, int)
+        freq = "D" if integer_time else task.freq
+        first = pd.Timestamp("2000-01-01") if integer_time else task.first_ds
+        n = len(task.values)
+        ds = series_timestamps(first, freq, n + task.horizon)
+        if ds.tz is not None:  # Prophet needs naive timestamps
+            ds = ds.tz_localize(None)
+        model = _Prophet().fit(pd.DataFrame({"ds": ds[:n], "y": task.values}))
+        return model.predict(pd.DataFrame({"ds": ds[n:]}))["yhat"].to_numpy()
+
+
+def _quiet_prophet() -> None:
+    """Prophet and cmdstanpy log every fit at INFO level; the library prints nothing."""
+    logging.getLogger("prophet").setLevel(logging.ERROR)
+    # Prophet logs a missing optional plotly at ERROR level on import.
+    logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
+    try:
+        from cmdstanpy.utils import get_logger
+    except ImportError:
+        return
+    get_logger().setLevel(logging.ERROR)  # it sets DEBUG on first use
+
+
+def _require(module: str, extra: str | None) -> None:
+    try:
+        __import__(module)
+    except ImportError as e:
+        raise ConfigError(
+            f"this baseline needs the '{module.split('.')[0]}' package; install it "
+            f"with pip install 'rnncast[{extra}]'."
+        ) from e
+
+
+BASELINES: dict[str, type[Baseline]] = {
+    cls.alias: cls
+    for cls in (Naive, SeasonalNaive, Drift, AutoARIMA, AutoETS, AutoTheta, Prophet)
+}
+
+
+def make_baseline(name: str, **params: Any) -> Baseline:
+    """Create the baseline called ``name`` (see ``BASELINES``)."""
+    if name not in BASELINES:
+        raise ConfigError(
+            f"unknown baseline {name!r}; choose one of {sorted(BASELINES)}."
+        )
+    return BASELINES[name](**params)

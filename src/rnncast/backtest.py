@@ -1,0 +1,360 @@
+"""Rolling-origin backtests of recurrent and baseline models, with a leaderboard.
+
+For ``n_windows`` forecast origins (cutoffs) spaced ``step`` values apart and ending
+``horizon`` values before the end of each series, every model is trained on each
+series up to the cutoff only, forecasts the next ``horizon`` values, and is scored
+against them. Nothing after a cutoff reaches a model or its scalers: the training data
+of a window is cut before it is handed over.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnncast._checks import require_positive_int
+from rnncast.baselines import BASELINES, Baseline, make_baseline
+from rnncast.data.frame import (
+    Freq,
+    SeriesData,
+    season_length_from_freq,
+    series_timestamps,
+    to_long_frame,
+    validate_frame,
+)
+from rnncast.exceptions import ConfigError, DataError
+from rnncast.forecaster import Forecaster
+from rnncast.metrics import METRICS, evaluate
+
+__all__ = ["NEURAL_MODELS", "BacktestResult", "backtest"]
+
+NEURAL_MODELS = ("lstm", "gru", "rnn")
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Tidy frames of a backtest.
+
+    Attributes
+    ----------
+    forecasts : DataFrame
+        ``unique_id, ds, cutoff, y`` and one column per model.
+    metrics : DataFrame
+        ``unique_id, cutoff, model`` and one column per metric in ``METRICS``.
+    leaderboard : DataFrame
+        One row per model: each metric's mean over series and windows, ``owa``
+        relative to the reference model, ``fit_seconds``, ``predict_seconds`` and
+        ``fallbacks`` (series-windows that fell back to seasonal naive); best first.
+    fallbacks : DataFrame
+        ``model, cutoff, unique_id, reason`` for every fallback.
+    history : DataFrame
+        The validated input data, ``unique_id, ds, y``.
+    season_length : int
+        The seasonal period used (MASE, seasonal naive, statistical models).
+    """
+
+    forecasts: pd.DataFrame
+    metrics: pd.DataFrame
+    leaderboard: pd.DataFrame
+    fallbacks: pd.DataFrame
+    history: pd.DataFrame = field(repr=False)
+    season_length: int = 1
+
+
+def backtest(
+    data: Any,
+    models: Sequence[str],
+    *,
+    horizon: int,
+    n_windows: int = 3,
+    step: int | None = None,
+    refit: bool = True,
+    season_length: int | None = None,
+    freq: Freq | None = None,
+    fill: str | None = None,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+    reference: str = "snaive",
+    sort_by: str = "mase",
+    seed: int = 0,
+    neural_params: dict[str, Any] | None = None,
+    time_limit: float | None = 60.0,
+    n_jobs: int | None = None,
+    on_step: Callable[[str, int], None] | None = None,
+) -> BacktestResult:
+    """Backtest ``models`` on ``data`` over rolling forecast origins.
+
+    Parameters
+    ----------
+    data : DataFrame, Series, ndarray or path
+        Long frame ``unique_id, ds, y`` or one series.
+    models : sequence of str
+        Names: ``"lstm"``, ``"gru"``, ``"rnn"`` and the baselines ``"naive"``,
+        ``"snaive"``, ``"drift"``, ``"arima"``, ``"ets"``, ``"theta"``,
+        ``"prophet"``. The ``reference`` model is added if missing.
+    horizon : int
+        Steps forecast from each cutoff.
+    n_windows : int, default 3
+        Number of cutoffs; the last one is ``horizon`` values before each series'
+        end.
+    step : int, optional
+        Values between consecutive cutoffs; default ``horizon``.
+    refit : bool, default True
+        Refit the networks at every cutoff. With False they are fitted once on
+        the first window's training data and then forecast later windows from
+        the longer history (:meth:`Forecaster.predict` with data). Local
+        statistical models are always re-estimated on each window's history.
+    season_length : int, optional
+        Seasonal period for MASE, seasonal naive and the statistical models;
+        inferred from the frequency if omitted.
+    fill : {"interpolate", "ffill", "drop-leading"}, optional
+        Policy for missing values, applied once to the whole input.
+    id_col, time_col, target_col : str
+        Column names of ``data``.
+    reference : str, default "snaive"
+        Model that OWA is relative to.
+    sort_by : str, default "mase"
+        Leaderboard order (ascending): a metric name or ``"owa"``.
+    seed : int
+        Seed of the networks.
+    neural_params : dict, optional
+        Extra :class:`~rnncast.Forecaster` parameters for the networks (e.g.
+        ``{"hidden": (64,), "epochs": 50}``).
+    time_limit, n_jobs
+        Per-series time limit and worker processes of the local baselines.
+    on_step : callable, optional
+        Called as ``on_step(model, window)`` before each fit, for progress.
+    """
+    names = _model_names(models, reference)
+    n_windows = require_positive_int("n_windows", n_windows)
+    horizon = require_positive_int("horizon", horizon)
+    step = horizon if step is None else require_positive_int("step", step)
+    if sort_by not in (*METRICS, "owa"):
+        raise ConfigError(
+            f"unknown metric {sort_by!r}; choose one of {(*METRICS, 'owa')}."
+        )
+    frame = to_long_frame(data, id_col=id_col, time_col=time_col, target_col=target_col)
+    series = validate_frame(frame, freq=freq, fill=fill)  # type: ignore[arg-type]
+    m = season_length or season_length_from_freq(series.freq)
+    cut = _cutoff_lengths(series, horizon, n_windows, step)
+
+    forecasts, metric_parts, fallback_rows = [], [], []
+    seconds = {name: [0.0, 0.0] for name in names}
+    fitted_once: dict[str, Forecaster] = {}
+    for w in range(n_windows):
+        train = _truncate(series, cut[:, w]).to_frame()
+        actual = _future(series, cut[:, w], horizon)
+        window = actual[["unique_id", "ds"]].copy()
+        cutoffs = _cutoff_times(series, cut[:, w])
+        for name in names:
+            if on_step is not None:
+                on_step(name, w)
+            model, fit_s = fitted_once.get(name), 0.0
+            if model is None:
+                model = _make(
+                    name,
+                    horizon,
+                    m,
+                    series.freq,
+                    seed,
+                    neural_params,
+                    time_limit,
+                    n_jobs,
+                )
+                start = time.perf_counter()
+                _fit(model, train, name, w, series, cut[:, w])
+                fit_s = time.perf_counter() - start
+                if not refit and isinstance(model, Forecaster):
+                    fitted_once[name] = model
+            start = time.perf_counter()
+            predicted = (
+                model.predict(train)
+                if name in fitted_once and w > 0
+                else model.predict()
+            )
+            seconds[name][0] += fit_s
+            seconds[name][1] += time.perf_counter() - start
+            column = "yhat" if isinstance(model, Forecaster) else model.alias
+            window[name] = predicted[column].to_numpy()
+            if isinstance(model, Baseline):
+                fallback_rows += [
+                    {
+                        "model": name,
+                        "cutoff": cutoffs[uid],
+                        "unique_id": uid,
+                        "reason": reason,
+                    }
+                    for uid, reason in model.fallbacks_.items()
+                ]
+        scores = evaluate(window, actual, train, models=names, season_length=m)
+        window = window.assign(
+            cutoff=window["unique_id"].map(cutoffs), y=actual["y"].to_numpy()
+        )
+        forecasts.append(window)
+        metric_parts.append(scores.assign(cutoff=scores["unique_id"].map(cutoffs)))
+
+    forecast_frame = pd.concat(forecasts, ignore_index=True)
+    forecast_frame = forecast_frame[["unique_id", "ds", "cutoff", "y", *names]]
+    metrics = pd.concat(metric_parts, ignore_index=True)
+    metrics = metrics[["unique_id", "cutoff", "model", *METRICS]]
+    fallbacks = pd.DataFrame(
+        fallback_rows, columns=["model", "cutoff", "unique_id", "reason"]
+    )
+    board = _leaderboard(metrics, seconds, fallbacks, reference, sort_by)
+    return BacktestResult(
+        forecast_frame, metrics, board, fallbacks, series.to_frame(), season_length=m
+    )
+
+
+def _model_names(models: Sequence[str], reference: str) -> list[str]:
+    if isinstance(models, str):
+        models = [models]
+    names = list(models)
+    known = (*NEURAL_MODELS, *BASELINES)
+    for name in [*names, reference]:
+        if name not in known:
+            raise ConfigError(
+                f"unknown model {name!r}; choose from {', '.join(known)}."
+            )
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise ConfigError(f"model(s) listed twice: {sorted(duplicates)}.")
+    if not names:
+        raise ConfigError("give at least one model to backtest.")
+    return names if reference in names else [*names, reference]
+
+
+def _cutoff_lengths(
+    series: SeriesData, horizon: int, n_windows: int, step: int
+) -> np.ndarray:
+    """Training length of each series (rows) at each window (columns)."""
+    back = horizon + step * np.arange(n_windows - 1, -1, -1)  # values after each cutoff
+    lengths = series.lengths[:, None] - back[None, :]
+    short = np.flatnonzero(lengths[:, 0] < 2)
+    if len(short):
+        i = int(short[0])
+        raise DataError(
+            f"series {series.ids[i]!r} has {int(series.lengths[i])} values; "
+            f"{n_windows} windows of horizon {horizon} spaced {step} apart need "
+            f"more than {int(back[0]) + 1}. Use fewer windows, a smaller step or "
+            "drop the series."
+        )
+    return lengths
+
+
+def _truncate(series: SeriesData, lengths: np.ndarray) -> SeriesData:
+    """Return the first ``lengths[i]`` values of each series: the data to the cutoff."""
+    parts = [series.series(i)[: lengths[i]] for i in range(series.n_series)]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    lasts = [
+        series_timestamps(series.first_ds[i], series.freq, int(lengths[i]))[-1]
+        for i in range(series.n_series)
+    ]
+    return SeriesData(
+        ids=series.ids,
+        values=np.concatenate(parts),
+        offsets=offsets,
+        first_ds=series.first_ds,
+        last_ds=[int(t) if isinstance(t, np.integer) else t for t in lasts],
+        freq=series.freq,
+    )
+
+
+def _future(series: SeriesData, lengths: np.ndarray, horizon: int) -> pd.DataFrame:
+    """Return the ``horizon`` values after each cutoff as ``unique_id, ds, y``."""
+    parts = []
+    for i, uid in enumerate(series.ids):
+        start = int(lengths[i])
+        stamps = series_timestamps(series.first_ds[i], series.freq, start + horizon)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unique_id": uid,
+                    "ds": stamps[start:],
+                    "y": series.series(i)[start : start + horizon],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _cutoff_times(series: SeriesData, lengths: np.ndarray) -> dict[Hashable, Any]:
+    return {
+        uid: series_timestamps(series.first_ds[i], series.freq, int(lengths[i]))[-1]
+        for i, uid in enumerate(series.ids)
+    }
+
+
+def _make(
+    name: str,
+    horizon: int,
+    season_length: int,
+    freq: Freq,
+    seed: int,
+    neural_params: dict[str, Any] | None,
+    time_limit: float | None,
+    n_jobs: int | None,
+) -> Forecaster | Baseline:
+    if name in NEURAL_MODELS:
+        params = {"season_length": season_length, "freq": freq, "seed": seed}
+        return Forecaster(
+            cell=name, horizon=horizon, **{**params, **(neural_params or {})}
+        )
+    return make_baseline(
+        name,
+        horizon=horizon,
+        season_length=season_length,
+        freq=freq,
+        time_limit=time_limit,
+        n_jobs=n_jobs,
+    )
+
+
+def _fit(
+    model: Forecaster | Baseline,
+    train: pd.DataFrame,
+    name: str,
+    window: int,
+    series: SeriesData,
+    lengths: np.ndarray,
+) -> None:
+    try:
+        model.fit(train)
+    except DataError as e:
+        shortest = int(lengths.min())
+        raise DataError(
+            f"{name} cannot be fitted at window {window + 1} (training parts of "
+            f"{shortest} to {int(lengths.max())} values): {e}"
+        ) from e
+
+
+def _leaderboard(
+    metrics: pd.DataFrame,
+    seconds: dict[str, list[float]],
+    fallbacks: pd.DataFrame,
+    reference: str,
+    sort_by: str,
+) -> pd.DataFrame:
+    r"""Mean metrics per model, OWA and timings.
+
+    OWA (M4 competition): :math:`\frac12(\frac{\mathrm{sMAPE}}{\mathrm{sMAPE_{ref}}}
+    + \frac{\mathrm{MASE}}{\mathrm{MASE_{ref}}})` with the means over all series and
+    windows; below 1 the model beats the reference on average.
+    """
+    board = metrics.groupby("model", sort=False)[list(METRICS)].mean()
+    ref = board.loc[reference]
+    board["owa"] = 0.5 * (board["smape"] / ref["smape"] + board["mase"] / ref["mase"])
+    board["fit_seconds"] = [seconds[m][0] for m in board.index]
+    board["predict_seconds"] = [seconds[m][1] for m in board.index]
+    counts = (
+        fallbacks.groupby("model").size() if len(fallbacks) else pd.Series(dtype=int)
+    )
+    board["fallbacks"] = [int(counts.get(m, 0)) for m in board.index]
+    board = board.sort_values(sort_by, kind="stable").reset_index()
+    return board

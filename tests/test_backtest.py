@@ -1,0 +1,143 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import TINY
+from rnncast import ConfigError, DataError
+from rnncast.backtest import backtest
+from rnncast.metrics import mase, smape
+
+NEURAL = {**TINY, "lookback": 24}
+
+
+def test_forecasts_are_tidy_with_cutoffs(air_panel):
+    result = backtest(air_panel, ["snaive", "naive"], horizon=6, n_windows=3, step=4)
+    fc = result.forecasts
+    assert list(fc.columns) == ["unique_id", "ds", "cutoff", "y", "snaive", "naive"]
+    assert len(fc) == 3 * 3 * 6
+    air = fc[fc["unique_id"] == "AirPassengers"]
+    assert sorted(air["cutoff"].unique()) == list(
+        pd.to_datetime(["1959-10-01", "1960-02-01", "1960-06-01"])
+    )
+    first = air[air["cutoff"] == pd.Timestamp("1959-10-01")]
+    assert list(first["ds"]) == list(pd.date_range("1959-11-01", periods=6, freq="MS"))
+
+
+def test_cutoff_windows_see_no_later_data(air):
+    """Changing values after the first cutoff leaves that window's forecasts alone."""
+    models = ["lstm", "arima", "ets", "snaive", "drift"]
+    kwargs = {"horizon": 12, "n_windows": 2, "neural_params": NEURAL}
+    before = backtest(air, models, **kwargs).forecasts
+    cutoff = before["cutoff"].min()
+    changed = air.copy()
+    changed.loc[changed["ds"] > cutoff, "y"] *= 3
+    after = backtest(changed, models, **kwargs).forecasts
+    first = before["cutoff"] == cutoff
+    pd.testing.assert_frame_equal(
+        before.loc[first, models].reset_index(drop=True),
+        after.loc[after["cutoff"] == cutoff, models].reset_index(drop=True),
+    )
+    later = ~first
+    assert not np.allclose(
+        before.loc[later, "snaive"], after.loc[later.to_numpy(), "snaive"]
+    )
+
+
+def test_metrics_match_the_metric_functions(air):
+    result = backtest(air, ["naive"], horizon=12, n_windows=2)
+    fc, metrics = result.forecasts, result.metrics
+    for cutoff, window in fc.groupby("cutoff"):
+        history = air.loc[air["ds"] <= cutoff, "y"].to_numpy()
+        row = metrics[
+            (metrics["cutoff"] == cutoff) & (metrics["model"] == "naive")
+        ].iloc[0]
+        assert row["mase"] == pytest.approx(
+            mase(window["y"], window["naive"], history, 12)
+        )
+        assert row["smape"] == pytest.approx(smape(window["y"], window["naive"]))
+        # naive: every forecast equals the last value before the cutoff
+        assert (window["naive"] == history[-1]).all()
+
+
+def test_leaderboard_has_owa_timings_and_is_sorted(air_panel):
+    result = backtest(
+        air_panel, ["naive", "drift", "snaive"], horizon=6, n_windows=2, sort_by="mae"
+    )
+    board = result.leaderboard
+    assert list(board["mae"]) == sorted(board["mae"])
+    assert board.set_index("model").loc["snaive", "owa"] == pytest.approx(1.0)
+    for column in (
+        "mse",
+        "mae",
+        "rmse",
+        "mape",
+        "smape",
+        "mase",
+        "owa",
+        "fit_seconds",
+        "predict_seconds",
+        "fallbacks",
+    ):
+        assert column in board.columns
+    means = result.metrics.groupby("model")["mase"].mean()
+    assert board.set_index("model")["mase"].to_dict() == pytest.approx(means.to_dict())
+
+
+def test_reference_model_is_added_when_missing(air):
+    result = backtest(air, ["naive"], horizon=6, n_windows=1)
+    assert sorted(result.leaderboard["model"]) == ["naive", "snaive"]
+
+
+def test_fit_once_uses_later_history_without_refitting(air):
+    refit = backtest(air, ["gru"], horizon=6, n_windows=2, neural_params=NEURAL)
+    once = backtest(
+        air, ["gru"], horizon=6, n_windows=2, refit=False, neural_params=NEURAL
+    )
+    first = refit.forecasts["cutoff"] == refit.forecasts["cutoff"].min()
+    np.testing.assert_array_equal(
+        refit.forecasts.loc[first, "gru"], once.forecasts.loc[first, "gru"]
+    )
+    assert not np.allclose(
+        refit.forecasts.loc[~first, "gru"], once.forecasts.loc[~first, "gru"]
+    )
+    seconds = once.leaderboard.set_index("model").loc["gru", "fit_seconds"]
+    assert seconds < refit.leaderboard.set_index("model").loc["gru", "fit_seconds"]
+
+
+def test_fallbacks_are_reported(air_panel):
+    result = backtest(air_panel, ["arima"], horizon=6, n_windows=1, time_limit=1e-9)
+    board = result.leaderboard.set_index("model")
+    assert board.loc["arima", "fallbacks"] == 3
+    assert set(result.fallbacks["reason"]) == {"timed out after 1e-09 s"}
+    np.testing.assert_array_equal(result.forecasts["arima"], result.forecasts["snaive"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"models": ["transformer"]}, ConfigError, "unknown model 'transformer'"),
+        ({"models": ["naive", "naive"]}, ConfigError, "listed twice"),
+        (
+            {"models": ["naive"], "n_windows": 0},
+            ConfigError,
+            "n_windows must be a positive integer",
+        ),
+        ({"models": ["naive"], "sort_by": "r2"}, ConfigError, "unknown metric 'r2'"),
+        ({"models": ["naive"], "n_windows": 30}, DataError, "30 windows of horizon 12"),
+    ],
+    ids=["model", "twice", "windows", "metric", "too-many-windows"],
+)
+def test_bad_arguments(air, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        backtest(air, horizon=12, **kwargs)
+
+
+def test_network_too_long_for_a_window_names_the_window(air):
+    with pytest.raises(DataError, match="lstm cannot be fitted at window 1"):
+        backtest(
+            air,
+            ["lstm"],
+            horizon=12,
+            n_windows=3,
+            neural_params={**TINY, "lookback": 100},
+        )
