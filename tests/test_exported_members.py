@@ -4,6 +4,7 @@ import rnncast
 def test_all_names_exist_and_nothing_else_is_public():
     assert sorted(rnncast.__all__) == sorted(
         [
+            "BacktestResult",
             "ConfigError",
             "DataError",
             "Drift",
@@ -14,6 +15,7 @@ def test_all_names_exist_and_nothing_else_is_public():
             "RnncastError",
             "SeasonalNaive",
             "__version__",
+            "backtest",
         ]
     )
     for name in rnncast.__all__:

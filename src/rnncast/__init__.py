@@ -6,6 +6,7 @@ Forecaster(horizon=12, cell='gru')
 """
 
 from rnncast._version import __version__
+from rnncast.backtest import BacktestResult, backtest
 from rnncast.baselines import Drift, Naive, SeasonalNaive
 from rnncast.exceptions import (
     ConfigError,
@@ -17,6 +18,7 @@ from rnncast.exceptions import (
 from rnncast.forecaster import Forecaster
 
 __all__ = [
+    "BacktestResult",
     "ConfigError",
     "DataError",
     "Drift",
@@ -27,4 +29,5 @@ __all__ = [
     "RnncastError",
     "SeasonalNaive",
     "__version__",
+    "backtest",
 ]

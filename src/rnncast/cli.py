@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -455,14 +455,11 @@ def _run_explain(args: argparse.Namespace, console: Console) -> int:
             f"{values[-1].mean():.3f}",
         )
     _print_table(table)
-    if args.output is not None:
-        write_frame(trace.to_frame(), args.output)
-        print(f"wrote {args.output}")
-    if args.plot is not None:
-        from rnncast.plotting import plot_gates
+    from rnncast.plotting import plot_gates
 
-        plot_gates(args.plot, trace)
-        print(f"wrote {args.plot}")
+    _write_outputs(
+        args.output, trace.to_frame(), args.plot, lambda p: plot_gates(p, trace)
+    )
     return 0
 
 
@@ -500,14 +497,11 @@ def _run_gradients(args: argparse.Namespace, console: Console) -> int:
             f"{at_10.iloc[0]:.2e}" if len(at_10) else "-",
         )
     _print_table(table)
-    if args.output is not None:
-        write_frame(decay, args.output)
-        print(f"wrote {args.output}")
-    if args.plot is not None:
-        from rnncast.plotting import plot_gradient_decay
+    from rnncast.plotting import plot_gradient_decay
 
-        plot_gradient_decay(args.plot, decay)
-        print(f"wrote {args.plot}")
+    _write_outputs(
+        args.output, decay, args.plot, lambda p: plot_gradient_decay(p, decay)
+    )
     return 0
 
 
@@ -634,6 +628,21 @@ def _run_backtest(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _write_outputs(
+    table_path: Path | None,
+    frame: Any,
+    plot_path: Path | None,
+    draw: Callable[[Path], None],
+) -> None:
+    """Write the results table and the plot where the user asked for them."""
+    if table_path is not None:
+        write_frame(frame, table_path)
+        print(f"wrote {table_path}")
+    if plot_path is not None:
+        draw(plot_path)
+        print(f"wrote {plot_path}")
+
+
 def _print_table(table: Table) -> None:
     """Print a results table to stdout, wide enough for every column in a pipe too."""
     console = Console()
@@ -646,7 +655,7 @@ def _read_data(path: Path) -> Any:
     """Read a data file, or load a shipped dataset when ``path`` names one."""
     from rnncast.datasets import DATASETS, load_dataset
 
-    if not path.exists() and str(path) in DATASETS:
+    if not path.is_file() and str(path) in DATASETS:
         return load_dataset(str(path))
     return read_table(path)
 
