@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/train_speed.py [--epochs 3] [--threads N]
 
-Data: Tourism monthly training series (366 real series, ../shared/data/tourism),
+Data: Tourism monthly training series (366 real series, rnncast.datasets),
 lookback 36, horizon 24, batch 256, float32, no validation. Prints windows per second
 and seconds per epoch (median over the timed epochs, after one warm-up epoch).
 """
@@ -17,8 +17,8 @@ import time
 import numpy as np
 import torch
 
-from _data import tourism
 from rnncast import Forecaster, __version__
+from rnncast.datasets import load_tourism_monthly
 
 SIZES = [(32,), (64,), (128,), (128, 64)]
 CELLS = ["rnn", "lstm", "gru"]
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    data = tourism("monthly")
+    data = load_tourism_monthly("train")
     machine = platform.processor() or platform.machine()
     print(
         f"rnncast {__version__}, torch {torch.__version__}, {machine}, "

@@ -26,3 +26,14 @@ def test_write_frame_csv_and_parquet(tmp_path):
 def test_missing_folder_is_an_error(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         write_frame(pd.DataFrame({"a": [1]}), tmp_path / "no" / "x.csv")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    write_frame(pd.DataFrame({"a": [1]}), tmp_path / "x.csv")
+    mode = stat.S_IMODE(os.stat(tmp_path / "x.csv").st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask

@@ -30,6 +30,7 @@ from rnncast.data.frame import (
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecaster import Forecaster
 from rnncast.metrics import METRICS, evaluate
+from rnncast.training import EpochRecord
 
 __all__ = ["NEURAL_MODELS", "BacktestResult", "backtest"]
 
@@ -56,6 +57,12 @@ class BacktestResult:
         The validated input data, ``unique_id, ds, y``.
     season_length : int
         The seasonal period used (MASE, seasonal naive, statistical models).
+    summary : dict
+        The data: ``series``, ``values``, ``min_length``, ``median_length``,
+        ``max_length``, ``freq``, ``season_length``, ``filled`` (values filled by
+        the ``fill`` policy), ``windows``, ``horizon``.
+    training : dict
+        Per network: one list of :class:`~rnncast.training.EpochRecord` per fit.
     """
 
     forecasts: pd.DataFrame
@@ -64,6 +71,10 @@ class BacktestResult:
     fallbacks: pd.DataFrame
     history: pd.DataFrame = field(repr=False)
     season_length: int = 1
+    summary: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, list[list[EpochRecord]]] = field(
+        default_factory=dict, repr=False
+    )
 
 
 def backtest(
@@ -147,6 +158,7 @@ def backtest(
     forecasts, metric_parts, fallback_rows = [], [], []
     seconds = {name: [0.0, 0.0] for name in names}
     fitted_once: dict[str, Forecaster] = {}
+    training: dict[str, list[list[EpochRecord]]] = {}
     for w in range(n_windows):
         train = _truncate(series, cut[:, w]).to_frame()
         actual = _future(series, cut[:, w], horizon)
@@ -170,6 +182,8 @@ def backtest(
                 start = time.perf_counter()
                 _fit(model, train, name, w, series, cut[:, w])
                 fit_s = time.perf_counter() - start
+                if isinstance(model, Forecaster):
+                    training.setdefault(name, []).append(model.history_)
                 if not refit and isinstance(model, Forecaster):
                     fitted_once[name] = model
             start = time.perf_counter()
@@ -207,8 +221,28 @@ def backtest(
         fallback_rows, columns=["model", "cutoff", "unique_id", "reason"]
     )
     board = _leaderboard(metrics, seconds, fallbacks, reference, sort_by)
+    lengths = series.lengths
+    summary = {
+        "series": series.n_series,
+        "values": int(lengths.sum()),
+        "min_length": int(lengths.min()),
+        "median_length": float(np.median(lengths)),
+        "max_length": int(lengths.max()),
+        "freq": series.freq,
+        "season_length": m,
+        "filled": int(sum(series.filled.values())),
+        "windows": n_windows,
+        "horizon": horizon,
+    }
     return BacktestResult(
-        forecast_frame, metrics, board, fallbacks, series.to_frame(), season_length=m
+        forecast_frame,
+        metrics,
+        board,
+        fallbacks,
+        series.to_frame(),
+        season_length=m,
+        summary=summary,
+        training=training,
     )
 
 

@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from rich.console import Console
 from rich.table import Table
 
+from rnncast._cli_common import (
+    DATA_HELP,
+    check_output_folders,
+    data_options,
+    layer_widths,
+    positive_int,
+    print_table,
+    read_data,
+    write_outputs,
+)
 from rnncast._version import __version__
-from rnncast.data.frame import FILL_POLICIES, format_time, read_table
+from rnncast.data.frame import format_time
 from rnncast.data.scaling import SCALERS
 from rnncast.exceptions import RnncastError
 from rnncast.io import write_frame
@@ -41,16 +50,6 @@ compares them with a seasonal-naive forecast. Then forecast your own data:
 Input is a CSV or Parquet file in long format: one row per observation with the
 series id (unique_id), the time (ds) and the value (y). A file without an id
 column is read as a single series.
-"""
-
-
-_BACKTEST_DESCRIPTION = """\
-Rolling-origin backtest: for each of --windows cutoffs, every model is trained on the
-data up to the cutoff only and forecasts the next --horizon values. Prints a
-leaderboard (mean over series and windows, best first) with MSE, MAE, RMSE, MAPE,
-sMAPE, MASE, OWA relative to --reference, and fit and predict seconds.
-Models: lstm, gru, rnn; naive, snaive, drift; arima, ets, theta
-(pip install 'rnncast[baselines]'); prophet (pip install 'rnncast[prophet]').
 """
 
 
@@ -104,7 +103,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--epochs",
-        type=_positive_int,
+        type=positive_int,
         default=200,
         help="max epochs (default: %(default)s)",
     )
@@ -123,9 +122,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "`horizon` forecasts per series (columns: id, time, yhat).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    forecast.add_argument("data", type=Path, help=_DATA_HELP)
+    forecast.add_argument("data", type=Path, help=DATA_HELP)
     forecast.add_argument(
-        "--horizon", type=_positive_int, required=True, help="steps to forecast"
+        "--horizon", type=positive_int, required=True, help="steps to forecast"
     )
     forecast.add_argument(
         "-o",
@@ -147,12 +146,12 @@ def _build_parser() -> argparse.ArgumentParser:
     model.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell")
     model.add_argument(
         "--lookback",
-        type=_positive_int,
+        type=positive_int,
         help="past values read per forecast (default: max(2*horizon, 2*season))",
     )
     model.add_argument(
         "--hidden",
-        type=_widths,
+        type=layer_widths,
         default=(64,),
         help="comma-separated layer widths, e.g. 128,64",
     )
@@ -171,8 +170,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     training = forecast.add_argument_group("training")
     training.add_argument("--loss", choices=LOSSES, default="mse")
-    training.add_argument("--epochs", type=_positive_int, default=100)
-    training.add_argument("--batch-size", type=_positive_int, default=256)
+    training.add_argument("--epochs", type=positive_int, default=100)
+    training.add_argument("--batch-size", type=positive_int, default=256)
     training.add_argument("--learning-rate", type=float, default=1e-3)
     training.add_argument(
         "--clip-norm",
@@ -182,7 +181,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     training.add_argument(
         "--patience",
-        type=_positive_int,
+        type=positive_int,
         default=20,
         help="early-stopping patience in epochs",
     )
@@ -193,7 +192,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     training.add_argument("--seed", type=int, default=0)
     training.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    _data_options(forecast)
+    data_options(forecast)
     forecast.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     forecast.set_defaults(run=_run_forecast)
 
@@ -238,111 +237,33 @@ def _build_parser() -> argparse.ArgumentParser:
         nargs="?",
         help="CSV/Parquet series (default: the airline passengers series)",
     )
-    gradients.add_argument("--lookback", type=_positive_int, default=96)
-    gradients.add_argument("--hidden", type=_positive_int, default=32, help="units")
-    gradients.add_argument("--horizon", type=_positive_int, default=12)
-    gradients.add_argument("--epochs", type=_positive_int, default=100)
+    gradients.add_argument("--lookback", type=positive_int, default=96)
+    gradients.add_argument("--hidden", type=positive_int, default=32, help="units")
+    gradients.add_argument("--horizon", type=positive_int, default=12)
+    gradients.add_argument("--epochs", type=positive_int, default=100)
     gradients.add_argument("--seed", type=int, default=0)
     gradients.add_argument("--plot", type=Path, help="write a PNG of the decay")
     gradients.add_argument("-o", "--output", type=Path, help="write the norms as CSV")
     gradients.set_defaults(run=_run_gradients)
+    datasets = commands.add_parser(
+        "datasets",
+        help="list the real datasets shipped with rnncast",
+        description="List the datasets that ship inside rnncast and load offline; "
+        "their names work wherever a command takes a data file.",
+    )
+    datasets.set_defaults(run=_run_datasets)
 
-    backtest = commands.add_parser(
-        "backtest",
-        help="compare networks and baselines over rolling forecast origins",
-        description=_BACKTEST_DESCRIPTION,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    backtest.add_argument("data", type=Path, help=_DATA_HELP)
-    backtest.add_argument(
-        "--models",
-        type=_names,
-        default=("lstm", "gru", "rnn", "snaive"),
-        help="comma-separated model names",
-    )
-    backtest.add_argument("--horizon", type=_positive_int, required=True)
-    backtest.add_argument("--windows", type=_positive_int, default=3, help="cutoffs")
-    backtest.add_argument(
-        "--step", type=_positive_int, help="values between cutoffs (default: horizon)"
-    )
-    backtest.add_argument(
-        "--no-refit",
-        action="store_true",
-        help="fit the networks once, at the first cutoff",
-    )
-    backtest.add_argument(
-        "--metric",
-        default="mase",
-        help="leaderboard order: mse, mae, rmse, mape, smape, mase or owa",
-    )
-    backtest.add_argument(
-        "--reference", default="snaive", help="model that OWA is relative to"
-    )
-    backtest.add_argument(
-        "--season-length",
-        type=_positive_int,
-        help="seasonal period (default: from the frequency)",
-    )
-    backtest.add_argument(
-        "--lookback", type=_positive_int, help="networks: past values read"
-    )
-    backtest.add_argument(
-        "--hidden", type=_widths, help="networks: layer widths, e.g. 128,64"
-    )
-    backtest.add_argument("--epochs", type=_positive_int, help="networks: max epochs")
-    backtest.add_argument("--seed", type=int, default=0)
-    backtest.add_argument(
-        "--time-limit",
-        type=float,
-        default=60.0,
-        help="seconds per series for a baseline before it falls back to seasonal naive",
-    )
-    backtest.add_argument(
-        "--jobs",
-        type=_positive_int,
-        help="worker processes for the baselines (default: all cores)",
-    )
-    _data_options(backtest)
-    backtest.add_argument(
-        "-o",
-        "--output-dir",
-        type=Path,
-        help="write forecasts.csv, metrics.csv, leaderboard.csv here",
-    )
-    backtest.add_argument(
-        "--plot", type=Path, help="write a PNG of the forecasts over the actuals"
-    )
-    backtest.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    backtest.set_defaults(run=_run_backtest)
+    from rnncast.cli_backtest import add_backtest_commands
+
+    add_backtest_commands(commands)
     return parser
-
-
-_DATA_HELP = (
-    "CSV or Parquet file in long format, or the name of a shipped dataset "
-    "(air_passengers, ili, exchange_rate)"
-)
-
-
-def _data_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("data")
-    group.add_argument("--id-col", default="unique_id", help="series id column")
-    group.add_argument("--time-col", default="ds", help="time column")
-    group.add_argument("--target-col", default="y", help="value column")
-    group.add_argument(
-        "--freq", help="frequency alias such as D, MS, h (inferred if omitted)"
-    )
-    group.add_argument(
-        "--fill",
-        choices=FILL_POLICIES,
-        help="policy for missing values (default: error)",
-    )
 
 
 def _run_forecast(args: argparse.Namespace, console: Console) -> int:
     from rnncast.forecaster import Forecaster
 
-    _check_output_folders(args.output, args.plot, args.save_model)
-    frame = _read_data(args.data)
+    check_output_folders(args.output, args.plot, args.save_model)
+    frame = read_data(args.data)
     model = Forecaster(
         horizon=args.horizon,
         cell=args.cell,
@@ -394,6 +315,21 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _run_datasets(args: argparse.Namespace, console: Console) -> int:
+    from rnncast.datasets import describe_datasets
+
+    table = Table(title="Datasets shipped with rnncast (use the name as DATA)")
+    frame = describe_datasets()
+    for column in frame.columns:
+        table.add_column(
+            column, justify="right" if column in {"series", "length"} else "left"
+        )
+    for row in frame.itertuples(index=False):
+        table.add_row(*(str(v) for v in row))
+    print_table(table)
+    return 0
+
+
 def _run_demo(args: argparse.Namespace, console: Console) -> int:
     from rnncast.demo import run_demo
 
@@ -423,7 +359,7 @@ def _run_demo(args: argparse.Namespace, console: Console) -> int:
             f"{row.mase:.3f}",
             "-" if seconds is None else f"{seconds:.1f}",
         )
-    _print_table(table)
+    print_table(table)
     for path in result.files:
         print(f"wrote {path}")
     return 0
@@ -433,9 +369,9 @@ def _run_explain(args: argparse.Namespace, console: Console) -> int:
     from rnncast.explain import gate_activations
     from rnncast.forecaster import Forecaster
 
-    _check_output_folders(args.plot, args.output)
+    check_output_folders(args.plot, args.output)
     model = Forecaster.load(args.model)
-    data = None if args.data is None else _read_data(args.data)
+    data = None if args.data is None else read_data(args.data)
     trace = gate_activations(model, data, series=args.series, end=args.end)
     table = Table(
         title=f"{model.cell.upper()} gates for {trace.series!r}, inputs "
@@ -454,10 +390,10 @@ def _run_explain(args: argparse.Namespace, console: Console) -> int:
             f"{values.max():.3f}",
             f"{values[-1].mean():.3f}",
         )
-    _print_table(table)
+    print_table(table)
     from rnncast.plotting import plot_gates
 
-    _write_outputs(
+    write_outputs(
         args.output, trace.to_frame(), args.plot, lambda p: plot_gates(p, trace)
     )
     return 0
@@ -467,8 +403,8 @@ def _run_gradients(args: argparse.Namespace, console: Console) -> int:
     from rnncast.datasets import load_air_passengers
     from rnncast.explain import vanishing_gradients, vanishing_lag
 
-    _check_output_folders(args.plot, args.output)
-    data = load_air_passengers() if args.data is None else _read_data(args.data)
+    check_output_folders(args.plot, args.output)
+    data = load_air_passengers() if args.data is None else read_data(args.data)
     console.print(
         f"fitting one-layer RNN, LSTM and GRU ({args.hidden} units, lookback "
         f"{args.lookback}) and measuring dh_T/dh_t ..."
@@ -496,211 +432,13 @@ def _run_gradients(args: argparse.Namespace, console: Console) -> int:
             *shown,
             f"{at_10.iloc[0]:.2e}" if len(at_10) else "-",
         )
-    _print_table(table)
+    print_table(table)
     from rnncast.plotting import plot_gradient_decay
 
-    _write_outputs(
+    write_outputs(
         args.output, decay, args.plot, lambda p: plot_gradient_decay(p, decay)
     )
     return 0
-
-
-def _run_backtest(args: argparse.Namespace, console: Console) -> int:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from rnncast.backtest import backtest
-
-    _check_output_folders(args.plot, args.output_dir)
-    if args.output_dir is not None and not args.output_dir.is_dir():
-        raise RnncastError(f"output folder {str(args.output_dir)!r} does not exist.")
-    data = _read_data(args.data)
-    neural = {
-        key: value
-        for key, value in (
-            ("lookback", args.lookback),
-            ("hidden", args.hidden),
-            ("epochs", args.epochs),
-        )
-        if value is not None
-    }
-    models = list(args.models)
-    total = (len(models) + (args.reference not in models)) * args.windows
-    progress = Progress(
-        TextColumn("[bold]backtest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[step]}"),
-        console=console,
-        transient=True,
-    )
-    task = progress.add_task("backtest", total=total, step="")
-
-    calls = [0]
-
-    def on_step(model: str, window: int) -> None:
-        progress.update(task, completed=calls[0], step=f"{model}, window {window + 1}")
-        calls[0] += 1
-
-    start = time.perf_counter()
-    with progress:
-        result = backtest(
-            data,
-            models,
-            horizon=args.horizon,
-            n_windows=args.windows,
-            step=args.step,
-            refit=not args.no_refit,
-            season_length=args.season_length,
-            freq=args.freq,
-            fill=args.fill,
-            id_col=args.id_col,
-            time_col=args.time_col,
-            target_col=args.target_col,
-            reference=args.reference,
-            sort_by=args.metric,
-            seed=args.seed,
-            neural_params=neural,
-            time_limit=args.time_limit,
-            n_jobs=args.jobs,
-            on_step=on_step,
-        )
-    seconds = time.perf_counter() - start
-    board = result.leaderboard
-    n_series = result.history["unique_id"].nunique()
-    table = Table(
-        title=f"Leaderboard: {n_series} series x {args.windows} windows x horizon "
-        f"{args.horizon}, sorted by {args.metric} ({seconds:.0f} s)"
-    )
-    columns = (
-        "model",
-        "MSE",
-        "MAE",
-        "RMSE",
-        "MAPE %",
-        "sMAPE %",
-        "MASE",
-        "OWA",
-        "fit s",
-        "predict s",
-        "fallbacks",
-    )
-    for column in columns:
-        table.add_column(column, justify="left" if column == "model" else "right")
-    for row in board.itertuples():
-        table.add_row(
-            row.model,
-            f"{row.mse:.4g}",
-            f"{row.mae:.4g}",
-            f"{row.rmse:.4g}",
-            f"{row.mape:.2f}",
-            f"{row.smape:.2f}",
-            f"{row.mase:.3f}",
-            f"{row.owa:.3f}",
-            f"{row.fit_seconds:.1f}",
-            f"{row.predict_seconds:.2f}",
-            str(row.fallbacks),
-        )
-    _print_table(table)
-    for fallback in result.fallbacks.itertuples():
-        print(
-            f"fallback: {fallback.model} on {fallback.unique_id!r} at cutoff "
-            f"{format_time(fallback.cutoff)} used seasonal naive ({fallback.reason})"
-        )
-    if args.output_dir is not None:
-        for name, frame in (
-            ("forecasts", result.forecasts),
-            ("metrics", result.metrics),
-            ("leaderboard", board),
-        ):
-            write_frame(frame, args.output_dir / f"{name}.csv")
-            print(f"wrote {args.output_dir / f'{name}.csv'}")
-    if args.plot is not None:
-        from rnncast.plotting import plot_backtest
-
-        plot_backtest(
-            args.plot,
-            result.history,
-            result.forecasts,
-            models=list(board["model"]),
-            season_length=result.season_length,
-        )
-        print(f"wrote {args.plot}")
-    return 0
-
-
-def _write_outputs(
-    table_path: Path | None,
-    frame: Any,
-    plot_path: Path | None,
-    draw: Callable[[Path], None],
-) -> None:
-    """Write the results table and the plot where the user asked for them."""
-    if table_path is not None:
-        write_frame(frame, table_path)
-        print(f"wrote {table_path}")
-    if plot_path is not None:
-        draw(plot_path)
-        print(f"wrote {plot_path}")
-
-
-def _print_table(table: Table) -> None:
-    """Print a results table to stdout, wide enough for every column in a pipe too."""
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)
-    console.print(table)
-
-
-def _read_data(path: Path) -> Any:
-    """Read a data file, or load a shipped dataset when ``path`` names one."""
-    from rnncast.datasets import DATASETS, load_dataset
-
-    if not path.is_file() and str(path) in DATASETS:
-        return load_dataset(str(path))
-    return read_table(path)
-
-
-def _names(text: str) -> tuple[str, ...]:
-    names = tuple(part.strip() for part in text.split(",") if part.strip())
-    if not names:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated model names, got {text!r}"
-        )
-    return names
-
-
-def _check_output_folders(*paths: Path | None) -> None:
-    """Fail before training, not after, when an output folder does not exist."""
-    for path in paths:
-        if path is not None and not path.resolve().parent.is_dir():
-            raise RnncastError(
-                f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not "
-                "exist."
-            )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer, got {text!r}"
-        ) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _widths(text: str) -> tuple[int, ...]:
-    try:
-        widths = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated layer widths such as 128,64, got {text!r}"
-        ) from None
-    if not widths or any(w <= 0 for w in widths):
-        raise argparse.ArgumentTypeError(f"layer widths must be positive, got {text!r}")
-    return widths
 
 
 if __name__ == "__main__":

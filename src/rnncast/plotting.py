@@ -19,7 +19,13 @@ from rnncast.io import atomic_path
 if TYPE_CHECKING:
     from rnncast.explain import GateTrace
 
-__all__ = ["plot_backtest", "plot_forecasts", "plot_gates", "plot_gradient_decay"]
+__all__ = [
+    "draw_backtest_series",
+    "plot_backtest",
+    "plot_forecasts",
+    "plot_gates",
+    "plot_gradient_decay",
+]
 
 
 def plot_forecasts(
@@ -172,42 +178,61 @@ def plot_backtest(
     *,
     models: list[str],
     max_series: int = 4,
-    seasons_before: int = 3,
     season_length: int = 12,
 ) -> None:
     """Write a PNG of each model's backtest forecasts over the actuals.
 
-    One panel per series (the first ``max_series``); every window's forecast is a
-    separate segment in the model's colour, starting at its cutoff.
+    One panel per series (the first ``max_series``), drawn by
+    :func:`draw_backtest_series`.
     """
     ids = list(dict.fromkeys(forecasts["unique_id"]))[:max_series]
     fig, axes = plt.subplots(
         len(ids), 1, figsize=(10, 3.4 * len(ids)), squeeze=False, layout="constrained"
     )
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, uid in zip(axes[:, 0], ids, strict=True):
-        future = forecasts[forecasts["unique_id"] == uid]
-        past = history[history["unique_id"] == uid]
-        first_cutoff = future["cutoff"].min()
-        shown = past[past["ds"] <= future["ds"].max()]
-        before = shown[shown["ds"] <= first_cutoff].tail(seasons_before * season_length)
-        shown = shown[shown["ds"] >= before["ds"].min()]
-        ax.plot(shown["ds"], shown["y"], color="black", lw=1.4, label="actual")
-        for k, model in enumerate(models):
-            colour = colours[k % len(colours)]
-            for j, (_, window) in enumerate(future.groupby("cutoff")):
-                ax.plot(
-                    window["ds"],
-                    window[model],
-                    color=colour,
-                    lw=1.3,
-                    label=model if j == 0 else None,
-                )
-        for cutoff in future["cutoff"].unique():
-            ax.axvline(cutoff, color="0.6", ls=":", lw=0.9)
-        ax.set_title(f"{uid}: rolling-origin forecasts (dotted: cutoffs)", loc="left")
-        ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", fontsize="small", ncols=min(len(models) + 1, 5))
+        draw_backtest_series(ax, history, forecasts, uid, models, season_length)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+def draw_backtest_series(
+    ax: plt.Axes,
+    history: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    uid: object,
+    models: list[str],
+    season_length: int,
+    seasons_before: int = 3,
+) -> None:
+    """Draw one series' actuals and every window's forecast of each model on ``ax``.
+
+    The actuals start ``seasons_before`` seasons (at least 3 years of months)
+    before the first cutoff; each window's forecast is a separate segment in the
+    model's colour, and dotted lines mark the cutoffs.
+    """
+    future = forecasts[forecasts["unique_id"] == uid]
+    past = history[history["unique_id"] == uid]
+    first_cutoff = future["cutoff"].min()
+    before = past[past["ds"] <= first_cutoff].tail(
+        seasons_before * max(season_length, 12)
+    )
+    shown = past[
+        (past["ds"] >= before["ds"].min()) & (past["ds"] <= future["ds"].max())
+    ]
+    ax.plot(shown["ds"], shown["y"], color="black", lw=1.4, label="actual")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, model in enumerate(models):
+        for j, (_, window) in enumerate(future.groupby("cutoff")):
+            ax.plot(
+                window["ds"],
+                window[model],
+                color=colours[k % len(colours)],
+                lw=1.3,
+                label=model if j == 0 else None,
+            )
+    for cutoff in future["cutoff"].unique():
+        ax.axvline(cutoff, color="0.6", ls=":", lw=0.9)
+    ax.set_title(f"{uid}: rolling-origin forecasts (dotted: cutoffs)", loc="left")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small", ncols=min(len(models) + 1, 5))

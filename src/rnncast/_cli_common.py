@@ -1,0 +1,110 @@
+"""Pieces shared by the command-line commands: data input, outputs, argument types."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from rnncast.data.frame import FILL_POLICIES, read_table
+from rnncast.exceptions import RnncastError
+from rnncast.io import write_frame
+
+DATA_HELP = (
+    "CSV or Parquet file in long format, or the name of a shipped dataset "
+    "(air_passengers, ili, exchange_rate)"
+)
+
+
+def data_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data")
+    group.add_argument("--id-col", default="unique_id", help="series id column")
+    group.add_argument("--time-col", default="ds", help="time column")
+    group.add_argument("--target-col", default="y", help="value column")
+    group.add_argument(
+        "--freq", help="frequency alias such as D, MS, h (inferred if omitted)"
+    )
+    group.add_argument(
+        "--fill",
+        choices=FILL_POLICIES,
+        help="policy for missing values (default: error)",
+    )
+
+
+def write_outputs(
+    table_path: Path | None,
+    frame: Any,
+    plot_path: Path | None,
+    draw: Callable[[Path], None],
+) -> None:
+    """Write the results table and the plot where the user asked for them."""
+    if table_path is not None:
+        write_frame(frame, table_path)
+        print(f"wrote {table_path}")
+    if plot_path is not None:
+        draw(plot_path)
+        print(f"wrote {plot_path}")
+
+
+def print_table(table: Table) -> None:
+    """Print a results table to stdout, wide enough for every column in a pipe too."""
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(table)
+
+
+def read_data(path: Path) -> Any:
+    """Read a data file, or load a shipped dataset when ``path`` names one."""
+    from rnncast.datasets import DATASETS, load_dataset
+
+    if not path.is_file() and str(path) in DATASETS:
+        return load_dataset(str(path))
+    return read_table(path)
+
+
+def model_names(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated model names, got {text!r}"
+        )
+    return names
+
+
+def check_output_folders(*paths: Path | None) -> None:
+    """Fail before training, not after, when an output folder does not exist."""
+    for path in paths:
+        if path is not None and not path.resolve().parent.is_dir():
+            raise RnncastError(
+                f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not "
+                "exist."
+            )
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {text!r}"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def layer_widths(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated layer widths such as 128,64, got {text!r}"
+        ) from None
+    if not widths or any(w <= 0 for w in widths):
+        raise argparse.ArgumentTypeError(f"layer widths must be positive, got {text!r}")
+    return widths

@@ -1,0 +1,288 @@
+"""The ``rnncast backtest`` and ``rnncast report`` commands."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from rnncast._cli_common import (
+    DATA_HELP,
+    check_output_folders,
+    data_options,
+    layer_widths,
+    model_names,
+    positive_int,
+    print_table,
+    read_data,
+)
+from rnncast.data.frame import format_time
+from rnncast.exceptions import RnncastError
+from rnncast.io import write_frame
+
+_BACKTEST_DESCRIPTION = """\
+Rolling-origin backtest: for each of --windows cutoffs, every model is trained on the
+data up to the cutoff only and forecasts the next --horizon values. Prints a
+leaderboard (mean over series and windows, best first) with MSE, MAE, RMSE, MAPE,
+sMAPE, MASE, OWA relative to --reference, and fit and predict seconds.
+Models: lstm, gru, rnn; naive, snaive, drift; arima, ets, theta
+(pip install 'rnncast[baselines]'); prophet (pip install 'rnncast[prophet]').
+"""
+
+
+def add_backtest_commands(commands: Any) -> None:
+    """Add ``backtest`` and ``report`` to the sub-command parsers."""
+    backtest = commands.add_parser(
+        "backtest",
+        help="compare networks and baselines over rolling forecast origins",
+        description=_BACKTEST_DESCRIPTION,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _backtest_arguments(backtest)
+    backtest.add_argument(
+        "-o",
+        "--output-dir",
+        type=Path,
+        help="write forecasts.csv, metrics.csv, leaderboard.csv here",
+    )
+    backtest.add_argument(
+        "--plot", type=Path, help="write a PNG of the forecasts over the actuals"
+    )
+    backtest.add_argument("--report", type=Path, help="also write an HTML report")
+    backtest.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    backtest.set_defaults(run=_run_backtest)
+
+    report = commands.add_parser(
+        "report",
+        help="backtest, then write one self-contained HTML report",
+        description="Run the same backtest as `rnncast backtest` and write one HTML "
+        "file that needs no network to view: data summary, leaderboard, each "
+        "series' forecasts, the networks' loss curves and timings.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _backtest_arguments(report)
+    report.add_argument(
+        "-o", "--output", type=Path, required=True, help="the HTML file to write"
+    )
+    report.add_argument("--title", help="report title (default: from the data)")
+    report.add_argument(
+        "--max-series", type=positive_int, default=12, help="series shown with plots"
+    )
+    report.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    report.set_defaults(run=_run_report)
+
+
+def _backtest_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the data, model and backtest options of ``backtest`` and ``report``."""
+    parser.add_argument("data", type=Path, help=DATA_HELP)
+    parser.add_argument(
+        "--models",
+        type=model_names,
+        default=("lstm", "gru", "rnn", "snaive"),
+        help="comma-separated model names",
+    )
+    parser.add_argument("--horizon", type=positive_int, required=True)
+    parser.add_argument("--windows", type=positive_int, default=3, help="cutoffs")
+    parser.add_argument(
+        "--step", type=positive_int, help="values between cutoffs (default: horizon)"
+    )
+    parser.add_argument(
+        "--no-refit",
+        action="store_true",
+        help="fit the networks once, at the first cutoff",
+    )
+    parser.add_argument(
+        "--metric",
+        default="mase",
+        help="leaderboard order: mse, mae, rmse, mape, smape, mase or owa",
+    )
+    parser.add_argument(
+        "--reference", default="snaive", help="model that OWA is relative to"
+    )
+    parser.add_argument(
+        "--season-length",
+        type=positive_int,
+        help="seasonal period (default: from the frequency)",
+    )
+    parser.add_argument(
+        "--lookback", type=positive_int, help="networks: past values read"
+    )
+    parser.add_argument(
+        "--hidden", type=layer_widths, help="networks: layer widths, e.g. 128,64"
+    )
+    parser.add_argument("--epochs", type=positive_int, help="networks: max epochs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="seconds per series for a baseline before it falls back to seasonal naive",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=positive_int,
+        help="worker processes for the baselines (default: all cores)",
+    )
+    data_options(parser)
+
+
+def _run_backtest(args: argparse.Namespace, console: Console) -> int:
+    check_output_folders(args.plot, args.report)
+    if args.output_dir is not None and not args.output_dir.is_dir():
+        raise RnncastError(f"output folder {str(args.output_dir)!r} does not exist.")
+    result, seconds = _backtest(args, console)
+    _print_leaderboard(result, args, seconds)
+    board = result.leaderboard
+    if args.output_dir is not None:
+        for name, frame in (
+            ("forecasts", result.forecasts),
+            ("metrics", result.metrics),
+            ("leaderboard", board),
+        ):
+            write_frame(frame, args.output_dir / f"{name}.csv")
+            print(f"wrote {args.output_dir / f'{name}.csv'}")
+    if args.plot is not None:
+        from rnncast.plotting import plot_backtest
+
+        plot_backtest(
+            args.plot,
+            result.history,
+            result.forecasts,
+            models=list(board["model"]),
+            season_length=result.season_length,
+        )
+        print(f"wrote {args.plot}")
+    if args.report is not None:
+        _write_report(args.report, result, title=None, data=args.data, max_series=12)
+    return 0
+
+
+def _run_report(args: argparse.Namespace, console: Console) -> int:
+    check_output_folders(args.output)
+    result, seconds = _backtest(args, console)
+    _print_leaderboard(result, args, seconds)
+    _write_report(
+        args.output,
+        result,
+        title=args.title,
+        data=args.data,
+        max_series=args.max_series,
+    )
+    return 0
+
+
+def _write_report(
+    path: Path, result: Any, *, title: str | None, data: Path, max_series: int
+) -> None:
+    from rnncast.report import render_report, write_report
+
+    title = title or f"rnncast backtest: {data.name}"
+    write_report(path, render_report(result, title=title, max_series=max_series))
+    print(f"wrote {path}")
+
+
+def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
+    """Run the backtest the arguments describe, with a progress bar."""
+    from rnncast.backtest import backtest
+
+    data = read_data(args.data)
+    neural = {
+        key: value
+        for key, value in (
+            ("lookback", args.lookback),
+            ("hidden", args.hidden),
+            ("epochs", args.epochs),
+        )
+        if value is not None
+    }
+    models = list(args.models)
+    total = (len(models) + (args.reference not in models)) * args.windows
+    progress = Progress(
+        TextColumn("[bold]backtest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[step]}"),
+        console=console,
+        transient=True,
+    )
+    task = progress.add_task("backtest", total=total, step="")
+
+    calls = [0]
+
+    def on_step(model: str, window: int) -> None:
+        progress.update(task, completed=calls[0], step=f"{model}, window {window + 1}")
+        calls[0] += 1
+
+    start = time.perf_counter()
+    with progress:
+        result = backtest(
+            data,
+            models,
+            horizon=args.horizon,
+            n_windows=args.windows,
+            step=args.step,
+            refit=not args.no_refit,
+            season_length=args.season_length,
+            freq=args.freq,
+            fill=args.fill,
+            id_col=args.id_col,
+            time_col=args.time_col,
+            target_col=args.target_col,
+            reference=args.reference,
+            sort_by=args.metric,
+            seed=args.seed,
+            neural_params=neural,
+            time_limit=args.time_limit,
+            n_jobs=args.jobs,
+            on_step=on_step,
+        )
+    return result, time.perf_counter() - start
+
+
+def _print_leaderboard(result: Any, args: argparse.Namespace, seconds: float) -> None:
+    board = result.leaderboard
+    n_series = result.history["unique_id"].nunique()
+    table = Table(
+        title=f"Leaderboard: {n_series} series x {args.windows} windows x horizon "
+        f"{args.horizon}, sorted by {args.metric} ({seconds:.0f} s)"
+    )
+    columns = (
+        "model",
+        "MSE",
+        "MAE",
+        "RMSE",
+        "MAPE %",
+        "sMAPE %",
+        "MASE",
+        "OWA",
+        "fit s",
+        "predict s",
+        "fallbacks",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in board.itertuples():
+        table.add_row(
+            row.model,
+            f"{row.mse:.4g}",
+            f"{row.mae:.4g}",
+            f"{row.rmse:.4g}",
+            f"{row.mape:.2f}",
+            f"{row.smape:.2f}",
+            f"{row.mase:.3f}",
+            f"{row.owa:.3f}",
+            f"{row.fit_seconds:.1f}",
+            f"{row.predict_seconds:.2f}",
+            str(row.fallbacks),
+        )
+    print_table(table)
+    for fallback in result.fallbacks.itertuples():
+        print(
+            f"fallback: {fallback.model} on {fallback.unique_id!r} at cutoff "
+            f"{format_time(fallback.cutoff)} used seasonal naive ({fallback.reason})"
+        )
