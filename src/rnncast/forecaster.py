@@ -74,7 +74,9 @@ class Forecaster:
         Training settings, see :class:`~rnncast.training.TrainConfig`.
     validation : bool, default True
         Hold out the last ``horizon`` values of each series for early stopping and
-        best-weights restore; they are never trained on nor used by the scaler.
+        best-weights restore; they are never trained on nor used by the scaler. A
+        series shorter than ``lookback + 2 * horizon`` then gives a validation
+        window but no training window.
     fill : {"interpolate", "ffill", "drop-leading"}, optional
         Policy for missing or infinite targets; without one they are an error.
     freq : str or int, optional
