@@ -318,3 +318,16 @@ def test_repr_shows_changed_parameters():
     assert (
         repr(Forecaster(horizon=12, cell="gru")) == "Forecaster(horizon=12, cell='gru')"
     )
+
+
+def test_extreme_magnitudes_train_or_fail_with_our_error(air):
+    huge = air.assign(y=air["y"] * 1e300)
+    try:
+        fc = Forecaster(horizon=3, **TINY).fit(huge).predict()
+    except DataError as e:
+        assert "overflowed" in str(e) or "diverged" in str(e)
+    else:
+        assert np.isfinite(fc["yhat"]).all()
+    tiny = air.assign(y=air["y"] * 1e-300)
+    fc = Forecaster(horizon=3, **TINY).fit(tiny).predict()
+    assert np.isfinite(fc["yhat"]).all() and (fc["yhat"].abs() < 1e-290).all()

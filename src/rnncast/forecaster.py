@@ -320,7 +320,15 @@ class Forecaster:
                     self.network_(batch[:, :, None].to(device)).cpu()
                 )  # (b, h)
         z = torch.cat(outputs).double().numpy()
-        return inverse_transform(z, stats)
+        with np.errstate(over="ignore", invalid="ignore"):
+            yhat = inverse_transform(z, stats)
+        if not np.isfinite(yhat).all():
+            raise DataError(
+                "the forecasts overflowed to inf/NaN: the series' values are too large "
+                "for the float32 network after scaling. Rescale the data (e.g. divide "
+                "by a constant) and fit again."
+            )
+        return yhat
 
     def _new_context(
         self, data: Any

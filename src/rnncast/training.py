@@ -8,6 +8,7 @@ best epoch are restored at the end.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from torch.nn import functional as F
 
 from rnncast._checks import require_positive_int
 from rnncast.data.windows import gather
-from rnncast.exceptions import ConfigError
+from rnncast.exceptions import ConfigError, DataError
 
 __all__ = ["LOSSES", "EpochRecord", "TrainConfig", "seed_everything", "train"]
 
@@ -141,6 +142,12 @@ def train(
             optimiser.zero_grad(set_to_none=True)
             total += loss.item() * len(batch)
         train_loss = total / len(train_starts)
+        if not math.isfinite(train_loss):
+            raise DataError(
+                f"training diverged: the loss became {train_loss} in epoch {epoch}. "
+                "Check the data for extreme values (try scaler='robust') or lower "
+                "learning_rate."
+            )
         val_loss = _evaluate(network, values, val_starts, lookback, horizon, loss_fn)
         monitored = train_loss if val_loss is None else val_loss
         schedule.step(monitored)

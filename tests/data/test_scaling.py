@@ -49,3 +49,11 @@ def test_constant_series_gets_unit_scale():
 def test_unknown_scaler():
     with pytest.raises(ConfigError, match="unknown scaler 'minmax'"):
         fit_scaler(np.ones(3), np.array([0, 3]), np.array([3]), "minmax")
+
+
+@pytest.mark.parametrize("kind", ["standard", "robust"])
+def test_statistics_of_huge_values_do_not_overflow(kind):
+    values = np.array([0.0, 1.9e154, 0.0, 3e300, -2e300])
+    stats = fit_scaler(values, np.array([0, 5]), np.array([5]), kind)
+    assert np.isfinite(stats.loc).all() and np.isfinite(stats.scale).all()
+    assert stats.scale[0] > 1e299 or kind == "robust"

@@ -47,8 +47,9 @@ def fit_scaler(
       (the MAD, consistent with the std for Gaussian data), so outliers barely move it.
     * ``"none"``: ``loc = 0``, ``scale = 1``.
 
-    A scale that is zero or negligible (a constant series) is replaced by 1, so the
-    map stays invertible and a constant series is simply shifted to 0.
+    A scale that is zero or negligible against the level (``scale <= 1e-12 |loc|``,
+    a constant series) is replaced by 1, so the map stays invertible and a constant
+    series is simply shifted to 0.
     """
     if kind not in SCALERS:
         raise ConfigError(f"unknown scaler {kind!r}; choose one of {SCALERS}.")
@@ -58,14 +59,29 @@ def fit_scaler(
     if kind != "none":
         for i in range(n_series):
             part = values[offsets[i] : offsets[i] + train_lengths[i]]
-            if kind == "standard":
-                loc[i], scale[i] = part.mean(), part.std()
-            else:
-                loc[i] = np.median(part)
-                scale[i] = _MAD_TO_STD * np.median(np.abs(part - loc[i]))
-    negligible = scale <= 1e-12 * np.maximum(1.0, np.abs(loc))
+            loc[i], scale[i] = _statistics(part, kind)
+    # Relative, not absolute: a series of values near 1e-300 is not constant.
+    negligible = (scale == 0) | (scale <= 1e-12 * np.abs(loc))
     scale[negligible] = 1.0
     return ScalerStats(loc=loc, scale=scale)
+
+
+def _statistics(part: NDArray[np.float64], kind: ScalerKind) -> tuple[float, float]:
+    """Location and scale of one series, safe from overflow for values near 1e308.
+
+    Beyond 1e150 (or below 1e-150), where squares would overflow (underflow), the
+    statistics are computed on ``part / m`` with ``m = max |part|`` and scaled back.
+    """
+    m = float(np.max(np.abs(part))) if len(part) else 0.0
+    if m == 0.0 or not np.isfinite(m):
+        return 0.0, 1.0
+    if 1e-150 < m < 1e150:
+        m = 1.0  # exact statistics for every ordinary series
+    unit = part / m
+    if kind == "standard":
+        return float(unit.mean()) * m, float(unit.std()) * m
+    centre = float(np.median(unit))
+    return centre * m, _MAD_TO_STD * float(np.median(np.abs(unit - centre))) * m
 
 
 def transform(
