@@ -7,6 +7,7 @@ import pytest
 from rnncast.datasets import load_air_passengers
 
 TINY = {"hidden": (8,), "epochs": 3, "batch_size": 64}
+TINY_ARGS = ["--lookback", "24", "--hidden", "8", "--epochs", "2"]  # the CLI twin
 
 
 @pytest.fixture

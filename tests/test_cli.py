@@ -1,6 +1,7 @@
 import pandas as pd
 import pytest
 
+from conftest import TINY_ARGS
 from rnncast import Forecaster
 from rnncast.cli import main
 
@@ -290,12 +291,7 @@ def test_backtest_prints_a_leaderboard_and_writes_files(tmp_path, capsys):
             "6",
             "--windows",
             "2",
-            "--lookback",
-            "24",
-            "--hidden",
-            "8",
-            "--epochs",
-            "2",
+            *TINY_ARGS,
             "-o",
             str(tmp_path),
             "--plot",

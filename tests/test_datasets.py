@@ -45,46 +45,11 @@ def test_datasets_command(capsys):
 def test_a_dataset_name_works_as_data_and_a_file_wins(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "fc.csv"
-    assert (
-        main(
-            [
-                "forecast",
-                "ili",
-                "--horizon",
-                "4",
-                "--hidden",
-                "4",
-                "--epochs",
-                "1",
-                "-o",
-                str(out),
-                "-q",
-            ]
-        )
-        == 0
-    )
+    command = ["forecast", "ili", "--horizon", "4", "--hidden", "4", "--epochs", "1"]
+    assert main([*command, "-o", str(out), "-q"]) == 0
     assert pd.read_csv(out)["unique_id"].iloc[0] == "US_ILI_weighted"
-    load_dataset("air_passengers").to_csv(
-        tmp_path / "ili", index=False
-    )  # a file named ili
-    assert (
-        main(
-            [
-                "forecast",
-                "ili",
-                "--horizon",
-                "4",
-                "--hidden",
-                "4",
-                "--epochs",
-                "1",
-                "-o",
-                str(out),
-                "-q",
-            ]
-        )
-        == 0
-    )
+    load_dataset("air_passengers").to_csv(tmp_path / "ili", index=False)  # a file "ili"
+    assert main([*command, "-o", str(out), "-q"]) == 0
     assert pd.read_csv(out)["unique_id"].iloc[0] == "AirPassengers"
 
 

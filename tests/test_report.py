@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import TINY
+from conftest import TINY, TINY_ARGS
 from rnncast.backtest import backtest
 from rnncast.cli import main
 from rnncast.report import render_report, write_report
@@ -127,12 +127,7 @@ def test_report_command(tmp_path, capsys):
             "6",
             "--windows",
             "2",
-            "--lookback",
-            "24",
-            "--hidden",
-            "8",
-            "--epochs",
-            "2",
+            *TINY_ARGS,
             "-o",
             str(out),
             "-q",
