@@ -10,7 +10,7 @@ of a window is cut before it is handed over.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from rnncast.baselines import BASELINES, Baseline, make_baseline
 from rnncast.data.frame import (
     Freq,
     SeriesData,
+    future_timestamps,
     season_length_from_freq,
     series_timestamps,
     to_long_frame,
@@ -160,10 +161,11 @@ def backtest(
     fitted_once: dict[str, Forecaster] = {}
     training: dict[str, list[list[EpochRecord]]] = {}
     for w in range(n_windows):
-        train = _truncate(series, cut[:, w]).to_frame()
-        actual = _future(series, cut[:, w], horizon)
+        before = _truncate(series, cut[:, w])
+        train = before.to_frame()
+        actual = _future(series, before, horizon)
         window = actual[["unique_id", "ds"]].copy()
-        cutoffs = _cutoff_times(series, cut[:, w])
+        cutoffs = dict(zip(before.ids, before.last_ds, strict=True))
         for name in names:
             if on_step is not None:
                 on_step(name, w)
@@ -300,29 +302,24 @@ def _truncate(series: SeriesData, lengths: np.ndarray) -> SeriesData:
     )
 
 
-def _future(series: SeriesData, lengths: np.ndarray, horizon: int) -> pd.DataFrame:
-    """Return the ``horizon`` values after each cutoff as ``unique_id, ds, y``."""
+def _future(series: SeriesData, before: SeriesData, horizon: int) -> pd.DataFrame:
+    """Return the ``horizon`` values after each cutoff as ``unique_id, ds, y``.
+
+    ``before`` is ``series`` cut at the cutoffs (see :func:`_truncate`).
+    """
     parts = []
     for i, uid in enumerate(series.ids):
-        start = int(lengths[i])
-        stamps = series_timestamps(series.first_ds[i], series.freq, start + horizon)
+        start = int(before.lengths[i])
         parts.append(
             pd.DataFrame(
                 {
                     "unique_id": uid,
-                    "ds": stamps[start:],
+                    "ds": future_timestamps(before.last_ds[i], series.freq, horizon),
                     "y": series.series(i)[start : start + horizon],
                 }
             )
         )
     return pd.concat(parts, ignore_index=True)
-
-
-def _cutoff_times(series: SeriesData, lengths: np.ndarray) -> dict[Hashable, Any]:
-    return {
-        uid: series_timestamps(series.first_ds[i], series.freq, int(lengths[i]))[-1]
-        for i, uid in enumerate(series.ids)
-    }
 
 
 def _make(
