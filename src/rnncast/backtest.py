@@ -23,6 +23,7 @@ from rnncast.data.frame import (
     Freq,
     SeriesData,
     future_timestamps,
+    python_scalar,
     season_length_from_freq,
     series_timestamps,
     to_long_frame,
@@ -297,7 +298,7 @@ def _truncate(series: SeriesData, lengths: np.ndarray) -> SeriesData:
         values=np.concatenate(parts),
         offsets=offsets,
         first_ds=series.first_ds,
-        last_ds=[int(t) if isinstance(t, np.integer) else t for t in lasts],
+        last_ds=[python_scalar(t) for t in lasts],
         freq=series.freq,
     )
 

@@ -33,7 +33,10 @@ from rnncast._version import __version__
 from rnncast.data.frame import (
     Freq,
     SeriesData,
+    decode_time,
+    encode_time,
     forecast_frame,
+    python_scalar,
     season_length_from_freq,
     series_timestamps,
     to_long_frame,
@@ -244,13 +247,10 @@ class Baseline:
             "model": self.alias,
             "params": self.get_params(),
             "data": {
-                "ids": [int(i) if isinstance(i, np.integer) else i for i in s.ids],
+                "ids": [python_scalar(i) for i in s.ids],
                 "values": s.values.tolist(),
                 "offsets": s.offsets.tolist(),
-                "first_ds": [
-                    t.isoformat() if isinstance(t, pd.Timestamp) else int(t)
-                    for t in s.first_ds
-                ],
+                "first_ds": [encode_time(t) for t in s.first_ds],
                 "freq": s.freq,
             },
         }
@@ -277,7 +277,7 @@ class Baseline:
                     {
                         "unique_id": uid,
                         "ds": series_timestamps(
-                            pd.Timestamp(first) if isinstance(first, str) else first,
+                            decode_time(first),
                             data["freq"],
                             offsets[k + 1] - offsets[k],
                         ),

@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from rnncast.data.frame import SeriesData, forecast_frame, series_timestamps
+from rnncast.data.frame import (
+    SeriesData,
+    forecast_frame,
+    python_scalar,
+    series_timestamps,
+)
 from rnncast.data.scaling import ScalerStats
 from rnncast.exceptions import DataError
 from rnncast.forecaster import Forecaster
@@ -195,7 +200,7 @@ def _window(
             f"model reads lookback={lookback}. Choose a later end."
         )
     window = values[position + 1 - lookback : position + 1]
-    return window, _scalar(stamps[position])
+    return window, python_scalar(stamps[position])
 
 
 def _past_timestamps(last: Any, freq: Any, n: int) -> pd.Index:
@@ -209,10 +214,6 @@ def _as_time(value: Any, like: Any) -> Any:
         stamp = pd.Timestamp(value)
         return stamp.tz_localize(like.tz) if stamp.tz is None and like.tz else stamp
     return int(value)
-
-
-def _scalar(value: Any) -> Any:
-    return int(value) if isinstance(value, np.integer) else value
 
 
 def gradient_decay(

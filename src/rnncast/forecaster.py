@@ -22,7 +22,10 @@ from rnncast.data.frame import (
     FillPolicy,
     Freq,
     SeriesData,
+    decode_time,
+    encode_time,
     forecast_frame,
+    python_scalar,
     season_length_from_freq,
     to_long_frame,
     validate_frame,
@@ -375,14 +378,14 @@ class Forecaster:
         state["context"] = torch.as_tensor(self.context_)
         fitted = {
             "network": asdict(self.network_.config),
-            "ids": [_json_scalar(i) for i in self.ids_],
+            "ids": [python_scalar(i) for i in self.ids_],
             "freq": self.freq_,
             "season_length": self.season_length_,
             "lookback": self.lookback_,
-            "last_ds": [_encode_time(t) for t in self.last_ds_],
+            "last_ds": [encode_time(t) for t in self.last_ds_],
             "n_train_windows": self.n_train_windows_,
             "history": [asdict(r) for r in self.history_],
-            "filled": [[_json_scalar(k), v] for k, v in self.filled_.items()],
+            "filled": [[python_scalar(k), v] for k, v in self.filled_.items()],
         }
         write_model_dir(
             Path(path), params=self.get_params(), fitted=fitted, tensors=state
@@ -494,18 +497,6 @@ def _both(
     return call
 
 
-def _json_scalar(value: Any) -> Any:
-    return int(value) if isinstance(value, np.integer) else value
-
-
-def _encode_time(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, pd.Timestamp) else int(value)
-
-
-def _decode_time(value: Any) -> Any:
-    return pd.Timestamp(value) if isinstance(value, str) else int(value)
-
-
 def _restore(
     cls: type[Forecaster],
     params: dict[str, Any],
@@ -534,7 +525,7 @@ def _restore(
         forecaster.freq_ = fitted["freq"]
         forecaster.season_length_ = int(fitted["season_length"])
         forecaster.lookback_ = int(fitted["lookback"])
-        forecaster.last_ds_ = [_decode_time(t) for t in fitted["last_ds"]]
+        forecaster.last_ds_ = [decode_time(t) for t in fitted["last_ds"]]
         forecaster.scaler_ = ScalerStats(
             loc=tensors["scaler.loc"].numpy(), scale=tensors["scaler.scale"].numpy()
         )

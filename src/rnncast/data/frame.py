@@ -23,9 +23,12 @@ from rnncast.exceptions import DataError
 __all__ = [
     "FILL_POLICIES",
     "SeriesData",
+    "decode_time",
+    "encode_time",
     "forecast_frame",
     "format_time",
     "future_timestamps",
+    "python_scalar",
     "read_table",
     "season_length_from_freq",
     "series_timestamps",
@@ -242,8 +245,8 @@ def validate_frame(
             filled[uid] = n_dropped + n_filled
         ids.append(uid)
         chunks.append(values)
-        firsts.append(_scalar(ds.iloc[n_dropped]))
-        lasts.append(_scalar(ds.iloc[-1]))
+        firsts.append(python_scalar(ds.iloc[n_dropped]))
+        lasts.append(python_scalar(ds.iloc[-1]))
     lengths = np.array([len(c) for c in chunks], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     return SeriesData(
@@ -340,7 +343,18 @@ def format_time(value: Any) -> str:
     return str(value)
 
 
-def _scalar(value: Any) -> Any:
+def encode_time(value: Any) -> str | int:
+    """Write a timestamp for JSON: ISO 8601 text with its time zone, or the int step."""
+    return value.isoformat() if isinstance(value, pd.Timestamp) else int(value)
+
+
+def decode_time(value: str | int) -> Any:
+    """Inverse of :func:`encode_time`."""
+    return pd.Timestamp(value) if isinstance(value, str) else int(value)
+
+
+def python_scalar(value: Any) -> Any:
+    """Turn a NumPy integer into a Python int (for JSON and plain comparisons)."""
     return int(value) if isinstance(value, np.integer) else value
 
 
