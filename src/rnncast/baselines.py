@@ -206,15 +206,13 @@ class Baseline:
             )
             for i in range(series.n_series)
         ]
-        if self.isolated:
-            outcomes = run_all(
-                self._checked_forecast,
-                tasks,
-                time_limit=self.time_limit,
-                n_jobs=self.n_jobs or default_jobs(),
-            )
-        else:
-            outcomes = run_all(self._checked_forecast, tasks, time_limit=None, n_jobs=1)
+        # Simple methods run here; the others in workers under the time limit.
+        outcomes = run_all(
+            self._checked_forecast,
+            tasks,
+            time_limit=self.time_limit if self.isolated else None,
+            n_jobs=(self.n_jobs or default_jobs()) if self.isolated else 1,
+        )
         forecasts = np.empty((series.n_series, self.horizon))
         fallbacks: dict[Any, str] = {}
         for i, (task, outcome) in enumerate(zip(tasks, outcomes, strict=True)):
