@@ -61,19 +61,27 @@ def _check_forecast(frame):
 
 
 @SETTINGS
-@given(frame=frames(), fill=st.sampled_from([None, "interpolate", "ffill"]))
+@given(frame=frames(), fill=st.sampled_from([None, "interpolate", "ffill", "mask"]))
 def test_validation_works_or_raises_our_error(frame, fill):
+    mask = fill == "mask"
     try:
-        data = validate_frame(to_long_frame(frame), fill=fill)
+        data = validate_frame(
+            to_long_frame(frame),
+            fill=None if mask else fill,
+            missing="mask" if mask else "error",
+        )
     except RnncastError:
         return
-    assert np.isfinite(data.values).all()
+    kept = data.values[~np.isnan(data.values)] if mask else data.values
+    assert np.isfinite(kept).all()
+    assert np.isfinite(data.values[data.offsets[:-1]]).all()  # series start observed
 
 
 @SETTINGS
-@given(frame=frames(), fill=st.sampled_from([None, "interpolate"]))
+@given(frame=frames(), fill=st.sampled_from([None, "interpolate", "mask"]))
 def test_fit_predict_works_or_raises_our_error(frame, fill):
-    model = Forecaster(horizon=2, lookback=3, hidden=(2,), epochs=1, fill=fill)
+    how = {"missing": "mask"} if fill == "mask" else {"fill": fill}
+    model = Forecaster(horizon=2, lookback=3, hidden=(2,), epochs=1, **how)
     try:
         model.fit(frame)
     except RnncastError:
@@ -89,6 +97,32 @@ def test_backtest_works_or_raises_our_error(frame):
     except RnncastError:
         return
     assert np.isfinite(result.forecasts[["naive", "drift"]].to_numpy(dtype=float)).all()
+
+
+@SETTINGS
+@given(
+    frame=frames(),
+    freq=st.sampled_from(["D", "12h", "W", 2, "bogus"]),
+    aggregation=st.sampled_from(["mean", "sum", "last"]),
+    max_gap=st.integers(0, 3),
+)
+def test_resample_fit_works_or_raises_our_error(frame, freq, aggregation, max_gap):
+    model = Forecaster(
+        horizon=2,
+        lookback=3,
+        hidden=(2,),
+        epochs=1,
+        missing="mask",
+        resample=freq,
+        aggregation=aggregation,
+        max_gap=max_gap,
+    )
+    try:
+        model.fit(frame)
+    except RnncastError:
+        return
+    _check_forecast(model.predict())
+    assert model.data_report_.resample is not None
 
 
 @SETTINGS

@@ -6,6 +6,7 @@ import torch
 
 from conftest import TINY
 from rnncast import Forecaster
+from rnncast.data.windows import masked_inputs
 from rnncast.models.networks import NetworkConfig, RecurrentNetwork
 from rnncast.reference import (
     clip_grad_norm,
@@ -166,3 +167,16 @@ def test_trained_forecaster_is_reproduced_by_the_reference(air_panel, cell, outp
     reference = z * stats.scale[:, None] + stats.loc[:, None]
     forecast = model.predict()["yhat"].to_numpy().reshape(len(model.ids_), 6)
     np.testing.assert_allclose(reference, forecast, rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("output", ["direct", "recursive"])
+def test_masked_inputs_forward_equals_torch(air, cell, output):
+    net = _network(cell, (5, 3), input_size=2, output=output)
+    x, _ = _windows(air)
+    gappy = x[:, :, 0].copy()
+    gappy[:, [0, 5, 11]] = np.nan  # gaps at the start, inside and at the last step
+    inputs = masked_inputs(torch.as_tensor(gappy))  # (batch, lookback, 2)
+    expected = net(inputs).detach().numpy()
+    got, _ = network_forward(from_torch(net), inputs.numpy())
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)

@@ -10,7 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from rnncast.data.frame import FILL_POLICIES, read_table
+from rnncast.data.frame import FILL_POLICIES, MISSING_MODES, read_table
+from rnncast.data.quality import AGGREGATIONS
 from rnncast.exceptions import RnncastError
 from rnncast.io import write_frame
 
@@ -33,6 +34,49 @@ def data_options(parser: argparse.ArgumentParser) -> None:
         choices=FILL_POLICIES,
         help="policy for missing values (default: error)",
     )
+
+
+def quality_options(parser: argparse.ArgumentParser) -> None:
+    """Options for messy data: masking gaps, resampling, the outlier report."""
+    group = parser.add_argument_group("data quality")
+    group.add_argument(
+        "--missing",
+        choices=MISSING_MODES,
+        default="error",
+        help="'mask' keeps gaps as gaps: the network sees an observed/missing "
+        "indicator and the loss skips unobserved targets",
+    )
+    group.add_argument(
+        "--resample",
+        type=frequency,
+        metavar="FREQ",
+        help="put irregular timestamps on a regular grid first, e.g. 5min, h, MS "
+        "or an integer step",
+    )
+    group.add_argument(
+        "--aggregation",
+        choices=AGGREGATIONS,
+        default="mean",
+        help="how rows in one grid step are combined when resampling",
+    )
+    group.add_argument(
+        "--max-gap",
+        type=non_negative_int,
+        default=0,
+        help="when resampling, interpolate runs of at most this many empty steps",
+    )
+    group.add_argument(
+        "--outliers",
+        type=Path,
+        metavar="FILE",
+        help="write the outlier report (points beyond 5 robust deviations of "
+        "their neighbours) to this CSV/Parquet file",
+    )
+
+
+def frequency(text: str) -> str | int:
+    """Parse a frequency: an integer step or a pandas alias."""
+    return int(text) if text.strip().isdigit() else text
 
 
 def write_outputs(
@@ -87,14 +131,22 @@ def check_output_folders(*paths: Path | None) -> None:
 
 
 def positive_int(text: str) -> int:
+    """Parse an integer >= 1 for argparse."""
+    return _int_at_least(text, 1, "a positive integer")
+
+
+def non_negative_int(text: str) -> int:
+    """Parse an integer >= 0 for argparse."""
+    return _int_at_least(text, 0, "an integer >= 0")
+
+
+def _int_at_least(text: str, minimum: int, expected: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer, got {text!r}"
-        ) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
 
 

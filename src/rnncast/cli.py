@@ -23,6 +23,7 @@ from rnncast._cli_common import (
     layer_widths,
     positive_int,
     print_table,
+    quality_options,
     read_data,
     write_outputs,
 )
@@ -193,6 +194,7 @@ def _build_parser() -> argparse.ArgumentParser:
     training.add_argument("--seed", type=int, default=0)
     training.add_argument("--device", default="auto", help="auto, cpu or cuda")
     data_options(forecast)
+    quality_options(forecast)
     forecast.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     forecast.set_defaults(run=_run_forecast)
 
@@ -262,7 +264,7 @@ def _build_parser() -> argparse.ArgumentParser:
 def _run_forecast(args: argparse.Namespace, console: Console) -> int:
     from rnncast.forecaster import Forecaster
 
-    check_output_folders(args.output, args.plot, args.save_model)
+    check_output_folders(args.output, args.plot, args.save_model, args.outliers)
     frame = read_data(args.data)
     model = Forecaster(
         horizon=args.horizon,
@@ -280,6 +282,10 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
         patience=args.patience,
         validation=not args.no_validation,
         fill=args.fill,
+        missing=args.missing,
+        resample=args.resample,
+        aggregation=args.aggregation,
+        max_gap=args.max_gap,
         freq=args.freq,
         id_col=args.id_col,
         time_col=args.time_col,
@@ -304,6 +310,11 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
     if args.save_model is not None:
         model.save(args.save_model)
         written.append(args.save_model)
+    if args.outliers is not None:
+        write_frame(model.data_report_.outliers, args.outliers)
+        written.append(args.outliers)
+    for line in model.data_report_.lines():
+        console.print(f"data: {line}", highlight=False)
     n_series = len(model.ids_)
     console.print(
         f"{model.cell.upper()} {tuple(model.network_.config.hidden)}, lookback "

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from numpy.typing import NDArray
 
 from rnncast.data.frame import (
@@ -24,6 +25,7 @@ from rnncast.data.frame import (
     series_timestamps,
 )
 from rnncast.data.scaling import ScalerStats
+from rnncast.data.windows import masked_inputs
 from rnncast.exceptions import DataError
 from rnncast.forecaster import Forecaster
 from rnncast.models.networks import RecurrentNetwork
@@ -148,14 +150,36 @@ def gate_activations(
         window, last = _window(history.series(k), stamps, end, lookback)
     loc, scale = stats.loc[k], stats.scale[k]
     reference = from_torch(model.network_)
-    x = ((window - loc) / scale)[None, :, None]  # (1, lookback, 1)
-    z, _ = network_forward(reference, x)
+    x = _reference_inputs(
+        model, window[None], stats.loc[k : k + 1], stats.scale[k : k + 1]
+    )
+    z, _ = network_forward(reference, x)  # x: (1, lookback, channels)
     forecast = forecast_frame(
         [uid], [last], model.freq_, z * scale + loc, column="yhat"
     )
     inputs_ds = _past_timestamps(last, model.freq_, lookback)
     gates = _gates(reference.layers, x, reference.config.level)
     return GateTrace(uid, inputs_ds, window, forecast, gates)
+
+
+def _reference_inputs(
+    model: Forecaster,
+    windows: NDArray[np.float64],
+    loc: NDArray[np.float64],
+    scale: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Network inputs (n, lookback, channels) in float64, as the model builds them."""
+    scaled = (windows - loc[:, None]) / scale[:, None]
+    if model.network_.config.input_size == 1:
+        return scaled[:, :, None]
+    return masked_inputs(torch.as_tensor(scaled, dtype=torch.float64)).numpy()
+
+
+def _centred(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Subtract the last value of the target channel (``level="last"``)."""
+    centred = x.copy()
+    centred[:, :, 0] -= x[:, -1:, 0]
+    return centred
 
 
 def _match_id(series: Hashable, ids: list[Hashable]) -> Hashable:
@@ -172,7 +196,7 @@ def _match_id(series: Hashable, ids: list[Hashable]) -> Hashable:
 def _gates(
     layers: list[LayerParams], x: NDArray[np.float64], level: str
 ) -> dict[tuple[int, str], NDArray[np.float64]]:
-    seq = x - x[:, -1:, :] if level == "last" else x
+    seq = _centred(x) if level == "last" else x
     gates = {}
     for number, p in enumerate(layers, start=1):
         seq, cache = layer_forward(p, seq)
@@ -231,16 +255,17 @@ def gradient_decay(
     else:
         series = model._read(data, freq=model.freq_)
         windows, stats = _all_windows(model, series, model.lookback_, max_windows)
-    scaled = (windows - stats.loc[:, None]) / stats.scale[:, None]
+    x = _reference_inputs(model, windows, stats.loc, stats.scale)
     if model.level == "last":
-        scaled = scaled - scaled[:, -1:]
-    return jacobian_decay(from_torch(model.network_).layers[0], scaled)
+        x = _centred(x)
+    return jacobian_decay(from_torch(model.network_).layers[0], x)
 
 
 def jacobian_decay(layer: LayerParams, windows: NDArray[np.float64]) -> pd.DataFrame:
     r"""Measure the norms of the Jacobians of :math:`h_T` by :math:`h_t`, :math:`x_t`.
 
-    For each window (row of ``windows``, already scaled), the reference's BPTT runs
+    For each window (row of ``windows``, already scaled; shape (n, lookback) or
+    (n, lookback, channels)), the reference's BPTT runs
     with :math:`\delta h_T = I` (one backward pass per unit of :math:`h_T`,
     batched), so the gradient it carries back to step :math:`t` is the Jacobian
     :math:`\partial h_T/\partial h_t` (total, through every later step), and the
@@ -256,8 +281,10 @@ def jacobian_decay(layer: LayerParams, windows: NDArray[np.float64]) -> pd.DataF
     H = layer.hidden_size
     lookback = windows.shape[1]
     hidden, inputs = np.zeros(lookback), np.zeros(lookback)
+    if windows.ndim == 2:
+        windows = windows[:, :, None]  # (n, lookback, 1)
     for row in windows:
-        x = np.repeat(row[None, :, None], H, axis=0)  # one copy per unit of h_T
+        x = np.repeat(row[None], H, axis=0)  # one copy per unit of h_T
         _, cache = layer_forward(layer, x)
         dh_out = np.zeros((H, lookback, H))
         dh_out[:, -1, :] = np.eye(H)

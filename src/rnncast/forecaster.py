@@ -19,8 +19,10 @@ from numpy.typing import NDArray
 
 from rnncast._checks import require_positive_int
 from rnncast.data.frame import (
+    MISSING_MODES,
     FillPolicy,
     Freq,
+    MissingMode,
     SeriesData,
     decode_time,
     encode_time,
@@ -30,6 +32,12 @@ from rnncast.data.frame import (
     to_long_frame,
     validate_frame,
 )
+from rnncast.data.quality import (
+    Aggregation,
+    ResampleReport,
+    data_report,
+    resample,
+)
 from rnncast.data.scaling import (
     SCALERS,
     ScalerStats,
@@ -37,7 +45,12 @@ from rnncast.data.scaling import (
     inverse_transform,
     transform,
 )
-from rnncast.data.windows import last_inputs, training_starts, validation_starts
+from rnncast.data.windows import (
+    last_inputs,
+    masked_inputs,
+    training_starts,
+    validation_starts,
+)
 from rnncast.exceptions import ConfigError, DataError, NotFittedError
 from rnncast.model_files import read_model_dir, write_model_dir
 from rnncast.models.networks import NetworkConfig, RecurrentNetwork
@@ -81,7 +94,25 @@ class Forecaster:
         series shorter than ``lookback + 2 * horizon`` then gives a validation
         window but no training window.
     fill : {"interpolate", "ffill", "drop-leading"}, optional
-        Policy for missing or infinite targets; without one they are an error.
+        Policy for missing or infinite targets; without one (and without
+        ``missing="mask"``) they are an error.
+    missing : {"error", "mask"}, default "error"
+        ``"mask"`` keeps gaps as gaps: the network gets a second input channel,
+        1 where a value was observed and 0 where not (the value channel carries
+        the last observation forward), and the loss skips unobserved targets, so
+        no invented value is ever learned. See
+        :func:`~rnncast.data.windows.masked_inputs`.
+    resample : str or int, optional
+        Put irregular series on a regular grid of this step first (``"5min"``,
+        ``"h"``, ``"MS"``, or an integer step); see
+        :func:`~rnncast.data.quality.resample`. What changed is in
+        ``data_report_``.
+    aggregation : str, default "mean"
+        How rows that fall into one grid step are combined when resampling:
+        "mean", "median", "sum", "last", "first", "min" or "max".
+    max_gap : int, default 0
+        When resampling, interpolate runs of at most this many empty steps;
+        longer gaps stay missing (use ``missing="mask"`` or ``fill``).
     freq : str or int, optional
         Frequency alias (``"MS"``, ``"h"``...) or integer step; inferred if omitted.
     season_length : int, optional
@@ -127,6 +158,10 @@ class Forecaster:
         patience: int = 20,
         validation: bool = True,
         fill: FillPolicy | None = None,
+        missing: MissingMode = "error",
+        resample: Freq | None = None,
+        aggregation: Aggregation = "mean",
+        max_gap: int = 0,
         freq: Freq | None = None,
         season_length: int | None = None,
         id_col: str = "unique_id",
@@ -152,6 +187,10 @@ class Forecaster:
         self.patience = patience
         self.validation = validation
         self.fill = fill
+        self.missing = missing
+        self.resample = resample
+        self.aggregation = aggregation
+        self.max_gap = max_gap
         self.freq = freq
         self.season_length = season_length
         self.id_col = id_col
@@ -206,7 +245,7 @@ class Forecaster:
             The data is invalid or too short; nothing is trained.
         """
         network_config, train_config = self._configs()
-        series = self._read(data)
+        series, resampled = self._read_reporting(data)
         season = self._season_length(series.freq)
         lookback = self._lookback(season)
         _check_lengths(series, lookback, self.horizon)
@@ -238,6 +277,7 @@ class Forecaster:
             "horizon": self.horizon,
             "config": train_config,
             "generator": generator,
+            "masked": self.missing == "mask",
         }
         starts = (torch.as_tensor(train_starts), torch.as_tensor(val_starts))
         starts = tuple(s.to(device) for s in starts)
@@ -262,6 +302,7 @@ class Forecaster:
         self.history_ = history
         self.n_train_windows_ = len(train_starts)
         self.filled_ = dict(series.filled)
+        self.data_report_ = data_report(series, season, resampled=resampled)
         return self
 
     # -------------------------------------------------------------- predict
@@ -312,16 +353,13 @@ class Forecaster:
         self, context: NDArray[np.float64], stats: ScalerStats
     ) -> NDArray[np.float64]:
         """Forecasts in original units, shape (n_series, horizon), from raw contexts."""
-        scaled = (context - stats.loc[:, None]) / stats.scale[:, None]
+        inputs = self.network_inputs(context, stats)
         device = next(self.network_.parameters()).device
-        inputs = torch.as_tensor(scaled, dtype=torch.float32)
         outputs = []
         self.network_.eval()
         with torch.no_grad():
             for batch in inputs.split(_PREDICT_BATCH):
-                outputs.append(
-                    self.network_(batch[:, :, None].to(device)).cpu()
-                )  # (b, h)
+                outputs.append(self.network_(batch.to(device)).cpu())  # (b, h)
         z = torch.cat(outputs).double().numpy()
         with np.errstate(over="ignore", invalid="ignore"):
             yhat = inverse_transform(z, stats)
@@ -332,6 +370,27 @@ class Forecaster:
                 "by a constant) and fit again."
             )
         return yhat
+
+    def network_inputs(
+        self, windows: NDArray[np.float64], stats: ScalerStats
+    ) -> torch.Tensor:
+        """Scaled network inputs (n, lookback, channels) from raw windows (n, lookback).
+
+        One channel, ``(y - loc) / scale``; models fitted with ``missing="mask"``
+        get the two channels of :func:`~rnncast.data.windows.masked_inputs`.
+        """
+        scaled = (windows - stats.loc[:, None]) / stats.scale[:, None]
+        inputs = torch.as_tensor(scaled, dtype=torch.float32)
+        if self.network_.config.input_size == 1:
+            return inputs[:, :, None]
+        unseen = np.isnan(windows).all(axis=1)
+        if unseen.any():
+            raise DataError(
+                f"{int(unseen.sum())} window(s) have no observed value in their "
+                f"last lookback={windows.shape[1]} values, so there is nothing to "
+                "forecast from; give more recent data for those series."
+            )
+        return masked_inputs(inputs)
 
     def _new_context(
         self, data: Any
@@ -416,6 +475,15 @@ class Forecaster:
         hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
         if not all(isinstance(h, int | np.integer) for h in hidden):
             raise ConfigError(f"hidden must hold integers, got {self.hidden!r}.")
+        if self.missing not in MISSING_MODES:
+            raise ConfigError(
+                f"unknown missing mode {self.missing!r}; choose one of {MISSING_MODES}."
+            )
+        if self.missing == "mask" and self.fill is not None:
+            raise ConfigError(
+                f"missing='mask' keeps gaps as gaps, so it cannot be combined with "
+                f"fill={self.fill!r}; choose one of them."
+            )
         network = NetworkConfig(
             cell=self.cell,  # type: ignore[arg-type]
             hidden=tuple(int(h) for h in hidden),
@@ -423,6 +491,7 @@ class Forecaster:
             dropout=self.dropout,
             output=self.output,
             level=self.level,
+            input_size=2 if self.missing == "mask" else 1,
         )
         training = TrainConfig(
             epochs=self.epochs,
@@ -435,10 +504,28 @@ class Forecaster:
         return network, training
 
     def _read(self, data: Any, freq: Freq | None = None) -> SeriesData:
+        return self._read_reporting(data, freq)[0]
+
+    def _read_reporting(
+        self, data: Any, freq: Freq | None = None
+    ) -> tuple[SeriesData, ResampleReport | None]:
+        """Read, resample if asked, and validate ``data``; report the resampling."""
         frame = to_long_frame(
             data, id_col=self.id_col, time_col=self.time_col, target_col=self.target_col
         )
-        return validate_frame(frame, freq=freq or self.freq, fill=self.fill)
+        report = None
+        if self.resample is not None:
+            frame, report = resample(
+                frame,
+                self.resample,
+                aggregation=self.aggregation,
+                max_gap=self.max_gap,
+            )
+            freq = self.resample
+        series = validate_frame(
+            frame, freq=freq or self.freq, fill=self.fill, missing=self.missing
+        )
+        return series, report
 
     def _season_length(self, freq: Freq) -> int:
         if self.season_length is None:
@@ -533,6 +620,7 @@ def _restore(
         forecaster.history_ = [EpochRecord(**r) for r in fitted["history"]]
         forecaster.n_train_windows_ = int(fitted["n_train_windows"])
         forecaster.filled_ = {k: v for k, v in fitted["filled"]}
+        forecaster.data_report_ = None  # the report of fit is not saved
         n = len(forecaster.ids_)
         shapes_ok = (
             forecaster.context_.shape == (n, forecaster.lookback_)

@@ -342,7 +342,7 @@ class NetworkCache:
 
 
 def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCache]:
-    r"""Forecast ``horizon`` steps from ``x`` (batch, lookback, 1) like the torch net.
+    r"""Forecast ``horizon`` steps from ``x`` (batch, lookback, inputs) like torch.
 
     With ``level="last"`` the layers read :math:`x_t - x_T` and the forecast is
     :math:`x_T + \hat y`. The direct head is :math:`\hat y = W_y h_T + b_y`; the
@@ -350,7 +350,9 @@ def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCach
     input, carrying every layer's state.
     """
     cfg = net.config
-    last = x[:, -1:, :] if cfg.level == "last" else np.zeros_like(x[:, -1:, :])
+    last = np.zeros_like(x[:, -1:, :])
+    if cfg.level == "last":
+        last[:, :, 0] = x[:, -1:, 0]  # only the target channel is centred
     seq, states, caches, hidden = x - last, [], [], []
     for p in net.layers:
         seq, cache = layer_forward(p, seq)
@@ -361,7 +363,9 @@ def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCach
     if cfg.output == "recursive":
         steps = [step]
         for _ in range(cfg.horizon - 1):
-            seq = step[:, None, :]
+            seq = np.concatenate([step, np.ones((len(step), x.shape[2] - 1))], axis=1)[
+                :, None, :
+            ]  # a fed-back forecast counts as observed
             for k, p in enumerate(net.layers):
                 seq, cache = layer_forward(p, seq, states[k])
                 states[k] = cache.states

@@ -98,6 +98,7 @@ def train(
     horizon: int,
     config: TrainConfig,
     generator: torch.Generator,
+    masked: bool = False,
     on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> list[EpochRecord]:
     """Train ``network`` in place on windows of the flat scaled series ``values``.
@@ -113,6 +114,10 @@ def train(
         then the training loss is monitored instead.
     generator : torch.Generator
         Source of the shuffling order (CPU), for reproducibility.
+    masked : bool, default False
+        ``values`` holds NaN gaps: inputs get the channels of
+        :func:`~rnncast.data.windows.masked_inputs` and the loss is the mean over
+        observed targets only, so no filled-in value is ever a target.
     on_epoch : callable, optional
         Called with each :class:`EpochRecord`, e.g. to draw a progress bar.
 
@@ -131,24 +136,29 @@ def train(
     for epoch in range(1, config.epochs + 1):
         network.train()
         order = train_starts[torch.randperm(len(train_starts), generator=generator)]
-        total = 0.0
+        total, count = 0.0, 0
         for batch in order.split(config.batch_size):
-            inputs, targets = gather(values, batch, lookback, horizon)
-            loss = loss_fn(network(inputs), targets)
+            inputs, targets = gather(values, batch, lookback, horizon, masked=masked)
+            loss, n = _observed_loss(loss_fn, network(inputs), targets, masked)
+            if n == 0:
+                continue  # every target of this batch is a gap
             loss.backward()
             if config.clip_norm is not None:
                 nn.utils.clip_grad_norm_(network.parameters(), config.clip_norm)
             optimiser.step()
             optimiser.zero_grad(set_to_none=True)
-            total += loss.item() * len(batch)
-        train_loss = total / len(train_starts)
+            total += loss.item() * n
+            count += n
+        train_loss = total / count if count else float("nan")
         if not math.isfinite(train_loss):
             raise DataError(
                 f"training diverged: the loss became {train_loss} in epoch {epoch}. "
                 "Check the data for extreme values (try scaler='robust') or lower "
                 "learning_rate."
             )
-        val_loss = _evaluate(network, values, val_starts, lookback, horizon, loss_fn)
+        val_loss = _evaluate(
+            network, values, val_starts, lookback, horizon, loss_fn, masked
+        )
         monitored = train_loss if val_loss is None else val_loss
         schedule.step(monitored)
         record = EpochRecord(
@@ -176,15 +186,33 @@ def _evaluate(
     lookback: int,
     horizon: int,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    masked: bool,
 ) -> float | None:
     if len(starts) == 0:
         return None
     network.eval()
-    total = 0.0
+    total, count = 0.0, 0
     for batch in starts.split(4096):
-        inputs, targets = gather(values, batch, lookback, horizon)
-        total += loss_fn(network(inputs), targets).item() * len(batch)
-    return total / len(starts)
+        inputs, targets = gather(values, batch, lookback, horizon, masked=masked)
+        loss, n = _observed_loss(loss_fn, network(inputs), targets, masked)
+        if n:
+            total += loss.item() * n
+            count += n
+    return total / count if count else None
+
+
+def _observed_loss(
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    forecasts: torch.Tensor,
+    targets: torch.Tensor,
+    masked: bool,
+) -> tuple[torch.Tensor, int]:
+    """Mean loss over the observed targets, and how many there were."""
+    if not masked:
+        return loss_fn(forecasts, targets), targets.numel()
+    observed = ~torch.isnan(targets)
+    n = int(observed.sum())
+    return loss_fn(forecasts[observed], targets[observed]), n
 
 
 def _copy_state(network: nn.Module) -> dict[str, torch.Tensor]:

@@ -1,7 +1,13 @@
 import numpy as np
 import torch
 
-from rnncast.data.windows import gather, last_inputs, training_starts, validation_starts
+from rnncast.data.windows import (
+    gather,
+    last_inputs,
+    masked_inputs,
+    training_starts,
+    validation_starts,
+)
 
 
 def _loop_starts(lengths, lookback, horizon, holdout):
@@ -48,3 +54,32 @@ def test_last_inputs():
     values = np.arange(10.0)
     out = last_inputs(values, np.array([0, 4, 10]), lookback=3)
     np.testing.assert_array_equal(out, [[1, 2, 3], [7, 8, 9]])
+
+
+def test_masked_inputs_carry_the_last_observation_and_flag_gaps():
+    nan = float("nan")
+    windows = torch.tensor(
+        [
+            [nan, 1.0, nan, nan, 4.0],
+            [2.0, nan, 3.0, 5.0, nan],
+            [nan, nan, nan, nan, nan],
+        ]
+    )
+    inputs = masked_inputs(windows)
+    assert inputs.shape == (3, 5, 2)
+    torch.testing.assert_close(
+        inputs[..., 0],
+        torch.tensor([[1.0, 1, 1, 1, 4], [2, 2, 3, 5, 5], [0, 0, 0, 0, 0]]),
+    )
+    torch.testing.assert_close(
+        inputs[..., 1],
+        torch.tensor([[0.0, 1, 0, 0, 1], [1, 0, 1, 1, 0], [0, 0, 0, 0, 0]]),
+    )
+
+
+def test_gather_masked_keeps_nan_targets():
+    values = torch.tensor([0.0, 1.0, float("nan"), 3.0, float("nan"), 5.0])
+    inputs, targets = gather(values, torch.tensor([0, 1]), 3, 2, masked=True)
+    assert inputs.shape == (2, 3, 2)
+    torch.testing.assert_close(inputs[0, :, 0], torch.tensor([0.0, 1.0, 1.0]))
+    assert torch.isnan(targets[0, 1]) and targets[0, 0] == 3.0

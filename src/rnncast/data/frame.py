@@ -9,6 +9,7 @@ layout of statsforecast's ``GroupedArray``), which the rest of the package works
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,10 @@ from rnncast.exceptions import DataError
 
 __all__ = [
     "FILL_POLICIES",
+    "MISSING_MODES",
     "SeriesData",
+    "check_alias",
+    "clean_columns",
     "decode_time",
     "encode_time",
     "forecast_frame",
@@ -38,6 +42,8 @@ __all__ = [
 
 FILL_POLICIES = ("interpolate", "ffill", "drop-leading")
 FillPolicy = Literal["interpolate", "ffill", "drop-leading"]
+MISSING_MODES = ("error", "mask")
+MissingMode = Literal["error", "mask"]
 Freq = str | int
 DataLike = pd.DataFrame | pd.Series | np.ndarray | list[float] | str | os.PathLike[str]
 
@@ -53,7 +59,8 @@ class SeriesData:
     ids : list
         Series identifiers, sorted; ``ids[i]`` owns ``values[offsets[i]:offsets[i+1]]``.
     values : ndarray of shape (n_points,), float64
-        All observations, series after series, in time order; finite.
+        All observations, series after series, in time order; finite, except for
+        the NaN gaps kept by ``missing="mask"`` (never at a series' start).
     offsets : ndarray of shape (n_series + 1,), int64
         Start of each series in ``values``; ``offsets[-1] == len(values)``.
     first_ds, last_ds : list
@@ -63,6 +70,9 @@ class SeriesData:
     filled : dict
         Number of values filled per series by the ``fill`` policy (only series
         where something was filled or dropped appear).
+    masked : dict
+        Number of missing values kept as NaN per series by ``missing="mask"``
+        (only series with gaps appear).
     """
 
     ids: list[Hashable]
@@ -72,6 +82,7 @@ class SeriesData:
     last_ds: list[Any]
     freq: Freq
     filled: dict[Hashable, int] = field(default_factory=dict)
+    masked: dict[Hashable, int] = field(default_factory=dict)
 
     @property
     def n_series(self) -> int:
@@ -193,6 +204,7 @@ def validate_frame(
     *,
     freq: Freq | None = None,
     fill: FillPolicy | None = None,
+    missing: MissingMode = "error",
 ) -> SeriesData:
     """Validate a long frame and return it as :class:`SeriesData`.
 
@@ -213,6 +225,10 @@ def validate_frame(
         error); ``"ffill"`` carries the last observation forward; ``"interpolate"``
         fills interior gaps linearly in time and carries the last value forward over
         a missing tail.
+    missing : {"error", "mask"}, default "error"
+        ``"mask"`` keeps missing values (NaN or inf) after a series' first
+        observation as NaN gaps, for models that mask them; missing values at the
+        start are dropped. Cannot be combined with ``fill``.
 
     Raises
     ------
@@ -221,13 +237,16 @@ def validate_frame(
     """
     if fill is not None and fill not in FILL_POLICIES:
         raise DataError(f"unknown fill policy {fill!r}; choose one of {FILL_POLICIES}.")
-    if len(frame) == 0:
-        raise DataError("the data has no rows; give at least one series with values.")
-    frame = frame.assign(
-        unique_id=_clean_ids(frame["unique_id"]),
-        y=_numeric_target(frame),
-        ds=_parse_timestamps(frame["ds"]),
-    )
+    if missing not in MISSING_MODES:
+        raise DataError(
+            f"unknown missing mode {missing!r}; choose one of {MISSING_MODES}."
+        )
+    if missing == "mask" and fill is not None:
+        raise DataError(
+            f"missing='mask' keeps gaps as gaps, so it cannot be combined with "
+            f"fill={fill!r}; choose one of them."
+        )
+    frame = clean_columns(frame)
     frame = frame.sort_values(["unique_id", "ds"], kind="stable", ignore_index=True)
     _check_duplicates(frame)
     integer_time = pd.api.types.is_integer_dtype(frame["ds"])
@@ -236,11 +255,18 @@ def validate_frame(
         freq = _infer_freq(groups, integer_time)
     _check_freq_type(freq, integer_time)
 
-    ids, chunks, firsts, lasts, filled = [], [], [], [], {}
+    ids, chunks, firsts, lasts, filled, masked = [], [], [], [], {}, {}
     for uid, group in groups:
         ds = group["ds"]
         _check_regular(uid, ds, freq)
-        values, n_dropped, n_filled = _apply_fill(uid, group["y"].to_numpy(), ds, fill)
+        y = group["y"].to_numpy()
+        if missing == "mask":
+            values, n_dropped, n_masked = _mask_gaps(uid, y)
+            if n_masked:
+                masked[uid] = n_masked
+            n_filled = 0
+        else:
+            values, n_dropped, n_filled = _apply_fill(uid, y, ds, fill)
         if n_dropped or n_filled:
             filled[uid] = n_dropped + n_filled
         ids.append(uid)
@@ -257,6 +283,7 @@ def validate_frame(
         last_ds=lasts,
         freq=freq,
         filled=filled,
+        masked=masked,
     )
 
 
@@ -358,6 +385,22 @@ def python_scalar(value: Any) -> Any:
     return int(value) if isinstance(value, np.integer) else value
 
 
+def clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Check and convert the columns of a long frame; return a new frame.
+
+    ``unique_id``: no missing ids, integers as int64, anything else as text;
+    ``y``: float64 (numbers as text are parsed, other text is an error);
+    ``ds``: integer steps or timestamps of one time zone.
+    """
+    if len(frame) == 0:
+        raise DataError("the data has no rows; give at least one series with values.")
+    return frame.assign(
+        unique_id=_clean_ids(frame["unique_id"]),
+        y=_numeric_target(frame),
+        ds=_parse_timestamps(frame["ds"]),
+    )
+
+
 def _clean_ids(ids: pd.Series) -> pd.Series:
     if ids.isna().any():
         raise DataError(
@@ -448,7 +491,9 @@ def _infer_freq(groups: list[tuple[Any, pd.DataFrame]], integer_time: bool) -> F
     if not candidates:
         raise DataError(
             "cannot infer the frequency of the time column (each series needs 3 "
-            "regularly spaced timestamps). Pass freq=, e.g. freq='D' or 'MS'."
+            "regularly spaced timestamps). Pass freq=, e.g. freq='D' or 'MS'; for "
+            "irregular timestamps put them on a grid with resample='5min' (CLI: "
+            "--resample 5min)."
         )
     return str(pd.Series(candidates).mode().iloc[0])
 
@@ -477,10 +522,17 @@ def _check_freq_type(freq: Freq, integer_time: bool) -> None:
                 f"the time column holds dates, so freq must be a pandas alias such "
                 f"as 'D' or 'MS', got {freq!r}."
             )
-        try:
+        check_alias(freq)
+
+
+def check_alias(freq: str) -> None:
+    """Raise DataError unless ``freq`` is a pandas frequency alias."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # renamed-alias notices
             pd.tseries.frequencies.to_offset(freq)
-        except ValueError as e:
-            raise DataError(f"unknown frequency {freq!r}: {e}") from e
+    except ValueError as e:
+        raise DataError(f"unknown frequency {freq!r}: {e}") from e
 
 
 def _check_regular(uid: Any, ds: pd.Series, freq: Freq) -> None:
@@ -493,10 +545,21 @@ def _check_regular(uid: Any, ds: pd.Series, freq: Freq) -> None:
         f"series {uid!r} has irregular timestamps at frequency {freq!r}: after "
         f"{format_time(actual[mismatch - 1])} the next timestamp should be "
         f"{format_time(expected[mismatch])} but is {format_time(actual[mismatch])}. "
-        "Resample it to a regular grid first (e.g. "
-        f"df.set_index('ds').asfreq({freq!r}) and a fill= policy), or pass the "
-        "right freq=."
+        f"Resample it to a regular grid with resample={freq!r} (CLI: --resample "
+        f"{freq}), or pass the right freq=."
     )
+
+
+def _mask_gaps(
+    uid: Any, y: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], int, int]:
+    """Return (values with NaN gaps, number dropped at the start, number masked)."""
+    missing = ~np.isfinite(y)
+    if missing.all():
+        raise DataError(f"series {uid!r} has no finite values; drop it from the data.")
+    n_dropped = int(np.argmax(~missing))
+    values = np.where(missing, np.nan, y)[n_dropped:]
+    return values, n_dropped, int(missing[n_dropped:].sum())
 
 
 def _apply_fill(
@@ -511,8 +574,8 @@ def _apply_fill(
         raise DataError(
             f"series {uid!r} has {int(missing.sum())} missing or infinite target "
             f"value(s), the first at {format_time(at)}. Choose a fill policy: "
-            "fill='interpolate', 'ffill' or 'drop-leading' (CLI: --fill), or clean "
-            "the data."
+            "fill='interpolate', 'ffill' or 'drop-leading' (CLI: --fill), keep them "
+            "as gaps with missing='mask' (CLI: --missing mask), or clean the data."
         )
     if missing.all():
         raise DataError(f"series {uid!r} has no finite values; drop it from the data.")

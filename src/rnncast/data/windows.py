@@ -13,7 +13,13 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-__all__ = ["gather", "last_inputs", "training_starts", "validation_starts"]
+__all__ = [
+    "gather",
+    "last_inputs",
+    "masked_inputs",
+    "training_starts",
+    "validation_starts",
+]
 
 
 def training_starts(
@@ -63,20 +69,61 @@ def last_inputs(
 
 
 def gather(
-    values: torch.Tensor, starts: torch.Tensor, lookback: int, horizon: int
+    values: torch.Tensor,
+    starts: torch.Tensor,
+    lookback: int,
+    horizon: int,
+    *,
+    masked: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Gather a batch of windows from the flat series tensor.
 
     Parameters
     ----------
     values : Tensor of shape (n_points,)
+        May hold NaN gaps when ``masked``.
     starts : Tensor of shape (batch,), int64
+    masked : bool, default False
+        Build the two input channels of :func:`masked_inputs`.
 
     Returns
     -------
-    inputs : Tensor of shape (batch, lookback, 1)
-    targets : Tensor of shape (batch, horizon)
+    inputs : Tensor of shape (batch, lookback, 1), or (batch, lookback, 2) if masked
+    targets : Tensor of shape (batch, horizon), NaN where unobserved
     """
     index = starts[:, None] + torch.arange(lookback + horizon, device=starts.device)
     windows = values[index]  # (batch, lookback + horizon)
+    if masked:
+        return masked_inputs(windows[:, :lookback]), windows[:, lookback:]
     return windows[:, :lookback, None], windows[:, lookback:]
+
+
+def masked_inputs(windows: torch.Tensor) -> torch.Tensor:
+    r"""Input channels of a window with gaps: carried value and observed indicator.
+
+    For a window :math:`y_1 \dots y_L` with NaN where unobserved:
+
+    * channel 0: :math:`x_t = y_s`, with :math:`s` the last observed step
+      :math:`\le t` (before the window's first observation, that observation);
+      0 in a window with no observation;
+    * channel 1: :math:`m_t = 1` if :math:`y_t` is observed, else 0.
+
+    The carried values keep the level of the window (``level="last"`` reads the
+    last observed value) while :math:`m_t` tells the network which values were
+    never seen; the targets stay NaN and the loss skips them.
+
+    Parameters
+    ----------
+    windows : Tensor of shape (batch, lookback)
+
+    Returns
+    -------
+    Tensor of shape (batch, lookback, 2)
+    """
+    observed = ~torch.isnan(windows)
+    steps = torch.arange(windows.shape[1], device=windows.device).expand_as(windows)
+    last_seen = torch.where(observed, steps, -1).cummax(dim=1).values
+    first_seen = observed.to(torch.int64).argmax(dim=1, keepdim=True)  # (batch, 1)
+    source = torch.where(last_seen < 0, first_seen, last_seen)
+    carried = windows.gather(1, source).nan_to_num(0.0)  # (batch, lookback)
+    return torch.stack([carried, observed.to(windows.dtype)], dim=-1)

@@ -92,7 +92,9 @@ class RecurrentNetwork(nn.Module):
       fed back as the next input, carrying the hidden states, until ``horizon`` steps
       exist. Training back-propagates through this roll-out.
 
-    Level: with ``level="last"`` the network sees ``x_t - x_T`` and forecasts
+    Level: with ``level="last"`` the network sees ``x_t - x_T`` in channel 0, the
+    target (other channels, such as the observed indicator, pass unchanged), and
+    forecasts
     ``yhat = x_T + net(x - x_T)``, i.e. changes from the last observed (scaled) value.
     This per-window normalisation lets one network serve windows at any level and
     extrapolate a trend beyond the range seen in training.
@@ -119,8 +121,9 @@ class RecurrentNetwork(nn.Module):
         """Forecast ``horizon`` steps from inputs (batch, lookback, input_size)."""
         if self.config.level == "none":
             return self._forecast(x)
-        last = x[:, -1:, :]  # (batch, 1, input_size)
-        return last[:, :, 0] + self._forecast(x - last)  # (batch, horizon)
+        last = x[:, -1:, :1]  # (batch, 1, 1): the last value of the target channel
+        centred = torch.cat([x[:, :, :1] - last, x[:, :, 1:]], dim=-1)
+        return last[:, :, 0] + self._forecast(centred)  # (batch, horizon)
 
     def _forecast(self, x: torch.Tensor) -> torch.Tensor:
         top, states = self._run(
@@ -131,7 +134,8 @@ class RecurrentNetwork(nn.Module):
             return step
         steps = [step]
         for _ in range(self.config.horizon - 1):
-            top, states = self._run(step[:, None, :], states)  # (batch, 1, H_last)
+            fed_back = _as_input(step, self.config.input_size)  # (batch, 1, inputs)
+            top, states = self._run(fed_back, states)  # (batch, 1, H_last)
             step = self.head(top[:, -1])  # (batch, 1)
             steps.append(step)
         return torch.cat(steps, dim=1)  # (batch, horizon)
@@ -146,3 +150,13 @@ class RecurrentNetwork(nn.Module):
             x, state = layer(x, states[k])  # (batch, steps, hidden[k])
             new_states.append(state)
         return x, new_states
+
+
+def _as_input(step: torch.Tensor, input_size: int) -> torch.Tensor:
+    """Turn a one-step forecast (batch, 1) into the next input (batch, 1, input_size).
+
+    Extra channels (the observed indicator of masked models) are 1: a forecast
+    fed back counts as observed.
+    """
+    extra = step.new_ones(step.shape[0], input_size - 1)
+    return torch.cat([step, extra], dim=1)[:, None, :]
