@@ -182,8 +182,13 @@ def test_load_weights_of_the_wrong_shape(saved):
     config = saved / "config.json"
     content = json.loads(config.read_text())
     content["fitted"]["network"]["hidden"] = [16]
+    content["params"]["hidden"] = [16]
     config.write_text(json.dumps(content))
     with pytest.raises(ModelFileError, match="size mismatch"):
+        Forecaster.load(saved)
+    content["params"]["hidden"] = [8]  # params and network disagree
+    config.write_text(json.dumps(content))
+    with pytest.raises(ModelFileError, match="parameters and the saved network"):
         Forecaster.load(saved)
 
 

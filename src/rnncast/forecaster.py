@@ -599,6 +599,8 @@ def _restore(
         network_config = NetworkConfig(
             **{**fitted["network"], "hidden": tuple(fitted["network"]["hidden"])}
         )
+        if forecaster._configs()[0] != network_config:  # also checks every parameter
+            raise ValueError("the parameters and the saved network disagree")
         network = RecurrentNetwork(network_config)
         weights = {
             k.removeprefix("network."): v

@@ -8,8 +8,11 @@ half-written file.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -19,7 +22,12 @@ import pandas as pd
 
 from rnncast.exceptions import DataError
 
-__all__ = ["atomic_path", "atomic_replace_dir", "write_frame"]
+__all__ = [
+    "atomic_path",
+    "atomic_replace_dir",
+    "interrupted_replacement",
+    "write_frame",
+]
 
 
 @contextlib.contextmanager
@@ -59,17 +67,62 @@ def _umask() -> int:
 def atomic_replace_dir(build: Path, target: Path) -> None:
     """Move the finished folder ``build`` onto ``target``, replacing any old one.
 
-    The old folder is first renamed aside and removed only after the new one is in
-    place, so at every moment a complete model folder exists under one of the two
-    names.
+    On Linux the two folders are swapped in one atomic step (``renameat2`` with
+    ``RENAME_EXCHANGE``) and the old one, now under the build name, is removed.
+    Where that is not available the old folder is renamed aside first (to
+    ``.NAME.old-XXXXXXXX``, see :func:`interrupted_replacement`) and removed only
+    after the new one is in place, so at every moment a complete folder exists
+    under one of the two names.
     """
-    if target.exists():
+    if not target.exists():
+        os.replace(build, target)
+    elif _exchange(build, target):
+        shutil.rmtree(build, ignore_errors=True)  # now holds the old folder
+    else:
         aside = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
         os.replace(target, aside)
         os.replace(build, target)
         shutil.rmtree(aside, ignore_errors=True)
-    else:
-        os.replace(build, target)
+
+
+def interrupted_replacement(target: Path) -> Path | None:
+    """Return the old folder an interrupted :func:`atomic_replace_dir` left aside.
+
+    Only when ``target`` itself is missing: the process stopped between moving
+    the old folder aside and moving the new one in.
+    """
+    if target.exists():
+        return None
+    aside = sorted(target.parent.glob(f".{target.name}.old-*"))
+    return aside[-1] if aside else None
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):  # no glibc 2.28+ (e.g. musl)
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(
+        at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange
+    )
+    if done == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV):
+        return False  # the file system or kernel cannot exchange
+    raise OSError(code, os.strerror(code), str(second))
 
 
 def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:

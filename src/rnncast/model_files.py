@@ -25,8 +25,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from rnncast._version import __version__
-from rnncast.exceptions import ModelFileError
-from rnncast.io import atomic_replace_dir
+from rnncast.exceptions import ConfigError, ModelFileError
+from rnncast.io import atomic_replace_dir, interrupted_replacement
 
 __all__ = [
     "FORMAT",
@@ -85,7 +85,15 @@ def write_model_dir(
 def read_model_dir(
     path: Path,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, torch.Tensor]]:
-    """Read and check a model folder; return (params, fitted state, tensors)."""
+    """Read and check a model folder; return (params, fitted state, tensors).
+
+    If a save over ``path`` was interrupted between moving the old model aside and
+    moving the new one in (only possible where folders cannot be swapped
+    atomically), the old model is read from where it was left.
+    """
+    aside = interrupted_replacement(path)
+    if aside is not None and _is_model_dir(aside):
+        path = aside
     if not path.is_dir():
         raise ModelFileError(
             f"no model folder at {str(path)!r}; give the folder written by "
@@ -135,6 +143,7 @@ def model_file_error(what: str) -> Iterator[None]:
     except ModelFileError:
         raise
     except (
+        ConfigError,
         KeyError,
         TypeError,
         ValueError,
