@@ -36,6 +36,25 @@ def data_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def interval_options(parser: argparse.ArgumentParser) -> None:
+    """Options for prediction intervals."""
+    group = parser.add_argument_group("prediction intervals")
+    group.add_argument(
+        "--level",
+        type=float,
+        nargs="+",
+        metavar="PERCENT",
+        help="add prediction intervals at these levels, e.g. --level 80 95",
+    )
+    group.add_argument(
+        "--intervals",
+        choices=("conformal", "quantile"),
+        default="conformal",
+        help="networks: conformal intervals from validation errors, or quantile "
+        "heads trained with the pinball loss",
+    )
+
+
 def quality_options(parser: argparse.ArgumentParser) -> None:
     """Options for messy data: masking gaps, resampling, the outlier report."""
     group = parser.add_argument_group("data quality")

@@ -31,7 +31,8 @@ from rnncast.data.frame import (
 )
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecaster import Forecaster
-from rnncast.metrics import METRICS, evaluate
+from rnncast.intervals import Levels, check_levels
+from rnncast.metrics import METRICS, evaluate, interval_metric_names
 from rnncast.training import EpochRecord
 
 __all__ = ["NEURAL_MODELS", "BacktestResult", "backtest"]
@@ -99,6 +100,7 @@ def backtest(
     neural_params: dict[str, Any] | None = None,
     time_limit: float | None = 60.0,
     n_jobs: int | None = None,
+    level: float | Sequence[float] | None = None,
     on_step: Callable[[str, int], None] | None = None,
 ) -> BacktestResult:
     """Backtest ``models`` on ``data`` over rolling forecast origins.
@@ -141,6 +143,12 @@ def backtest(
         ``{"hidden": (64,), "epochs": 50}``).
     time_limit, n_jobs
         Per-series time limit and worker processes of the local baselines.
+    level : float or sequence of float, optional
+        Prediction interval levels in percent, e.g. ``[80, 95]``. Networks use
+        conformal intervals unless ``neural_params`` sets ``intervals=``; the
+        baselines their own model-based intervals. Adds the bounds to
+        ``forecasts`` and coverage, width, MSIS and pinball loss to ``metrics``
+        and the leaderboard.
     on_step : callable, optional
         Called as ``on_step(model, window)`` before each fit, for progress.
     """
@@ -152,6 +160,7 @@ def backtest(
         raise ConfigError(
             f"unknown metric {sort_by!r}; choose one of {(*METRICS, 'owa')}."
         )
+    levels = check_levels(level)
     frame = to_long_frame(data, id_col=id_col, time_col=time_col, target_col=target_col)
     series = validate_frame(frame, freq=freq, fill=fill)  # type: ignore[arg-type]
     m = season_length or season_length_from_freq(series.freq)
@@ -181,6 +190,7 @@ def backtest(
                     neural_params,
                     time_limit,
                     n_jobs,
+                    levels,
                 )
                 start = time.perf_counter()
                 _fit(model, train, name, w, series, cut[:, w])
@@ -191,14 +201,16 @@ def backtest(
                     fitted_once[name] = model
             start = time.perf_counter()
             predicted = (
-                model.predict(train)
+                model.predict(train, level=levels or None)
                 if name in fitted_once and w > 0
-                else model.predict()
+                else model.predict(level=levels or None)
             )
             seconds[name][0] += fit_s
             seconds[name][1] += time.perf_counter() - start
             column = "yhat" if isinstance(model, Forecaster) else model.alias
             window[name] = predicted[column].to_numpy()
+            for bound in _bound_columns(column, levels):
+                window[name + bound.removeprefix(column)] = predicted[bound].to_numpy()
             if isinstance(model, Baseline):
                 fallback_rows += [
                     {
@@ -209,7 +221,9 @@ def backtest(
                     }
                     for uid, reason in model.fallbacks_.items()
                 ]
-        scores = evaluate(window, actual, train, models=names, season_length=m)
+        scores = evaluate(
+            window, actual, train, models=names, season_length=m, levels=levels
+        )
         window = window.assign(
             cutoff=window["unique_id"].map(cutoffs), y=actual["y"].to_numpy()
         )
@@ -217,13 +231,15 @@ def backtest(
         metric_parts.append(scores.assign(cutoff=scores["unique_id"].map(cutoffs)))
 
     forecast_frame = pd.concat(forecasts, ignore_index=True)
-    forecast_frame = forecast_frame[["unique_id", "ds", "cutoff", "y", *names]]
+    bounds = [b for name in names for b in _bound_columns(name, levels)]
+    forecast_frame = forecast_frame[["unique_id", "ds", "cutoff", "y", *names, *bounds]]
     metrics = pd.concat(metric_parts, ignore_index=True)
-    metrics = metrics[["unique_id", "cutoff", "model", *METRICS]]
+    scored = [*METRICS, *interval_metric_names(levels)]
+    metrics = metrics[["unique_id", "cutoff", "model", *scored]]
     fallbacks = pd.DataFrame(
         fallback_rows, columns=["model", "cutoff", "unique_id", "reason"]
     )
-    board = _leaderboard(metrics, seconds, fallbacks, reference, sort_by)
+    board = _leaderboard(metrics, seconds, fallbacks, reference, sort_by, scored)
     lengths = series.lengths
     summary = {
         "series": series.n_series,
@@ -236,6 +252,7 @@ def backtest(
         "filled": int(sum(series.filled.values())),
         "windows": n_windows,
         "horizon": horizon,
+        "levels": list(levels),
     }
     return BacktestResult(
         forecast_frame,
@@ -332,9 +349,16 @@ def _make(
     neural_params: dict[str, Any] | None,
     time_limit: float | None,
     n_jobs: int | None,
+    levels: Levels = (),
 ) -> Forecaster | Baseline:
     if name in NEURAL_MODELS:
-        params = {"season_length": season_length, "freq": freq, "seed": seed}
+        params: dict[str, Any] = {
+            "season_length": season_length,
+            "freq": freq,
+            "seed": seed,
+        }
+        if levels:
+            params |= {"intervals": "conformal", "levels": levels}
         return Forecaster(
             cell=name, horizon=horizon, **{**params, **(neural_params or {})}
         )
@@ -345,7 +369,13 @@ def _make(
         freq=freq,
         time_limit=time_limit,
         n_jobs=n_jobs,
+        levels=levels,
     )
+
+
+def _bound_columns(column: str, levels: Levels) -> list[str]:
+    """``{column}-lo-{level}`` and ``{column}-hi-{level}`` of every level."""
+    return [f"{column}-{side}-{lv}" for lv in levels for side in ("lo", "hi")]
 
 
 def _fit(
@@ -372,6 +402,7 @@ def _leaderboard(
     fallbacks: pd.DataFrame,
     reference: str,
     sort_by: str,
+    scored: list[str],
 ) -> pd.DataFrame:
     r"""Mean metrics per model, OWA and timings.
 
@@ -379,7 +410,7 @@ def _leaderboard(
     + \frac{\mathrm{MASE}}{\mathrm{MASE_{ref}}})` with the means over all series and
     windows; below 1 the model beats the reference on average.
     """
-    board = metrics.groupby("model", sort=False)[list(METRICS)].mean()
+    board = metrics.groupby("model", sort=False)[scored].mean()
     ref = board.loc[reference]
     board["owa"] = 0.5 * (board["smape"] / ref["smape"] + board["mase"] / ref["mase"])
     board["fit_seconds"] = [seconds[m][0] for m in board.index]

@@ -20,8 +20,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any, ClassVar
 
 import numpy as np
@@ -43,6 +45,7 @@ from rnncast.data.frame import (
     validate_frame,
 )
 from rnncast.exceptions import ConfigError, DataError, ModelFileError, NotFittedError
+from rnncast.intervals import check_levels, interval_columns
 from rnncast.io import atomic_path
 from rnncast.runner import default_jobs, run_all
 
@@ -90,6 +93,40 @@ def seasonal_naive(y: Array, horizon: int, season_length: int) -> Array:
     return last_season[np.arange(horizon) % m].astype(np.float64)
 
 
+def normal_bounds(mean: Array, sigma: Array, levels: tuple[float, ...]) -> Array:
+    r"""Forecast and normal interval bounds, shape (horizon, 1 + 2 n_levels).
+
+    Columns: ``mean``, the lower bounds of each level, the upper bounds of each
+    level: :math:`\hat y_h \mp z_{(1 + \ell/100)/2}\, \sigma_h`.
+    """
+    z = np.array([NormalDist().inv_cdf((1 + lv / 100) / 2) for lv in levels])
+    spread = sigma[:, None] * z[None, :]  # (horizon, n_levels)
+    return np.column_stack([mean, mean[:, None] - spread, mean[:, None] + spread])
+
+
+def simple_sigma(y: Array, horizon: int, method: str, season_length: int = 1) -> Array:
+    r"""Return the std of the h-step forecast errors of naive, snaive and drift.
+
+    From the one-step residuals :math:`e_t` (``naive``: :math:`y_t - y_{t-1}`;
+    ``snaive``: :math:`y_t - y_{t-m}`; ``drift``: :math:`y_t - y_{t-1} - b`) with
+    :math:`\hat\sigma = \sqrt{\overline{e^2}}` (Hyndman & Athanasopoulos, FPP3,
+    table 5.2): naive :math:`\hat\sigma\sqrt h`; seasonal naive
+    :math:`\hat\sigma\sqrt{k + 1}`, :math:`k = \lfloor (h - 1)/m \rfloor`; drift
+    :math:`\hat\sigma\sqrt{h (1 + h/T)}`. A series too short for residuals gets 0.
+    """
+    h = np.arange(1, horizon + 1, dtype=np.float64)
+    lag = season_length if method == "snaive" else 1
+    residuals = y[lag:] - y[:-lag]
+    if method == "drift" and len(residuals):
+        residuals = residuals - residuals.mean()
+    sigma = float(np.sqrt(np.mean(residuals**2))) if len(residuals) else 0.0
+    if method == "naive":
+        return sigma * np.sqrt(h)
+    if method == "snaive":
+        return sigma * np.sqrt(np.floor((h - 1) / season_length) + 1)
+    return sigma * np.sqrt(h * (1 + h / len(y)))
+
+
 def drift(y: Array, horizon: int) -> Array:
     r"""Random walk with drift: :math:`\hat y_{T+h} = y_T + h \frac{y_T - y_1}{T - 1}`.
 
@@ -108,6 +145,7 @@ class SeriesTask:
     freq: Freq
     horizon: int
     season_length: int
+    levels: tuple[float, ...] = ()  # interval levels in percent; () for none
 
 
 class Baseline:
@@ -125,6 +163,11 @@ class Baseline:
         Seconds one series may take before it falls back to seasonal naive.
     n_jobs : int, optional
         Worker processes; default all available cores.
+    levels : sequence of float, default ()
+        Interval levels in percent computed by ``fit`` (the model's own intervals:
+        normal intervals from the residuals for the simple methods,
+        statsforecast's ``level=``, Prophet's uncertainty intervals).
+        :meth:`predict` with another level re-estimates the model.
     """
 
     alias: ClassVar[str] = ""
@@ -139,12 +182,14 @@ class Baseline:
         freq: Freq | None = None,
         time_limit: float | None = 60.0,
         n_jobs: int | None = None,
+        levels: Sequence[float] = (),
     ) -> None:
         self.horizon = horizon
         self.season_length = season_length
         self.freq = freq
         self.time_limit = time_limit
         self.n_jobs = n_jobs
+        self.levels = levels
 
     def get_params(self) -> dict[str, Any]:
         """Return the constructor arguments as a dict (scikit-learn convention)."""
@@ -154,6 +199,7 @@ class Baseline:
             "freq": self.freq,
             "time_limit": self.time_limit,
             "n_jobs": self.n_jobs,
+            "levels": list(check_levels(self.levels)),
         }
 
     def __repr__(self) -> str:
@@ -172,37 +218,72 @@ class Baseline:
         if self.season_length is not None:
             require_positive_int("season_length", self.season_length)
         self._check_engine()
+        self.levels_ = check_levels(self.levels)
         self.series_ = validate_frame(to_long_frame(data), freq=self.freq)
-        self.forecasts_, self.fallbacks_ = self._forecast_all(self.series_)
+        self.outputs_, self.fallbacks_ = self._forecast_all(self.series_, self.levels_)
         return self
 
-    def predict(self, data: Any = None) -> pd.DataFrame:
+    def predict(
+        self, data: Any = None, *, level: float | Sequence[float] | None = None
+    ) -> pd.DataFrame:
         """Return ``unique_id, ds, <alias>`` with ``horizon`` rows per series.
 
         With ``data``, the model is re-estimated on that history first (a local
         model has no parameters that carry over from one history to another).
+        With ``level``, the columns ``<alias>-lo-<level>`` and ``<alias>-hi-<level>``
+        are added (re-estimating the model if ``fit`` did not compute that level).
         """
         if not hasattr(self, "series_"):
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(data) first."
             )
-        series, forecasts = self.series_, self.forecasts_
+        levels = check_levels(level)
+        series, outputs = self.series_, self.outputs_
         if data is not None:
             series = validate_frame(to_long_frame(data), freq=self.series_.freq)
-            forecasts, self.fallbacks_ = self._forecast_all(series)
-        return forecast_frame(
-            series.ids, series.last_ds, series.freq, forecasts, column=self.alias
+        if data is not None or not set(levels) <= set(self.levels_):
+            wanted = (
+                levels if data is not None else tuple(sorted({*levels, *self.levels_}))
+            )
+            outputs, self.fallbacks_ = self._forecast_all(series, wanted)
+            if data is None:
+                self.outputs_, self.levels_ = outputs, wanted
+            fitted_levels = wanted
+        else:
+            fitted_levels = self.levels_
+        frame = forecast_frame(
+            series.ids, series.last_ds, series.freq, outputs[:, :, 0], column=self.alias
         )
+        if not levels:
+            return frame
+        n = len(fitted_levels)
+        picks = [fitted_levels.index(lv) for lv in levels]
+        lower = outputs[:, :, 1 : 1 + n][:, :, picks]
+        upper = outputs[:, :, 1 + n :][:, :, picks]
+        return frame.assign(**interval_columns(lower, upper, levels, self.alias))
+
+    @property
+    def forecasts_(self) -> Array:
+        """Point forecasts of the fitted series, (n_series, horizon)."""
+        return self.outputs_[:, :, 0]
 
     def forecast_one(self, task: SeriesTask) -> Array:
         """Forecast ``task.horizon`` steps of one series."""
         raise NotImplementedError
 
-    def _forecast_all(self, series: SeriesData) -> tuple[Array, dict[Any, str]]:
+    def _forecast_all(
+        self, series: SeriesData, levels: tuple[float, ...] = ()
+    ) -> tuple[Array, dict[Any, str]]:
+        """Forecasts and bounds (n_series, horizon, 1 + 2 n_levels), and fallbacks."""
         m = self.season_length or season_length_from_freq(series.freq)
         tasks = [
             SeriesTask(
-                series.series(i), series.first_ds[i], series.freq, self.horizon, m
+                series.series(i),
+                series.first_ds[i],
+                series.freq,
+                self.horizon,
+                m,
+                levels,
             )
             for i in range(series.n_series)
         ]
@@ -213,7 +294,7 @@ class Baseline:
             time_limit=self.time_limit if self.isolated else None,
             n_jobs=(self.n_jobs or default_jobs()) if self.isolated else 1,
         )
-        forecasts = np.empty((series.n_series, self.horizon))
+        forecasts = np.empty((series.n_series, self.horizon, 1 + 2 * len(levels)))
         fallbacks: dict[Any, str] = {}
         for i, (task, outcome) in enumerate(zip(tasks, outcomes, strict=True)):
             if outcome.ok:
@@ -225,7 +306,10 @@ class Baseline:
 
     def _checked_forecast(self, task: SeriesTask) -> Array:
         values = np.asarray(self.forecast_one(task), dtype=np.float64)
-        if values.shape != (task.horizon,) or not np.isfinite(values).all():
+        if values.ndim == 1:
+            values = values[:, None]
+        shape = (task.horizon, 1 + 2 * len(task.levels))
+        if values.shape != shape or not np.isfinite(values).all():
             raise ValueError("the model returned missing or non-finite forecasts")
         return values
 
@@ -297,8 +381,8 @@ class Baseline:
 
 def _fallback(task: SeriesTask) -> Array:
     if len(task.values) >= task.season_length:
-        return seasonal_naive(task.values, task.horizon, task.season_length)
-    return naive(task.values, task.horizon)
+        return SeasonalNaive.forecast_one(None, task)  # type: ignore[arg-type]
+    return Naive.forecast_one(None, task)  # type: ignore[arg-type]
 
 
 class _Simple(Baseline):
@@ -313,8 +397,10 @@ class Naive(_Simple):
     alias = "naive"
 
     def forecast_one(self, task: SeriesTask) -> Array:
-        """Forecast one series with :func:`naive`."""
-        return naive(task.values, task.horizon)
+        """Forecast one series with :func:`naive` (and its normal intervals)."""
+        mean = naive(task.values, task.horizon)
+        sigma = simple_sigma(task.values, task.horizon, "naive")
+        return normal_bounds(mean, sigma, task.levels)
 
 
 class Drift(_Simple):
@@ -323,8 +409,10 @@ class Drift(_Simple):
     alias = "drift"
 
     def forecast_one(self, task: SeriesTask) -> Array:
-        """Forecast one series with :func:`drift`."""
-        return drift(task.values, task.horizon)
+        """Forecast one series with :func:`drift` (and its normal intervals)."""
+        mean = drift(task.values, task.horizon)
+        sigma = simple_sigma(task.values, task.horizon, "drift")
+        return normal_bounds(mean, sigma, task.levels)
 
 
 class SeasonalNaive(_Simple):
@@ -333,8 +421,11 @@ class SeasonalNaive(_Simple):
     alias = "snaive"
 
     def forecast_one(self, task: SeriesTask) -> Array:
-        """Forecast one series with :func:`seasonal_naive`."""
-        return seasonal_naive(task.values, task.horizon, task.season_length)
+        """Forecast one series with :func:`seasonal_naive` (and its intervals)."""
+        m = task.season_length
+        mean = seasonal_naive(task.values, task.horizon, m)
+        sigma = simple_sigma(task.values, task.horizon, "snaive", m)
+        return normal_bounds(mean, sigma, task.levels)
 
 
 class _StatsForecast(Baseline):
@@ -351,7 +442,13 @@ class _StatsForecast(Baseline):
         import statsforecast.models as sf
 
         model = getattr(sf, self.engine)(season_length=task.season_length)
-        return model.forecast(y=task.values, h=task.horizon)["mean"]
+        levels = list(task.levels)
+        out = model.forecast(y=task.values, h=task.horizon, level=levels or None)
+        return np.column_stack(
+            [out["mean"]]
+            + [out[f"lo-{lv}"] for lv in levels]
+            + [out[f"hi-{lv}"] for lv in levels]
+        )
 
 
 class AutoARIMA(_StatsForecast):
@@ -403,7 +500,16 @@ class Prophet(Baseline):
         if ds.tz is not None:  # Prophet needs naive timestamps
             ds = ds.tz_localize(None)
         model = _Prophet().fit(pd.DataFrame({"ds": ds[:n], "y": task.values}))
-        return model.predict(pd.DataFrame({"ds": ds[n:]}))["yhat"].to_numpy()
+        future = pd.DataFrame({"ds": ds[n:]})
+        columns = [model.predict(future)["yhat"].to_numpy()]
+        bounds = []
+        for lv in task.levels:  # Prophet draws its intervals at interval_width
+            model.interval_width = lv / 100
+            np.random.seed(0)  # noqa: NPY002 - Prophet samples from the global RNG
+            bounds.append(model.predict(future)[["yhat_lower", "yhat_upper"]])
+        columns += [b["yhat_lower"].to_numpy() for b in bounds]
+        columns += [b["yhat_upper"].to_numpy() for b in bounds]
+        return np.column_stack(columns)
 
 
 def _quiet_prophet() -> None:

@@ -20,6 +20,7 @@ from rnncast._cli_common import (
     DATA_HELP,
     check_output_folders,
     data_options,
+    interval_options,
     layer_widths,
     positive_int,
     print_table,
@@ -195,6 +196,7 @@ def _build_parser() -> argparse.ArgumentParser:
     training.add_argument("--device", default="auto", help="auto, cpu or cuda")
     data_options(forecast)
     quality_options(forecast)
+    interval_options(forecast)
     forecast.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     forecast.set_defaults(run=_run_forecast)
 
@@ -283,6 +285,8 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
         validation=not args.no_validation,
         fill=args.fill,
         missing=args.missing,
+        intervals=args.intervals if args.level else None,
+        levels=tuple(args.level or (80, 95)),
         resample=args.resample,
         aggregation=args.aggregation,
         max_gap=args.max_gap,
@@ -295,7 +299,7 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
         progress=not args.quiet,
     )
     model.fit(frame)
-    forecast = model.predict()
+    forecast = model.predict(level=args.level)
     write_frame(forecast, args.output)
     written = [args.output]
     if args.plot is not None:
@@ -305,7 +309,7 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
         shown = forecast.rename(columns={args.id_col: "unique_id", args.time_col: "ds"})
         plot_forecasts(
             args.plot, history, shown, models=["yhat"], history_points=5 * args.horizon
-        )
+        )  # with --level, the interval columns are drawn as bands
         written.append(args.plot)
     if args.save_model is not None:
         model.save(args.save_model)

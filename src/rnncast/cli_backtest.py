@@ -15,6 +15,7 @@ from rnncast._cli_common import (
     DATA_HELP,
     check_output_folders,
     data_options,
+    interval_options,
     layer_widths,
     model_names,
     positive_int,
@@ -129,6 +130,7 @@ def _backtest_arguments(parser: argparse.ArgumentParser) -> None:
         help="worker processes for the baselines (default: all cores)",
     )
     data_options(parser)
+    interval_options(parser)
 
 
 def _run_backtest(args: argparse.Namespace, console: Console) -> int:
@@ -197,6 +199,7 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
             ("lookback", args.lookback),
             ("hidden", args.hidden),
             ("epochs", args.epochs),
+            ("intervals", args.intervals if args.level else None),
         )
         if value is not None
     }
@@ -239,9 +242,29 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
             neural_params=neural,
             time_limit=args.time_limit,
             n_jobs=args.jobs,
+            level=args.level,
             on_step=on_step,
         )
     return result, time.perf_counter() - start
+
+
+def _interval_table(board: Any, levels: list[float]) -> Table:
+    table = Table(title="Prediction intervals (coverage should match the level)")
+    table.add_column("model")
+    for lv in levels:
+        for name in (f"cover {lv}%", f"width {lv}%", f"MSIS {lv}%"):
+            table.add_column(name, justify="right")
+    table.add_column("pinball", justify="right")
+    for row in board.to_dict("records"):
+        cells = [row["model"]]
+        for lv in levels:
+            cells += [
+                f"{100 * row[f'coverage_{lv}']:.1f}",
+                f"{row[f'width_{lv}']:.4g}",
+                f"{row[f'msis_{lv}']:.3f}",
+            ]
+        table.add_row(*cells, f"{row['pinball']:.3f}")
+    return table
 
 
 def _print_leaderboard(result: Any, args: argparse.Namespace, seconds: float) -> None:
@@ -281,6 +304,8 @@ def _print_leaderboard(result: Any, args: argparse.Namespace, seconds: float) ->
             str(row.fallbacks),
         )
     print_table(table)
+    if result.summary.get("levels"):
+        print_table(_interval_table(board, result.summary["levels"]))
     for fallback in result.fallbacks.itertuples():
         print(
             f"fallback: {fallback.model} on {fallback.unique_id!r} at cutoff "

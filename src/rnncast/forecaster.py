@@ -7,6 +7,7 @@ drawn from every series, with per-series scaling fitted on each series' training
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -46,12 +47,21 @@ from rnncast.data.scaling import (
     transform,
 )
 from rnncast.data.windows import (
+    gather,
     last_inputs,
     masked_inputs,
     training_starts,
     validation_starts,
 )
 from rnncast.exceptions import ConfigError, DataError, NotFittedError
+from rnncast.intervals import (
+    Levels,
+    check_levels,
+    conformal_widths,
+    interval_columns,
+    level_quantiles,
+    sort_quantiles,
+)
 from rnncast.model_files import read_model_dir, write_model_dir
 from rnncast.models.networks import NetworkConfig, RecurrentNetwork
 from rnncast.training import EpochRecord, TrainConfig, seed_everything, train
@@ -89,10 +99,26 @@ class Forecaster:
     epochs, batch_size, learning_rate, clip_norm, patience
         Training settings, see :class:`~rnncast.training.TrainConfig`.
     validation : bool, default True
-        Hold out the last ``horizon`` values of each series for early stopping and
-        best-weights restore; they are never trained on nor used by the scaler. A
-        series shorter than ``lookback + 2 * horizon`` then gives a validation
-        window but no training window.
+        Hold out the last ``horizon + validation_windows - 1`` values of each
+        series for early stopping, best-weights restore and conformal calibration;
+        they are never trained on nor used by the scaler. A series shorter than
+        ``lookback + horizon`` plus that holdout then gives validation windows but
+        no training window.
+    validation_windows : int, optional
+        Rolling validation windows per series, one step apart, whose mean loss is
+        monitored. Default 1; with ``intervals="conformal"``
+        ``min(horizon, ceil(40 / n_series))``, so that every horizon step gets
+        at least about 40 calibration errors.
+    intervals : {"conformal", "quantile"}, optional
+        Prediction intervals for :meth:`predict` with ``level=``. ``"conformal"``:
+        split-conformal intervals from the errors on the validation windows, per
+        horizon step, in each series' scaled units (so they scale with the
+        series); see :func:`~rnncast.intervals.conformal_widths`. Any level works
+        at predict time. ``"quantile"``: the network forecasts the quantiles of
+        ``levels`` and the median (the point forecast), trained with the pinball
+        loss (``loss`` is then not used); crossing quantiles are sorted.
+    levels : sequence of float, default (80, 95)
+        Interval levels in percent that quantile heads are trained for.
     fill : {"interpolate", "ffill", "drop-leading"}, optional
         Policy for missing or infinite targets; without one (and without
         ``missing="mask"``) they are an error.
@@ -157,6 +183,9 @@ class Forecaster:
         clip_norm: float | None = 1.0,
         patience: int = 20,
         validation: bool = True,
+        validation_windows: int | None = None,
+        intervals: Literal["conformal", "quantile"] | None = None,
+        levels: Sequence[float] = (80, 95),
         fill: FillPolicy | None = None,
         missing: MissingMode = "error",
         resample: Freq | None = None,
@@ -186,6 +215,9 @@ class Forecaster:
         self.clip_norm = clip_norm
         self.patience = patience
         self.validation = validation
+        self.validation_windows = validation_windows
+        self.intervals = intervals
+        self.levels = levels
         self.fill = fill
         self.missing = missing
         self.resample = resample
@@ -249,17 +281,20 @@ class Forecaster:
         season = self._season_length(series.freq)
         lookback = self._lookback(season)
         _check_lengths(series, lookback, self.horizon)
-        holdout = self.horizon if self.validation else 0
+        n_val = self._validation_windows(series.n_series)
+        holdout = self.horizon + n_val - 1 if self.validation else 0
         train_starts = training_starts(series.offsets, lookback, self.horizon, holdout)
         if len(train_starts) == 0:
             longest = int(series.lengths.max())
             raise DataError(
-                "no training windows: with validation=True a series needs lookback "
-                f"+ 2 * horizon = {lookback + 2 * self.horizon} values, the longest "
-                f"has {longest}. Use a shorter lookback or validation=False."
+                f"no training windows: with validation=True and {n_val} validation "
+                f"window(s) a series needs lookback + horizon + {holdout} = "
+                f"{lookback + self.horizon + holdout} values, the longest has "
+                f"{longest}. Use a shorter lookback, fewer validation_windows or "
+                "validation=False."
             )
         val_starts = (
-            validation_starts(series.offsets, lookback, self.horizon)
+            validation_starts(series.offsets, lookback, self.horizon, n_val)
             if self.validation
             else np.empty(0, dtype=np.int64)
         )
@@ -303,10 +338,43 @@ class Forecaster:
         self.n_train_windows_ = len(train_starts)
         self.filled_ = dict(series.filled)
         self.data_report_ = data_report(series, season, resampled=resampled)
+        self.validation_windows_ = n_val
+        self.conformal_scores_ = (
+            self._calibration_errors(scaled, starts[1]).cpu().double().numpy()
+            if self.intervals == "conformal"
+            else None
+        )
         return self
 
+    def _calibration_errors(
+        self, scaled: torch.Tensor, val_starts: torch.Tensor
+    ) -> torch.Tensor:
+        """Absolute errors (n_windows, horizon) on the validation windows, scaled.
+
+        NaN where a target is a gap (``missing="mask"``).
+        """
+        masked = self.missing == "mask"
+        errors = []
+        self.network_.eval()
+        with torch.no_grad():
+            for batch in val_starts.split(_PREDICT_BATCH):
+                inputs, targets = gather(
+                    scaled, batch, self.lookback_, self.horizon, masked=masked
+                )
+                errors.append((targets - self.network_(inputs)).abs())
+        return torch.cat(errors)
+
+    def _validation_windows(self, n_series: int) -> int:
+        if self.validation_windows is not None:
+            return require_positive_int("validation_windows", self.validation_windows)
+        if self.intervals == "conformal":
+            return max(1, min(int(self.horizon), math.ceil(40 / n_series)))
+        return 1
+
     # -------------------------------------------------------------- predict
-    def predict(self, data: Any = None) -> pd.DataFrame:
+    def predict(
+        self, data: Any = None, *, level: float | Sequence[float] | None = None
+    ) -> pd.DataFrame:
         """Forecast ``horizon`` steps after the end of every series.
 
         Parameters
@@ -315,13 +383,18 @@ class Forecaster:
             New history to forecast from. Without it, the series seen by ``fit``
             are forecast from their last values. Series seen by ``fit`` keep their
             fitted scaling; new series are scaled by statistics of their own history.
+        level : float or sequence of float, optional
+            Prediction interval levels in percent, e.g. ``[80, 95]``; needs a model
+            fitted with ``intervals=``.
 
         Returns
         -------
         DataFrame
-            Long frame ``id_col, time_col, yhat`` with ``horizon`` rows per series.
+            Long frame ``id_col, time_col, yhat`` with ``horizon`` rows per series,
+            plus ``yhat-lo-{level}`` and ``yhat-hi-{level}`` for each level.
         """
         self._check_fitted("predict")
+        levels = self._check_predict_levels(level)
         if data is None:
             ids, last_ds, context, stats = (
                 self.ids_,
@@ -331,8 +404,8 @@ class Forecaster:
             )
         else:
             ids, last_ds, context, stats = self._new_context(data)
-        yhat = self._forecast(context, stats)
-        return forecast_frame(
+        yhat, lower, upper = self._forecast(context, stats, levels)
+        frame = forecast_frame(
             ids,
             last_ds,
             self.freq_,
@@ -341,6 +414,29 @@ class Forecaster:
             id_col=self.id_col,
             time_col=self.time_col,
         )
+        if levels:
+            frame = frame.assign(**interval_columns(lower, upper, levels))
+        return frame
+
+    def _check_predict_levels(self, level: float | Sequence[float] | None) -> Levels:
+        levels = check_levels(level)
+        if not levels:
+            return levels
+        if self.intervals is None:
+            raise ConfigError(
+                "this model has no intervals: fit it with intervals='conformal' or "
+                "intervals='quantile' to predict with level=."
+            )
+        if self.intervals == "quantile":
+            trained = check_levels(self.levels)
+            missing = [lv for lv in levels if lv not in trained]
+            if missing:
+                raise ConfigError(
+                    f"the quantile heads were trained for levels {list(trained)}, "
+                    f"not {missing}; fit with levels= including them, or use "
+                    "intervals='conformal', which serves any level."
+                )
+        return levels
 
     def history_frame(self, data: Any) -> pd.DataFrame:
         """Return ``data`` as the model reads it: validated, sorted, filled, long.
@@ -350,9 +446,51 @@ class Forecaster:
         return self._read(data, freq=getattr(self, "freq_", None)).to_frame()
 
     def _forecast(
+        self, context: NDArray[np.float64], stats: ScalerStats, levels: Levels = ()
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Forecasts and interval bounds in original units, from raw contexts.
+
+        Returns yhat (n_series, horizon) and the lower and upper bounds
+        (n_series, horizon, n_levels).
+        """
+        z = self._network_outputs(context, stats)
+        lower, upper = self._scaled_bounds(z, levels)
+        if z.ndim == 3:  # quantile heads: the median is the point forecast
+            z = z[:, :, self.network_.config.quantiles.index(0.5)]
+        with np.errstate(over="ignore", invalid="ignore"):
+            yhat = inverse_transform(z, stats)
+            lower = inverse_transform(lower, stats)
+            upper = inverse_transform(upper, stats)
+        if not (np.isfinite(yhat).all() and np.isfinite(lower).all()):
+            raise DataError(
+                "the forecasts overflowed to inf/NaN: the series' values are too large "
+                "for the float32 network after scaling. Rescale the data (e.g. divide "
+                "by a constant) and fit again."
+            )
+        return yhat, lower, upper
+
+    def _scaled_bounds(
+        self, z: NDArray[np.float64], levels: Levels
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Interval bounds (n, horizon, n_levels) in scaled units."""
+        shape = (z.shape[0], z.shape[1], len(levels))
+        if not levels:
+            return np.empty(shape), np.empty(shape)
+        if z.ndim == 3:
+            quantiles = self.network_.config.quantiles
+            lower_q, upper_q = level_quantiles(levels)
+            lower = z[:, :, [_index(quantiles, q) for q in lower_q]]
+            upper = z[:, :, [_index(quantiles, q) for q in upper_q]]
+            return lower, upper
+        widths, self.interval_method_ = conformal_widths(
+            self.conformal_scores_, levels
+        )  # (horizon, n_levels)
+        return z[:, :, None] - widths, z[:, :, None] + widths
+
+    def _network_outputs(
         self, context: NDArray[np.float64], stats: ScalerStats
     ) -> NDArray[np.float64]:
-        """Forecasts in original units, shape (n_series, horizon), from raw contexts."""
+        """Scaled network outputs (n, horizon) or sorted quantiles (n, horizon, q)."""
         inputs = self.network_inputs(context, stats)
         device = next(self.network_.parameters()).device
         outputs = []
@@ -361,15 +499,7 @@ class Forecaster:
             for batch in inputs.split(_PREDICT_BATCH):
                 outputs.append(self.network_(batch.to(device)).cpu())  # (b, h)
         z = torch.cat(outputs).double().numpy()
-        with np.errstate(over="ignore", invalid="ignore"):
-            yhat = inverse_transform(z, stats)
-        if not np.isfinite(yhat).all():
-            raise DataError(
-                "the forecasts overflowed to inf/NaN: the series' values are too large "
-                "for the float32 network after scaling. Rescale the data (e.g. divide "
-                "by a constant) and fit again."
-            )
-        return yhat
+        return sort_quantiles(z) if z.ndim == 3 else z
 
     def network_inputs(
         self, windows: NDArray[np.float64], stats: ScalerStats
@@ -435,6 +565,8 @@ class Forecaster:
         state["scaler.loc"] = torch.as_tensor(self.scaler_.loc)
         state["scaler.scale"] = torch.as_tensor(self.scaler_.scale)
         state["context"] = torch.as_tensor(self.context_)
+        if self.conformal_scores_ is not None:
+            state["conformal.scores"] = torch.as_tensor(self.conformal_scores_)
         fitted = {
             "network": asdict(self.network_.config),
             "ids": [python_scalar(i) for i in self.ids_],
@@ -445,6 +577,7 @@ class Forecaster:
             "n_train_windows": self.n_train_windows_,
             "history": [asdict(r) for r in self.history_],
             "filled": [[python_scalar(k), v] for k, v in self.filled_.items()],
+            "validation_windows": self.validation_windows_,
         }
         write_model_dir(
             Path(path), params=self.get_params(), fitted=fitted, tensors=state
@@ -492,16 +625,38 @@ class Forecaster:
             output=self.output,
             level=self.level,
             input_size=2 if self.missing == "mask" else 1,
+            quantiles=self._quantiles(),
         )
         training = TrainConfig(
             epochs=self.epochs,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
-            loss=self.loss,
+            loss="pinball" if network.quantiles else self.loss,
             clip_norm=self.clip_norm,
             patience=self.patience,
+            quantiles=network.quantiles,
         )
         return network, training
+
+    def _quantiles(self) -> tuple[float, ...]:
+        """Return the heads' quantiles: the median and both ends of each level."""
+        if self.intervals not in (None, "conformal", "quantile"):
+            raise ConfigError(
+                f"unknown intervals {self.intervals!r}; choose 'conformal', "
+                "'quantile' or None."
+            )
+        if self.intervals == "conformal" and not self.validation:
+            raise ConfigError(
+                "conformal intervals are calibrated on the validation windows; use "
+                "validation=True."
+            )
+        if self.intervals != "quantile":
+            return ()
+        levels = check_levels(self.levels)
+        if not levels:
+            raise ConfigError("intervals='quantile' needs levels, e.g. (80, 95).")
+        lower, upper = level_quantiles(levels)
+        return tuple(sorted({round(q, 6) for q in (*lower, 0.5, *upper)}))
 
     def _read(self, data: Any, freq: Freq | None = None) -> SeriesData:
         return self._read_reporting(data, freq)[0]
@@ -542,6 +697,11 @@ class Forecaster:
             raise NotFittedError(
                 f"this Forecaster is not fitted yet; call fit(data) before {action}()."
             )
+
+
+def _index(quantiles: tuple[float, ...], q: float) -> int:
+    """Position of quantile ``q`` in the network's (rounded) quantiles."""
+    return quantiles.index(round(q, 6))
 
 
 def _check_lengths(series: SeriesData, lookback: int, horizon: int) -> None:
@@ -623,6 +783,12 @@ def _restore(
         forecaster.n_train_windows_ = int(fitted["n_train_windows"])
         forecaster.filled_ = {k: v for k, v in fitted["filled"]}
         forecaster.data_report_ = None  # the report of fit is not saved
+        forecaster.validation_windows_ = int(fitted["validation_windows"])
+        forecaster.conformal_scores_ = (
+            tensors["conformal.scores"].numpy()
+            if forecaster.intervals == "conformal"
+            else None
+        )
         n = len(forecaster.ids_)
         shapes_ok = (
             forecaster.context_.shape == (n, forecaster.lookback_)

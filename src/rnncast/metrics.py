@@ -1,4 +1,7 @@
-"""Point-forecast accuracy metrics: pure functions ``(y_true, y_pred, ...) -> float``.
+"""Forecast accuracy metrics: pure functions ``(y_true, y_pred, ...) -> float``.
+
+Point forecasts: MSE, MAE, RMSE, MAPE, sMAPE, MASE. Intervals and quantiles:
+coverage, mean width, MSIS (the M4 interval score) and the scaled pinball loss.
 
 All take array-likes of equal shape and ignore nothing silently: NaN in the inputs
 propagates to the result.
@@ -12,7 +15,21 @@ from numpy.typing import ArrayLike
 
 from rnncast.exceptions import DataError
 
-__all__ = ["METRICS", "evaluate", "mae", "mape", "mase", "mse", "rmse", "smape"]
+__all__ = [
+    "METRICS",
+    "coverage",
+    "evaluate",
+    "interval_metric_names",
+    "interval_width",
+    "mae",
+    "mape",
+    "mase",
+    "mse",
+    "msis",
+    "pinball",
+    "rmse",
+    "smape",
+]
 
 
 def _pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -106,6 +123,12 @@ def mase(
     0.5
     """
     a, b = _pair(y_true, y_pred)
+    train, m = y_train, season_length
+    return _scaled(float(np.mean(np.abs(a - b))), _seasonal_scale(train, m))
+
+
+def _seasonal_scale(y_train: ArrayLike, season_length: int) -> float:
+    """In-sample MAE of seasonal naive, the denominator of MASE and MSIS."""
     train = np.asarray(y_train, dtype=np.float64)
     m = int(season_length)
     if m < 1 or len(train) <= m:
@@ -113,14 +136,93 @@ def mase(
             f"MASE needs a training series longer than season_length={m}; it has "
             f"{len(train)} values. Use a shorter season_length."
         )
-    scale = float(np.mean(np.abs(train[m:] - train[:-m])))
-    error = float(np.mean(np.abs(a - b)))
+    return float(np.mean(np.abs(train[m:] - train[:-m])))
+
+
+def _scaled(error: float, scale: float) -> float:
     if scale == 0:
         return 0.0 if error == 0 else float("inf")
     return error / scale
 
 
+def coverage(y_true: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> float:
+    r"""Share of actuals inside their interval.
+
+    :math:`\frac1h\sum_t [l_t \le y_t \le u_t]`.
+
+    Examples
+    --------
+    >>> coverage([1, 2, 3, 4], [0, 0, 0, 0], [2, 2, 2, 2])
+    0.5
+    """
+    y, lo = _pair(y_true, lower)
+    _, hi = _pair(y_true, upper)
+    return float(np.mean((lo <= y) & (y <= hi)))
+
+
+def interval_width(lower: ArrayLike, upper: ArrayLike) -> float:
+    r"""Mean width of the intervals, :math:`\frac1h\sum_t (u_t - l_t)`."""
+    lo, hi = _pair(lower, upper)
+    return float(np.mean(hi - lo))
+
+
+def msis(
+    y_true: ArrayLike,
+    lower: ArrayLike,
+    upper: ArrayLike,
+    y_train: ArrayLike,
+    season_length: int = 1,
+    level: float = 95,
+) -> float:
+    r"""Mean scaled interval score (M4 competition) of a :math:`(1-\alpha)` interval.
+
+    .. math::
+        \mathrm{MSIS} = \frac{\frac1h\sum_t (u_t - l_t)
+        + \frac{2}{\alpha}(l_t - y_t)[y_t < l_t]
+        + \frac{2}{\alpha}(y_t - u_t)[y_t > u_t]}
+        {\frac{1}{n-m}\sum_{t=m+1}^{n} |y_t - y_{t-m}|}
+
+    with :math:`\alpha = 1 - \mathrm{level}/100`: narrow intervals score well, and
+    each miss costs :math:`2/\alpha` times its distance. The M4 competition used
+    the 95 % interval (:math:`\alpha = 0.05`).
+
+    Examples
+    --------
+    >>> msis([1, 5], [0, 0], [2, 2], y_train=[0, 1, 2], season_length=1, level=50)
+    8.0
+    """
+    y, lo = _pair(y_true, lower)
+    _, hi = _pair(y_true, upper)
+    alpha = 1 - level / 100
+    penalty = (2 / alpha) * ((lo - y) * (y < lo) + (y - hi) * (y > hi))
+    score = float(np.mean(hi - lo + penalty))
+    return _scaled(score, _seasonal_scale(y_train, season_length))
+
+
+def pinball(y_true: ArrayLike, y_quantile: ArrayLike, quantile: float) -> float:
+    r"""Mean pinball loss of a :math:`\tau`-quantile forecast.
+
+    :math:`\frac1h\sum_t \max(\tau (y_t - \hat q_t), (\tau - 1)(y_t - \hat q_t))`.
+
+    Examples
+    --------
+    >>> pinball([10, 10], [8, 12], quantile=0.9)
+    1.0
+    """
+    y, q = _pair(y_true, y_quantile)
+    error = y - q
+    return float(np.mean(np.maximum(quantile * error, (quantile - 1) * error)))
+
+
 METRICS = ("mse", "mae", "rmse", "mape", "smape", "mase")
+
+
+def interval_metric_names(levels: tuple[float, ...]) -> list[str]:
+    """Column names of the interval metrics :func:`evaluate` adds for ``levels``."""
+    names = []
+    for lv in levels:
+        names += [f"coverage_{lv}", f"width_{lv}", f"msis_{lv}"]
+    return [*names, "pinball"] if levels else []
 
 
 def evaluate(
@@ -130,6 +232,7 @@ def evaluate(
     *,
     models: list[str],
     season_length: int,
+    levels: tuple[float, ...] = (),
 ) -> pd.DataFrame:
     """Score forecast columns against actuals, per series.
 
@@ -145,11 +248,18 @@ def evaluate(
         Forecast columns to score.
     season_length : int
         Seasonal period of MASE.
+    levels : tuple of float, optional
+        Interval levels: ``forecasts`` then holds ``{model}-lo-{level}`` and
+        ``{model}-hi-{level}``, and the result gains, per level, ``coverage_``,
+        ``width_`` and ``msis_`` columns, and ``pinball``: the pinball loss
+        averaged over the point forecast (as the median) and every bound (as its
+        quantile), divided by the MASE scale.
 
     Returns
     -------
     DataFrame
-        One row per ``(unique_id, model)`` with a column per metric in ``METRICS``.
+        One row per ``(unique_id, model)`` with a column per metric in ``METRICS``
+        (and :func:`interval_metric_names`).
     """
     joined = forecasts.merge(actuals, on=["unique_id", "ds"], how="left")
     if joined["y"].isna().any():
@@ -164,16 +274,44 @@ def evaluate(
         y = group["y"].to_numpy()
         for model in models:
             yhat = group[model].to_numpy()
-            rows.append(
-                {
-                    "unique_id": uid,
-                    "model": model,
-                    "mse": mse(y, yhat),
-                    "mae": mae(y, yhat),
-                    "rmse": rmse(y, yhat),
-                    "mape": mape(y, yhat),
-                    "smape": smape(y, yhat),
-                    "mase": mase(y, yhat, history[uid], season_length),
-                }
-            )
+            row = {
+                "unique_id": uid,
+                "model": model,
+                "mse": mse(y, yhat),
+                "mae": mae(y, yhat),
+                "rmse": rmse(y, yhat),
+                "mape": mape(y, yhat),
+                "smape": smape(y, yhat),
+                "mase": mase(y, yhat, history[uid], season_length),
+            }
+            if levels:
+                row |= _interval_scores(
+                    y, group, model, levels, history[uid], season_length
+                )
+            rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _interval_scores(
+    y: np.ndarray,
+    group: pd.DataFrame,
+    model: str,
+    levels: tuple[float, ...],
+    history: np.ndarray,
+    season_length: int,
+) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    losses = [pinball(y, group[model].to_numpy(), 0.5)]
+    for lv in levels:
+        lo = group[f"{model}-lo-{lv}"].to_numpy()
+        hi = group[f"{model}-hi-{lv}"].to_numpy()
+        scores[f"coverage_{lv}"] = coverage(y, lo, hi)
+        scores[f"width_{lv}"] = interval_width(lo, hi)
+        scores[f"msis_{lv}"] = msis(y, lo, hi, history, season_length, lv)
+        losses += [
+            pinball(y, lo, (1 - lv / 100) / 2),
+            pinball(y, hi, (1 + lv / 100) / 2),
+        ]
+    scale = _seasonal_scale(history, season_length)
+    scores["pinball"] = _scaled(float(np.mean(losses)), scale)
+    return scores

@@ -48,7 +48,8 @@ def plot_forecasts(
     history : DataFrame
         ``unique_id, ds, y``: the data the models saw.
     forecasts : DataFrame
-        ``unique_id, ds`` and one column per name in ``models``.
+        ``unique_id, ds`` and one column per name in ``models``; interval columns
+        ``{model}-lo-{level}`` / ``{model}-hi-{level}`` are drawn as bands.
     actuals : DataFrame, optional
         ``unique_id, ds, y`` of the forecast period, drawn in black.
     history_points : int, optional
@@ -68,7 +69,8 @@ def plot_forecasts(
             ax.plot(actual["ds"], actual["y"], color="black", lw=1.8, label="actual")
         future = forecasts[forecasts["unique_id"] == uid]
         for model in models:
-            ax.plot(future["ds"], future[model], lw=1.6, label=model)
+            line = ax.plot(future["ds"], future[model], lw=1.6, label=model)[0]
+            draw_bands(ax, future, model, line.get_color())
         ax.set_title(str(uid), loc="left")
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", fontsize="small", ncols=min(len(models) + 2, 6))
@@ -171,6 +173,27 @@ def _edges(ds: pd.Index) -> list[object]:
     return list(edges)
 
 
+def draw_bands(
+    ax: plt.Axes, forecasts: pd.DataFrame, model: str, colour: str, label: bool = True
+) -> None:
+    """Shade every prediction interval of ``model`` in ``forecasts``, wider lighter."""
+    prefix = f"{model}-lo-"
+    levels = sorted(
+        (c.removeprefix(prefix) for c in forecasts.columns if c.startswith(prefix)),
+        key=float,
+    )
+    for k, level in enumerate(reversed(levels)):  # widest first, palest
+        ax.fill_between(
+            forecasts["ds"],
+            forecasts[f"{model}-lo-{level}"],
+            forecasts[f"{model}-hi-{level}"],
+            color=colour,
+            alpha=0.12 + 0.1 * k,
+            lw=0,
+            label=f"{model} {level} %" if label and len(levels) < 3 else None,
+        )
+
+
 def plot_backtest(
     path: str | os.PathLike[str],
     history: pd.DataFrame,
@@ -231,6 +254,7 @@ def draw_backtest_series(
                 lw=1.3,
                 label=model if j == 0 else None,
             )
+            draw_bands(ax, window, model, colours[k % len(colours)], label=j == 0)
     for cutoff in future["cutoff"].unique():
         ax.axvline(cutoff, color="0.6", ls=":", lw=0.9)
     ax.set_title(f"{uid}: rolling-origin forecasts (dotted: cutoffs)", loc="left")

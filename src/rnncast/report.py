@@ -84,6 +84,19 @@ def render_report(
         "the reference model (below 1 is better). \u25cf marks the recurrent networks."
         "</p>",
         _leaderboard_table(result.leaderboard),
+    ]
+    levels = result.summary.get("levels") or []
+    if levels:
+        parts += [
+            "<h2>Prediction intervals</h2>",
+            '<p class="note">Coverage: share of actuals inside the interval (aim: '
+            "the level). Width: mean interval width in the data's units. MSIS: "
+            "the M4 interval score, scaled like MASE (lower is better). Pinball: "
+            "mean quantile loss over the point forecast and every bound, scaled "
+            "like MASE. Bands are drawn on the forecasts below.</p>",
+            _interval_table(result.leaderboard, levels),
+        ]
+    parts += [
         "<h2>Forecasts</h2>",
         _series_section(result, ids),
     ]
@@ -157,6 +170,32 @@ def _leaderboard_table(board: pd.DataFrame) -> str:
         rows.append(f"<tr{best}>{''.join(cells)}</tr>")
     return (
         f'<table id="leaderboard"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _interval_table(board: pd.DataFrame, levels: list[float]) -> str:
+    columns = [("model", "model")]
+    for lv in levels:
+        columns += [
+            (f"coverage_{lv}", f"coverage {lv} %"),
+            (f"width_{lv}", f"width {lv} %"),
+            (f"msis_{lv}", f"MSIS {lv} %"),
+        ]
+    columns.append(("pinball", "pinball"))
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in columns)
+    rows = []
+    for row in board.to_dict("records"):
+        cells = [f"<td>{html.escape(str(row['model']))}</td>"]
+        for key, _ in columns[1:]:
+            value = row[key]
+            shown = (
+                f"{100 * value:.1f} %" if key.startswith("coverage") else f"{value:.4g}"
+            )
+            cells.append(f"<td>{shown}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f'<table id="intervals"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 

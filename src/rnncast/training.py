@@ -25,8 +25,8 @@ from rnncast.exceptions import ConfigError, DataError
 
 __all__ = ["LOSSES", "EpochRecord", "TrainConfig", "seed_everything", "train"]
 
-LOSSES = ("mse", "mae", "huber")
-LossName = Literal["mse", "mae", "huber"]
+LOSSES = ("mse", "mae", "huber", "pinball")
+LossName = Literal["mse", "mae", "huber", "pinball"]
 
 
 @dataclass(frozen=True)
@@ -36,16 +36,22 @@ class TrainConfig:
     epochs: int = 100  # maximum passes over all training windows
     batch_size: int = 256  # windows per optimiser step
     learning_rate: float = 1e-3  # Adam's initial step size
-    loss: LossName = "mse"  # "mse", "mae" or "huber" (delta = 1 in scaled units)
+    loss: LossName = "mse"  # "mse", "mae", "huber" (delta 1, scaled) or "pinball"
     clip_norm: float | None = (
         1.0  # max global L2 norm of the gradient; None: no clipping
     )
     patience: int = 20  # epochs without improvement before stopping early
     lr_factor: float = 0.5  # learning rate multiplier when the monitored loss stalls
+    quantiles: tuple[float, ...] = ()  # the network's quantiles, for "pinball"
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
             raise ConfigError(f"unknown loss {self.loss!r}; choose one of {LOSSES}.")
+        if (self.loss == "pinball") != bool(self.quantiles):
+            raise ConfigError(
+                "the pinball loss trains quantile heads: it needs quantiles, and "
+                "quantile heads need it."
+            )
         for name in ("epochs", "batch_size", "patience"):
             require_positive_int(name, getattr(self, name))
         if not self.learning_rate > 0:
@@ -75,7 +81,7 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def loss_function(
-    name: LossName,
+    name: LossName, quantiles: tuple[float, ...] = ()
 ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """Mean loss over all elements.
 
@@ -84,8 +90,29 @@ def loss_function(
     * ``"mse"``: ``mean((yhat - y)^2)``
     * ``"mae"``: ``mean(|yhat - y|)``
     * ``"huber"``: ``mean(0.5 e^2 if |e| <= 1 else |e| - 0.5)``, ``e = yhat - y``
+    * ``"pinball"``: see :func:`pinball_loss`; forecasts carry a last axis of
+      ``len(quantiles)``.
     """
+    if name == "pinball":
+        levels = torch.tensor(quantiles)
+        return lambda forecasts, targets: pinball_loss(forecasts, targets, levels)
     return {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}[name]
+
+
+def pinball_loss(
+    forecasts: torch.Tensor, targets: torch.Tensor, quantiles: torch.Tensor
+) -> torch.Tensor:
+    r"""Mean pinball (quantile) loss over all elements and quantiles.
+
+    For quantile :math:`\tau` and error :math:`e = y - \hat y_\tau`:
+    :math:`L_\tau = \max(\tau e, (\tau - 1) e)`; minimising its mean makes
+    :math:`\hat y_\tau` the :math:`\tau`-quantile of :math:`y`.
+
+    Shapes: ``forecasts`` (..., n_quantiles), ``targets`` (...).
+    """
+    errors = targets[..., None] - forecasts  # (..., n_quantiles)
+    q = quantiles.to(forecasts.device, forecasts.dtype)
+    return torch.maximum(q * errors, (q - 1) * errors).mean()
 
 
 def train(
@@ -126,7 +153,7 @@ def train(
     list of EpochRecord
         One record per epoch run; the network ends with the best epoch's weights.
     """
-    loss_fn = loss_function(config.loss)
+    loss_fn = loss_function(config.loss, config.quantiles)
     optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
     schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimiser, factor=config.lr_factor, patience=max(1, config.patience // 4)

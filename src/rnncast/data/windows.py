@@ -45,19 +45,24 @@ def training_starts(
 
 
 def validation_starts(
-    offsets: NDArray[np.int64], lookback: int, horizon: int
+    offsets: NDArray[np.int64], lookback: int, horizon: int, windows: int = 1
 ) -> NDArray[np.int64]:
-    """Start of the window whose targets are the last ``horizon`` values of each series.
+    """Return the starts of the last ``windows`` windows per series, a step apart.
 
-    Series shorter than ``lookback + horizon`` have no validation window.
+    Window ``j = 0 .. windows - 1`` of series ``i`` has its targets end ``j`` values
+    before the series' end, so all of them lie in the last ``horizon + windows - 1``
+    values (the holdout of :func:`training_starts`). Windows that would start
+    before the series are left out.
 
     Returns
     -------
-    ndarray of shape (n_series_with_window,), int64
+    ndarray of shape (n_windows,), int64
+        Series after series; within a series, the latest window first.
     """
-    lengths = np.diff(offsets)
-    keep = lengths >= lookback + horizon
-    return (offsets[1:][keep] - lookback - horizon).astype(np.int64)
+    ends = offsets[1:, None] - np.arange(windows)[None, :]  # (n_series, windows)
+    starts = ends - lookback - horizon
+    keep = starts >= offsets[:-1, None]
+    return starts[keep].astype(np.int64)
 
 
 def last_inputs(

@@ -45,6 +45,7 @@ class NetworkConfig:
     )
     input_size: int = 1  # features per time step (the scaled target)
     level: Literal["last", "none"] = "last"  # forecast relative to the last input value
+    quantiles: tuple[float, ...] = ()  # if set, forecast these quantiles per step
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
@@ -62,6 +63,19 @@ class NetworkConfig:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         if self.level not in LEVELS:
             raise ConfigError(f"unknown level {self.level!r}; choose one of {LEVELS}.")
+        if self.quantiles:
+            q = self.quantiles
+            if list(q) != sorted(set(q)) or not all(0 < v < 1 for v in q):
+                raise ConfigError(
+                    f"quantiles must be ascending, distinct and in (0, 1); got {q!r}."
+                )
+            if 0.5 not in q:
+                raise ConfigError("quantiles must include the median, 0.5.")
+            if self.output != "direct":
+                raise ConfigError(
+                    "quantile heads need output='direct' (a recursive head feeds "
+                    "back one value per step)."
+                )
         if self.horizon <= 0:
             raise ConfigError(
                 f"horizon must be a positive integer, got {self.horizon}."
@@ -88,6 +102,8 @@ class RecurrentNetwork(nn.Module):
 
     * ``"direct"``: ``yhat = W_y h_T + b_y`` gives all ``horizon`` steps at once from
       the last hidden state of the top layer.
+    * ``quantiles``: the direct head gives ``horizon x len(quantiles)`` values,
+      the forecast quantiles of every step (trained with the pinball loss).
     * ``"recursive"``: a one-step head ``yhat_{T+1} = w_y h_T + b_y``; each forecast is
       fed back as the next input, carrying the hidden states, until ``horizon`` steps
       exist. Training back-propagates through this roll-out.
@@ -115,15 +131,23 @@ class RecurrentNetwork(nn.Module):
         )
         self.dropout = nn.Dropout(config.dropout)
         out_features = config.horizon if config.output == "direct" else 1
+        out_features *= max(1, len(config.quantiles))
         self.head = nn.Linear(config.hidden[-1], out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Forecast ``horizon`` steps from inputs (batch, lookback, input_size)."""
+        """Forecast ``horizon`` steps from inputs (batch, lookback, input_size).
+
+        Returns (batch, horizon), or (batch, horizon, n_quantiles) with quantiles.
+        """
         if self.config.level == "none":
-            return self._forecast(x)
-        last = x[:, -1:, :1]  # (batch, 1, 1): the last value of the target channel
-        centred = torch.cat([x[:, :, :1] - last, x[:, :, 1:]], dim=-1)
-        return last[:, :, 0] + self._forecast(centred)  # (batch, horizon)
+            out, last = self._forecast(x), None
+        else:
+            last = x[:, -1:, :1]  # (batch, 1, 1): the last value of the target
+            out = self._forecast(torch.cat([x[:, :, :1] - last, x[:, :, 1:]], dim=-1))
+        if self.config.quantiles:
+            out = out.view(len(x), self.config.horizon, -1)  # (batch, horizon, q)
+            return out if last is None else out + last
+        return out if last is None else out + last[:, :, 0]  # (batch, horizon)
 
     def _forecast(self, x: torch.Tensor) -> torch.Tensor:
         top, states = self._run(

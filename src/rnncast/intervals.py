@@ -1,0 +1,158 @@
+r"""Prediction intervals: levels, split-conformal widths, quantile fix-up, columns.
+
+Intervals follow the long-format convention of the Nixtla tools: for a level of
+80 (%), the columns ``yhat-lo-80`` and ``yhat-hi-80`` hold the 10 % and 90 %
+quantiles of the forecast distribution.
+
+Split conformal prediction (Vovk et al., 2005; Stankeviciute et al., 2021 for
+multi-step forecasts): a model's absolute errors :math:`s_{j,k} = |y_{j,k} - \hat
+y_{j,k}|` on ``n`` calibration windows that it was not trained on, per horizon
+step ``k``, give the width :math:`q_k` of a symmetric interval
+:math:`\hat y_k \pm q_k` at level :math:`1 - \alpha`: the
+:math:`\lceil (n + 1)(1 - \alpha) \rceil`-th smallest score. If the windows and
+the future are exchangeable, the interval covers the truth with probability at
+least :math:`1 - \alpha`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnncast.exceptions import ConfigError
+
+__all__ = [
+    "check_levels",
+    "conformal_widths",
+    "interval_columns",
+    "level_quantiles",
+    "sort_quantiles",
+]
+
+Levels = tuple[float, ...]
+
+
+def check_levels(level: float | Sequence[float] | None) -> Levels:
+    """Validate interval levels in percent, e.g. ``[80, 95]``; return them sorted."""
+    if level is None:
+        return ()
+    levels = (level,) if isinstance(level, int | float) else tuple(level)
+    for value in levels:
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+            raise ConfigError(f"levels must be numbers in (0, 100), got {value!r}.")
+        if not 0 < float(value) < 100:
+            raise ConfigError(
+                f"levels are percentages in (0, 100), e.g. [80, 95]; got {value!r}."
+            )
+    return tuple(sorted({_plain(v) for v in levels}))
+
+
+def _plain(value: float) -> float:
+    """80.0 -> 80 so that column names read ``yhat-lo-80``."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def level_quantiles(levels: Levels) -> tuple[list[float], list[float]]:
+    """Lower and upper quantiles of each central interval: ``(1 -+ level/100) / 2``."""
+    lower = [(1 - lv / 100) / 2 for lv in levels]
+    upper = [(1 + lv / 100) / 2 for lv in levels]
+    return lower, upper
+
+
+def conformal_widths(
+    scores: NDArray[np.float64], levels: Levels
+) -> tuple[NDArray[np.float64], str]:
+    r"""Half-widths of split-conformal intervals per horizon step and level.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_windows, horizon)
+        Absolute calibration errors; NaN where a target was not observed.
+    levels : tuple of float
+
+    Returns
+    -------
+    widths : ndarray of shape (horizon, n_levels)
+    method : {"per-step", "pooled"}
+        ``"per-step"``: the conformal quantile of each step's own scores, used when
+        every step has enough scores for the highest level,
+        :math:`n_k \ge 1/\alpha - 1`. Otherwise ``"pooled"``: the scores of all
+        steps are divided by their step's mean score :math:`\bar s_k`, pooled, and
+        the conformal quantile :math:`\hat q` of the pool gives
+        :math:`q_k = \hat q\,\bar s_k`; widths still grow with the step.
+    """
+    widths = np.empty((scores.shape[1], len(levels)))
+    counts = (~np.isnan(scores)).sum(axis=0)
+    needed = max((_needed(lv) for lv in levels), default=1)
+    if counts.min() >= needed:
+        for k in range(scores.shape[1]):
+            column = scores[:, k][~np.isnan(scores[:, k])]
+            widths[k] = [_conformal_quantile(column, lv) for lv in levels]
+        return widths, "per-step"
+    mean_score = np.nanmean(scores, axis=0) if counts.min() > 0 else None
+    if mean_score is None or not np.all(mean_score > 0):
+        raise ConfigError(
+            "too few calibration errors for conformal intervals: a horizon step has "
+            f"{int(counts.min())} observed error(s) or only zero errors. Use more "
+            "validation_windows or longer series."
+        )
+    pooled = (scores / mean_score).reshape(-1)
+    pooled = pooled[~np.isnan(pooled)]
+    for j, lv in enumerate(levels):
+        widths[:, j] = _conformal_quantile(pooled, lv) * mean_score
+    if not np.isfinite(widths).all():
+        raise ConfigError(
+            f"too few calibration errors ({len(pooled)}) for a {levels[-1]} % "
+            f"conformal interval, which needs at least {_needed(levels[-1])}. Use "
+            "more validation_windows, longer series or a lower level."
+        )
+    return widths, "pooled"
+
+
+def _needed(level: float) -> int:
+    """Fewest scores whose conformal quantile at ``level`` is finite."""
+    alpha = 1 - level / 100
+    return math.ceil(1 / alpha - 1 - 1e-9)
+
+
+def _conformal_quantile(scores: NDArray[np.float64], level: float) -> float:
+    """Return the ``ceil((n + 1) level / 100)``-th smallest score (inf beyond n)."""
+    n = len(scores)
+    rank = math.ceil((n + 1) * level / 100 - 1e-9)
+    if rank > n:
+        return math.inf
+    return float(np.partition(scores, rank - 1)[rank - 1])
+
+
+def sort_quantiles(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Fix quantile crossing: sort the last axis, which holds ascending quantiles.
+
+    Sorting is the monotone rearrangement of Chernozhukov et al. (2010): it never
+    increases the pinball loss and makes ``lo-95 <= lo-80 <= median <= hi-80 <=
+    hi-95``.
+    """
+    return np.sort(values, axis=-1)
+
+
+def interval_columns(
+    lower: NDArray[np.float64],
+    upper: NDArray[np.float64],
+    levels: Levels,
+    column: str = "yhat",
+) -> dict[str, NDArray[np.float64]]:
+    """Flat columns ``{column}-lo-{level}``, ``{column}-hi-{level}``.
+
+    ``lower`` and ``upper`` are (n_series, horizon, n_levels), flattened series
+    after series. Columns come in the Nixtla order: the lower bounds from the
+    widest level in, then the upper bounds from the narrowest level out.
+    """
+    columns: dict[str, NDArray[np.float64]] = {}
+    for j in reversed(range(len(levels))):
+        columns[f"{column}-lo-{levels[j]}"] = lower[:, :, j].reshape(-1)
+    for j in range(len(levels)):
+        columns[f"{column}-hi-{levels[j]}"] = upper[:, :, j].reshape(-1)
+    return columns
