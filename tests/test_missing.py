@@ -89,3 +89,19 @@ def test_resample_in_fit_reports_what_changed(air):
     assert report.totals()["unfilled"] == 2  # months 30 and 31
     assert model.data_report_.masked == 2
     assert model.predict()["ds"].iloc[0] == pd.Timestamp("1961-01-01")
+
+
+def test_masked_model_pads_series_shorter_than_a_window(air):
+    short = air.tail(20).assign(unique_id="short")  # lookback 24 + horizon 6 > 20
+    data = pd.concat([air, short])
+    with pytest.raises(DataError, match="series 'short' has 20 values"):
+        Forecaster(horizon=6, **TINY).fit(data)
+    model = Forecaster(horizon=6, missing="mask", **TINY).fit(data)
+    assert model.data_report_.masked == 0  # padding is not a gap of the data
+    forecast = model.predict()
+    assert np.isfinite(forecast["yhat"]).all()
+    assert forecast.groupby("unique_id").size().to_dict() == {
+        "AirPassengers": 6,
+        "short": 6,
+    }
+    assert np.isfinite(model.predict(short.tail(10))["yhat"]).all()

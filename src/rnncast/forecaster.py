@@ -6,6 +6,7 @@ drawn from every series, with per-series scaling fitted on each series' training
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 from collections.abc import Callable, Hashable, Sequence
@@ -50,6 +51,7 @@ from rnncast.data.windows import (
     gather,
     last_inputs,
     masked_inputs,
+    pad_front,
     training_starts,
     validation_starts,
 )
@@ -127,7 +129,8 @@ class Forecaster:
         1 where a value was observed and 0 where not (the value channel carries
         the last observation forward), and the loss skips unobserved targets, so
         no invented value is ever learned. See
-        :func:`~rnncast.data.windows.masked_inputs`.
+        :func:`~rnncast.data.windows.masked_inputs`. Series shorter than a window
+        are then padded at the front with unobserved values instead of refused.
     resample : str or int, optional
         Put irregular series on a regular grid of this step first (``"5min"``,
         ``"h"``, ``"MS"``, or an integer step); see
@@ -280,9 +283,13 @@ class Forecaster:
         series, resampled = self._read_reporting(data)
         season = self._season_length(series.freq)
         lookback = self._lookback(season)
-        _check_lengths(series, lookback, self.horizon)
+        report = data_report(series, season, resampled=resampled)
         n_val = self._validation_windows(series.n_series)
         holdout = self.horizon + n_val - 1 if self.validation else 0
+        if self.missing == "mask":  # short series: padded with unobserved values
+            series = _padded(series, lookback + self.horizon + holdout)
+        else:
+            _check_lengths(series, lookback, self.horizon)
         train_starts = training_starts(series.offsets, lookback, self.horizon, holdout)
         if len(train_starts) == 0:
             longest = int(series.lengths.max())
@@ -337,7 +344,7 @@ class Forecaster:
         self.history_ = history
         self.n_train_windows_ = len(train_starts)
         self.filled_ = dict(series.filled)
-        self.data_report_ = data_report(series, season, resampled=resampled)
+        self.data_report_ = report
         self.validation_windows_ = n_val
         self.conformal_scores_ = (
             self._calibration_errors(scaled, starts[1]).cpu().double().numpy()
@@ -526,6 +533,8 @@ class Forecaster:
         self, data: Any
     ) -> tuple[list[Hashable], list[Any], NDArray[np.float64], ScalerStats]:
         series = self._read(data, freq=self.freq_)
+        if self.missing == "mask":
+            series = _padded(series, self.lookback_)
         short = series.lengths < self.lookback_
         if short.any():
             i = int(np.argmax(short))
@@ -704,6 +713,12 @@ def _index(quantiles: tuple[float, ...], q: float) -> int:
     return quantiles.index(round(q, 6))
 
 
+def _padded(series: SeriesData, min_length: int) -> SeriesData:
+    """``series`` with every series left-padded with NaN to ``min_length`` values."""
+    values, offsets = pad_front(series.values, series.offsets, min_length)
+    return dataclasses.replace(series, values=values, offsets=offsets)
+
+
 def _check_lengths(series: SeriesData, lookback: int, horizon: int) -> None:
     needed = lookback + horizon
     short = np.flatnonzero(series.lengths < needed)
@@ -756,8 +771,13 @@ def _restore(
 
     with model_file_error("the saved parameters or network do not fit this rnncast"):
         forecaster = cls(**{**params, "device": device})
+        saved = fitted["network"]
         network_config = NetworkConfig(
-            **{**fitted["network"], "hidden": tuple(fitted["network"]["hidden"])}
+            **{
+                **saved,
+                "hidden": tuple(saved["hidden"]),
+                "quantiles": tuple(saved.get("quantiles", ())),
+            }
         )
         if forecaster._configs()[0] != network_config:  # also checks every parameter
             raise ValueError("the parameters and the saved network disagree")

@@ -5,6 +5,7 @@ from rnncast.data.windows import (
     gather,
     last_inputs,
     masked_inputs,
+    pad_front,
     training_starts,
     validation_starts,
 )
@@ -83,3 +84,11 @@ def test_gather_masked_keeps_nan_targets():
     assert inputs.shape == (2, 3, 2)
     torch.testing.assert_close(inputs[0, :, 0], torch.tensor([0.0, 1.0, 1.0]))
     assert torch.isnan(targets[0, 1]) and targets[0, 0] == 3.0
+
+
+def test_pad_front_puts_nan_before_short_series_only():
+    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    offsets = np.array([0, 2, 6])
+    padded, new_offsets = pad_front(values, offsets, 4)
+    np.testing.assert_array_equal(new_offsets, [0, 4, 8])
+    np.testing.assert_array_equal(padded, [np.nan, np.nan, 1, 2, 3, 4, 5, 6])

@@ -47,7 +47,9 @@ def fit_scaler(
       (the MAD, consistent with the std for Gaussian data), so outliers barely move it.
     * ``"none"``: ``loc = 0``, ``scale = 1``.
 
-    NaN gaps (``missing="mask"``) are left out of the statistics.
+    NaN gaps (``missing="mask"``) are left out of the statistics; a series with no
+    observed value in its training part (a short, padded series) is scaled by its
+    whole observed history.
 
     A scale that is zero or negligible against the level (``scale <= 1e-12 |loc|``,
     a constant series) is replaced by 1, so the map stays invertible and a constant
@@ -61,6 +63,8 @@ def fit_scaler(
     if kind != "none":
         for i in range(n_series):
             part = values[offsets[i] : offsets[i] + train_lengths[i]]
+            if np.isnan(part).all():  # a padded series observed only in its holdout
+                part = values[offsets[i] : offsets[i + 1]]
             loc[i], scale[i] = _statistics(part[~np.isnan(part)], kind)
     # Relative, not absolute: a series of values near 1e-300 is not constant.
     negligible = (scale == 0) | (scale <= 1e-12 * np.abs(loc))

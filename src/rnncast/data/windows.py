@@ -17,6 +17,7 @@ __all__ = [
     "gather",
     "last_inputs",
     "masked_inputs",
+    "pad_front",
     "training_starts",
     "validation_starts",
 ]
@@ -63,6 +64,26 @@ def validation_starts(
     starts = ends - lookback - horizon
     keep = starts >= offsets[:-1, None]
     return starts[keep].astype(np.int64)
+
+
+def pad_front(
+    values: NDArray[np.float64], offsets: NDArray[np.int64], min_length: int
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Left-pad every series shorter than ``min_length`` with NaN up to that length.
+
+    For models with masked gaps (``missing="mask"``): the padding is unobserved,
+    so windows reaching into it see the indicator 0 there and no target in it is
+    trained on. Returns the new flat values and offsets.
+    """
+    lengths = np.diff(offsets)
+    pads = np.maximum(min_length - lengths, 0)
+    if not pads.any():
+        return values, offsets
+    new_offsets = np.concatenate([[0], np.cumsum(lengths + pads)]).astype(np.int64)
+    padded = np.full(new_offsets[-1], np.nan)
+    shift = np.repeat(new_offsets[:-1] + pads - offsets[:-1], lengths)
+    padded[np.arange(len(values)) + shift] = values
+    return padded, new_offsets
 
 
 def last_inputs(

@@ -1,0 +1,85 @@
+"""Forecasting-competition data from ../shared/data, by path, for the benchmarks.
+
+Tourism (Athanasopoulos et al., 2011) monthly and quarterly, and M3 (Makridakis &
+Hibon, 2000) monthly, each split into the competition's training and official test
+parts, as long frames ``unique_id, ds, y``. rnncast itself never reads ../shared;
+only these benchmark scripts do. (M4 is reserved for independent evaluation and is
+deliberately not here.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@dataclass(frozen=True)
+class Competition:
+    """A competition set: training and test frames and its official settings."""
+
+    name: str
+    train: pd.DataFrame
+    test: pd.DataFrame
+    horizon: int
+    season_length: int
+    freq: str | int
+
+
+def load(name: str) -> Competition:
+    """Load ``tourism-monthly``, ``tourism-quarterly`` or ``m3-monthly``."""
+    if name == "tourism-monthly":
+        return Competition(name, *_tourism("monthly", "MS"), 24, 12, "MS")
+    if name == "tourism-quarterly":
+        return Competition(name, *_tourism("quarterly", "QS"), 8, 4, "QS")
+    if name == "m3-monthly":
+        return Competition(name, *_m3("monthly"), 18, 12, 1)
+    raise SystemExit(f"unknown dataset {name!r}")
+
+
+def _tourism(kind: str, freq: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return tuple(  # type: ignore[return-value]
+        _tourism_wide(SHARED / "tourism" / f"{kind}_{part}.csv", freq)
+        for part in ("in", "oos")
+    )
+
+
+def _tourism_wide(path: Path, freq: str) -> pd.DataFrame:
+    """Parse the competition's layout: a column a series; length, year, period."""
+    wide = pd.read_csv(path)
+    parts = []
+    for column in wide.columns:
+        values = wide[column]
+        n, year, period = (int(v) for v in values.iloc[:3])
+        month = period if freq == "MS" else 1 + 3 * (period - 1)
+        start = pd.Timestamp(year=year, month=month, day=1)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unique_id": column,
+                    "ds": pd.date_range(start, periods=n, freq=freq),
+                    "y": values.iloc[3 : 3 + n].to_numpy(dtype="float64"),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _m3(frequency: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    data = pd.read_csv(SHARED / "m3" / "m3_long.csv.gz")
+    data = data[data["frequency"] == frequency]
+    ds = data["t"].astype("int64")  # some series have no start date: integer time
+    frame = pd.DataFrame(
+        {
+            "unique_id": data["series"],
+            "ds": ds,
+            "y": data["value"],
+            "split": data["split"],
+        }
+    )
+    train = frame[frame["split"] == "train"].drop(columns="split")
+    test = frame[frame["split"] == "test"].drop(columns="split")
+    return train.reset_index(drop=True), test.reset_index(drop=True)

@@ -1,0 +1,195 @@
+"""Prediction intervals: conformal and quantile networks, baselines, metrics."""
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import TINY
+from rnncast import ConfigError, Forecaster, backtest
+from rnncast.baselines import make_baseline, simple_sigma
+from rnncast.datasets import load_exchange_rate
+from rnncast.intervals import check_levels, conformal_widths
+from rnncast.metrics import coverage, msis, pinball
+from rnncast.training import pinball_loss
+
+LEVELS = [80, 95]
+
+
+def _bounds_are_ordered(frame, column="yhat"):
+    ordered = [
+        frame[f"{column}-lo-95"],
+        frame[f"{column}-lo-80"],
+        frame[column],
+        frame[f"{column}-hi-80"],
+        frame[f"{column}-hi-95"],
+    ]
+    return all((a <= b + 1e-9).all() for a, b in itertools.pairwise(ordered))
+
+
+def test_check_levels():
+    assert check_levels([95, 80.0, 80]) == (80, 95)
+    assert check_levels(None) == ()
+    for bad in ([0], [100], ["80"], [True]):
+        with pytest.raises(ConfigError, match="levels"):
+            check_levels(bad)
+
+
+def test_conformal_widths_per_step_are_the_finite_sample_quantile():
+    scores = np.tile(np.arange(1.0, 20.0)[:, None], (1, 3))  # 19 scores a step
+    scores[:, 1] *= 2
+    widths, method = conformal_widths(scores, (80, 95))
+    assert method == "per-step"
+    # ceil(20 * 0.8) = 16th and ceil(20 * 0.95) = 19th smallest of 1..19
+    np.testing.assert_array_equal(widths, [[16, 19], [32, 38], [16, 19]])
+
+
+def test_conformal_widths_pool_steps_when_each_has_too_few():
+    scores = np.array([[1.0, 2.0], [3.0, 6.0], [2.0, 4.0]] * 4)  # 12 per step
+    widths, method = conformal_widths(scores, (95,))
+    assert method == "pooled"
+    # step 2's errors are twice step 1's: so are the widths
+    assert widths[1, 0] == pytest.approx(2 * widths[0, 0])
+    with pytest.raises(ConfigError, match="too few calibration errors"):
+        conformal_widths(np.ones((2, 1)), (95,))
+
+
+def test_conformal_coverage_is_close_to_nominal_on_stationary_returns():
+    """Daily AUD/USD log returns (stationary), 300 one-step forecasts.
+
+    The empirical coverage of a conformal interval calibrated on n errors and
+    tested on K points has a standard deviation of about
+    sqrt(p (1 - p) (1/K + 1/n)); the tolerance is three of them (9.8 points at
+    80 %, 5.3 at 95 %).
+    """
+    fx = load_exchange_rate()
+    aud = fx[fx["unique_id"] == "AUD"].copy()
+    aud["y"] = np.log(aud["y"]).diff()
+    aud = aud.dropna()
+    n = k = 300
+    result = backtest(
+        aud,
+        ["lstm"],
+        horizon=1,
+        n_windows=k,
+        refit=False,
+        level=LEVELS,
+        neural_params={**TINY, "lookback": 20, "validation_windows": n},
+    )
+    row = result.leaderboard.set_index("model").loc["lstm"]
+    for level in LEVELS:
+        p = level / 100
+        tolerance = 3 * math.sqrt(p * (1 - p) * (1 / k + 1 / n))
+        assert abs(row[f"coverage_{level}"] - p) <= tolerance
+
+
+def test_conformal_forecaster_saves_and_loads_its_intervals(air, tmp_path):
+    model = Forecaster(horizon=6, intervals="conformal", **TINY).fit(air)
+    assert model.validation_windows_ == 6  # min(horizon, ceil(40 / 1 series))
+    forecast = model.predict(level=LEVELS)
+    assert _bounds_are_ordered(forecast)
+    widths = forecast["yhat-hi-95"] - forecast["yhat-lo-95"]
+    assert (widths > 0).all()
+    model.save(tmp_path / "m")
+    again = Forecaster.load(tmp_path / "m").predict(level=LEVELS)
+    pd.testing.assert_frame_equal(again, forecast)
+    assert "yhat-lo-50" in model.predict(level=50).columns  # any level
+
+
+def test_conformal_intervals_scale_with_the_series(air):
+    big = air.assign(unique_id="x1000", y=air["y"] * 1000)
+    model = Forecaster(horizon=6, intervals="conformal", **TINY)
+    forecast = model.fit(pd.concat([air, big])).predict(level=[80])
+    width = (forecast["yhat-hi-80"] - forecast["yhat-lo-80"]).to_numpy()
+    np.testing.assert_allclose(width[6:], 1000 * width[:6], rtol=1e-6)
+
+
+def test_quantile_heads_give_ordered_bounds(air):
+    model = Forecaster(horizon=6, intervals="quantile", **TINY).fit(air)
+    assert model.network_.config.quantiles == (0.025, 0.1, 0.5, 0.9, 0.975)
+    forecast = model.predict(level=LEVELS)
+    assert _bounds_are_ordered(forecast)
+    with pytest.raises(ConfigError, match="trained for levels"):
+        model.predict(level=[50])
+
+
+def test_levels_need_a_model_with_intervals(air):
+    model = Forecaster(horizon=6, **TINY).fit(air)
+    with pytest.raises(ConfigError, match="intervals='conformal'"):
+        model.predict(level=[80])
+    with pytest.raises(ConfigError, match="unknown intervals"):
+        Forecaster(horizon=6, intervals="bootstrap").fit(air)
+    with pytest.raises(ConfigError, match="validation=True"):
+        Forecaster(horizon=6, intervals="conformal", validation=False).fit(air)
+
+
+def test_masked_model_calibrates_on_observed_errors_only(air):
+    gappy = air.copy()
+    gappy.loc[[130, 135, 140], "y"] = np.nan  # gaps inside the validation windows
+    model = Forecaster(horizon=6, intervals="conformal", missing="mask", **TINY)
+    model.fit(gappy)
+    assert np.isnan(model.conformal_scores_).sum() > 0
+    forecast = model.predict(level=LEVELS)
+    assert np.isfinite(forecast.drop(columns=["unique_id", "ds"])).all().all()
+
+
+def test_naive_intervals_are_sigma_sqrt_h(air):
+    y = air["y"].to_numpy()
+    sigma = np.sqrt(np.mean(np.diff(y) ** 2))
+    np.testing.assert_allclose(
+        simple_sigma(y, 3, "naive"), sigma * np.sqrt([1, 2, 3]), rtol=1e-12
+    )
+    forecast = make_baseline("naive", horizon=3).fit(air).predict(level=[95])
+    half = forecast["naive-hi-95"] - forecast["naive"]
+    np.testing.assert_allclose(half, 1.959964 * sigma * np.sqrt([1, 2, 3]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["naive", "snaive", "drift", "ets", "theta", "arima"])
+def test_every_baseline_gives_ordered_intervals(air, name):
+    model = make_baseline(name, horizon=12, levels=LEVELS).fit(air)
+    forecast = model.predict(level=LEVELS)
+    assert _bounds_are_ordered(forecast, model.alias)
+    assert not model.fallbacks_
+
+
+def test_baseline_computes_a_level_it_was_not_fitted_for(air):
+    model = make_baseline("snaive", horizon=3).fit(air)
+    assert "snaive-lo-90" in model.predict(level=[90]).columns
+
+
+def test_msis_by_hand():
+    y, lo, hi = [10.0, 20.0, 5.0], [8.0, 8.0, 8.0], [12.0, 12.0, 12.0]
+    train = [1.0, 3.0, 2.0, 4.0]  # in-sample naive MAE = (2 + 1 + 2) / 3 = 5/3
+    # widths 4 each; misses: 20 above 12 by 8, 5 below 8 by 3; alpha = 0.2
+    by_hand = (4 + (4 + 2 / 0.2 * 8) + (4 + 2 / 0.2 * 3)) / 3 / (5 / 3)
+    assert msis(y, lo, hi, train, season_length=1, level=80) == pytest.approx(by_hand)
+    assert coverage(y, lo, hi) == pytest.approx(1 / 3)
+
+
+def test_pinball_loss_in_torch_matches_the_metric():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=50)
+    q = rng.normal(size=(50, 3))
+    taus = np.array([0.1, 0.5, 0.9])
+    by_metric = np.mean([pinball(y, q[:, j], taus[j]) for j in range(3)])
+    by_torch = pinball_loss(torch.tensor(q), torch.tensor(y), torch.tensor(taus))
+    assert by_torch.item() == pytest.approx(by_metric)
+
+
+def test_backtest_with_levels_scores_intervals(air):
+    result = backtest(
+        air,
+        ["lstm", "naive"],
+        horizon=6,
+        n_windows=2,
+        level=LEVELS,
+        neural_params=TINY,
+    )
+    assert {"lstm-lo-95", "naive-hi-80"} <= set(result.forecasts.columns)
+    board = result.leaderboard
+    for column in ["coverage_80", "width_95", "msis_95", "pinball"]:
+        assert board[column].notna().all()
+    assert board["coverage_80"].between(0, 1).all()
