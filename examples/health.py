@@ -4,58 +4,60 @@ Run: python examples/health.py   (about 2-3 minutes on 2 CPU cores)
 
 ILI: 8 weeks ahead, networks against ETS, Theta and seasonal naive.
 
-Glucose: 30 and 60 minutes ahead (6 and 12 steps of 5 minutes) over the last two
-weeks of readings. The sensor skips readings, so the gaps are handled explicitly:
-gaps of up to 30 minutes are interpolated, the series is cut after the last longer
-gap (so no long invented stretch is learned), and the counts are printed. A band is
-built from the absolute errors of the earlier backtest windows (the 90 % quantile per
-step ahead, a split-conformal band), and observed readings of the last window that
-fall outside it are flagged.
+Glucose: a monitoring run over the last day of readings. The sensor skips readings;
+the gaps stay gaps (missing="mask": the network sees which readings are missing and
+never trains on invented ones) and the data report says how many there were. Every
+hour, the LSTM forecasts the next hour (12 readings of 5 minutes) with a 90 %
+conformal band calibrated on its validation windows, and readings outside the band
+are flagged, as a clinician's dashboard would.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from rnncast import backtest
+from rnncast import Forecaster, backtest
 from rnncast.datasets import load_glucose, load_ili
 
-MAX_GAP = 6  # slots of 5 minutes: interpolate gaps up to 30 minutes
+LEVEL = 90  # the band of the glucose monitor, in percent
 
 
-def prepare_glucose(days: int = 14) -> pd.DataFrame:
-    """Return the last days of glucose: short gaps filled, cut at the last long gap."""
+def monitor_glucose(days: int = 14) -> None:
+    """Fit on all but the last day, then flag readings outside each hour's band."""
     glucose = load_glucose().tail(days * 288).reset_index(drop=True)
-    missing = glucose["y"].isna()
-    run_id = (missing != missing.shift()).cumsum()
-    run_length = missing.groupby(run_id).transform("sum")
-    long_gap = missing & (run_length > MAX_GAP)
-    start = int(np.flatnonzero(long_gap)[-1]) + 1 if long_gap.any() else 0
-    kept = glucose.iloc[start:].copy()
-    filled = int(kept["y"].isna().sum())
-    kept["y"] = kept["y"].interpolate(limit_area="inside")
+    history = glucose.iloc[:-288]
+    model = Forecaster(
+        horizon=12,
+        lookback=36,
+        hidden=(32,),
+        epochs=30,
+        patience=6,
+        missing="mask",
+        intervals="conformal",
+        validation_windows=200,
+        seed=0,
+    ).fit(history)
+    print(f"\nGlucose: {len(history)} slots of 5 min before the last day")
+    for line in model.data_report_.lines():
+        print(f"  data: {line}")
+    inside = total = 0
+    for origin in range(len(history), len(glucose), 12):
+        band = model.predict(glucose.iloc[:origin], level=[LEVEL])
+        actual = glucose.iloc[origin : origin + 12].reset_index(drop=True)
+        seen = actual["y"].notna()
+        lo, hi = band[f"yhat-lo-{LEVEL}"], band[f"yhat-hi-{LEVEL}"]
+        outside = seen & ((actual["y"] < lo) | (actual["y"] > hi))
+        inside += int((seen & ~outside).sum())
+        total += int(seen.sum())
+        for k in np.flatnonzero(outside):
+            print(
+                f"  flag {actual['ds'][k]:%Y-%m-%d %H:%M}: observed "
+                f"{actual['y'][k]:.0f} mg/dL, {LEVEL} % band {lo[k]:.0f}-{hi[k]:.0f}"
+            )
     print(
-        f"glucose: {len(glucose)} slots of 5 min in the last {days} days, "
-        f"{int(missing.sum())} empty; {int(long_gap.sum())} slots in gaps over "
-        f"{MAX_GAP * 5} min -> series cut after the last one; kept {len(kept)} slots, "
-        f"{filled} interpolated"
+        f"  last day: {inside} of {total} observed readings inside the {LEVEL} % "
+        f"band ({inside / total:.1%}); the rest are flagged above"
     )
-    return kept.dropna()
-
-
-def conformal_flags(result, model: str, level: float = 0.9) -> pd.DataFrame:
-    """Band from earlier windows' absolute errors per step; flag last-window misses."""
-    fc = result.forecasts.copy()
-    fc["step"] = fc.groupby(["unique_id", "cutoff"]).cumcount() + 1
-    last = fc["cutoff"] == fc["cutoff"].max()
-    errors = (fc.loc[~last, "y"] - fc.loc[~last, model]).abs()
-    width = errors.groupby(fc.loc[~last, "step"]).quantile(level)
-    window = fc[last].copy()
-    window["lo"] = window[model] - window["step"].map(width)
-    window["hi"] = window[model] + window["step"].map(width)
-    window["outside"] = (window["y"] < window["lo"]) | (window["y"] > window["hi"])
-    return window[["ds", "y", model, "lo", "hi", "outside"]]
 
 
 def main() -> None:
@@ -65,49 +67,18 @@ def main() -> None:
         horizon=8,
         n_windows=3,
         neural_params={"epochs": 40, "patience": 8},
+        level=[80, 95],
     )
     print("\nInfluenza-like illness, 8 weeks ahead, 3 windows")
     print(
         ili.leaderboard.set_index("model")[
-            ["mae", "smape", "mase", "owa", "fit_seconds"]
+            ["mae", "smape", "mase", "owa", "coverage_80", "msis_95", "fit_seconds"]
         ]
         .round(3)
         .to_string()
     )
 
-    glucose = prepare_glucose()
-    for horizon in (6, 12):
-        result = backtest(
-            glucose,
-            ["lstm", "gru", "naive", "ets"],
-            horizon=horizon,
-            n_windows=8,
-            season_length=288,
-            reference="naive",
-            neural_params={
-                "lookback": 36,
-                "hidden": (32,),
-                "epochs": 30,
-                "patience": 6,
-            },
-        )
-        board = result.leaderboard.set_index("model")
-        print(f"\nGlucose, {horizon * 5} minutes ahead, 8 windows (reference: naive)")
-        print(
-            board[["mae", "rmse", "mape", "mase", "fit_seconds"]].round(3).to_string()
-        )
-        best = board["mae"].idxmin()
-        flags = conformal_flags(result, best)
-        outside = flags[flags["outside"]]
-        print(
-            f"{best}: 90% band from 7 earlier windows; {len(outside)} of {len(flags)} "
-            "readings of the last window fall outside it"
-        )
-        for row in outside.itertuples():
-            print(
-                f"  flag {row.ds:%Y-%m-%d %H:%M}: observed {row.y:.0f} mg/dL, band "
-                f"{row.lo:.0f}-{row.hi:.0f}"
-            )
+    monitor_glucose()
 
 
 if __name__ == "__main__":

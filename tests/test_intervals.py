@@ -193,3 +193,27 @@ def test_backtest_with_levels_scores_intervals(air):
     for column in ["coverage_80", "width_95", "msis_95", "pinball"]:
         assert board[column].notna().all()
     assert board["coverage_80"].between(0, 1).all()
+
+
+def test_conformal_baseline_calibrates_on_refits_at_earlier_origins(air):
+    model = make_baseline(
+        "snaive", horizon=6, levels=LEVELS, intervals="conformal", calibration_windows=4
+    ).fit(air)
+    forecast = model.predict(level=LEVELS)
+    assert _bounds_are_ordered(forecast, "snaive")
+    # seasonal naive at the 4 earlier origins, scored by hand: 24 errors pooled
+    y = air["y"].to_numpy()
+    sd = y.std()
+    errors = []
+    for j in range(4):
+        n = len(y) - 6 - j
+        errors.append(np.abs(y[n : n + 6] - y[n - 12 : n - 6]) / sd)
+    widths, method = conformal_widths(np.array(errors), (95,))
+    assert method == "pooled"
+    half = (forecast["snaive-hi-95"] - forecast["snaive"]).to_numpy()
+    np.testing.assert_allclose(half, widths[:, 0] * sd, rtol=1e-9)
+
+
+def test_prophet_gives_ordered_intervals(air):
+    model = make_baseline("prophet", horizon=6, levels=LEVELS).fit(air)
+    assert _bounds_are_ordered(model.predict(level=LEVELS), "prophet")

@@ -55,6 +55,17 @@ def interval_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def baseline_interval_option(parser: argparse.ArgumentParser) -> None:
+    """Add the option that picks the baselines' intervals in a backtest."""
+    parser.add_argument(
+        "--baseline-intervals",
+        choices=("model", "conformal"),
+        default="model",
+        help="baselines: their own model-based intervals, or conformal ones built "
+        "like the networks'",
+    )
+
+
 def quality_options(parser: argparse.ArgumentParser) -> None:
     """Options for messy data: masking gaps, resampling, the outlier report."""
     group = parser.add_argument_group("data quality")

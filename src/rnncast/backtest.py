@@ -23,9 +23,7 @@ from rnncast.data.frame import (
     Freq,
     SeriesData,
     future_timestamps,
-    python_scalar,
     season_length_from_freq,
-    series_timestamps,
     to_long_frame,
     validate_frame,
 )
@@ -101,6 +99,7 @@ def backtest(
     time_limit: float | None = 60.0,
     n_jobs: int | None = None,
     level: float | Sequence[float] | None = None,
+    baseline_intervals: str = "model",
     on_step: Callable[[str, int], None] | None = None,
 ) -> BacktestResult:
     """Backtest ``models`` on ``data`` over rolling forecast origins.
@@ -149,6 +148,10 @@ def backtest(
         baselines their own model-based intervals. Adds the bounds to
         ``forecasts`` and coverage, width, MSIS and pinball loss to ``metrics``
         and the leaderboard.
+    baseline_intervals : {"model", "conformal"}, default "model"
+        The baselines' own intervals, or split-conformal ones built like the
+        networks' (see :class:`~rnncast.baselines.Baseline`), to compare all
+        models on equal terms.
     on_step : callable, optional
         Called as ``on_step(model, window)`` before each fit, for progress.
     """
@@ -171,7 +174,7 @@ def backtest(
     fitted_once: dict[str, Forecaster] = {}
     training: dict[str, list[list[EpochRecord]]] = {}
     for w in range(n_windows):
-        before = _truncate(series, cut[:, w])
+        before = series.head(cut[:, w])
         train = before.to_frame()
         actual = _future(series, before, horizon)
         window = actual[["unique_id", "ds"]].copy()
@@ -191,6 +194,7 @@ def backtest(
                     time_limit,
                     n_jobs,
                     levels,
+                    baseline_intervals,
                 )
                 start = time.perf_counter()
                 _fit(model, train, name, w, series, cut[:, w])
@@ -302,28 +306,10 @@ def _cutoff_lengths(
     return lengths
 
 
-def _truncate(series: SeriesData, lengths: np.ndarray) -> SeriesData:
-    """Return the first ``lengths[i]`` values of each series: the data to the cutoff."""
-    parts = [series.series(i)[: lengths[i]] for i in range(series.n_series)]
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    lasts = [
-        series_timestamps(series.first_ds[i], series.freq, int(lengths[i]))[-1]
-        for i in range(series.n_series)
-    ]
-    return SeriesData(
-        ids=series.ids,
-        values=np.concatenate(parts),
-        offsets=offsets,
-        first_ds=series.first_ds,
-        last_ds=[python_scalar(t) for t in lasts],
-        freq=series.freq,
-    )
-
-
 def _future(series: SeriesData, before: SeriesData, horizon: int) -> pd.DataFrame:
     """Return the ``horizon`` values after each cutoff as ``unique_id, ds, y``.
 
-    ``before`` is ``series`` cut at the cutoffs (see :func:`_truncate`).
+    ``before`` is ``series`` cut at the cutoffs (see :meth:`SeriesData.head`).
     """
     parts = []
     for i, uid in enumerate(series.ids):
@@ -350,6 +336,7 @@ def _make(
     time_limit: float | None,
     n_jobs: int | None,
     levels: Levels = (),
+    baseline_intervals: str = "model",
 ) -> Forecaster | Baseline:
     if name in NEURAL_MODELS:
         params: dict[str, Any] = {
@@ -370,6 +357,7 @@ def _make(
         time_limit=time_limit,
         n_jobs=n_jobs,
         levels=levels,
+        intervals=baseline_intervals,
     )
 
 

@@ -45,7 +45,7 @@ from rnncast.data.frame import (
     validate_frame,
 )
 from rnncast.exceptions import ConfigError, DataError, ModelFileError, NotFittedError
-from rnncast.intervals import check_levels, interval_columns
+from rnncast.intervals import check_levels, conformal_widths, interval_columns
 from rnncast.io import atomic_path
 from rnncast.runner import default_jobs, run_all
 
@@ -164,10 +164,18 @@ class Baseline:
     n_jobs : int, optional
         Worker processes; default all available cores.
     levels : sequence of float, default ()
-        Interval levels in percent computed by ``fit`` (the model's own intervals:
-        normal intervals from the residuals for the simple methods,
-        statsforecast's ``level=``, Prophet's uncertainty intervals).
-        :meth:`predict` with another level re-estimates the model.
+        Interval levels in percent computed by ``fit``. :meth:`predict` with
+        another level re-estimates the model.
+    intervals : {"model", "conformal"}, default "model"
+        ``"model"``: the model's own intervals (normal intervals from the
+        residuals for the simple methods, statsforecast's ``level=``, Prophet's
+        uncertainty intervals). ``"conformal"``: split-conformal intervals as the
+        networks make them: the model is refitted at ``calibration_windows``
+        origins, 1 to ``calibration_windows`` steps before the last ``horizon``
+        values, and its absolute errors there, divided by each series' standard
+        deviation, give per-step widths (:func:`~rnncast.intervals.conformal_widths`).
+    calibration_windows : int, default 3
+        Origins per series for ``intervals="conformal"``.
     """
 
     alias: ClassVar[str] = ""
@@ -183,6 +191,8 @@ class Baseline:
         time_limit: float | None = 60.0,
         n_jobs: int | None = None,
         levels: Sequence[float] = (),
+        intervals: str = "model",
+        calibration_windows: int = 3,
     ) -> None:
         self.horizon = horizon
         self.season_length = season_length
@@ -190,6 +200,8 @@ class Baseline:
         self.time_limit = time_limit
         self.n_jobs = n_jobs
         self.levels = levels
+        self.intervals = intervals
+        self.calibration_windows = calibration_windows
 
     def get_params(self) -> dict[str, Any]:
         """Return the constructor arguments as a dict (scikit-learn convention)."""
@@ -200,6 +212,8 @@ class Baseline:
             "time_limit": self.time_limit,
             "n_jobs": self.n_jobs,
             "levels": list(check_levels(self.levels)),
+            "intervals": self.intervals,
+            "calibration_windows": self.calibration_windows,
         }
 
     def __repr__(self) -> str:
@@ -215,6 +229,11 @@ class Baseline:
             seasonal naive to the reason.
         """
         require_positive_int("horizon", self.horizon)
+        require_positive_int("calibration_windows", self.calibration_windows)
+        if self.intervals not in ("model", "conformal"):
+            raise ConfigError(
+                f"unknown intervals {self.intervals!r}; choose 'model' or 'conformal'."
+            )
         if self.season_length is not None:
             require_positive_int("season_length", self.season_length)
         self._check_engine()
@@ -275,6 +294,40 @@ class Baseline:
         self, series: SeriesData, levels: tuple[float, ...] = ()
     ) -> tuple[Array, dict[Any, str]]:
         """Forecasts and bounds (n_series, horizon, 1 + 2 n_levels), and fallbacks."""
+        if self.intervals == "conformal" and levels:
+            return self._conformal(series, levels)
+        return self._run(series, levels)
+
+    def _conformal(
+        self, series: SeriesData, levels: tuple[float, ...]
+    ) -> tuple[Array, dict[Any, str]]:
+        """Return point forecasts with split-conformal bounds from earlier refits."""
+        point, fallbacks = self._run(series, ())
+        scale = np.array([_scale(series.series(i)) for i in range(series.n_series)])
+        scores = []
+        for j in range(self.calibration_windows):
+            lengths = series.lengths - self.horizon - j
+            usable = lengths >= 2
+            cut = series.head(np.maximum(lengths, 1))
+            forecast, _ = self._run(cut, ())
+            actual = np.stack(
+                [
+                    series.series(i)[lengths[i] : lengths[i] + self.horizon]
+                    if usable[i]
+                    else np.full(self.horizon, np.nan)
+                    for i in range(series.n_series)
+                ]
+            )
+            errors = np.abs(actual - forecast[:, :, 0]) / scale[:, None]
+            scores.append(np.where(usable[:, None], errors, np.nan))
+        widths, _ = conformal_widths(np.concatenate(scores), levels)  # (h, levels)
+        spread = widths[None, :, :] * scale[:, None, None]  # (n, h, levels)
+        mean = point[:, :, :1]
+        return np.concatenate([mean, mean - spread, mean + spread], axis=2), fallbacks
+
+    def _run(
+        self, series: SeriesData, levels: tuple[float, ...]
+    ) -> tuple[Array, dict[Any, str]]:
         m = self.season_length or season_length_from_freq(series.freq)
         tasks = [
             SeriesTask(
@@ -377,6 +430,12 @@ class Baseline:
                 f"{str(file)!r} is damaged: {type(e).__name__}: {e}"
             ) from e
         return model.fit(pd.concat(parts, ignore_index=True))
+
+
+def _scale(y: Array) -> float:
+    """Return the std of a series, 1 if it is constant (conformal score units)."""
+    sd = float(np.std(y))
+    return sd if sd > 1e-12 * max(1.0, float(np.max(np.abs(y)))) else 1.0
 
 
 def _fallback(task: SeriesTask) -> Array:

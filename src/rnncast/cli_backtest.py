@@ -13,6 +13,7 @@ from rich.table import Table
 
 from rnncast._cli_common import (
     DATA_HELP,
+    baseline_interval_option,
     check_output_folders,
     data_options,
     interval_options,
@@ -131,6 +132,7 @@ def _backtest_arguments(parser: argparse.ArgumentParser) -> None:
     )
     data_options(parser)
     interval_options(parser)
+    baseline_interval_option(parser)
 
 
 def _run_backtest(args: argparse.Namespace, console: Console) -> int:
@@ -243,6 +245,7 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
             time_limit=args.time_limit,
             n_jobs=args.jobs,
             level=args.level,
+            baseline_intervals=args.baseline_intervals,
             on_step=on_step,
         )
     return result, time.perf_counter() - start

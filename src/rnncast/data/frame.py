@@ -98,6 +98,22 @@ class SeriesData:
         """Values of series ``i`` (a view, do not modify)."""
         return self.values[self.offsets[i] : self.offsets[i + 1]]
 
+    def head(self, lengths: NDArray[np.int64]) -> SeriesData:
+        """Return the first ``lengths[i]`` values of each series (data to a cutoff)."""
+        parts = [self.series(i)[: lengths[i]] for i in range(self.n_series)]
+        lasts = [
+            _timestamps_from(self.first_ds[i], self.freq, int(lengths[i]))[-1]
+            for i in range(self.n_series)
+        ]
+        return SeriesData(
+            ids=self.ids,
+            values=np.concatenate(parts),
+            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            first_ds=self.first_ds,
+            last_ds=[python_scalar(t) for t in lasts],
+            freq=self.freq,
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Return the data as a long frame ``unique_id, ds, y``."""
         parts = []
