@@ -311,9 +311,9 @@ class Forecaster:
         device = _resolve_device(self.device)
         generator = seed_everything(self.seed)
         network = RecurrentNetwork(network_config).to(device)
-        scaled = torch.as_tensor(
-            transform(series.values, series.offsets, stats), dtype=torch.float32
-        ).to(device)
+        scaled = torch.as_tensor(_scaled_values(series, stats), dtype=torch.float32).to(
+            device
+        )
         fit_args = {
             "lookback": lookback,
             "horizon": self.horizon,
@@ -711,6 +711,21 @@ class Forecaster:
 def _index(quantiles: tuple[float, ...], q: float) -> int:
     """Position of quantile ``q`` in the network's (rounded) quantiles."""
     return quantiles.index(round(q, 6))
+
+
+def _scaled_values(series: SeriesData, stats: ScalerStats) -> NDArray[np.float64]:
+    """Scaled values for training; DataError if a series overflows float32."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = transform(series.values, series.offsets, stats)
+        overflow = np.abs(scaled) > np.finfo(np.float32).max
+    if overflow.any():
+        i = int(np.searchsorted(series.offsets, np.argmax(overflow), side="right")) - 1
+        raise DataError(
+            f"series {series.ids[i]!r} spans too many orders of magnitude: scaled by "
+            "its training part, some values exceed float32 (about 3.4e38). Check the "
+            "series for corrupt values, or use scaler='robust' or a log transform."
+        )
+    return scaled
 
 
 def _padded(series: SeriesData, min_length: int) -> SeriesData:
