@@ -11,9 +11,10 @@ scaled pinball loss, MASE and sMAPE of the point forecasts, and wall time.
 
 Models: ``lstm-conformal`` (rnncast's default LSTM with split-conformal intervals
 from its validation windows; ``missing="mask"``, so that the competitions' series
-shorter than a window are padded instead of refused), ``lstm-quantile`` (quantile heads, pinball loss),
-``ets`` and ``theta`` (statsforecast's model-based intervals), ``snaive`` (normal
-intervals from its residuals).
+shorter than a window are padded instead of refused), ``lstm-quantile`` (quantile
+heads, pinball loss), ``ets`` and ``theta`` (statsforecast's model-based
+intervals), ``ets-conformal`` (ETS with conformal intervals from refits at 3
+earlier origins) and ``snaive`` (normal intervals from its residuals).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from rnncast.baselines import make_baseline
 from rnncast.metrics import evaluate
 
 LEVELS = (80, 95)
-MODELS = ("lstm-conformal", "lstm-quantile", "ets", "theta", "snaive")
+MODELS = ("lstm-conformal", "lstm-quantile", "ets", "ets-conformal", "theta", "snaive")
 
 
 def forecast(name: str, data: Competition, epochs: int) -> tuple[pd.DataFrame, str]:
@@ -50,8 +51,10 @@ def forecast(name: str, data: Competition, epochs: int) -> tuple[pd.DataFrame, s
             seed=0,
         )
         return model.fit(data.train).predict(level=LEVELS), "yhat"
+    kind = "conformal" if name.endswith("-conformal") else "model"
     model = make_baseline(
-        name,
+        name.removesuffix("-conformal"),
+        intervals=kind,
         horizon=data.horizon,
         season_length=data.season_length,
         freq=data.freq,

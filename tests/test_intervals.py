@@ -12,7 +12,7 @@ from conftest import TINY
 from rnncast import ConfigError, Forecaster, backtest
 from rnncast.baselines import make_baseline, simple_sigma
 from rnncast.datasets import load_exchange_rate
-from rnncast.intervals import check_levels, conformal_widths
+from rnncast.intervals import check_levels, conformal_widths, seasonal_scale
 from rnncast.metrics import coverage, msis, pinball
 from rnncast.training import pinball_loss
 
@@ -84,6 +84,17 @@ def test_conformal_coverage_is_close_to_nominal_on_stationary_returns():
         p = level / 100
         tolerance = 3 * math.sqrt(p * (1 - p) * (1 / k + 1 / n))
         assert abs(row[f"coverage_{level}"] - p) <= tolerance
+
+
+def test_seasonal_scale_is_the_mase_denominator():
+    values = np.array([1.0, 3.0, 2.0, 6.0, 5.0, np.nan, 7.0])
+    offsets = np.array([0, 4, 7])
+    scale = seasonal_scale(values, offsets, np.array([4, 3]), 2)
+    # series 1, lag 2: |2 - 1|, |6 - 3| -> 2; series 2, lag 2: |7 - 5| -> 2
+    np.testing.assert_allclose(scale, [2.0, 2.0])
+    # only the first 2 values of series 2: not longer than a season, so lag 1,
+    # and its one pair has the gap: no step left, the unit is 1
+    np.testing.assert_allclose(seasonal_scale(values, offsets, [4, 2], 2), [2, 1])
 
 
 def test_conformal_forecaster_saves_and_loads_its_intervals(air, tmp_path):
@@ -203,15 +214,15 @@ def test_conformal_baseline_calibrates_on_refits_at_earlier_origins(air):
     assert _bounds_are_ordered(forecast, "snaive")
     # seasonal naive at the 4 earlier origins, scored by hand: 24 errors pooled
     y = air["y"].to_numpy()
-    sd = y.std()
+    unit = np.mean(np.abs(y[12:] - y[:-12]))  # in-sample seasonal-naive MAE
     errors = []
     for j in range(4):
         n = len(y) - 6 - j
-        errors.append(np.abs(y[n : n + 6] - y[n - 12 : n - 6]) / sd)
+        errors.append(np.abs(y[n : n + 6] - y[n - 12 : n - 6]) / unit)
     widths, method = conformal_widths(np.array(errors), (95,))
     assert method == "pooled"
     half = (forecast["snaive-hi-95"] - forecast["snaive"]).to_numpy()
-    np.testing.assert_allclose(half, widths[:, 0] * sd, rtol=1e-9)
+    np.testing.assert_allclose(half, widths[:, 0] * unit, rtol=1e-9)
 
 
 def test_prophet_gives_ordered_intervals(air):

@@ -45,7 +45,12 @@ from rnncast.data.frame import (
     validate_frame,
 )
 from rnncast.exceptions import ConfigError, DataError, ModelFileError, NotFittedError
-from rnncast.intervals import check_levels, conformal_widths, interval_columns
+from rnncast.intervals import (
+    check_levels,
+    conformal_widths,
+    interval_columns,
+    seasonal_scale,
+)
 from rnncast.io import atomic_path
 from rnncast.runner import default_jobs, run_all
 
@@ -172,8 +177,9 @@ class Baseline:
         uncertainty intervals). ``"conformal"``: split-conformal intervals as the
         networks make them: the model is refitted at ``calibration_windows``
         origins, 1 to ``calibration_windows`` steps before the last ``horizon``
-        values, and its absolute errors there, divided by each series' standard
-        deviation, give per-step widths (:func:`~rnncast.intervals.conformal_widths`).
+        values, and its absolute errors there, divided by each series' in-sample
+        seasonal-naive MAE (:func:`~rnncast.intervals.seasonal_scale`), give
+        per-step widths (:func:`~rnncast.intervals.conformal_widths`).
     calibration_windows : int, default 3
         Origins per series for ``intervals="conformal"``.
     """
@@ -303,7 +309,8 @@ class Baseline:
     ) -> tuple[Array, dict[Any, str]]:
         """Return point forecasts with split-conformal bounds from earlier refits."""
         point, fallbacks = self._run(series, ())
-        scale = np.array([_scale(series.series(i)) for i in range(series.n_series)])
+        m = self.season_length or season_length_from_freq(series.freq)
+        scale = seasonal_scale(series.values, series.offsets, series.lengths, m)
         scores = []
         for j in range(self.calibration_windows):
             lengths = series.lengths - self.horizon - j
@@ -430,12 +437,6 @@ class Baseline:
                 f"{str(file)!r} is damaged: {type(e).__name__}: {e}"
             ) from e
         return model.fit(pd.concat(parts, ignore_index=True))
-
-
-def _scale(y: Array) -> float:
-    """Return the std of a series, 1 if it is constant (conformal score units)."""
-    sd = float(np.std(y))
-    return sd if sd > 1e-12 * max(1.0, float(np.max(np.abs(y)))) else 1.0
 
 
 def _fallback(task: SeriesTask) -> Array:

@@ -62,6 +62,7 @@ from rnncast.intervals import (
     conformal_widths,
     interval_columns,
     level_quantiles,
+    seasonal_scale,
     sort_quantiles,
 )
 from rnncast.model_files import read_model_dir, write_model_dir
@@ -114,8 +115,10 @@ class Forecaster:
     intervals : {"conformal", "quantile"}, optional
         Prediction intervals for :meth:`predict` with ``level=``. ``"conformal"``:
         split-conformal intervals from the errors on the validation windows, per
-        horizon step, in each series' scaled units (so they scale with the
-        series); see :func:`~rnncast.intervals.conformal_widths`. Any level works
+        horizon step, each error divided by its series' in-sample seasonal-naive
+        MAE (:func:`~rnncast.intervals.seasonal_scale`), so that widths follow
+        each series' own variability; see
+        :func:`~rnncast.intervals.conformal_widths`. Any level works
         at predict time. ``"quantile"``: the network forecasts the quantiles of
         ``levels`` and the median (the point forecast), trained with the pinball
         loss (``loss`` is then not used); crossing quantiles are sorted.
@@ -346,11 +349,16 @@ class Forecaster:
         self.filled_ = dict(series.filled)
         self.data_report_ = report
         self.validation_windows_ = n_val
-        self.conformal_scores_ = (
-            self._calibration_errors(scaled, starts[1]).cpu().double().numpy()
-            if self.intervals == "conformal"
-            else None
-        )
+        self.conformal_scores_ = None
+        if self.intervals == "conformal":
+            flat = scaled.cpu().double().numpy()
+            train_lengths = series.lengths - holdout
+            self.interval_scale_ = seasonal_scale(
+                flat, series.offsets, train_lengths, season
+            )
+            owner = np.searchsorted(series.offsets, val_starts, side="right") - 1
+            errors = self._calibration_errors(scaled, starts[1]).cpu().double()
+            self.conformal_scores_ = errors.numpy() / self.interval_scale_[owner, None]
         return self
 
     def _calibration_errors(
@@ -358,7 +366,8 @@ class Forecaster:
     ) -> torch.Tensor:
         """Absolute errors (n_windows, horizon) on the validation windows, scaled.
 
-        NaN where a target is a gap (``missing="mask"``).
+        NaN where a target is a gap (``missing="mask"``). :meth:`fit` divides
+        them by each series' :func:`~rnncast.intervals.seasonal_scale`.
         """
         masked = self.missing == "mask"
         errors = []
@@ -409,9 +418,11 @@ class Forecaster:
                 self.context_,
                 self.scaler_,
             )
+            unit = getattr(self, "interval_scale_", None)
         else:
             ids, last_ds, context, stats = self._new_context(data)
-        yhat, lower, upper = self._forecast(context, stats, levels)
+            unit = self._interval_units(data, stats) if levels else None
+        yhat, lower, upper = self._forecast(context, stats, levels, unit)
         frame = forecast_frame(
             ids,
             last_ds,
@@ -452,16 +463,37 @@ class Forecaster:
         """
         return self._read(data, freq=getattr(self, "freq_", None)).to_frame()
 
+    def _interval_units(self, data: Any, stats: ScalerStats) -> NDArray[np.float64]:
+        """Conformal units of the series of ``data``: fitted ones for known series."""
+        if self.intervals != "conformal":
+            return np.ones(len(stats.loc))
+        series = self._read(data, freq=self.freq_)
+        scaled = transform(series.values, series.offsets, stats)
+        own = seasonal_scale(
+            scaled, series.offsets, series.lengths, self.season_length_
+        )
+        known = {uid: k for k, uid in enumerate(self.ids_)}
+        return np.array(
+            [
+                self.interval_scale_[known[uid]] if uid in known else own[i]
+                for i, uid in enumerate(series.ids)
+            ]
+        )
+
     def _forecast(
-        self, context: NDArray[np.float64], stats: ScalerStats, levels: Levels = ()
+        self,
+        context: NDArray[np.float64],
+        stats: ScalerStats,
+        levels: Levels = (),
+        unit: NDArray[np.float64] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Forecasts and interval bounds in original units, from raw contexts.
 
         Returns yhat (n_series, horizon) and the lower and upper bounds
-        (n_series, horizon, n_levels).
+        (n_series, horizon, n_levels). ``unit``: each series' conformal unit.
         """
         z = self._network_outputs(context, stats)
-        lower, upper = self._scaled_bounds(z, levels)
+        lower, upper = self._scaled_bounds(z, levels, unit)
         if z.ndim == 3:  # quantile heads: the median is the point forecast
             z = z[:, :, self.network_.config.quantiles.index(0.5)]
         with np.errstate(over="ignore", invalid="ignore"):
@@ -477,7 +509,10 @@ class Forecaster:
         return yhat, lower, upper
 
     def _scaled_bounds(
-        self, z: NDArray[np.float64], levels: Levels
+        self,
+        z: NDArray[np.float64],
+        levels: Levels,
+        unit: NDArray[np.float64] | None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Interval bounds (n, horizon, n_levels) in scaled units."""
         shape = (z.shape[0], z.shape[1], len(levels))
@@ -491,8 +526,9 @@ class Forecaster:
             return lower, upper
         widths, self.interval_method_ = conformal_widths(
             self.conformal_scores_, levels
-        )  # (horizon, n_levels)
-        return z[:, :, None] - widths, z[:, :, None] + widths
+        )  # (horizon, n_levels), in conformal units
+        spread = widths[None, :, :] * unit[:, None, None]  # (n, horizon, n_levels)
+        return z[:, :, None] - spread, z[:, :, None] + spread
 
     def _network_outputs(
         self, context: NDArray[np.float64], stats: ScalerStats
@@ -576,6 +612,7 @@ class Forecaster:
         state["context"] = torch.as_tensor(self.context_)
         if self.conformal_scores_ is not None:
             state["conformal.scores"] = torch.as_tensor(self.conformal_scores_)
+            state["conformal.unit"] = torch.as_tensor(self.interval_scale_)
         fitted = {
             "network": asdict(self.network_.config),
             "ids": [python_scalar(i) for i in self.ids_],
@@ -819,11 +856,10 @@ def _restore(
         forecaster.filled_ = {k: v for k, v in fitted["filled"]}
         forecaster.data_report_ = None  # the report of fit is not saved
         forecaster.validation_windows_ = int(fitted["validation_windows"])
-        forecaster.conformal_scores_ = (
-            tensors["conformal.scores"].numpy()
-            if forecaster.intervals == "conformal"
-            else None
-        )
+        forecaster.conformal_scores_ = None
+        if forecaster.intervals == "conformal":
+            forecaster.conformal_scores_ = tensors["conformal.scores"].numpy()
+            forecaster.interval_scale_ = tensors["conformal.unit"].numpy()
         n = len(forecaster.ids_)
         shapes_ok = (
             forecaster.context_.shape == (n, forecaster.lookback_)

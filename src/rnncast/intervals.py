@@ -29,6 +29,7 @@ __all__ = [
     "conformal_widths",
     "interval_columns",
     "level_quantiles",
+    "seasonal_scale",
     "sort_quantiles",
 ]
 
@@ -126,6 +127,39 @@ def _conformal_quantile(scores: NDArray[np.float64], level: float) -> float:
     if rank > n:
         return math.inf
     return float(np.partition(scores, rank - 1)[rank - 1])
+
+
+def seasonal_scale(
+    values: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    season_length: int,
+) -> NDArray[np.float64]:
+    r"""Per-series unit of conformal scores: the in-sample MAE of seasonal naive.
+
+    :math:`d_i = \operatorname{mean}_t |y_t - y_{t-m}|` over the first
+    ``lengths[i]`` values of series ``i`` (pairs with a gap left out; lag 1 when
+    the part is not longer than a season), the denominator of MASE and MSIS.
+    Errors divided by it are comparable across series of any level and
+    volatility, so one pool of scores serves all series, and interval widths come
+    out proportional to each series' own step-to-step variability. 1 where it is
+    zero or undefined.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+    """
+    scale = np.ones(len(offsets) - 1)
+    for i in range(len(scale)):
+        part = values[offsets[i] : offsets[i] + lengths[i]]
+        lag = season_length if len(part) > season_length else 1
+        if len(part) <= lag:
+            continue
+        steps = np.abs(part[lag:] - part[:-lag])
+        steps = steps[np.isfinite(steps)]
+        if len(steps) and steps.mean() > 0:
+            scale[i] = steps.mean()
+    return scale
 
 
 def sort_quantiles(values: NDArray[np.float64]) -> NDArray[np.float64]:
