@@ -59,9 +59,10 @@ from rnncast.exceptions import ConfigError, DataError, NotFittedError
 from rnncast.intervals import (
     Levels,
     check_levels,
-    conformal_widths,
+    conformal_bounds,
     interval_columns,
     level_quantiles,
+    quantile_bounds,
     seasonal_scale,
     sort_quantiles,
 )
@@ -515,20 +516,15 @@ class Forecaster:
         unit: NDArray[np.float64] | None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Interval bounds (n, horizon, n_levels) in scaled units."""
-        shape = (z.shape[0], z.shape[1], len(levels))
         if not levels:
-            return np.empty(shape), np.empty(shape)
+            empty = np.empty((z.shape[0], z.shape[1], 0))
+            return empty, empty
         if z.ndim == 3:
-            quantiles = self.network_.config.quantiles
-            lower_q, upper_q = level_quantiles(levels)
-            lower = z[:, :, [_index(quantiles, q) for q in lower_q]]
-            upper = z[:, :, [_index(quantiles, q) for q in upper_q]]
-            return lower, upper
-        widths, self.interval_method_ = conformal_widths(
-            self.conformal_scores_, levels
-        )  # (horizon, n_levels), in conformal units
-        spread = widths[None, :, :] * unit[:, None, None]  # (n, horizon, n_levels)
-        return z[:, :, None] - spread, z[:, :, None] + spread
+            return quantile_bounds(z, self.network_.config.quantiles, levels)
+        lower, upper, self.interval_method_ = conformal_bounds(
+            z, self.conformal_scores_, unit, levels
+        )
+        return lower, upper
 
     def _network_outputs(
         self, context: NDArray[np.float64], stats: ScalerStats
@@ -743,11 +739,6 @@ class Forecaster:
             raise NotFittedError(
                 f"this Forecaster is not fitted yet; call fit(data) before {action}()."
             )
-
-
-def _index(quantiles: tuple[float, ...], q: float) -> int:
-    """Position of quantile ``q`` in the network's (rounded) quantiles."""
-    return quantiles.index(round(q, 6))
 
 
 def _scaled_values(series: SeriesData, stats: ScalerStats) -> NDArray[np.float64]:

@@ -26,9 +26,11 @@ from rnncast.exceptions import ConfigError
 
 __all__ = [
     "check_levels",
+    "conformal_bounds",
     "conformal_widths",
     "interval_columns",
     "level_quantiles",
+    "quantile_bounds",
     "seasonal_scale",
     "sort_quantiles",
 ]
@@ -160,6 +162,41 @@ def seasonal_scale(
         if len(steps) and steps.mean() > 0:
             scale[i] = steps.mean()
     return scale
+
+
+def conformal_bounds(
+    forecasts: NDArray[np.float64],
+    scores: NDArray[np.float64],
+    unit: NDArray[np.float64],
+    levels: Levels,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
+    r"""Return symmetric conformal bounds :math:`\hat y \mp q_k u_i` of forecasts.
+
+    ``forecasts`` (n_series, horizon), ``scores`` the calibration errors in
+    conformal units (n_windows, horizon), ``unit`` each series' unit
+    (:func:`seasonal_scale`). Returns lower and upper bounds (n_series, horizon,
+    n_levels) and the method of :func:`conformal_widths`.
+    """
+    widths, method = conformal_widths(scores, levels)  # (horizon, n_levels)
+    spread = widths[None, :, :] * unit[:, None, None]  # (n, horizon, n_levels)
+    return forecasts[:, :, None] - spread, forecasts[:, :, None] + spread, method
+
+
+def quantile_bounds(
+    quantile_forecasts: NDArray[np.float64],
+    quantiles: tuple[float, ...],
+    levels: Levels,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return each level's bounds (n, horizon, n_levels) from quantile forecasts.
+
+    ``quantile_forecasts`` is (n, horizon, len(quantiles)) with ascending
+    ``quantiles`` (rounded to 6 decimals) that include every level's ends.
+    """
+    lower_q, upper_q = level_quantiles(levels)
+    position = {q: k for k, q in enumerate(quantiles)}
+    lower = [position[round(q, 6)] for q in lower_q]
+    upper = [position[round(q, 6)] for q in upper_q]
+    return quantile_forecasts[:, :, lower], quantile_forecasts[:, :, upper]
 
 
 def sort_quantiles(values: NDArray[np.float64]) -> NDArray[np.float64]:
