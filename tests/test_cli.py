@@ -348,3 +348,76 @@ def test_backtest_unknown_model_is_one_line(capsys):
         == 1
     )
     assert "unknown model 'transformer'" in _one_line(capsys.readouterr().err)
+
+
+def test_forecast_with_levels_writes_bands(air, write_csv, tmp_path):
+    out = tmp_path / "fc.csv"
+    args = ["forecast", str(write_csv(air)), "--horizon", "6", *FAST, "-o", str(out)]
+    assert main([*args, "--level", "80", "95", "--quiet"]) == 0
+    fc = pd.read_csv(out)
+    assert list(fc.columns)[2:] == [
+        "yhat",
+        "yhat-lo-95",
+        "yhat-lo-80",
+        "yhat-hi-80",
+        "yhat-hi-95",
+    ]
+    assert (fc["yhat-lo-95"] <= fc["yhat-lo-80"]).all()
+
+
+def test_forecast_resamples_masks_and_reports(air, tmp_path, capsys):
+    irregular = air.drop(index=[40, 41, 42, 90]).copy()
+    irregular["ds"] = irregular["ds"] + pd.Timedelta(days=3)  # off the month start
+    irregular.loc[100, "y"] *= 4  # a glitch
+    data = tmp_path / "irregular.csv"
+    irregular.to_csv(data, index=False)
+    out, outliers = tmp_path / "fc.csv", tmp_path / "outliers.csv"
+    code = main(
+        [
+            "forecast",
+            str(data),
+            "--horizon",
+            "6",
+            *FAST,
+            "--resample",
+            "MS",
+            "--max-gap",
+            "1",
+            "--missing",
+            "mask",
+            "--outliers",
+            str(outliers),
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 0
+    captured = capsys.readouterr()  # the summary goes to stderr, with the progress
+    printed = " ".join((captured.out + captured.err).split())
+    assert "140 rows -> 144 steps" in printed
+    assert "1 empty steps interpolated" in printed
+    assert "3 left missing in 1 longer gap(s)" in printed
+    assert "3 missing value(s) kept as gaps" in printed
+    assert "1957-05-01" in set(pd.read_csv(outliers)["ds"].str[:10])
+    assert len(pd.read_csv(out)) == 6
+
+
+def test_backtest_with_levels_prints_the_interval_table(capsys):
+    code = main(
+        [
+            "backtest",
+            "air_passengers",
+            "--models",
+            "naive",
+            "--horizon",
+            "6",
+            "--windows",
+            "2",
+            "--level",
+            "80",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Prediction intervals" in printed and "cover 80%" in printed
