@@ -124,12 +124,20 @@ def simple_sigma(y: Array, horizon: int, method: str, season_length: int = 1) ->
     residuals = y[lag:] - y[:-lag]
     if method == "drift" and len(residuals):
         residuals = residuals - residuals.mean()
-    sigma = float(np.sqrt(np.mean(residuals**2))) if len(residuals) else 0.0
+    sigma = _rms(residuals)
     if method == "naive":
         return sigma * np.sqrt(h)
     if method == "snaive":
         return sigma * np.sqrt(np.floor((h - 1) / season_length) + 1)
     return sigma * np.sqrt(h * (1 + h / len(y)))
+
+
+def _rms(values: Array) -> float:
+    """Root mean square, safe from overflow for values near 1e154 and above."""
+    peak = float(np.max(np.abs(values))) if len(values) else 0.0
+    if peak == 0.0 or not np.isfinite(peak):
+        return peak
+    return peak * float(np.sqrt(np.mean((values / peak) ** 2)))
 
 
 def drift(y: Array, horizon: int) -> Array:

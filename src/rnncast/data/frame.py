@@ -473,6 +473,11 @@ def _parse_timestamps(ds: pd.Series) -> pd.Series:
             "the time column mixes time zones (or aware and naive times); convert "
             "all timestamps to one time zone first."
         )
+    if parsed.isna().any():
+        raise DataError(
+            f"{int(parsed.isna().sum())} timestamp(s) in the time column are empty or "
+            "not dates; every row needs a time."
+        )
     return parsed
 
 
