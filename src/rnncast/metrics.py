@@ -271,26 +271,41 @@ def evaluate(
         uid: g["y"].to_numpy() for uid, g in train.groupby("unique_id", sort=False)
     }
     rows = []
-    for uid, group in joined.groupby("unique_id", sort=False):
-        y = group["y"].to_numpy()
-        for model in models:
-            yhat = group[model].to_numpy()
-            row = {
-                "unique_id": uid,
-                "model": model,
-                "mse": mse(y, yhat),
-                "mae": mae(y, yhat),
-                "rmse": rmse(y, yhat),
-                "mape": mape(y, yhat),
-                "smape": smape(y, yhat),
-                "mase": mase(y, yhat, history[uid], season_length),
-            }
-            if levels:
-                row |= _interval_scores(
-                    y, group, model, levels, history[uid], season_length
-                )
-            rows.append(row)
+    with np.errstate(over="ignore", invalid="ignore"):  # near 1e308 a metric is inf
+        for uid, group in joined.groupby("unique_id", sort=False):
+            rows += _score_series(
+                uid, group, models, levels, history[uid], season_length
+            )
     return pd.DataFrame(rows)
+
+
+def _score_series(
+    uid: object,
+    group: pd.DataFrame,
+    models: list[str],
+    levels: tuple[float, ...],
+    history: np.ndarray,
+    season_length: int,
+) -> list[dict[str, object]]:
+    """One row of metrics per model for one series."""
+    y = group["y"].to_numpy()
+    rows = []
+    for model in models:
+        yhat = group[model].to_numpy()
+        row = {
+            "unique_id": uid,
+            "model": model,
+            "mse": mse(y, yhat),
+            "mae": mae(y, yhat),
+            "rmse": rmse(y, yhat),
+            "mape": mape(y, yhat),
+            "smape": smape(y, yhat),
+            "mase": mase(y, yhat, history, season_length),
+        }
+        if levels:
+            row |= _interval_scores(y, group, model, levels, history, season_length)
+        rows.append(row)
+    return rows
 
 
 def _interval_scores(
