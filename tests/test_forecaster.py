@@ -336,3 +336,10 @@ def test_extreme_magnitudes_train_or_fail_with_our_error(air):
     tiny = air.assign(y=air["y"] * 1e-300)
     fc = Forecaster(horizon=3, **TINY).fit(tiny).predict()
     assert np.isfinite(fc["yhat"]).all() and (fc["yhat"].abs() < 1e-290).all()
+
+
+def test_values_beyond_float32_after_scaling_name_the_series(air):
+    tiny = air.assign(unique_id="tiny", y=air["y"] * 1e-30)
+    tiny.loc[tiny.index[-1], "y"] = 1e300  # in the holdout, unseen by the scaler
+    with pytest.raises(DataError, match="series 'tiny' spans too many orders"):
+        Forecaster(horizon=6, **TINY).fit(pd.concat([air, tiny]))

@@ -29,7 +29,7 @@ from rnncast.data.frame import (
 )
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecaster import Forecaster
-from rnncast.intervals import Levels, check_levels
+from rnncast.intervals import Levels, bound_column, check_levels
 from rnncast.metrics import METRICS, evaluate, interval_metric_names
 from rnncast.training import EpochRecord
 
@@ -213,8 +213,10 @@ def backtest(
             seconds[name][1] += time.perf_counter() - start
             column = "yhat" if isinstance(model, Forecaster) else model.alias
             window[name] = predicted[column].to_numpy()
-            for bound in _bound_columns(column, levels):
-                window[name + bound.removeprefix(column)] = predicted[bound].to_numpy()
+            for lv in levels:
+                for side in ("lo", "hi"):
+                    bound = predicted[bound_column(column, side, lv)]
+                    window[bound_column(name, side, lv)] = bound.to_numpy()
             if isinstance(model, Baseline):
                 fallback_rows += [
                     {
@@ -363,7 +365,7 @@ def _make(
 
 def _bound_columns(column: str, levels: Levels) -> list[str]:
     """``{column}-lo-{level}`` and ``{column}-hi-{level}`` of every level."""
-    return [f"{column}-{side}-{lv}" for lv in levels for side in ("lo", "hi")]
+    return [bound_column(column, side, lv) for lv in levels for side in ("lo", "hi")]
 
 
 def _fit(

@@ -47,7 +47,7 @@ from rnncast.data.frame import (
 from rnncast.exceptions import ConfigError, DataError, ModelFileError, NotFittedError
 from rnncast.intervals import (
     check_levels,
-    conformal_widths,
+    conformal_bounds,
     interval_columns,
     seasonal_scale,
 )
@@ -271,26 +271,24 @@ class Baseline:
                 f"this {type(self).__name__} is not fitted yet; call fit(data) first."
             )
         levels = check_levels(level)
-        series, outputs = self.series_, self.outputs_
         if data is not None:
             series = validate_frame(to_long_frame(data), freq=self.series_.freq)
-        if data is not None or not set(levels) <= set(self.levels_):
-            wanted = (
-                levels if data is not None else tuple(sorted({*levels, *self.levels_}))
-            )
-            outputs, self.fallbacks_ = self._forecast_all(series, wanted)
-            if data is None:
-                self.outputs_, self.levels_ = outputs, wanted
-            fitted_levels = wanted
+            computed = levels
+            outputs, self.fallbacks_ = self._forecast_all(series, computed)
         else:
-            fitted_levels = self.levels_
+            if not set(levels) <= set(self.levels_):  # refit with the new levels too
+                self.levels_ = tuple(sorted({*levels, *self.levels_}))
+                self.outputs_, self.fallbacks_ = self._forecast_all(
+                    self.series_, self.levels_
+                )
+            series, outputs, computed = self.series_, self.outputs_, self.levels_
         frame = forecast_frame(
             series.ids, series.last_ds, series.freq, outputs[:, :, 0], column=self.alias
         )
         if not levels:
             return frame
-        n = len(fitted_levels)
-        picks = [fitted_levels.index(lv) for lv in levels]
+        n = len(computed)
+        picks = [computed.index(lv) for lv in levels]
         lower = outputs[:, :, 1 : 1 + n][:, :, picks]
         upper = outputs[:, :, 1 + n :][:, :, picks]
         return frame.assign(**interval_columns(lower, upper, levels, self.alias))
@@ -317,7 +315,7 @@ class Baseline:
     ) -> tuple[Array, dict[Any, str]]:
         """Return point forecasts with split-conformal bounds from earlier refits."""
         point, fallbacks = self._run(series, ())
-        m = self.season_length or season_length_from_freq(series.freq)
+        m = self._season(series)
         scale = seasonal_scale(series.values, series.offsets, series.lengths, m)
         scores = []
         for j in range(self.calibration_windows):
@@ -335,15 +333,14 @@ class Baseline:
             )
             errors = np.abs(actual - forecast[:, :, 0]) / scale[:, None]
             scores.append(np.where(usable[:, None], errors, np.nan))
-        widths, _ = conformal_widths(np.concatenate(scores), levels)  # (h, levels)
-        spread = widths[None, :, :] * scale[:, None, None]  # (n, h, levels)
-        mean = point[:, :, :1]
-        return np.concatenate([mean, mean - spread, mean + spread], axis=2), fallbacks
+        mean = point[:, :, 0]
+        lower, upper, _ = conformal_bounds(mean, np.concatenate(scores), scale, levels)
+        return np.concatenate([mean[:, :, None], lower, upper], axis=2), fallbacks
 
     def _run(
         self, series: SeriesData, levels: tuple[float, ...]
     ) -> tuple[Array, dict[Any, str]]:
-        m = self.season_length or season_length_from_freq(series.freq)
+        m = self._season(series)
         tasks = [
             SeriesTask(
                 series.series(i),
@@ -371,6 +368,9 @@ class Baseline:
             fallbacks[series.ids[i]] = outcome.reason
             forecasts[i] = _fallback(task)
         return forecasts, fallbacks
+
+    def _season(self, series: SeriesData) -> int:
+        return self.season_length or season_length_from_freq(series.freq)
 
     def _checked_forecast(self, task: SeriesTask) -> Array:
         values = np.asarray(self.forecast_one(task), dtype=np.float64)

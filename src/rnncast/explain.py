@@ -25,7 +25,6 @@ from rnncast.data.frame import (
     series_timestamps,
 )
 from rnncast.data.scaling import ScalerStats
-from rnncast.data.windows import masked_inputs
 from rnncast.exceptions import DataError
 from rnncast.forecaster import Forecaster
 from rnncast.models.networks import RecurrentNetwork
@@ -150,9 +149,8 @@ def gate_activations(
         window, last = _window(history.series(k), stamps, end, lookback)
     loc, scale = stats.loc[k], stats.scale[k]
     reference = from_torch(model.network_)
-    x = _reference_inputs(
-        model, window[None], stats.loc[k : k + 1], stats.scale[k : k + 1]
-    )
+    one = ScalerStats(stats.loc[k : k + 1], stats.scale[k : k + 1])
+    x = model.network_inputs(window[None], one, dtype=torch.float64).numpy()
     z, _ = network_forward(reference, x)  # x: (1, lookback, channels)
     forecast = forecast_frame(
         [uid], [last], model.freq_, z * scale + loc, column="yhat"
@@ -160,19 +158,6 @@ def gate_activations(
     inputs_ds = _past_timestamps(last, model.freq_, lookback)
     gates = _gates(reference.layers, x, reference.config.level)
     return GateTrace(uid, inputs_ds, window, forecast, gates)
-
-
-def _reference_inputs(
-    model: Forecaster,
-    windows: NDArray[np.float64],
-    loc: NDArray[np.float64],
-    scale: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Network inputs (n, lookback, channels) in float64, as the model builds them."""
-    scaled = (windows - loc[:, None]) / scale[:, None]
-    if model.network_.config.input_size == 1:
-        return scaled[:, :, None]
-    return masked_inputs(torch.as_tensor(scaled, dtype=torch.float64)).numpy()
 
 
 def _centred(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -255,7 +240,7 @@ def gradient_decay(
     else:
         series = model._read(data, freq=model.freq_)
         windows, stats = _all_windows(model, series, model.lookback_, max_windows)
-    x = _reference_inputs(model, windows, stats.loc, stats.scale)
+    x = model.network_inputs(windows, stats, dtype=torch.float64).numpy()
     if model.level == "last":
         x = _centred(x)
     return jacobian_decay(from_torch(model.network_).layers[0], x)

@@ -315,9 +315,8 @@ class Forecaster:
         device = _resolve_device(self.device)
         generator = seed_everything(self.seed)
         network = RecurrentNetwork(network_config).to(device)
-        scaled = torch.as_tensor(_scaled_values(series, stats), dtype=torch.float32).to(
-            device
-        )
+        scaled_values = _scaled_values(series, stats)
+        scaled = torch.as_tensor(scaled_values, dtype=torch.float32).to(device)
         fit_args = {
             "lookback": lookback,
             "horizon": self.horizon,
@@ -350,12 +349,10 @@ class Forecaster:
         self.filled_ = dict(series.filled)
         self.data_report_ = report
         self.validation_windows_ = n_val
-        self.conformal_scores_ = None
+        self.conformal_scores_ = self.interval_scale_ = None
         if self.intervals == "conformal":
-            flat = scaled.cpu().double().numpy()
-            train_lengths = series.lengths - holdout
             self.interval_scale_ = seasonal_scale(
-                flat, series.offsets, train_lengths, season
+                scaled_values, series.offsets, series.lengths - holdout, season
             )
             owner = np.searchsorted(series.offsets, val_starts, side="right") - 1
             errors = self._calibration_errors(scaled, starts[1]).cpu().double()
@@ -419,10 +416,13 @@ class Forecaster:
                 self.context_,
                 self.scaler_,
             )
-            unit = getattr(self, "interval_scale_", None)
+            unit = self.interval_scale_
         else:
-            ids, last_ds, context, stats = self._new_context(data)
-            unit = self._interval_units(data, stats) if levels else None
+            series = self._new_series(data)
+            ids, last_ds = list(series.ids), list(series.last_ds)
+            context = last_inputs(series.values, series.offsets, self.lookback_)
+            stats = self.scaler_for(series)
+            unit = self._interval_units(series, stats)
         yhat, lower, upper = self._forecast(context, stats, levels, unit)
         frame = forecast_frame(
             ids,
@@ -464,22 +464,17 @@ class Forecaster:
         """
         return self._read(data, freq=getattr(self, "freq_", None)).to_frame()
 
-    def _interval_units(self, data: Any, stats: ScalerStats) -> NDArray[np.float64]:
-        """Conformal units of the series of ``data``: fitted ones for known series."""
-        if self.intervals != "conformal":
-            return np.ones(len(stats.loc))
-        series = self._read(data, freq=self.freq_)
+    def _interval_units(
+        self, series: SeriesData, stats: ScalerStats
+    ) -> NDArray[np.float64] | None:
+        """Conformal units of ``series``: fitted ones for series seen by ``fit``."""
+        if self.interval_scale_ is None:
+            return None
         scaled = transform(series.values, series.offsets, stats)
         own = seasonal_scale(
             scaled, series.offsets, series.lengths, self.season_length_
         )
-        known = {uid: k for k, uid in enumerate(self.ids_)}
-        return np.array(
-            [
-                self.interval_scale_[known[uid]] if uid in known else own[i]
-                for i, uid in enumerate(series.ids)
-            ]
-        )
+        return self._fitted_or_own(series.ids, self.interval_scale_, own)
 
     def _forecast(
         self,
@@ -541,15 +536,19 @@ class Forecaster:
         return sort_quantiles(z) if z.ndim == 3 else z
 
     def network_inputs(
-        self, windows: NDArray[np.float64], stats: ScalerStats
+        self,
+        windows: NDArray[np.float64],
+        stats: ScalerStats,
+        dtype: torch.dtype = torch.float32,
     ) -> torch.Tensor:
         """Scaled network inputs (n, lookback, channels) from raw windows (n, lookback).
 
         One channel, ``(y - loc) / scale``; models fitted with ``missing="mask"``
         get the two channels of :func:`~rnncast.data.windows.masked_inputs`.
+        ``dtype``: float32 for the network, float64 for the NumPy reference.
         """
         scaled = (windows - stats.loc[:, None]) / stats.scale[:, None]
-        inputs = torch.as_tensor(scaled, dtype=torch.float32)
+        inputs = torch.as_tensor(scaled, dtype=dtype)
         if self.network_.config.input_size == 1:
             return inputs[:, :, None]
         unseen = np.isnan(windows).all(axis=1)
@@ -561,9 +560,8 @@ class Forecaster:
             )
         return masked_inputs(inputs)
 
-    def _new_context(
-        self, data: Any
-    ) -> tuple[list[Hashable], list[Any], NDArray[np.float64], ScalerStats]:
+    def _new_series(self, data: Any) -> SeriesData:
+        """Read new history for :meth:`predict`; each series at least a lookback."""
         series = self._read(data, freq=self.freq_)
         if self.missing == "mask":
             series = _padded(series, self.lookback_)
@@ -575,8 +573,7 @@ class Forecaster:
                 f"model reads lookback={self.lookback_}; give at least "
                 f"{self.lookback_} values per series."
             )
-        context = last_inputs(series.values, series.offsets, self.lookback_)
-        return list(series.ids), list(series.last_ds), context, self.scaler_for(series)
+        return series
 
     def scaler_for(self, series: SeriesData) -> ScalerStats:
         """Scaling statistics for each series of ``series``, as :meth:`predict` uses.
@@ -585,14 +582,24 @@ class Forecaster:
         statistics fitted on their whole given history.
         """
         self._check_fitted("scaler_for")
-        known = {uid: k for k, uid in enumerate(self.ids_)}
         own = fit_scaler(series.values, series.offsets, series.lengths, self.scaler)
-        fitted = [known.get(uid) for uid in series.ids]
-        new = np.array([k is None for k in fitted])
-        rows = np.array([0 if k is None else k for k in fitted], dtype=np.int64)
-        loc = np.where(new, own.loc, self.scaler_.loc[rows])
-        scale = np.where(new, own.scale, self.scaler_.scale[rows])
-        return ScalerStats(loc, scale)
+        return ScalerStats(
+            self._fitted_or_own(series.ids, self.scaler_.loc, own.loc),
+            self._fitted_or_own(series.ids, self.scaler_.scale, own.scale),
+        )
+
+    def _fitted_or_own(
+        self,
+        ids: list[Hashable],
+        fitted: NDArray[np.float64],
+        own: NDArray[np.float64],
+    ) -> NDArray[np.float64]:
+        """Per series of ``ids``: the value fitted for it, or ``own`` if it is new."""
+        known = {uid: k for k, uid in enumerate(self.ids_)}
+        rows = [known.get(uid) for uid in ids]
+        new = np.array([k is None for k in rows])
+        fitted_rows = np.array([0 if k is None else k for k in rows], dtype=np.int64)
+        return np.where(new, own, fitted[fitted_rows])
 
     # ------------------------------------------------------------ save/load
     def save(self, path: str | Path) -> None:
@@ -847,7 +854,7 @@ def _restore(
         forecaster.filled_ = {k: v for k, v in fitted["filled"]}
         forecaster.data_report_ = None  # the report of fit is not saved
         forecaster.validation_windows_ = int(fitted["validation_windows"])
-        forecaster.conformal_scores_ = None
+        forecaster.conformal_scores_ = forecaster.interval_scale_ = None
         if forecaster.intervals == "conformal":
             forecaster.conformal_scores_ = tensors["conformal.scores"].numpy()
             forecaster.interval_scale_ = tensors["conformal.unit"].numpy()

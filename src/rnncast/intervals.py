@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from rnncast.exceptions import ConfigError
 
 __all__ = [
+    "bound_column",
     "check_levels",
     "conformal_bounds",
     "conformal_widths",
@@ -223,7 +224,12 @@ def interval_columns(
     """
     columns: dict[str, NDArray[np.float64]] = {}
     for j in reversed(range(len(levels))):
-        columns[f"{column}-lo-{levels[j]}"] = lower[:, :, j].reshape(-1)
+        columns[bound_column(column, "lo", levels[j])] = lower[:, :, j].reshape(-1)
     for j in range(len(levels)):
-        columns[f"{column}-hi-{levels[j]}"] = upper[:, :, j].reshape(-1)
+        columns[bound_column(column, "hi", levels[j])] = upper[:, :, j].reshape(-1)
     return columns
+
+
+def bound_column(column: str, side: str, level: float) -> str:
+    """Name of an interval bound column, e.g. ``yhat-lo-80`` (``side``: lo or hi)."""
+    return f"{column}-{side}-{level}"

@@ -14,6 +14,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from rnncast.exceptions import DataError
+from rnncast.intervals import bound_column, level_quantiles
 
 __all__ = [
     "METRICS",
@@ -318,16 +319,14 @@ def _interval_scores(
 ) -> dict[str, float]:
     scores: dict[str, float] = {}
     losses = [pinball(y, group[model].to_numpy(), 0.5)]
-    for lv in levels:
-        lo = group[f"{model}-lo-{lv}"].to_numpy()
-        hi = group[f"{model}-hi-{lv}"].to_numpy()
+    lower_q, upper_q = level_quantiles(levels)
+    for lv, q_lo, q_hi in zip(levels, lower_q, upper_q, strict=True):
+        lo = group[bound_column(model, "lo", lv)].to_numpy()
+        hi = group[bound_column(model, "hi", lv)].to_numpy()
         scores[f"coverage_{lv}"] = coverage(y, lo, hi)
         scores[f"width_{lv}"] = interval_width(lo, hi)
         scores[f"msis_{lv}"] = msis(y, lo, hi, history, season_length, lv)
-        losses += [
-            pinball(y, lo, (1 - lv / 100) / 2),
-            pinball(y, hi, (1 + lv / 100) / 2),
-        ]
+        losses += [pinball(y, lo, q_lo), pinball(y, hi, q_hi)]
     scale = _seasonal_scale(history, season_length)
     scores["pinball"] = _scaled(float(np.mean(losses)), scale)
     return scores

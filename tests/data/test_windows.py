@@ -92,3 +92,10 @@ def test_pad_front_puts_nan_before_short_series_only():
     padded, new_offsets = pad_front(values, offsets, 4)
     np.testing.assert_array_equal(new_offsets, [0, 4, 8])
     np.testing.assert_array_equal(padded, [np.nan, np.nan, 1, 2, 3, 4, 5, 6])
+
+
+def test_validation_starts_roll_back_one_step_per_window():
+    offsets = np.array([0, 10, 13])  # series of 10 and 3 values
+    starts = validation_starts(offsets, lookback=3, horizon=2, windows=3)
+    # series 1: targets end at 10, 9, 8; series 2 is too short for any window
+    np.testing.assert_array_equal(starts, [5, 4, 3])

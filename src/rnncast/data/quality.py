@@ -23,6 +23,7 @@ from rnncast.data.frame import (
     format_time,
     series_timestamps,
 )
+from rnncast.data.scaling import MAD_TO_STD
 from rnncast.exceptions import ConfigError
 
 __all__ = [
@@ -36,9 +37,6 @@ __all__ = [
 
 AGGREGATIONS = ("mean", "median", "sum", "last", "first", "min", "max")
 Aggregation = Literal["mean", "median", "sum", "last", "first", "min", "max"]
-
-# Normal-consistency constant: for Gaussian data 1.4826 * MAD estimates the std.
-_MAD_TO_STD = 1.4826
 
 
 @dataclass(frozen=True)
@@ -120,7 +118,7 @@ def resample(
     parts, rows = [], []
     for uid, group in frame.groupby("unique_id", sort=True):
         gridded, counts = _to_grid(group, freq, aggregation, integer_time)
-        filled, unfilled, gaps, longest = _fill_short_gaps(gridded, counts, max_gap)
+        filled, unfilled, gaps, longest = _fill_short_gaps(gridded, max_gap)
         parts.append(pd.DataFrame({"unique_id": uid, "ds": gridded.index, "y": filled}))
         rows.append(
             {
@@ -175,7 +173,7 @@ def _to_grid(
 
 
 def _fill_short_gaps(
-    gridded: pd.Series, counts: NDArray[np.int64], max_gap: int
+    gridded: pd.Series, max_gap: int
 ) -> tuple[NDArray[np.float64], int, int, int]:
     """Interpolate runs of at most ``max_gap`` NaNs.
 
@@ -282,7 +280,7 @@ def _flag_series(
     if finite.sum() < 3:
         return none
     centre = np.median(residual[finite])
-    scale = _MAD_TO_STD * np.median(np.abs(residual[finite] - centre))
+    scale = MAD_TO_STD * np.median(np.abs(residual[finite] - centre))
     if not scale > 0:
         return none
     work, outlier = y.copy(), np.zeros(len(y), dtype=bool)

@@ -15,13 +15,20 @@ from numpy.typing import NDArray
 
 from rnncast.exceptions import ConfigError
 
-__all__ = ["SCALERS", "ScalerStats", "fit_scaler", "inverse_transform", "transform"]
+__all__ = [
+    "MAD_TO_STD",
+    "SCALERS",
+    "ScalerStats",
+    "fit_scaler",
+    "inverse_transform",
+    "transform",
+]
 
 SCALERS = ("standard", "robust", "none")
 ScalerKind = Literal["standard", "robust", "none"]
 
 # Normal-consistency constant: for Gaussian data 1.4826 * MAD estimates the std.
-_MAD_TO_STD = 1.4826
+MAD_TO_STD = 1.4826
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ def _statistics(part: NDArray[np.float64], kind: ScalerKind) -> tuple[float, flo
     if kind == "standard":
         return float(unit.mean()) * m, float(unit.std()) * m
     centre = float(np.median(unit))
-    return centre * m, _MAD_TO_STD * float(np.median(np.abs(unit - centre))) * m
+    return centre * m, MAD_TO_STD * float(np.median(np.abs(unit - centre))) * m
 
 
 def transform(
