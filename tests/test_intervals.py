@@ -228,3 +228,10 @@ def test_conformal_baseline_calibrates_on_refits_at_earlier_origins(air):
 def test_prophet_gives_ordered_intervals(air):
     model = make_baseline("prophet", horizon=6, levels=LEVELS).fit(air)
     assert _bounds_are_ordered(model.predict(level=LEVELS), "prophet")
+
+
+def test_bad_levels_are_refused_before_training(air):
+    with pytest.raises(ConfigError, match=r"percentages in \(0, 100\)"):
+        Forecaster(horizon=6, intervals="conformal", levels=[150], **TINY).fit(air)
+    with pytest.raises(ConfigError, match="unknown intervals 'bootstrap'"):
+        make_baseline("naive", horizon=3, intervals="bootstrap").fit(air)

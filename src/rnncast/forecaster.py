@@ -699,9 +699,9 @@ class Forecaster:
                 "conformal intervals are calibrated on the validation windows; use "
                 "validation=True."
             )
+        levels = check_levels(self.levels)  # checked before any training
         if self.intervals != "quantile":
             return ()
-        levels = check_levels(self.levels)
         if not levels:
             raise ConfigError("intervals='quantile' needs levels, e.g. (80, 95).")
         lower, upper = level_quantiles(levels)
