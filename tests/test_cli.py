@@ -421,3 +421,51 @@ def test_backtest_with_levels_prints_the_interval_table(capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "Prediction intervals" in printed and "cover 80%" in printed
+
+
+def test_cli_defaults_are_the_forecasters():
+    import inspect
+
+    from rnncast import Forecaster
+    from rnncast.cli import FORECASTER_DEFAULTS
+
+    parameters = inspect.signature(Forecaster).parameters
+    for name, value in FORECASTER_DEFAULTS.items():
+        assert parameters[name].default == value, name
+
+
+def test_cell_auto_prints_every_candidate_and_keeps_the_best(
+    air, write_csv, tmp_path, capsys
+):
+    data, out, model_dir = write_csv(air), tmp_path / "fc.csv", tmp_path / "m"
+    code = main(
+        [
+            "forecast",
+            str(data),
+            "--horizon",
+            "6",
+            "--cell",
+            "auto",
+            *FAST,
+            "--transform",
+            "log",
+            "--ensemble",
+            "2",
+            "-o",
+            str(out),
+            "--save-model",
+            str(model_dir),
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().err  # reports go to stderr, like the progress bar
+    scores = {}
+    for line in printed.splitlines():
+        if line.startswith("tune: ") and "MASE" in line:
+            cell = line.split("cell=")[1].split(",")[0]
+            scores[cell] = (float(line.split("MASE ")[1].split()[0]), "*" in line[:8])
+    assert set(scores) == {"lstm", "gru", "rnn"}
+    best = min(scores, key=lambda c: scores[c][0])
+    assert scores[best][1] and sum(chosen for _, chosen in scores.values()) == 1
+    loaded = Forecaster.load(model_dir)
+    assert loaded.cell == best and loaded.transform == "log" and loaded.ensemble == 2

@@ -14,8 +14,10 @@ def test_all_names_exist_and_nothing_else_is_public():
             "NotFittedError",
             "RnncastError",
             "SeasonalNaive",
+            "TuneResult",
             "__version__",
             "backtest",
+            "tune",
         ]
     )
     for name in rnncast.__all__:

@@ -249,12 +249,15 @@ def test_fill_policy_lets_gappy_data_train(air):
 
 
 def test_array_and_series_inputs(air):
+    # an array has integer time (no season); give both the season of the series
     from_array = (
-        Forecaster(horizon=4, lookback=24, **TINY).fit(air["y"].to_numpy()).predict()
+        Forecaster(horizon=4, lookback=24, season_length=12, **TINY)
+        .fit(air["y"].to_numpy())
+        .predict()
     )
     assert list(from_array["ds"]) == [144, 145, 146, 147]
     from_series = (
-        Forecaster(horizon=4, lookback=24, **TINY)
+        Forecaster(horizon=4, lookback=24, season_length=12, **TINY)
         .fit(air.set_index("ds")["y"])
         .predict()
     )

@@ -45,8 +45,14 @@ def _network(cell, hidden, seed=0, **config):
 @pytest.mark.parametrize("hidden", STACKS, ids=["1-layer", "3-layers"])
 @pytest.mark.parametrize(
     "head",
-    [{"level": "none"}, {"level": "last"}, {"output": "recursive"}],
-    ids=["none", "last", "recursive"],
+    [
+        {"level": "none"},
+        {"level": "last"},
+        {"level": "season", "season_length": 5},
+        {"level": "snaive", "season_length": 3},
+        {"output": "recursive"},
+    ],
+    ids=["none", "last", "season", "snaive", "recursive"],
 )
 def test_forward_equals_torch_in_float64(air, cell, hidden, head):
     net = _network(cell, hidden, **head)
@@ -157,14 +163,24 @@ def test_clipping_leaves_small_gradients_alone():
 
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("output", ["direct", "recursive"])
-def test_trained_forecaster_is_reproduced_by_the_reference(air_panel, cell, output):
+@pytest.mark.parametrize("log", [False, True], ids=["raw", "log"])
+def test_trained_forecaster_is_reproduced_by_the_reference(
+    air_panel, cell, output, log
+):
+    settings = {"transform": "log", "level": "season"} if log else {}
     model = Forecaster(
-        horizon=6, cell=cell, output=output, **{**TINY, "hidden": (8, 4)}
+        horizon=6,
+        cell=cell,
+        output=output,
+        ensemble=1,
+        **{**TINY, "hidden": (8, 4), **settings},
     ).fit(air_panel)
     stats = model.scaler_
-    scaled = (model.context_ - stats.loc[:, None]) / stats.scale[:, None]
+    g = np.log(model.context_) if log else model.context_
+    scaled = (g - stats.loc[:, None]) / stats.scale[:, None]
     z, _ = network_forward(from_torch(model.network_), scaled[:, :, None])
     reference = z * stats.scale[:, None] + stats.loc[:, None]
+    reference = np.exp(reference) if log else reference
     forecast = model.predict()["yhat"].to_numpy().reshape(len(model.ids_), 6)
     np.testing.assert_allclose(reference, forecast, rtol=1e-5, atol=0)
 

@@ -16,6 +16,7 @@ from rnncast.exceptions import (
     RnncastError,
 )
 from rnncast.forecaster import Forecaster
+from rnncast.tune import TuneResult, tune
 
 __all__ = [
     "BacktestResult",
@@ -28,6 +29,8 @@ __all__ = [
     "NotFittedError",
     "RnncastError",
     "SeasonalNaive",
+    "TuneResult",
     "__version__",
     "backtest",
+    "tune",
 ]

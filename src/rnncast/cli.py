@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.table import Table
@@ -30,13 +30,32 @@ from rnncast._cli_common import (
 )
 from rnncast._version import __version__
 from rnncast.data.frame import format_time
-from rnncast.data.scaling import SCALERS
+from rnncast.data.scaling import SCALERS, TRANSFORMS
 from rnncast.exceptions import RnncastError
 from rnncast.io import write_frame
-from rnncast.models.networks import CELLS, OUTPUTS
+from rnncast.models.networks import CELLS, LEVELS, OUTPUTS
 from rnncast.training import LOSSES
 
 __all__ = ["main"]
+
+
+# Forecaster's defaults, here so that `rnncast --help` does not import torch; a test
+# checks them against Forecaster's signature.
+FORECASTER_DEFAULTS = {
+    "scaler": "mase",
+    "transform": "none",
+    "level": "auto",
+    "ensemble": 1,
+    "loss": "mae",
+    "epochs": 100,
+    "batch_size": 256,
+    "learning_rate": 1e-3,
+}
+
+
+def _default(name: str) -> Any:
+    return FORECASTER_DEFAULTS[name]
+
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -145,7 +164,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help="also save the fitted model to DIR",
     )
     model = forecast.add_argument_group("model")
-    model.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell")
+    model.add_argument(
+        "--cell",
+        choices=(*CELLS, "auto"),
+        default="lstm",
+        help="recurrent cell; auto: fit RNN, LSTM and GRU on all but the last "
+        "horizon of each series, keep the one with the lowest MASE",
+    )
     model.add_argument(
         "--lookback",
         type=positive_int,
@@ -168,13 +193,43 @@ def _build_parser() -> argparse.ArgumentParser:
         help="all steps at once, or one step fed back",
     )
     model.add_argument(
-        "--scaler", choices=SCALERS, default="standard", help="per-series scaling"
+        "--scaler",
+        choices=SCALERS,
+        default=_default("scaler"),
+        help="per-series scaling; mase divides by the in-sample seasonal-naive MAE",
+    )
+    model.add_argument(
+        "--transform",
+        choices=TRANSFORMS,
+        default=_default("transform"),
+        help="per-series power transform before scaling",
+    )
+    model.add_argument(
+        "--window-level",
+        choices=("auto", *LEVELS),
+        default=_default("level"),
+        help="per-window normalisation; snaive: forecast corrections to the "
+        "window's seasonal-naive forecast",
+    )
+    model.add_argument(
+        "--ensemble",
+        type=positive_int,
+        default=_default("ensemble"),
+        help="networks (seeds, lookbacks) whose median is the forecast",
     )
     training = forecast.add_argument_group("training")
-    training.add_argument("--loss", choices=LOSSES, default="mse")
-    training.add_argument("--epochs", type=positive_int, default=100)
-    training.add_argument("--batch-size", type=positive_int, default=256)
-    training.add_argument("--learning-rate", type=float, default=1e-3)
+    training.add_argument(
+        "--loss",
+        choices=[n for n in LOSSES if n != "pinball"],
+        default=_default("loss"),
+    )
+    training.add_argument("--epochs", type=positive_int, default=_default("epochs"))
+    training.add_argument(
+        "--batch-size", type=positive_int, default=_default("batch_size")
+    )
+    training.add_argument(
+        "--learning-rate", type=float, default=_default("learning_rate")
+    )
     training.add_argument(
         "--clip-norm",
         type=float,
@@ -275,6 +330,9 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
         hidden=args.hidden,
         dropout=args.dropout,
         output=args.output_mode,
+        level=args.window_level,
+        transform=args.transform,
+        ensemble=args.ensemble,
         scaler=args.scaler,
         loss=args.loss,
         epochs=args.epochs,
@@ -298,7 +356,10 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
         device=args.device,
         progress=not args.quiet,
     )
-    model.fit(frame)
+    if args.cell == "auto":
+        model = _tuned(model, frame, console)
+    else:
+        model.fit(frame)
     forecast = model.predict(level=args.level)
     write_frame(forecast, args.output)
     written = [args.output]
@@ -328,6 +389,19 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _tuned(model: Any, frame: Any, console: Console) -> Any:
+    """Fit RNN, LSTM and GRU with ``model``'s settings; print and keep the best."""
+    from rnncast.tune import candidate_grid, tune
+
+    params = {k: v for k, v in model.get_params().items() if k != "horizon"}
+    params.pop("cell")
+    result = tune(frame, horizon=model.horizon, candidates=candidate_grid(), **params)
+    for line in result.summary().splitlines():
+        console.print(f"tune: {line}", highlight=False)
+    assert result.forecaster is not None
+    return result.forecaster
 
 
 def _run_datasets(args: argparse.Namespace, console: Console) -> int:

@@ -24,8 +24,11 @@ from rnncast._cli_common import (
     read_data,
 )
 from rnncast.data.frame import format_time
+from rnncast.data.scaling import SCALERS, TRANSFORMS
 from rnncast.exceptions import RnncastError
 from rnncast.io import write_frame
+from rnncast.models.networks import LEVELS
+from rnncast.training import LOSSES
 
 _BACKTEST_DESCRIPTION = """\
 Rolling-origin backtest: for each of --windows cutoffs, every model is trained on the
@@ -118,6 +121,25 @@ def _backtest_arguments(parser: argparse.ArgumentParser) -> None:
         "--hidden", type=layer_widths, help="networks: layer widths, e.g. 128,64"
     )
     parser.add_argument("--epochs", type=positive_int, help="networks: max epochs")
+    parser.add_argument(
+        "--scaler", choices=SCALERS, help="networks: per-series scaling (default mase)"
+    )
+    parser.add_argument(
+        "--loss",
+        choices=[n for n in LOSSES if n != "pinball"],
+        help="networks: training loss (default mae)",
+    )
+    parser.add_argument(
+        "--window-level",
+        choices=("auto", *LEVELS),
+        help="networks: per-window normalisation (default auto: snaive)",
+    )
+    parser.add_argument(
+        "--transform", choices=TRANSFORMS, help="networks: power transform"
+    )
+    parser.add_argument(
+        "--ensemble", type=positive_int, help="networks: networks per model (median)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--time-limit",
@@ -201,6 +223,11 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
             ("lookback", args.lookback),
             ("hidden", args.hidden),
             ("epochs", args.epochs),
+            ("scaler", args.scaler),
+            ("loss", args.loss),
+            ("level", args.window_level),
+            ("transform", args.transform),
+            ("ensemble", args.ensemble),
             ("intervals", args.intervals if args.level else None),
         )
         if value is not None

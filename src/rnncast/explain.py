@@ -24,12 +24,14 @@ from rnncast.data.frame import (
     python_scalar,
     series_timestamps,
 )
-from rnncast.data.scaling import ScalerStats
+from rnncast.data.scaling import ScalerStats, inverse_transform
 from rnncast.exceptions import DataError
 from rnncast.forecaster import Forecaster
 from rnncast.models.networks import RecurrentNetwork
 from rnncast.reference import (
     LayerParams,
+    ReferenceNetwork,
+    centre,
     from_torch,
     layer_backward,
     layer_forward,
@@ -147,24 +149,16 @@ def gate_activations(
             history.first_ds[k], history.freq, history.lengths[k]
         )
         window, last = _window(history.series(k), stamps, end, lookback)
-    loc, scale = stats.loc[k], stats.scale[k]
     reference = from_torch(model.network_)
-    one = ScalerStats(stats.loc[k : k + 1], stats.scale[k : k + 1])
+    one = stats.take([k])
     x = model.network_inputs(window[None], one, dtype=torch.float64).numpy()
     z, _ = network_forward(reference, x)  # x: (1, lookback, channels)
     forecast = forecast_frame(
-        [uid], [last], model.freq_, z * scale + loc, column="yhat"
+        [uid], [last], model.freq_, inverse_transform(z, one), column="yhat"
     )
     inputs_ds = _past_timestamps(last, model.freq_, lookback)
-    gates = _gates(reference.layers, x, reference.config.level)
+    gates = _gates(reference, x)
     return GateTrace(uid, inputs_ds, window, forecast, gates)
-
-
-def _centred(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Subtract the last value of the target channel (``level="last"``)."""
-    centred = x.copy()
-    centred[:, :, 0] -= x[:, -1:, 0]
-    return centred
 
 
 def _match_id(series: Hashable, ids: list[Hashable]) -> Hashable:
@@ -179,11 +173,12 @@ def _match_id(series: Hashable, ids: list[Hashable]) -> Hashable:
 
 
 def _gates(
-    layers: list[LayerParams], x: NDArray[np.float64], level: str
+    reference: ReferenceNetwork, x: NDArray[np.float64]
 ) -> dict[tuple[int, str], NDArray[np.float64]]:
-    seq = _centred(x) if level == "last" else x
+    config = reference.config
+    seq, _ = centre(x, config.level, config.season_length)
     gates = {}
-    for number, p in enumerate(layers, start=1):
+    for number, p in enumerate(reference.layers, start=1):
         seq, cache = layer_forward(p, seq)
         for key, label in _SHOWN[p.cell].items():
             gates[(number, label)] = np.stack([step[key][0] for step in cache.steps])
@@ -241,8 +236,8 @@ def gradient_decay(
         series = model._read(data, freq=model.freq_)
         windows, stats = _all_windows(model, series, model.lookback_, max_windows)
     x = model.network_inputs(windows, stats, dtype=torch.float64).numpy()
-    if model.level == "last":
-        x = _centred(x)
+    config = model.network_.config
+    x, _ = centre(x, config.level, config.season_length)
     return jacobian_decay(from_torch(model.network_).layers[0], x)
 
 
@@ -318,6 +313,7 @@ def vanishing_gradients(
             hidden=(hidden,),
             lookback=lookback,
             epochs=epochs,
+            ensemble=1,
             seed=seed,
         ).fit(data)
         trained = gradient_decay(model, data)
@@ -342,13 +338,12 @@ def _all_windows(
 ) -> tuple[NDArray[np.float64], ScalerStats]:
     """Return the last ``max_windows`` windows of each series and their scaling."""
     stats = model.scaler_for(series)
-    rows, locs, scales = [], [], []
+    rows, owners = [], []
     for i in range(series.n_series):
         y = series.series(i)
         for end in range(len(y), max(lookback - 1, len(y) - max_windows), -1):
             rows.append(y[end - lookback : end])
-            locs.append(stats.loc[i])
-            scales.append(stats.scale[i])
+            owners.append(i)
     if not rows:
         raise DataError(f"no series has lookback={lookback} values.")
-    return np.array(rows), ScalerStats(np.array(locs), np.array(scales))
+    return np.array(rows), stats.take(owners)

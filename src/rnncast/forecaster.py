@@ -10,7 +10,6 @@ import dataclasses
 import inspect
 import math
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,10 +25,7 @@ from rnncast.data.frame import (
     Freq,
     MissingMode,
     SeriesData,
-    decode_time,
-    encode_time,
     forecast_frame,
-    python_scalar,
     season_length_from_freq,
     to_long_frame,
     validate_frame,
@@ -42,10 +38,14 @@ from rnncast.data.quality import (
 )
 from rnncast.data.scaling import (
     SCALERS,
+    TRANSFORMS,
     ScalerStats,
     fit_scaler,
     inverse_transform,
+    lowest_allowed,
+    resolve_transform,
     transform,
+    transform_rows,
 )
 from rnncast.data.windows import (
     gather,
@@ -67,12 +67,13 @@ from rnncast.intervals import (
     sort_quantiles,
 )
 from rnncast.model_files import read_model_dir, write_model_dir
-from rnncast.models.networks import NetworkConfig, RecurrentNetwork
+from rnncast.models.networks import EnsembleNetwork, NetworkConfig, RecurrentNetwork
 from rnncast.training import EpochRecord, TrainConfig, seed_everything, train
 
 __all__ = ["Forecaster"]
 
 _PREDICT_BATCH = 4096
+_LOOKBACK_FACTORS = (1.0, 1.5, 2.0)  # lookbacks of ensemble members, times the base
 
 
 class Forecaster:
@@ -84,24 +85,50 @@ class Forecaster:
         Number of future steps to forecast.
     cell : {"lstm", "gru", "rnn"}, default "lstm"
         Recurrent cell of every layer; "rnn" is the vanilla tanh RNN.
-    lookback : int, optional
+    lookback : int or sequence of int, optional
         Past values the network reads per forecast. Default
-        ``max(2 * horizon, 2 * season_length)``.
+        ``max(2 * horizon, 2 * season_length)``. With ``ensemble > 1`` a sequence
+        gives the members' lookbacks in turn; the default then cycles through the
+        base lookback times 1, 1.5 and 2.
     hidden : int or sequence of int, default (64,)
         Width of each stacked layer: ``(128, 64)`` is LSTM 128 -> LSTM 64 -> linear.
     dropout : float, default 0.0
         Dropout between stacked layers.
     output : {"direct", "recursive"}, default "direct"
         Forecast all steps at once, or one step at a time fed back as input.
-    level : {"last", "none"}, default "last"
-        Forecast relative to the last observed value of each window (see
-        :class:`~rnncast.models.networks.RecurrentNetwork`).
-    scaler : {"standard", "robust", "none"}, default "standard"
-        Per-series scaling, fitted on the training part of each series.
-    loss : {"mse", "mae", "huber"}, default "mse"
-        Training loss (in scaled units).
+    level : {"auto", "snaive", "season", "last", "none"}, default "auto"
+        Per-window normalisation (see
+        :class:`~rnncast.models.networks.RecurrentNetwork`): inputs are centred on
+        the mean of each window's last ``season_length`` values (``"snaive"``,
+        ``"season"``) or on its last value (``"last"``); the network forecasts
+        corrections to the window's seasonal-naive forecast (``"snaive"``) or
+        changes from that level; ``"none"`` leaves windows as they are.
+        ``"auto"``: ``"snaive"`` for the direct head, ``"season"`` for the
+        recursive one. For non-seasonal data (``season_length=1``) ``"snaive"``,
+        ``"season"`` and ``"last"`` are the same.
+    transform : {"auto", "log", "log1p", "boxcox", "none"}, default "none"
+        Per-series power transform before scaling, inverted on the forecasts:
+        ``"log"``; ``"log1p"``, ``log(1 + y)`` for counts with zeros;
+        ``"boxcox"`` with each series' power in [0, 1] by Guerrero's
+        method (:func:`~rnncast.data.scaling.guerrero_power`); ``"auto"`` takes
+        the log when every value is positive, log1p when the smallest is 0, else
+        nothing. ``transform_`` tells which one was fitted. The log turns
+        multiplicative seasonality and growth into additive patterns that one
+        network can share across series of any size.
+    scaler : {"mase", "standard", "robust", "none"}, default "mase"
+        Per-series scaling, fitted on the training part of each series;
+        ``"mase"`` divides by the in-sample seasonal-naive MAE, the denominator
+        of MASE (see :func:`~rnncast.data.scaling.fit_scaler`).
+    loss : {"mae", "mse", "huber"}, default "mae"
+        Training loss in scaled units. With ``scaler="mase"`` the MAE of a window
+        is its MASE, so the default trains for the metric it is judged by.
     epochs, batch_size, learning_rate, clip_norm, patience
         Training settings, see :class:`~rnncast.training.TrainConfig`.
+    ensemble : int, default 1
+        Number of networks trained with seeds ``seed, seed + 1, ...`` and the
+        lookbacks of ``lookback``; the forecast is their median, step by step
+        (:class:`~rnncast.models.networks.EnsembleNetwork`). Costs one training
+        per member.
     validation : bool, default True
         Hold out the last ``horizon + validation_windows - 1`` values of each
         series for early stopping, best-weights restore and conformal calibration;
@@ -177,18 +204,20 @@ class Forecaster:
         *,
         horizon: int,
         cell: str = "lstm",
-        lookback: int | None = None,
+        lookback: int | Sequence[int] | None = None,
         hidden: int | Sequence[int] = (64,),
         dropout: float = 0.0,
         output: Literal["direct", "recursive"] = "direct",
-        level: Literal["last", "none"] = "last",
-        scaler: Literal["standard", "robust", "none"] = "standard",
-        loss: Literal["mse", "mae", "huber"] = "mse",
+        level: Literal["auto", "snaive", "season", "last", "none"] = "auto",
+        transform: Literal["auto", "log", "log1p", "boxcox", "none"] = "none",
+        scaler: Literal["mase", "standard", "robust", "none"] = "mase",
+        loss: Literal["mae", "mse", "huber"] = "mae",
         epochs: int = 100,
         batch_size: int = 256,
         learning_rate: float = 1e-3,
         clip_norm: float | None = 1.0,
         patience: int = 20,
+        ensemble: int = 1,
         validation: bool = True,
         validation_windows: int | None = None,
         intervals: Literal["conformal", "quantile"] | None = None,
@@ -214,6 +243,7 @@ class Forecaster:
         self.dropout = dropout
         self.output = output
         self.level = level
+        self.transform = transform
         self.scaler = scaler
         self.loss = loss
         self.epochs = epochs
@@ -221,6 +251,7 @@ class Forecaster:
         self.learning_rate = learning_rate
         self.clip_norm = clip_norm
         self.patience = patience
+        self.ensemble = ensemble
         self.validation = validation
         self.validation_windows = validation_windows
         self.intervals = intervals
@@ -286,7 +317,15 @@ class Forecaster:
         network_config, train_config = self._configs()
         series, resampled = self._read_reporting(data)
         season = self._season_length(series.freq)
-        lookback = self._lookback(season)
+        lookbacks = self._member_lookbacks(season)
+        lookback = max(lookbacks)
+        network_config = self._seasonal(network_config, season, min(lookbacks))
+        if network_config.level == "snaive" and min(lookbacks) < season:
+            raise ConfigError(
+                f"level='snaive' repeats the last season of each window, but "
+                f"lookback={min(lookbacks)} is shorter than season_length={season}; "
+                "use a lookback of at least one season."
+            )
         report = data_report(series, season, resampled=resampled)
         n_val = self._validation_windows(series.n_series)
         holdout = self.horizon + n_val - 1 if self.validation else 0
@@ -304,38 +343,40 @@ class Forecaster:
                 f"{longest}. Use a shorter lookback, fewer validation_windows or "
                 "validation=False."
             )
+        stats = fit_scaler(
+            series.values,
+            series.offsets,
+            series.lengths - holdout,
+            self.scaler,
+            power=self._power(series),
+            season_length=season,
+        )
+        self.transform_ = self._power(series)
+        device = resolve_device(self.device)
+        scaled_values = _scaled_values(series, stats)
+        scaled = torch.as_tensor(scaled_values, dtype=torch.float32).to(device)
+        members, history = [], []
+        for k, member_lookback in enumerate(lookbacks):
+            generator = seed_everything(self.seed + k)
+            network = RecurrentNetwork(network_config).to(device)
+            history += self._train_member(
+                network,
+                scaled,
+                series.offsets,
+                member=(k, member_lookback, holdout, n_val),
+                config=train_config,
+                generator=generator,
+                on_epoch=on_epoch,
+            )
+            members.append(network)
         val_starts = (
             validation_starts(series.offsets, lookback, self.horizon, n_val)
             if self.validation
             else np.empty(0, dtype=np.int64)
         )
-        stats = fit_scaler(
-            series.values, series.offsets, series.lengths - holdout, self.scaler
+        network = (
+            members[0] if len(members) == 1 else EnsembleNetwork(members, lookbacks)
         )
-        device = _resolve_device(self.device)
-        generator = seed_everything(self.seed)
-        network = RecurrentNetwork(network_config).to(device)
-        scaled_values = _scaled_values(series, stats)
-        scaled = torch.as_tensor(scaled_values, dtype=torch.float32).to(device)
-        fit_args = {
-            "lookback": lookback,
-            "horizon": self.horizon,
-            "config": train_config,
-            "generator": generator,
-            "masked": self.missing == "mask",
-        }
-        starts = (torch.as_tensor(train_starts), torch.as_tensor(val_starts))
-        starts = tuple(s.to(device) for s in starts)
-        if self.progress:
-            from rnncast.progress import training_bar
-
-            with training_bar(self.cell.upper(), train_config.epochs) as bar:
-                history = train(
-                    network, scaled, *starts, **fit_args, on_epoch=_both(bar, on_epoch)
-                )
-        else:
-            history = train(network, scaled, *starts, **fit_args, on_epoch=on_epoch)
-
         self.network_ = network
         self.ids_ = list(series.ids)
         self.freq_ = series.freq
@@ -355,9 +396,62 @@ class Forecaster:
                 scaled_values, series.offsets, series.lengths - holdout, season
             )
             owner = np.searchsorted(series.offsets, val_starts, side="right") - 1
-            errors = self._calibration_errors(scaled, starts[1]).cpu().double()
+            errors = self._calibration_errors(
+                scaled, torch.as_tensor(val_starts).to(device)
+            )
+            errors = errors.cpu().double()
             self.conformal_scores_ = errors.numpy() / self.interval_scale_[owner, None]
         return self
+
+    def _train_member(
+        self,
+        network: RecurrentNetwork,
+        scaled: torch.Tensor,
+        offsets: NDArray[np.int64],
+        *,
+        member: tuple[int, int, int, int],
+        config: TrainConfig,
+        generator: torch.Generator,
+        on_epoch: Callable[[EpochRecord], None] | None,
+    ) -> list[EpochRecord]:
+        """Train one network (member ``k`` of the ensemble) on its own windows.
+
+        ``member`` is ``(k, lookback, holdout, validation windows)``.
+        """
+        k, lookback, holdout, n_val = member
+        starts = [training_starts(offsets, lookback, self.horizon, holdout)]
+        starts.append(
+            validation_starts(offsets, lookback, self.horizon, n_val)
+            if self.validation
+            else np.empty(0, dtype=np.int64)
+        )
+        train_starts, val_starts = (
+            torch.as_tensor(s).to(scaled.device) for s in starts
+        )
+        fit_args = {
+            "lookback": lookback,
+            "horizon": self.horizon,
+            "config": config,
+            "generator": generator,
+            "masked": self.missing == "mask",
+            "member": k,
+        }
+        if not self.progress:
+            return train(
+                network, scaled, train_starts, val_starts, **fit_args, on_epoch=on_epoch
+            )
+        from rnncast.progress import training_bar
+
+        label = self.cell.upper() + (f" {k + 1}" if self.ensemble > 1 else "")
+        with training_bar(label, config.epochs) as bar:
+            return train(
+                network,
+                scaled,
+                train_starts,
+                val_starts,
+                **fit_args,
+                on_epoch=_both(bar, on_epoch),
+            )
 
     def _calibration_errors(
         self, scaled: torch.Tensor, val_starts: torch.Tensor
@@ -543,11 +637,11 @@ class Forecaster:
     ) -> torch.Tensor:
         """Scaled network inputs (n, lookback, channels) from raw windows (n, lookback).
 
-        One channel, ``(y - loc) / scale``; models fitted with ``missing="mask"``
+        One channel, ``(g(y) - loc) / scale``; models fitted with ``missing="mask"``
         get the two channels of :func:`~rnncast.data.windows.masked_inputs`.
         ``dtype``: float32 for the network, float64 for the NumPy reference.
         """
-        scaled = (windows - stats.loc[:, None]) / stats.scale[:, None]
+        scaled = transform_rows(windows, stats)
         inputs = torch.as_tensor(scaled, dtype=dtype)
         if self.network_.config.input_size == 1:
             return inputs[:, :, None]
@@ -582,10 +676,26 @@ class Forecaster:
         statistics fitted on their whole given history.
         """
         self._check_fitted("scaler_for")
-        own = fit_scaler(series.values, series.offsets, series.lengths, self.scaler)
+        fitted = self.scaler_
+        self._check_range(series, self.transform_)
+        own = fit_scaler(
+            series.values,
+            series.offsets,
+            series.lengths,
+            self.scaler,
+            power=self.transform_,
+            season_length=self.season_length_,
+        )
+        if fitted.power is None or fitted.shift is None:
+            own_power = own_shift = None
+        else:
+            own_power = self._fitted_or_own(series.ids, fitted.power, own.power)
+            own_shift = self._fitted_or_own(series.ids, fitted.shift, own.shift)
         return ScalerStats(
-            self._fitted_or_own(series.ids, self.scaler_.loc, own.loc),
-            self._fitted_or_own(series.ids, self.scaler_.scale, own.scale),
+            self._fitted_or_own(series.ids, fitted.loc, own.loc),
+            self._fitted_or_own(series.ids, fitted.scale, own.scale),
+            own_power,
+            own_shift,
         )
 
     def _fitted_or_own(
@@ -609,27 +719,11 @@ class Forecaster:
         interrupted save leaves any previous model at ``path`` intact.
         """
         self._check_fitted("save")
-        state = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
-        state["scaler.loc"] = torch.as_tensor(self.scaler_.loc)
-        state["scaler.scale"] = torch.as_tensor(self.scaler_.scale)
-        state["context"] = torch.as_tensor(self.context_)
-        if self.conformal_scores_ is not None:
-            state["conformal.scores"] = torch.as_tensor(self.conformal_scores_)
-            state["conformal.unit"] = torch.as_tensor(self.interval_scale_)
-        fitted = {
-            "network": asdict(self.network_.config),
-            "ids": [python_scalar(i) for i in self.ids_],
-            "freq": self.freq_,
-            "season_length": self.season_length_,
-            "lookback": self.lookback_,
-            "last_ds": [encode_time(t) for t in self.last_ds_],
-            "n_train_windows": self.n_train_windows_,
-            "history": [asdict(r) for r in self.history_],
-            "filled": [[python_scalar(k), v] for k, v in self.filled_.items()],
-            "validation_windows": self.validation_windows_,
-        }
+        from rnncast.forecaster_files import saved_parts
+
+        fitted, tensors = saved_parts(self)
         write_model_dir(
-            Path(path), params=self.get_params(), fitted=fitted, tensors=state
+            Path(path), params=self.get_params(), fitted=fitted, tensors=tensors
         )
 
     @classmethod
@@ -642,14 +736,20 @@ class Forecaster:
             The folder or a file in it is missing, damaged, or from an incompatible
             version of rnncast.
         """
+        from rnncast.forecaster_files import restore
+
         params, fitted, tensors = read_model_dir(Path(path))
-        return _restore(cls, params, fitted, tensors, device)
+        return restore(cls, params, fitted, tensors, device)
 
     # -------------------------------------------------------------- helpers
     def _configs(self) -> tuple[NetworkConfig, TrainConfig]:
         require_positive_int("horizon", self.horizon)
-        if self.lookback is not None:
-            require_positive_int("lookback", self.lookback)
+        _check_lookback(self.lookback)
+        require_positive_int("ensemble", self.ensemble)
+        if self.transform not in TRANSFORMS:
+            raise ConfigError(
+                f"unknown transform {self.transform!r}; choose one of {TRANSFORMS}."
+            )
         if self.scaler not in SCALERS:
             raise ConfigError(
                 f"unknown scaler {self.scaler!r}; choose one of {SCALERS}."
@@ -672,7 +772,7 @@ class Forecaster:
             horizon=int(self.horizon),
             dropout=self.dropout,
             output=self.output,
-            level=self.level,
+            level=self._network_level(),
             input_size=2 if self.missing == "mask" else 1,
             quantiles=self._quantiles(),
         )
@@ -686,6 +786,12 @@ class Forecaster:
             quantiles=network.quantiles,
         )
         return network, training
+
+    def _network_level(self) -> str:
+        """``level`` with "auto" resolved: "snaive" (direct) or "season" (recursive)."""
+        if self.level != "auto":
+            return self.level
+        return "snaive" if self.output == "direct" else "season"
 
     def _quantiles(self) -> tuple[float, ...]:
         """Return the heads' quantiles: the median and both ends of each level."""
@@ -736,10 +842,60 @@ class Forecaster:
             return season_length_from_freq(freq)
         return require_positive_int("season_length", self.season_length)
 
-    def _lookback(self, season: int) -> int:
-        if self.lookback is not None:
-            return int(self.lookback)
-        return max(2 * int(self.horizon), 2 * season)
+    def _member_lookbacks(self, season: int) -> list[int]:
+        """Lookback of each ensemble member: ``lookback`` cycled over the members.
+
+        Default: ``max(2 * horizon, 2 * season)`` for one network; an ensemble
+        cycles through that base times 1, 1.5 and 2 (rounded up), so its members
+        see different stretches of history.
+        """
+        require_positive_int("ensemble", self.ensemble)
+        if self.lookback is None:
+            base = max(2 * int(self.horizon), 2 * season)
+            choices = [math.ceil(base * f) for f in _LOOKBACK_FACTORS]
+        elif isinstance(self.lookback, int | np.integer):
+            choices = [int(self.lookback)]
+        else:
+            choices = [int(v) for v in self.lookback]
+        if self.ensemble == 1:
+            return choices[:1]
+        return [choices[k % len(choices)] for k in range(self.ensemble)]
+
+    def _power(self, series: SeriesData) -> str:
+        """Return the transform to fit: ``transform``, "auto" resolved on ``series``."""
+        kind = resolve_transform(self.transform, series.values)
+        self._check_range(series, kind)
+        return kind
+
+    def _check_range(self, series: SeriesData, kind: str) -> None:
+        """DataError naming the first series with a value outside ``kind``'s range."""
+        lowest = lowest_allowed(kind)
+        if lowest is None:
+            return
+        bad = series.values <= lowest  # NaN gaps compare False
+        if not bad.any():
+            return
+        i = int(np.searchsorted(series.offsets, np.argmax(bad), side="right")) - 1
+        needs = "positive values" if lowest == 0 else "values >= 0"
+        raise DataError(
+            f"transform={kind!r} needs {needs}, but series {series.ids[i]!r} has "
+            f"{np.nanmin(series.series(i)):g}. Use transform='none' (or 'auto', "
+            "which picks the log only for positive data and log1p for counts)."
+        )
+
+    def _seasonal(
+        self, config: NetworkConfig, season: int, lookback: int
+    ) -> NetworkConfig:
+        """``config`` with the season of ``level="season"`` or ``"snaive"``.
+
+        ``level="auto"`` falls back to ``"last"`` when the shortest ``lookback``
+        is shorter than a season.
+        """
+        if self.level == "auto" and lookback < season:
+            return dataclasses.replace(config, level="last")
+        if config.level not in ("season", "snaive"):
+            return config
+        return dataclasses.replace(config, season_length=season)
 
     def _check_fitted(self, action: str) -> None:
         if not hasattr(self, "network_"):
@@ -769,6 +925,19 @@ def _padded(series: SeriesData, min_length: int) -> SeriesData:
     return dataclasses.replace(series, values=values, offsets=offsets)
 
 
+def _check_lookback(lookback: int | Sequence[int] | None) -> None:
+    if lookback is None:
+        return
+    if isinstance(lookback, int | np.integer):
+        require_positive_int("lookback", lookback)
+        return
+    values = list(lookback)
+    if not values:
+        raise ConfigError("lookback must be an integer or a non-empty list of them.")
+    for value in values:
+        require_positive_int("lookback", value)
+
+
 def _check_lengths(series: SeriesData, lookback: int, horizon: int) -> None:
     needed = lookback + horizon
     short = np.flatnonzero(series.lengths < needed)
@@ -782,7 +951,7 @@ def _check_lengths(series: SeriesData, lookback: int, horizon: int) -> None:
         )
 
 
-def _resolve_device(device: str) -> torch.device:
+def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -807,64 +976,3 @@ def _both(
             second(record)
 
     return call
-
-
-def _restore(
-    cls: type[Forecaster],
-    params: dict[str, Any],
-    fitted: dict[str, Any],
-    tensors: dict[str, torch.Tensor],
-    device: str,
-) -> Forecaster:
-    """Rebuild a fitted Forecaster from the parts read by :func:`read_model_dir`."""
-    from rnncast.model_files import model_file_error
-
-    with model_file_error("the saved parameters or network do not fit this rnncast"):
-        forecaster = cls(**{**params, "device": device})
-        saved = fitted["network"]
-        network_config = NetworkConfig(
-            **{
-                **saved,
-                "hidden": tuple(saved["hidden"]),
-                "quantiles": tuple(saved.get("quantiles", ())),
-            }
-        )
-        if forecaster._configs()[0] != network_config:  # also checks every parameter
-            raise ValueError("the parameters and the saved network disagree")
-        network = RecurrentNetwork(network_config)
-        weights = {
-            k.removeprefix("network."): v
-            for k, v in tensors.items()
-            if k.startswith("network.")
-        }
-        network.load_state_dict(weights, strict=True)
-        network.to(_resolve_device(device)).eval()
-        forecaster.network_ = network
-        forecaster.ids_ = list(fitted["ids"])
-        forecaster.freq_ = fitted["freq"]
-        forecaster.season_length_ = int(fitted["season_length"])
-        forecaster.lookback_ = int(fitted["lookback"])
-        forecaster.last_ds_ = [decode_time(t) for t in fitted["last_ds"]]
-        forecaster.scaler_ = ScalerStats(
-            loc=tensors["scaler.loc"].numpy(), scale=tensors["scaler.scale"].numpy()
-        )
-        forecaster.context_ = tensors["context"].numpy()
-        forecaster.history_ = [EpochRecord(**r) for r in fitted["history"]]
-        forecaster.n_train_windows_ = int(fitted["n_train_windows"])
-        forecaster.filled_ = {k: v for k, v in fitted["filled"]}
-        forecaster.data_report_ = None  # the report of fit is not saved
-        forecaster.validation_windows_ = int(fitted["validation_windows"])
-        forecaster.conformal_scores_ = forecaster.interval_scale_ = None
-        if forecaster.intervals == "conformal":
-            forecaster.conformal_scores_ = tensors["conformal.scores"].numpy()
-            forecaster.interval_scale_ = tensors["conformal.unit"].numpy()
-        n = len(forecaster.ids_)
-        shapes_ok = (
-            forecaster.context_.shape == (n, forecaster.lookback_)
-            and forecaster.scaler_.loc.shape == (n,)
-            and forecaster.scaler_.scale.shape == (n,)
-            and len(forecaster.last_ds_) == n
-        )
-        if not shapes_ok:
-            raise ValueError("array shapes disagree with the number of series")
-    return forecaster

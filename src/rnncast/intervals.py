@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from rnncast.data.scaling import seasonal_mae
 from rnncast.exceptions import ConfigError
 
 __all__ = [
@@ -155,13 +156,9 @@ def seasonal_scale(
     scale = np.ones(len(offsets) - 1)
     for i in range(len(scale)):
         part = values[offsets[i] : offsets[i] + lengths[i]]
-        lag = season_length if len(part) > season_length else 1
-        if len(part) <= lag:
-            continue
-        steps = np.abs(part[lag:] - part[:-lag])
-        steps = steps[np.isfinite(steps)]
-        if len(steps) and steps.mean() > 0:
-            scale[i] = steps.mean()
+        mae = seasonal_mae(part, season_length)
+        if mae is not None:
+            scale[i] = mae
     return scale
 
 

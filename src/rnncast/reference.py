@@ -43,6 +43,7 @@ __all__ = [
     "GATES",
     "LayerParams",
     "ReferenceNetwork",
+    "centre",
     "clip_grad_norm",
     "from_torch",
     "grads_from_torch",
@@ -344,16 +345,18 @@ class NetworkCache:
 def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCache]:
     r"""Forecast ``horizon`` steps from ``x`` (batch, lookback, inputs) like torch.
 
-    With ``level="last"`` the layers read :math:`x_t - x_T` and the forecast is
-    :math:`x_T + \hat y`. The direct head is :math:`\hat y = W_y h_T + b_y`; the
-    recursive head applies a one-step head and feeds each forecast back as the next
-    input, carrying every layer's state.
+    With ``level="last"`` (``"season"``) the layers read :math:`x_t - l` and the
+    forecast is :math:`l + \hat y`, with :math:`l` the last value (the mean of the
+    last ``season_length`` values) of the target channel; ``"snaive"`` centres
+    like ``"season"`` but adds :math:`\hat y` to the window's seasonal-naive
+    forecast. See :func:`centre`.
+    The direct head is :math:`\hat y = W_y h_T + b_y`; the recursive head applies
+    a one-step head and feeds each forecast back as the next input, carrying every
+    layer's state.
     """
     cfg = net.config
-    last = np.zeros_like(x[:, -1:, :])
-    if cfg.level == "last":
-        last[:, :, 0] = x[:, -1:, 0]  # only the target channel is centred
-    seq, states, caches, hidden = x - last, [], [], []
+    centred, offset = centre(x, cfg.level, cfg.season_length, cfg.horizon)
+    seq, states, caches, hidden = centred, [], [], []
     for p in net.layers:
         seq, cache = layer_forward(p, seq)
         caches.append(cache)
@@ -372,7 +375,31 @@ def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCach
             step = seq[:, -1] @ net.W_y.T + net.b_y
             steps.append(step)
         step = np.concatenate(steps, axis=1)
-    return last[:, :, 0] + step, NetworkCache(caches, hidden)
+    return offset + step, NetworkCache(caches, hidden)
+
+
+def centre(
+    x: Array, level: str, season_length: int = 1, horizon: int = 1
+) -> tuple[Array, Array]:
+    r"""Subtract each window's level from its target channel (channel 0).
+
+    The level is the last value (``"last"``), the mean of the last
+    ``season_length`` values (``"season"``, ``"snaive"``) or 0 (``"none"``);
+    other channels pass unchanged. Returns the centred windows and the offset
+    (batch, horizon) that the network's output is added to: the level, or for
+    ``"snaive"`` the seasonal-naive forecast
+    :math:`x_{T+k-m\lceil k/m \rceil}`.
+    """
+    if level == "none":
+        return x, np.zeros((len(x), horizon))
+    steps = 1 if level == "last" else season_length
+    levels = x[:, -steps:, 0].mean(axis=1)
+    centred = x.copy()
+    centred[:, :, 0] -= levels[:, None]
+    if level != "snaive":
+        return centred, np.repeat(levels[:, None], horizon, axis=1)
+    repeats = -(-horizon // season_length)
+    return centred, np.tile(x[:, -season_length:, 0], repeats)[:, :horizon]
 
 
 def network_backward(
@@ -434,6 +461,11 @@ def clip_grad_norm(grads: list[Array], max_norm: float, eps: float = 1e-6) -> fl
 # --------------------------------------------------------------- conversion
 def from_torch(network: RecurrentNetwork) -> ReferenceNetwork:
     """Copy a torch network's weights into the reference (float64)."""
+    if not isinstance(network, RecurrentNetwork):
+        raise ConfigError(
+            "the NumPy reference (and explain) covers one network, not an ensemble; "
+            "fit with ensemble=1 to explain a model."
+        )
     layers = [_layer_from_torch(network.config.cell, m) for m in network.layers]
     return ReferenceNetwork(
         config=network.config,

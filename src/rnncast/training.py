@@ -70,6 +70,7 @@ class EpochRecord:
     train_loss: float
     val_loss: float | None
     learning_rate: float
+    member: int = 0  # which network of an ensemble
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -126,6 +127,7 @@ def train(
     config: TrainConfig,
     generator: torch.Generator,
     masked: bool = False,
+    member: int = 0,
     on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> list[EpochRecord]:
     """Train ``network`` in place on windows of the flat scaled series ``values``.
@@ -145,6 +147,8 @@ def train(
         ``values`` holds NaN gaps: inputs get the channels of
         :func:`~rnncast.data.windows.masked_inputs` and the loss is the mean over
         observed targets only, so no filled-in value is ever a target.
+    member : int, default 0
+        Number of the network in its ensemble, stamped on every record.
     on_epoch : callable, optional
         Called with each :class:`EpochRecord`, e.g. to draw a progress bar.
 
@@ -189,7 +193,7 @@ def train(
         monitored = train_loss if val_loss is None else val_loss
         schedule.step(monitored)
         record = EpochRecord(
-            epoch, train_loss, val_loss, optimiser.param_groups[0]["lr"]
+            epoch, train_loss, val_loss, optimiser.param_groups[0]["lr"], member
         )
         history.append(record)
         if on_epoch is not None:

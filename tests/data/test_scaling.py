@@ -57,3 +57,81 @@ def test_statistics_of_huge_values_do_not_overflow(kind):
     stats = fit_scaler(values, np.array([0, 5]), np.array([5]), kind)
     assert np.isfinite(stats.loc).all() and np.isfinite(stats.scale).all()
     assert stats.scale[0] > 1e299 or kind == "robust"
+
+
+@pytest.mark.parametrize("power", ["log", "log1p", "boxcox"])
+def test_power_transforms_round_trip(air, power):
+    from rnncast.data.scaling import transform_rows
+
+    values = air["y"].to_numpy(dtype=float)
+    if power == "log1p":
+        values = values - values.min()  # counts that reach 0
+    offsets = np.array([0, 60, len(values)])
+    stats = fit_scaler(values, offsets, np.array([48, 70]), "standard", power, 12)
+    z = transform(values, offsets, stats)
+    rows = np.stack([values[:60], values[-60:]])
+    np.testing.assert_allclose(
+        transform_rows(rows, stats), np.stack([z[:60], z[-60:]]), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        inverse_transform(transform_rows(rows, stats), stats),
+        rows,
+        rtol=1e-10,
+        atol=1e-9,
+    )
+
+
+def test_log_standardises_the_log_values(air):
+    values = air["y"].to_numpy(dtype=float)
+    stats = fit_scaler(
+        values, np.array([0, len(values)]), np.array([100]), "standard", "log"
+    )
+    assert stats.power[0] == 0 and stats.shift[0] == 0
+    assert stats.loc[0] == pytest.approx(np.log(values[:100]).mean())
+    assert stats.scale[0] == pytest.approx(np.log(values[:100]).std())
+
+
+def test_guerrero_finds_the_log_for_multiplicative_seasonality(air):
+    from rnncast.data.scaling import guerrero_power
+
+    y = air["y"].to_numpy(dtype=float)  # seasonal swings grow with the level
+    assert guerrero_power(y, 12) <= 0.2
+    # the same seasonal pattern added to a trend: the variance does not grow
+    rng = np.random.default_rng(0)
+    additive = 100 + np.arange(144) + 10 * np.sin(np.arange(144) * np.pi / 6)
+    assert guerrero_power(additive + rng.normal(0, 1, 144), 12) >= 0.8
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1.0, 2.0], "log"),
+        ([0.0, 2.0], "log1p"),
+        ([-1.0, 2.0], "none"),
+        ([np.nan, 3.0], "log"),
+    ],
+)
+def test_auto_transform_follows_the_sign_of_the_data(values, expected):
+    from rnncast.data.scaling import resolve_transform
+
+    assert resolve_transform("auto", np.array(values)) == expected
+    assert resolve_transform("boxcox", np.array(values)) == "boxcox"
+    with pytest.raises(ConfigError, match="unknown transform 'sqrt'"):
+        resolve_transform("sqrt", np.array(values))
+
+
+def test_mase_scaler_divides_by_the_in_sample_seasonal_naive_mae(air):
+    values = air["y"].to_numpy(dtype=float)
+    stats = fit_scaler(values, np.array([0, 144]), np.array([100]), "mase", "none", 12)
+    part = values[:100]
+    assert stats.loc[0] == pytest.approx(part.mean())
+    assert stats.scale[0] == pytest.approx(np.mean(np.abs(part[12:] - part[:-12])))
+    # a gap drops the differences it touches; a series shorter than a season + 1
+    # falls back to lag 1
+    gappy = part.copy()
+    gappy[50] = np.nan
+    pairs = np.abs(gappy[12:] - gappy[:-12])
+    stats = fit_scaler(gappy, np.array([0, 100]), np.array([100]), "mase", "none", 12)
+    assert stats.scale[0] == pytest.approx(np.nanmean(pairs))
+    short = fit_scaler(part[:10], np.array([0, 10]), np.array([10]), "mase", "none", 12)
+    assert short.scale[0] == pytest.approx(np.mean(np.abs(np.diff(part[:10]))))

@@ -1,8 +1,11 @@
 """Per-series scaling, fitted on the training part of each series only.
 
-A scaler is a pair of per-series statistics ``loc`` and ``scale``; the forward map is
-``z = (y - loc) / scale`` and the inverse ``y = z * scale + loc``. Both work on the
-flat value layout of :class:`~rnncast.data.frame.SeriesData`.
+A scaler is a per-series power transform (optional) followed by a location and scale:
+the forward map is ``z = (g(y) - loc) / scale`` with ``g(y)`` the Box-Cox transform of
+``y + shift`` at the series' ``power`` (the log for power 0; ``log(1 + y)`` is power 0
+and shift 1; the identity without a transform), and the inverse
+``y = g^-1(z * scale + loc)``. Both work on the flat value layout of
+:class:`~rnncast.data.frame.SeriesData` or on rows, one a series.
 """
 
 from __future__ import annotations
@@ -18,14 +21,24 @@ from rnncast.exceptions import ConfigError
 __all__ = [
     "MAD_TO_STD",
     "SCALERS",
+    "TRANSFORMS",
     "ScalerStats",
+    "box_cox",
     "fit_scaler",
+    "guerrero_power",
+    "inverse_box_cox",
     "inverse_transform",
+    "lowest_allowed",
+    "resolve_transform",
+    "seasonal_mae",
     "transform",
+    "transform_rows",
 ]
 
-SCALERS = ("standard", "robust", "none")
-ScalerKind = Literal["standard", "robust", "none"]
+SCALERS = ("standard", "robust", "mase", "none")
+ScalerKind = Literal["standard", "robust", "mase", "none"]
+TRANSFORMS = ("auto", "log", "log1p", "boxcox", "none")
+TransformKind = Literal["auto", "log", "log1p", "boxcox", "none"]
 
 # Normal-consistency constant: for Gaussian data 1.4826 * MAD estimates the std.
 MAD_TO_STD = 1.4826
@@ -33,10 +46,97 @@ MAD_TO_STD = 1.4826
 
 @dataclass(frozen=True)
 class ScalerStats:
-    """Per-series location and scale, each of shape (n_series,), float64."""
+    """Per-series location, scale, Box-Cox power and shift, each (n_series,).
+
+    ``power`` and ``shift`` are None without a transform; power 0 is the log.
+    """
 
     loc: NDArray[np.float64]
     scale: NDArray[np.float64]
+    power: NDArray[np.float64] | None = None
+    shift: NDArray[np.float64] | None = None
+
+    def take(self, rows: NDArray[np.int64] | list[int]) -> ScalerStats:
+        """Return the statistics of the series ``rows`` (in that order)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.power is None or self.shift is None:
+            return ScalerStats(self.loc[rows], self.scale[rows])
+        return ScalerStats(
+            self.loc[rows], self.scale[rows], self.power[rows], self.shift[rows]
+        )
+
+
+def resolve_transform(kind: str, values: NDArray[np.float64]) -> str:
+    """Check ``kind`` against the data; ``"auto"`` becomes "log" or "none".
+
+    ``"auto"`` is the log when every observed value is positive (prices,
+    visitors: multiplicative seasonality and growth become additive),
+    ``"log1p"`` when some are 0 and none negative (counts), else none.
+    ``"log"`` and ``"boxcox"`` need positive values, ``"log1p"`` non-negative ones.
+    """
+    if kind not in TRANSFORMS:
+        raise ConfigError(f"unknown transform {kind!r}; choose one of {TRANSFORMS}.")
+    if kind != "auto":
+        return kind
+    observed = values[~np.isnan(values)]
+    if (observed > 0).all():
+        return "log"
+    return "log1p" if (observed >= 0).all() else "none"
+
+
+def lowest_allowed(kind: str) -> float | None:
+    """Values must exceed this for transform ``kind`` (None: any value)."""
+    return {"log": 0.0, "boxcox": 0.0, "log1p": -1.0}.get(kind)
+
+
+def box_cox(y: NDArray[np.float64], power: NDArray[np.float64]) -> NDArray[np.float64]:
+    r"""Box-Cox: :math:`g(y) = (y^\lambda - 1) / \lambda`, or :math:`\log y` at 0.
+
+    ``power`` broadcasts against ``y``.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        powered = (np.power(y, power) - 1) / np.where(power == 0, 1, power)
+        return np.where(power == 0, np.log(y), powered)
+
+
+def inverse_box_cox(
+    g: NDArray[np.float64], power: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    r"""Inverse Box-Cox: :math:`y = (\lambda g + 1)^{1/\lambda}`, :math:`e^g` at 0.
+
+    Where :math:`\lambda g + 1 \le 0` (beyond the transform's range) the result is 0.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        base = np.maximum(power * g + 1, 0.0)
+        powered = np.power(base, 1 / np.where(power == 0, 1, power))
+        return np.where(power == 0, np.exp(g), powered)
+
+
+def guerrero_power(
+    y: NDArray[np.float64], season_length: int, bounds: tuple[float, float] = (0, 1)
+) -> float:
+    r"""Box-Cox power by Guerrero's method (1993), searched on a grid within ``bounds``.
+
+    The series is cut into blocks of ``max(2, season_length)`` values; for each
+    candidate :math:`\lambda` the ratios :math:`s_b / m_b^{1 - \lambda}` (block
+    standard deviation over block mean) should be equal if :math:`\lambda` makes
+    the variance constant; the :math:`\lambda` with the smallest coefficient of
+    variation of the ratios is returned. Bounds [0, 1] keep the inverse stable:
+    0 is the log, 1 leaves the series' shape unchanged.
+    """
+    y = y[~np.isnan(y)]
+    width = max(2, season_length)
+    n_blocks = len(y) // width
+    if n_blocks < 2:
+        return 0.0
+    blocks = y[len(y) - n_blocks * width :].reshape(n_blocks, width)
+    means, stds = blocks.mean(axis=1), blocks.std(axis=1, ddof=1)
+    if not (means > 0).all() or not (stds > 0).any():
+        return 1.0
+    grid = np.linspace(bounds[0], bounds[1], 21)
+    ratios = stds[None, :] / means[None, :] ** (1 - grid[:, None])  # (grid, blocks)
+    variation = ratios.std(axis=1, ddof=1) / ratios.mean(axis=1)
+    return float(grid[int(np.argmin(variation))])
 
 
 def fit_scaler(
@@ -44,14 +144,26 @@ def fit_scaler(
     offsets: NDArray[np.int64],
     train_lengths: NDArray[np.int64],
     kind: ScalerKind = "standard",
+    power: TransformKind = "none",
+    season_length: int = 1,
 ) -> ScalerStats:
     """Fit per-series statistics on the first ``train_lengths[i]`` values of series i.
+
+    ``power``: ``"log"`` (power 0 for every series), ``"log1p"`` (power 0, shift 1),
+    ``"boxcox"`` (each series' power by :func:`guerrero_power` on its training
+    part, with ``season_length``) or ``"none"``; ``loc`` and ``scale`` are then
+    fitted on the transformed values.
 
     Notes
     -----
     * ``"standard"``: ``loc = mean(y)``, ``scale = std(y)`` (population, ddof=0).
     * ``"robust"``: ``loc = median(y)``, ``scale = 1.4826 * median(|y - median(y)|)``
       (the MAD, consistent with the std for Gaussian data), so outliers barely move it.
+    * ``"mase"``: ``loc = mean(y)``, ``scale = mean(|y_t - y_{t-m}|)`` over the
+      training part, the in-sample seasonal-naive MAE with ``m = season_length``
+      (lag 1 when the part is shorter than a season plus one): the denominator of
+      MASE, so that an absolute error in scaled units is the series' MASE and
+      the MAE loss trains for the metric itself.
     * ``"none"``: ``loc = 0``, ``scale = 1``.
 
     NaN gaps (``missing="mask"``) are left out of the statistics; a series with no
@@ -67,16 +179,91 @@ def fit_scaler(
     n_series = len(offsets) - 1
     loc = np.zeros(n_series)
     scale = np.ones(n_series)
+    powers = _powers(values, offsets, train_lengths, power, season_length)
+    shifts = None if powers is None else np.full(n_series, float(power == "log1p"))
+    if powers is not None and shifts is not None:
+        lengths = np.diff(offsets)
+        values = box_cox(
+            values + np.repeat(shifts, lengths), np.repeat(powers, lengths)
+        )
     if kind != "none":
         for i in range(n_series):
-            part = values[offsets[i] : offsets[i] + train_lengths[i]]
-            if np.isnan(part).all():  # a padded series observed only in its holdout
-                part = values[offsets[i] : offsets[i + 1]]
-            loc[i], scale[i] = _statistics(part[~np.isnan(part)], kind)
+            part = _training_part(values, offsets, train_lengths, i)
+            if kind == "mase":
+                loc[i], scale[i] = _seasonal_mae_statistics(part, season_length)
+            else:
+                loc[i], scale[i] = _statistics(part[~np.isnan(part)], kind)
     # Relative, not absolute: a series of values near 1e-300 is not constant.
     negligible = (scale == 0) | (scale <= 1e-12 * np.abs(loc))
     scale[negligible] = 1.0
-    return ScalerStats(loc=loc, scale=scale)
+    return ScalerStats(loc=loc, scale=scale, power=powers, shift=shifts)
+
+
+def seasonal_mae(part: NDArray[np.float64], season_length: int) -> float | None:
+    r"""In-sample MAE of seasonal naive, :math:`\operatorname{mean}_t |y_t - y_{t-m}|`.
+
+    Pairs with a gap (NaN) are left out; lag 1 when no two values a season apart
+    are observed. None when no pair is observed or the mean is zero or not finite.
+    """
+    for lag in dict.fromkeys((season_length, 1)):
+        if len(part) <= lag:
+            continue
+        with np.errstate(over="ignore", invalid="ignore"):
+            changes = np.abs(part[lag:] - part[:-lag])
+            changes = changes[~np.isnan(changes)]
+            mean = float(changes.mean()) if len(changes) else 0.0
+        if len(changes) and np.isfinite(mean) and mean > 0:
+            return mean
+    return None
+
+
+def _seasonal_mae_statistics(
+    part: NDArray[np.float64], season_length: int
+) -> tuple[float, float]:
+    """Mean and :func:`seasonal_mae` of one series; the std where that is None."""
+    observed = part[~np.isnan(part)]
+    if not len(observed):
+        return 0.0, 1.0
+    loc, std = _statistics(observed, "standard")
+    scale = seasonal_mae(part, season_length)
+    return loc, std if scale is None else scale
+
+
+def _training_part(
+    values: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    train_lengths: NDArray[np.int64],
+    i: int,
+) -> NDArray[np.float64]:
+    part = values[offsets[i] : offsets[i] + train_lengths[i]]
+    if np.isnan(part).all():  # a padded series observed only in its holdout
+        part = values[offsets[i] : offsets[i + 1]]
+    return part
+
+
+def _powers(
+    values: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    train_lengths: NDArray[np.int64],
+    power: str,
+    season_length: int,
+) -> NDArray[np.float64] | None:
+    """Per-series Box-Cox powers, or None for ``power="none"``."""
+    if power == "none":
+        return None
+    if power not in ("log", "log1p", "boxcox"):
+        raise ConfigError(f"unknown transform {power!r}; choose one of {TRANSFORMS}.")
+    n_series = len(offsets) - 1
+    if power in ("log", "log1p"):
+        return np.zeros(n_series)
+    return np.array(
+        [
+            guerrero_power(
+                _training_part(values, offsets, train_lengths, i), season_length
+            )
+            for i in range(n_series)
+        ]
+    )
 
 
 def _statistics(part: NDArray[np.float64], kind: ScalerKind) -> tuple[float, float]:
@@ -100,14 +287,29 @@ def _statistics(part: NDArray[np.float64], kind: ScalerKind) -> tuple[float, flo
 def transform(
     values: NDArray[np.float64], offsets: NDArray[np.int64], stats: ScalerStats
 ) -> NDArray[np.float64]:
-    """Return ``(y - loc) / scale`` for every series of the flat ``values``."""
+    """Return ``(g(y) - loc) / scale`` for every series of the flat ``values``."""
     lengths = np.diff(offsets)
+    if stats.power is not None and stats.shift is not None:
+        values = box_cox(
+            values + np.repeat(stats.shift, lengths), np.repeat(stats.power, lengths)
+        )
     return (values - np.repeat(stats.loc, lengths)) / np.repeat(stats.scale, lengths)
+
+
+def transform_rows(y: NDArray[np.float64], stats: ScalerStats) -> NDArray[np.float64]:
+    """Return ``(g(y) - loc) / scale`` for ``y`` (n_series, ...), a row a series."""
+    shape = (-1,) + (1,) * (y.ndim - 1)
+    if stats.power is not None and stats.shift is not None:
+        y = box_cox(y + stats.shift.reshape(shape), stats.power.reshape(shape))
+    return (y - stats.loc.reshape(shape)) / stats.scale.reshape(shape)
 
 
 def inverse_transform(
     z: NDArray[np.float64], stats: ScalerStats
 ) -> NDArray[np.float64]:
-    """Return ``z * scale + loc`` for ``z`` of shape (n_series, ...), a row a series."""
+    """Return ``g^-1(z * scale + loc)`` for ``z`` (n_series, ...), a row a series."""
     shape = (-1,) + (1,) * (z.ndim - 1)
-    return z * stats.scale.reshape(shape) + stats.loc.reshape(shape)
+    g = z * stats.scale.reshape(shape) + stats.loc.reshape(shape)
+    if stats.power is None or stats.shift is None:
+        return g
+    return inverse_box_cox(g, stats.power.reshape(shape)) - stats.shift.reshape(shape)

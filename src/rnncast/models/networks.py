@@ -13,11 +13,18 @@ from torch import nn
 
 from rnncast.exceptions import ConfigError
 
-__all__ = ["CELLS", "LEVELS", "OUTPUTS", "NetworkConfig", "RecurrentNetwork"]
+__all__ = [
+    "CELLS",
+    "LEVELS",
+    "OUTPUTS",
+    "EnsembleNetwork",
+    "NetworkConfig",
+    "RecurrentNetwork",
+]
 
 CELLS = ("lstm", "gru", "rnn")
 OUTPUTS = ("direct", "recursive")
-LEVELS = ("last", "none")
+LEVELS = ("last", "season", "snaive", "none")
 CellName = Literal["lstm", "gru", "rnn"]
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
@@ -44,7 +51,10 @@ class NetworkConfig:
         "direct"  # all steps at once, or one by one
     )
     input_size: int = 1  # features per time step (the scaled target)
-    level: Literal["last", "none"] = "last"  # forecast relative to the last input value
+    # forecast relative to the last input value, the mean of the last season, the
+    # window's seasonal-naive forecast, or nothing
+    level: Literal["last", "season", "snaive", "none"] = "last"
+    season_length: int = 1  # the season of level="season" and "snaive"
     quantiles: tuple[float, ...] = ()  # if set, forecast these quantiles per step
 
     def __post_init__(self) -> None:
@@ -63,6 +73,15 @@ class NetworkConfig:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         if self.level not in LEVELS:
             raise ConfigError(f"unknown level {self.level!r}; choose one of {LEVELS}.")
+        if self.season_length < 1:
+            raise ConfigError(
+                f"season_length must be >= 1, got {self.season_length!r}."
+            )
+        if self.level == "snaive" and self.output == "recursive":
+            raise ConfigError(
+                "level='snaive' forecasts corrections to the seasonal-naive forecast "
+                "of the whole horizon; use output='direct' with it."
+            )
         if self.quantiles:
             q = self.quantiles
             if list(q) != sorted(set(q)) or not all(0 < v < 1 for v in q):
@@ -108,10 +127,17 @@ class RecurrentNetwork(nn.Module):
       fed back as the next input, carrying the hidden states, until ``horizon`` steps
       exist. Training back-propagates through this roll-out.
 
-    Level: with ``level="last"`` the network sees ``x_t - x_T`` in channel 0, the
-    target (other channels, such as the observed indicator, pass unchanged), and
-    forecasts
-    ``yhat = x_T + net(x - x_T)``, i.e. changes from the last observed (scaled) value.
+    Level: with ``level="last"`` the network sees ``x_t - l`` in channel 0, the
+    target (other channels, such as the observed indicator, pass unchanged), with
+    ``l = x_T`` the last value, and forecasts ``yhat = l + net(x - l)``, i.e. changes
+    from the last observed (scaled) value. ``level="season"`` uses the seasonal
+    level ``l = mean(x_{T-m+1} .. x_T)`` over the last ``m = season_length`` values
+    instead, which a single noisy or seasonal last value does not move.
+    ``level="snaive"`` centres the inputs on that seasonal level too, but adds the
+    network's output to the window's seasonal-naive forecast,
+    ``yhat_{T+k} = x_{T+k-m\lceil k/m \rceil} + net(x - l)_k``: the network
+    learns corrections to the benchmark that is hard to beat on seasonal data,
+    and starts from it.
     This per-window normalisation lets one network serve windows at any level and
     extrapolate a trend beyond the range seen in training.
 
@@ -142,12 +168,26 @@ class RecurrentNetwork(nn.Module):
         if self.config.level == "none":
             out, last = self._forecast(x), None
         else:
-            last = x[:, -1:, :1]  # (batch, 1, 1): the last value of the target
-            out = self._forecast(torch.cat([x[:, :, :1] - last, x[:, :, 1:]], dim=-1))
+            level = self.window_level(x)  # (batch, 1, 1)
+            out = self._forecast(torch.cat([x[:, :, :1] - level, x[:, :, 1:]], dim=-1))
+            last = self._offset(x, level)  # (batch, horizon)
         if self.config.quantiles:
             out = out.view(len(x), self.config.horizon, -1)  # (batch, horizon, q)
-            return out if last is None else out + last
-        return out if last is None else out + last[:, :, 0]  # (batch, horizon)
+            return out if last is None else out + last[:, :, None]
+        return out if last is None else out + last  # (batch, horizon)
+
+    def _offset(self, x: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
+        """Return what the output is added to: the level, or the seasonal naive."""
+        horizon, m = self.config.horizon, self.config.season_length
+        if self.config.level != "snaive":
+            return level[:, :, 0].expand(-1, horizon)
+        repeats = -(-horizon // m)
+        return x[:, -m:, 0].repeat(1, repeats)[:, :horizon]
+
+    def window_level(self, x: torch.Tensor) -> torch.Tensor:
+        """Level ``l`` (batch, 1, 1) of each window's target channel (see ``level``)."""
+        steps = self.config.season_length if self.config.level != "last" else 1
+        return x[:, -steps:, :1].mean(dim=1, keepdim=True)
 
     def _forecast(self, x: torch.Tensor) -> torch.Tensor:
         top, states = self._run(
@@ -174,6 +214,39 @@ class RecurrentNetwork(nn.Module):
             x, state = layer(x, states[k])  # (batch, steps, hidden[k])
             new_states.append(state)
         return x, new_states
+
+
+class EnsembleNetwork(nn.Module):
+    r"""The median of several :class:`RecurrentNetwork` of one architecture.
+
+    Member ``k`` reads the last ``lookbacks[k]`` steps of the input window (the
+    input is as long as the longest lookback); the forecast of every step (and
+    quantile) is the median over members,
+    :math:`\hat y_{t} = \operatorname{median}_k \hat y^{(k)}_{t}` (the mean of the
+    two middle values for an even count). Members differ in their seed and
+    lookback, so their errors partly cancel: the median is robust to one member
+    that trained badly.
+    """
+
+    def __init__(self, members: list[RecurrentNetwork], lookbacks: list[int]) -> None:
+        super().__init__()
+        if len(members) != len(lookbacks) or not members:
+            raise ConfigError("an ensemble needs one lookback per member network.")
+        self.config = members[0].config
+        if any(m.config != self.config for m in members):
+            raise ConfigError("the members of an ensemble must share one config.")
+        self.members = nn.ModuleList(members)
+        self.lookbacks = tuple(int(v) for v in lookbacks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Median forecast over members from inputs (batch, max lookback, inputs)."""
+        outputs = torch.stack(
+            [
+                member(x[:, -lookback:])
+                for member, lookback in zip(self.members, self.lookbacks, strict=True)
+            ]
+        )
+        return torch.quantile(outputs, 0.5, dim=0)
 
 
 def _as_input(step: torch.Tensor, input_size: int) -> torch.Tensor:

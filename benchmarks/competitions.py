@@ -1,0 +1,241 @@
+"""Point accuracy on forecasting-competition data: rnncast against the classics.
+
+Usage: python benchmarks/competitions.py DATASET [DATASET ...] [--models ...]
+       [--config NAME:key=value,key=value ...] [--cache DIR]
+
+DATASET: tourism-monthly (366 series, h=24), tourism-quarterly (427, h=8),
+m3-monthly (1,428, h=18), read by path from ../shared/data. Every model is fitted
+on the competition's training part and forecasts its official test part, scored as
+the competitions define it: MASE (mean over series of the MAE divided by the
+in-sample seasonal-naive MAE), sMAPE (200 |y - f| / (|y| + |f|), %) and OWA, the
+mean of MASE and sMAPE each relative to seasonal naive's (M4's overall weighted
+average with seasonal naive as the reference). Wall time is fit + predict.
+
+Models:
+
+* baselines: ``snaive``, ``naive``, ``ets`` (statsforecast AutoETS), ``arima``
+  (AutoARIMA), ``theta`` (AutoTheta), ``comb`` (equal-weight mean of the
+  forecasts of ets, arima and theta; its time is the sum of theirs);
+* ``rnncast``: ``rnncast.Forecaster`` with its defaults (only horizon, frequency
+  and season length given, and ``missing="mask"``, which pads the competitions'
+  series shorter than a window instead of refusing them);
+* named variants of it (``CONFIGS`` below, the attempts recorded in
+  benchmarks/README.md), and ad-hoc ones: ``--config log3:transform=log,ensemble=3``
+  adds a model ``log3`` with those parameters on top of the defaults.
+
+``--cache DIR`` keeps the baselines' forecasts (and their measured wall time) in
+DIR, so that repeated runs while developing do not refit them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsforecast
+import torch
+
+from competition_data import Competition, load
+from rnncast import Forecaster, __version__
+from rnncast.baselines import make_baseline
+from rnncast.metrics import evaluate
+
+BASELINES = ("snaive", "naive", "ets", "arima", "theta")
+COMBINED = ("ets", "arima", "theta")
+
+# Variants of the defaults tried while tuning on Tourism (benchmarks/README.md).
+CONFIGS: dict[str, dict[str, Any]] = {
+    "rnncast": {},
+    # the defaults before this work: standard scaling, MSE, centred on the last value
+    "v0.3-defaults": {"scaler": "standard", "loss": "mse", "level": "last"},
+    "rnncast-log": {"transform": "auto"},
+    "rnncast-gru": {"cell": "gru"},
+    "rnncast-val4": {"validation_windows": 4},
+    "rnncast-ens3": {"ensemble": 3},
+}
+
+
+def rnncast_forecast(
+    params: dict[str, Any], data: Competition
+) -> tuple[pd.DataFrame, str]:
+    model = Forecaster(
+        horizon=data.horizon,
+        season_length=data.season_length,
+        freq=data.freq,
+        missing="mask",
+        seed=0,
+        **params,
+    )
+    return model.fit(data.train).predict(), "yhat"
+
+
+def baseline_forecast(name: str, data: Competition) -> tuple[pd.DataFrame, str]:
+    model = make_baseline(
+        name,
+        horizon=data.horizon,
+        season_length=data.season_length,
+        freq=data.freq,
+        time_limit=60.0,
+    )
+    predicted = model.fit(data.train).predict()
+    return predicted.rename(columns={model.alias: "yhat"}), "yhat"
+
+
+def cached_baseline(
+    name: str, data: Competition, cache: Path | None
+) -> tuple[pd.DataFrame, float]:
+    """Forecasts of a baseline and the seconds they took, from ``cache`` if there."""
+    path = None if cache is None else cache / f"{data.name}-{name}.parquet"
+    if path is not None and path.exists():
+        frame = pd.read_parquet(path)
+        return frame.drop(columns="seconds"), float(frame["seconds"].iloc[0])
+    start = time.perf_counter()
+    predicted, _ = baseline_forecast(name, data)
+    seconds = time.perf_counter() - start
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        predicted.assign(seconds=seconds).to_parquet(path)
+    return predicted, seconds
+
+
+def combination(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Equal-weight mean of forecasts (``unique_id, ds, yhat``) of several models."""
+    keys = ["unique_id", "ds"]
+    merged = parts[0][keys].copy()
+    merged["yhat"] = np.mean(
+        [
+            p.set_index(keys)
+            .loc[pd.MultiIndex.from_frame(merged[keys]), "yhat"]
+            .to_numpy()
+            for p in parts
+        ],
+        axis=0,
+    )
+    return merged
+
+
+def score(data: Competition, predicted: pd.DataFrame) -> dict[str, float]:
+    scores = evaluate(
+        predicted.rename(columns={"yhat": "model"}),
+        data.test,
+        data.train,
+        models=["model"],
+        season_length=data.season_length,
+    )
+    return {"mase": scores["mase"].mean(), "smape": scores["smape"].mean()}
+
+
+def parse_config(text: str) -> tuple[str, dict[str, Any]]:
+    """``name:key=value,key=value`` -> (name, params); values are Python literals."""
+    name, _, rest = text.partition(":")
+    params: dict[str, Any] = {}
+    for item in filter(None, rest.split(",")):
+        key, _, value = item.partition("=")
+        try:
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key] = value
+    return name, params
+
+
+def run(
+    data: Competition,
+    models: list[str],
+    configs: dict[str, dict[str, Any]],
+    cache: Path | None,
+) -> pd.DataFrame:
+    rows: dict[str, dict[str, float]] = {}
+    kept: dict[str, tuple[pd.DataFrame, float]] = {}
+    for name in models:
+        if name in BASELINES:
+            predicted, seconds = cached_baseline(name, data, cache)
+            kept[name] = (predicted, seconds)
+        elif name == "comb":
+            parts = [kept.get(m) or cached_baseline(m, data, cache) for m in COMBINED]
+            predicted = combination([p for p, _ in parts])
+            seconds = sum(s for _, s in parts)
+        elif name in configs:
+            start = time.perf_counter()
+            predicted, _ = rnncast_forecast(configs[name], data)
+            seconds = time.perf_counter() - start
+        else:
+            raise SystemExit(f"unknown model {name!r}")
+        rows[name] = {**score(data, predicted), "seconds": seconds}
+        print(f"  {name}: MASE {rows[name]['mase']:.3f} ({seconds:.0f} s)", flush=True)
+    table = pd.DataFrame(rows).T
+    if "snaive" not in table.index:
+        predicted, seconds = cached_baseline("snaive", data, cache)
+        reference = score(data, predicted)
+    else:
+        reference = table.loc["snaive"].to_dict()
+    table["owa"] = 0.5 * (
+        table["mase"] / reference["mase"] + table["smape"] / reference["smape"]
+    )
+    return table
+
+
+def print_table(data: Competition, table: pd.DataFrame) -> None:
+    n = data.train["unique_id"].nunique()
+    print(f"\n## {data.name}: {n} series, horizon {data.horizon}\n")
+    print("| model | MASE | sMAPE % | OWA | seconds |")
+    print("|---|---|---|---|---|")
+    for model, row in table.iterrows():
+        print(
+            f"| {model} | {row['mase']:.3f} | {row['smape']:.2f} | {row['owa']:.3f} "
+            f"| {row['seconds']:.0f} |"
+        )
+    classics = [m for m in COMBINED if m in table.index]
+    for model in [m for m in table.index if m not in (*BASELINES, "comb")]:
+        if not classics:
+            break
+        best = min(classics, key=lambda m: table.loc[m, "mase"])
+        gap = 100 * (table.loc[model, "mase"] / table.loc[best, "mase"] - 1)
+        beaten = [
+            m for m in classics if table.loc[model, "mase"] < table.loc[m, "mase"]
+        ]
+        print(
+            f"\n{model}: MASE {gap:+.1f} % against the best classic ({best}); "
+            f"beats {', '.join(beaten) or 'none'} of {', '.join(classics)}."
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("datasets", nargs="+")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=["snaive", "ets", "arima", "theta", "comb", "rnncast"],
+    )
+    parser.add_argument("--config", action="append", default=[])
+    parser.add_argument("--cache", type=Path)
+    args = parser.parse_args()
+    configs = dict(CONFIGS)
+    for text in args.config:
+        name, params = parse_config(text)
+        configs[name] = params
+        if name not in args.models:
+            args.models.append(name)
+    print(
+        f"rnncast {__version__}, torch {torch.__version__}, statsforecast "
+        f"{statsforecast.__version__}, numpy {np.__version__}, pandas "
+        f"{pd.__version__}; {platform.machine()}, {os.cpu_count()} cores, "
+        f"{torch.get_num_threads()} torch threads"
+    )
+    for name in args.models:
+        if configs.get(name):
+            print(f"  {name}: {configs[name]}")
+    for dataset in args.datasets:
+        data = load(dataset)
+        print_table(data, run(data, args.models, configs, args.cache))
+
+
+if __name__ == "__main__":
+    main()

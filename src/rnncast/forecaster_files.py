@@ -1,0 +1,144 @@
+"""Saving and loading a fitted Forecaster: the JSON and tensors of its model folder.
+
+:meth:`Forecaster.save` writes what :func:`saved_parts` returns with
+:func:`~rnncast.model_files.write_model_dir`; :meth:`Forecaster.load` reads it back
+and :func:`restore` rebuilds the model, checking that the saved parameters, network
+and arrays agree before anything predicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from rnncast.data.frame import decode_time, encode_time, python_scalar
+from rnncast.data.scaling import ScalerStats
+from rnncast.models.networks import EnsembleNetwork, NetworkConfig, RecurrentNetwork
+from rnncast.training import EpochRecord
+
+if TYPE_CHECKING:
+    from rnncast.forecaster import Forecaster
+
+__all__ = ["restore", "saved_parts"]
+
+
+def saved_parts(model: Forecaster) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Return the JSON-ready fitted state and the tensors of a fitted ``model``."""
+    state = {f"network.{k}": v for k, v in model.network_.state_dict().items()}
+    state["scaler.loc"] = torch.as_tensor(model.scaler_.loc)
+    state["scaler.scale"] = torch.as_tensor(model.scaler_.scale)
+    if model.scaler_.power is not None and model.scaler_.shift is not None:
+        state["scaler.power"] = torch.as_tensor(model.scaler_.power)
+        state["scaler.shift"] = torch.as_tensor(model.scaler_.shift)
+    state["context"] = torch.as_tensor(model.context_)
+    if model.conformal_scores_ is not None:
+        state["conformal.scores"] = torch.as_tensor(model.conformal_scores_)
+        state["conformal.unit"] = torch.as_tensor(model.interval_scale_)
+    fitted = {
+        "network": asdict(model.network_.config),
+        "ids": [python_scalar(i) for i in model.ids_],
+        "freq": model.freq_,
+        "season_length": model.season_length_,
+        "lookback": model.lookback_,
+        "lookbacks": _lookbacks(model),
+        "transform": model.transform_,
+        "last_ds": [encode_time(t) for t in model.last_ds_],
+        "n_train_windows": model.n_train_windows_,
+        "history": [asdict(r) for r in model.history_],
+        "filled": [[python_scalar(k), v] for k, v in model.filled_.items()],
+        "validation_windows": model.validation_windows_,
+    }
+    return fitted, state
+
+
+def _lookbacks(model: Forecaster) -> list[int]:
+    if isinstance(model.network_, EnsembleNetwork):
+        return list(model.network_.lookbacks)
+    return [model.lookback_]
+
+
+def restore(
+    cls: type[Forecaster],
+    params: dict[str, Any],
+    fitted: dict[str, Any],
+    tensors: dict[str, torch.Tensor],
+    device: str,
+) -> Forecaster:
+    """Rebuild a fitted Forecaster from the parts read by :func:`read_model_dir`."""
+    from rnncast.forecaster import resolve_device
+    from rnncast.model_files import model_file_error
+
+    with model_file_error("the saved parameters or network do not fit this rnncast"):
+        forecaster = cls(**{**params, "device": device})
+        saved = fitted["network"]
+        network_config = NetworkConfig(
+            **{
+                **saved,
+                "hidden": tuple(saved["hidden"]),
+                "quantiles": tuple(saved.get("quantiles", ())),
+            }
+        )
+        season = int(fitted["season_length"])
+        lookbacks = [int(v) for v in fitted.get("lookbacks", [fitted["lookback"]])]
+        if lookbacks != forecaster._member_lookbacks(season):
+            raise ValueError("the saved lookbacks disagree with the parameters")
+        expected = forecaster._seasonal(
+            forecaster._configs()[0], season, min(lookbacks)
+        )
+        if expected != network_config:  # also checks every parameter
+            raise ValueError("the parameters and the saved network disagree")
+        network = (
+            RecurrentNetwork(network_config)
+            if len(lookbacks) == 1
+            else EnsembleNetwork(
+                [RecurrentNetwork(network_config) for _ in lookbacks], lookbacks
+            )
+        )
+        weights = {
+            k.removeprefix("network."): v
+            for k, v in tensors.items()
+            if k.startswith("network.")
+        }
+        network.load_state_dict(weights, strict=True)
+        network.to(resolve_device(device)).eval()
+        forecaster.network_ = network
+        forecaster.ids_ = list(fitted["ids"])
+        forecaster.freq_ = fitted["freq"]
+        forecaster.season_length_ = int(fitted["season_length"])
+        forecaster.lookback_ = int(fitted["lookback"])
+        forecaster.last_ds_ = [decode_time(t) for t in fitted["last_ds"]]
+        power, shift = tensors.get("scaler.power"), tensors.get("scaler.shift")
+        forecaster.transform_ = str(fitted.get("transform", "none"))
+        if (power is None) != (forecaster.transform_ == "none") or (
+            (power is None) != (shift is None)
+        ):
+            raise ValueError("the saved transform and its statistics disagree")
+        forecaster.scaler_ = ScalerStats(
+            loc=tensors["scaler.loc"].numpy(),
+            scale=tensors["scaler.scale"].numpy(),
+            power=None if power is None else power.numpy(),
+            shift=None if shift is None else shift.numpy(),
+        )
+        forecaster.context_ = tensors["context"].numpy()
+        forecaster.history_ = [EpochRecord(**r) for r in fitted["history"]]
+        forecaster.n_train_windows_ = int(fitted["n_train_windows"])
+        forecaster.filled_ = {k: v for k, v in fitted["filled"]}
+        forecaster.data_report_ = None  # the report of fit is not saved
+        forecaster.validation_windows_ = int(fitted["validation_windows"])
+        forecaster.conformal_scores_ = forecaster.interval_scale_ = None
+        if forecaster.intervals == "conformal":
+            forecaster.conformal_scores_ = tensors["conformal.scores"].numpy()
+            forecaster.interval_scale_ = tensors["conformal.unit"].numpy()
+        n = len(forecaster.ids_)
+        shapes_ok = (
+            forecaster.context_.shape == (n, forecaster.lookback_)
+            and forecaster.scaler_.loc.shape == (n,)
+            and forecaster.scaler_.scale.shape == (n,)
+            and (power is None or power.shape == shift.shape == (n,))
+            and len(forecaster.last_ds_) == n
+        )
+        if not shapes_ok:
+            raise ValueError("array shapes disagree with the number of series")
+    return forecaster

@@ -1,0 +1,151 @@
+"""Per-window levels, power transforms, ensembles and tuning: the accuracy options."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import TINY
+from rnncast import Forecaster
+from rnncast.exceptions import ConfigError, DataError
+from rnncast.explain import gate_activations
+from rnncast.models.networks import EnsembleNetwork
+from rnncast.tune import candidate_grid, tune
+
+
+def test_ensemble_forecast_is_the_median_of_its_members(air_panel):
+    model = Forecaster(horizon=4, ensemble=3, lookback=[12, 18, 24], **TINY)
+    model.fit(air_panel)
+    network = model.network_
+    assert isinstance(network, EnsembleNetwork)
+    assert network.lookbacks == (12, 18, 24) and model.lookback_ == 24
+    x = model.network_inputs(model.context_, model.scaler_)
+    with torch.no_grad():
+        members = torch.stack(
+            [
+                m(x[:, -n:])
+                for m, n in zip(network.members, network.lookbacks, strict=True)
+            ]
+        )
+    z = members.median(dim=0).values.double().numpy()  # odd count: the middle one
+    expected = z * model.scaler_.scale[:, None] + model.scaler_.loc[:, None]
+    got = model.predict()["yhat"].to_numpy().reshape(3, 4)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    # members differ (seeds and lookbacks), so the median is not one member copied
+    assert not torch.allclose(members[0], members[1])
+    assert {r.member for r in model.history_} == {0, 1, 2}
+
+
+def test_default_ensemble_lookbacks_grow_from_the_base(air):
+    model = Forecaster(horizon=6, ensemble=4, **TINY).fit(air)
+    assert model.network_.lookbacks == (24, 36, 48, 24)  # base max(2h, 2 * 12)
+
+
+def test_ensemble_with_transform_round_trips_through_save_and_load(air_panel, tmp_path):
+    model = Forecaster(
+        horizon=4, ensemble=2, transform="boxcox", level="season", **TINY
+    ).fit(air_panel)
+    assert model.transform_ == "boxcox"
+    assert model.scaler_.power is not None and (model.scaler_.power <= 1).all()
+    model.save(tmp_path / "m")
+    loaded = Forecaster.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict(), check_exact=True)
+    recent = air_panel.groupby("unique_id").tail(40)
+    pd.testing.assert_frame_equal(loaded.predict(recent), model.predict(recent))
+
+
+def test_seasonal_level_averages_the_last_season(air):
+    model = Forecaster(horizon=3, level="season", **TINY).fit(air)
+    assert model.network_.config.season_length == 12
+    x = torch.arange(24.0).reshape(1, 24, 1)
+    assert model.network_.window_level(x).item() == pytest.approx(
+        np.mean(range(12, 24))
+    )
+
+
+def test_log_forecasts_stay_positive_and_follow_the_level(air):
+    scaled_up = air.assign(y=air["y"] * 1000.0)
+    a = Forecaster(horizon=6, transform="log", **TINY).fit(air).predict()
+    b = Forecaster(horizon=6, transform="log", **TINY).fit(scaled_up).predict()
+    assert (a["yhat"] > 0).all()
+    # the log makes a constant factor an additive shift that standardising removes
+    np.testing.assert_allclose(b["yhat"], 1000.0 * a["yhat"], rtol=1e-4)
+
+
+def test_log_of_non_positive_values_names_the_series(air):
+    bad = air.assign(y=air["y"] - 200.0)
+    with pytest.raises(
+        DataError,
+        match="transform='log' needs positive values, but "
+        "series 'AirPassengers' has -96",
+    ):
+        Forecaster(horizon=3, transform="log", **TINY).fit(bad)
+    model = Forecaster(horizon=3, transform="auto", **TINY).fit(bad)
+    assert model.transform_ == "none"
+    counts = air.assign(y=air["y"] - air["y"].min())
+    assert (
+        Forecaster(horizon=3, transform="auto", **TINY).fit(counts).transform_
+        == "log1p"
+    )
+
+
+def test_predict_refuses_new_history_outside_the_fitted_transform(air):
+    model = Forecaster(horizon=3, transform="log", **TINY).fit(air)
+    with pytest.raises(DataError, match="needs positive values"):
+        model.predict(air.assign(y=air["y"] - 500.0))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"ensemble": 0}, "ensemble must be a positive integer"),
+        ({"transform": "sqrt"}, "unknown transform 'sqrt'"),
+        ({"level": "median"}, "unknown level 'median'"),
+        ({"lookback": []}, "lookback must be an integer or a non-empty list"),
+        ({"lookback": [12, 0]}, "lookback must be a positive integer, got 0"),
+    ],
+)
+def test_bad_accuracy_options_are_reported_before_training(air, kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        Forecaster(horizon=3, **{**TINY, **kwargs}).fit(air)
+
+
+def test_explain_refuses_an_ensemble_with_the_way_out(air):
+    model = Forecaster(horizon=3, ensemble=2, **TINY).fit(air)
+    with pytest.raises(ConfigError, match="fit with ensemble=1"):
+        gate_activations(model)
+
+
+def test_tune_scores_every_candidate_and_refits_the_best(air_panel):
+    candidates = candidate_grid(cells=("lstm", "gru"), lookbacks=(12, 24))
+    result = tune(air_panel, horizon=6, candidates=candidates, **TINY)
+    scores = result.scores
+    assert len(scores) == 4 and scores["chosen"].sum() == 1
+    assert scores["mase"].is_monotonic_increasing  # best first
+    best = scores.iloc[0]
+    assert best["chosen"] and best["mase"] == scores["mase"].min()
+    assert result.best_params["cell"] in ("lstm", "gru")
+    assert result.forecaster.cell == result.best_params["cell"]
+    assert result.forecaster.lookback == result.best_params["lookback"]
+    assert len(result.forecaster.predict()) == 3 * 6
+    again = tune(air_panel, horizon=6, candidates=candidates, **TINY)
+    pd.testing.assert_frame_equal(
+        again.scores.drop(columns="seconds"), scores.drop(columns="seconds")
+    )
+    assert "chosen" in result.summary()
+
+
+def test_tune_validates_inside_the_data_only(air):
+    """Changing values after the validation windows' end cannot change the scores."""
+    head = air.iloc[:-6]
+    a = tune(head, horizon=6, candidates=[{"cell": "gru"}], refit=False, **TINY)
+    assert a.forecaster is None
+    changed = pd.concat([head, air.iloc[-6:].assign(y=1e6)])
+    b = tune(
+        changed, horizon=6, candidates=[{"cell": "gru"}], windows=2, refit=False, **TINY
+    )
+    c = tune(
+        head, horizon=6, candidates=[{"cell": "gru"}], windows=1, refit=False, **TINY
+    )
+    assert a.scores["mase"].iloc[0] == c.scores["mase"].iloc[0]
+    assert np.isfinite(b.scores["mase"].iloc[0])
