@@ -1,0 +1,185 @@
+"""How fast rnncast is against what this machine can do (issue 7, items 2-4).
+
+Usage: python benchmarks/speed.py [--series 10000] [--length 1000]
+
+1. Hardware: the sustained float32 matmul rate of this machine (torch.mm, best of
+   several sizes, including the LSTM's gate matmul shapes) in GFLOP/s.
+2. Training: FLOPs of one LSTM training step (forward and backward gate matmuls) and
+   the rate rnncast achieves on Tourism monthly windows at the default batch size,
+   as a fraction of the machine's rate.
+3. Data preparation: validation, scaling and window starts for SERIES x LENGTH real
+   values (windows of the hourly ETTh1 series, shipped with rnncast, cut into series
+   of LENGTH values), with its wall time and peak memory against the raw values.
+4. Inference: forecasting horizon 48 for all those series with a fitted LSTM.
+
+Figures are printed, never asserted; nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnncast import Forecaster, __version__
+from rnncast.data.frame import validate_frame
+from rnncast.data.scaling import fit_scaler, transform
+from rnncast.data.windows import gather, training_starts
+from rnncast.datasets import load_ett, load_tourism_monthly
+from rnncast.models.networks import NetworkConfig, RecurrentNetwork
+
+
+def matmul_rate(m: int, k: int, n: int, seconds: float = 0.5) -> float:
+    """Sustained GFLOP/s of ``(m x k) @ (k x n)`` in float32 (2 m k n FLOPs each)."""
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    for _ in range(3):
+        a @ b
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        count += 1
+    return 2 * m * k * n * count / (time.perf_counter() - start) / 1e9
+
+
+def lstm_step_flops(batch: int, lookback: int, inputs: int, hidden: int) -> float:
+    """Gate-matmul FLOPs of one LSTM training step (one layer, direct head).
+
+    Forward: per time step ``[x_t, h_{t-1}] @ W`` with W of shape
+    (inputs + hidden, 4 hidden): ``2 B (D + H) 4H``. Backward: the gradients with
+    respect to the inputs and to W are two matmuls of the same size, so a training
+    step is 3x the forward.
+    """
+    forward = 2 * batch * (inputs + hidden) * 4 * hidden * lookback
+    return 3.0 * forward
+
+
+def training_rate(batch: int, lookback: int, hidden: int, steps: int = 30) -> float:
+    """Seconds per training step of rnncast's LSTM on Tourism monthly windows."""
+    frame = load_tourism_monthly("train")
+    series = validate_frame(frame)
+    stats = fit_scaler(
+        series.values, series.offsets, series.lengths, "mase", "none", 12
+    )
+    values = torch.as_tensor(
+        transform(series.values, series.offsets, stats), dtype=torch.float32
+    )
+    starts = torch.as_tensor(training_starts(series.offsets, lookback, 24))
+    network = RecurrentNetwork(
+        NetworkConfig(cell="lstm", hidden=(hidden,), horizon=24, level="none")
+    )
+    optimiser = torch.optim.Adam(network.parameters(), lr=1e-3)
+    order = starts[torch.randperm(len(starts))]
+    batches = list(order.split(batch))[: steps + 5]
+    times = []
+    for i, chunk in enumerate(batches):
+        start = time.perf_counter()
+        inputs, targets = gather(values, chunk, lookback, 24)
+        loss = torch.nn.functional.l1_loss(network(inputs), targets)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+        if i >= 5:  # warm-up steps excluded
+            times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def real_panel(n_series: int, length: int) -> pd.DataFrame:
+    """``n_series`` windows of ``length`` real hourly values cut from ETTh1."""
+    ett = load_ett()
+    columns = [g["y"].to_numpy() for _, g in ett.groupby("unique_id")]
+    rng = np.random.default_rng(0)
+    values = np.empty((n_series, length))
+    for i in range(n_series):
+        column = columns[i % len(columns)]
+        start = rng.integers(0, len(column) - length)
+        values[i] = column[start : start + length]
+    stamps = pd.date_range("2020-01-01", periods=length, freq="h")
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.arange(n_series), length),
+            "ds": np.tile(stamps.to_numpy(), n_series),
+            "y": values.ravel(),
+        }
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=10_000)
+    parser.add_argument("--length", type=int, default=1_000)
+    args = parser.parse_args()
+    print(
+        f"rnncast {__version__}, torch {torch.__version__}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+    )
+
+    print("\n## 1-2. Hardware rate and training efficiency\n")
+    shapes = {
+        "1024 x 1024 x 1024": (1024, 1024, 1024),
+        "gates, batch 256, H 64": (256, 65, 256),
+        "gates, batch 256, H 128": (256, 129, 512),
+        "gates, batch 1024, H 128": (1024, 129, 512),
+    }
+    rates = {name: matmul_rate(*shape) for name, shape in shapes.items()}
+    peak = max(rates.values())
+    print("| matmul (float32) | GFLOP/s |")
+    print("|---|---|")
+    for name, rate in rates.items():
+        print(f"| {name} | {rate:.1f} |")
+    print("\n| LSTM step | batch | lookback | hidden | s/step | GFLOP/s | of peak |")
+    print("|---|---|---|---|---|---|---|")
+    for batch, hidden in [(256, 64), (256, 128), (1024, 128)]:
+        seconds = training_rate(batch, 48, hidden)
+        achieved = lstm_step_flops(batch, 48, 1, hidden) / seconds / 1e9
+        print(
+            f"| train | {batch} | 48 | {hidden} | {seconds:.4f} | {achieved:.1f} "
+            f"| {100 * achieved / peak:.0f} % |"
+        )
+
+    print(f"\n## 3-4. Data preparation and inference, {args.series} x {args.length}\n")
+    panel = real_panel(args.series, args.length)
+    raw_bytes = args.series * args.length * 8
+    tracemalloc.start()
+    start = time.perf_counter()
+    series = validate_frame(panel, freq="h")
+    stats = fit_scaler(
+        series.values, series.offsets, series.lengths, "mase", "none", 24
+    )
+    scaled = torch.as_tensor(
+        transform(series.values, series.offsets, stats), dtype=torch.float32
+    )
+    starts = training_starts(series.offsets, 96, 48)
+    prep = time.perf_counter() - start
+    _, peak_bytes = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    held = series.values.nbytes + scaled.numel() * 4 + starts.nbytes
+    print(
+        f"windows ready: {len(starts):,} windows in {prep:.2f} s; held "
+        f"{held / raw_bytes:.2f}x the raw float64 values, peak during preparation "
+        f"{peak_bytes / raw_bytes:.2f}x (target: < 2 s, < 2x)"
+    )
+    model = Forecaster(
+        horizon=48, lookback=96, hidden=(64,), epochs=1, validation=False, seed=0
+    )
+    small = panel[panel["unique_id"] < 200]
+    model.fit(small)  # a fitted network; inference cost does not depend on training
+    history = panel.groupby("unique_id").tail(96)
+    start = time.perf_counter()
+    forecast = model.predict(history)
+    seconds = time.perf_counter() - start
+    print(
+        f"inference: {forecast['unique_id'].nunique():,} series x 48 steps in "
+        f"{seconds:.2f} s (predict with new history: reading, scaling, network, "
+        "output frame; target < 1 s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
