@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -313,6 +314,47 @@ def test_backtest_prints_a_leaderboard_and_writes_files(tmp_path, capsys):
     assert (tmp_path / "bt.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_backtest_network_options_reach_the_networks(air, tmp_path):
+    from rnncast import backtest
+
+    settings = {"scaler": "standard", "loss": "mse", "level": "last"}
+    flags = ["--scaler", "standard", "--loss", "mse", "--window-level", "last"]
+    code = main(
+        [
+            "backtest",
+            "air_passengers",
+            "--models",
+            "gru",
+            "--horizon",
+            "6",
+            "--windows",
+            "1",
+            *TINY_ARGS,
+            *flags,
+            "-o",
+            str(tmp_path),
+            "-q",
+        ]
+    )
+    assert code == 0
+    cli = pd.read_csv(tmp_path / "forecasts.csv")["gru"].to_numpy()
+    neural = {"lookback": 24, "hidden": (8,), "epochs": 2}
+    api = (
+        backtest(
+            air, ["gru"], horizon=6, n_windows=1, neural_params={**neural, **settings}
+        )
+        .forecasts["gru"]
+        .to_numpy()
+    )
+    default = (
+        backtest(air, ["gru"], horizon=6, n_windows=1, neural_params=neural)
+        .forecasts["gru"]
+        .to_numpy()
+    )
+    np.testing.assert_allclose(cli, api, rtol=1e-6)
+    assert not np.allclose(cli, default, rtol=1e-3)  # the flags changed the model
+
+
 def test_backtest_reports_fallbacks(capsys):
     code = main(
         [
@@ -427,7 +469,7 @@ def test_cli_defaults_are_the_forecasters():
     import inspect
 
     from rnncast import Forecaster
-    from rnncast.cli import FORECASTER_DEFAULTS
+    from rnncast._cli_common import FORECASTER_DEFAULTS
 
     parameters = inspect.signature(Forecaster).parameters
     for name, value in FORECASTER_DEFAULTS.items():

@@ -12,8 +12,11 @@ from rich.table import Table
 
 from rnncast.data.frame import FILL_POLICIES, MISSING_MODES, read_table
 from rnncast.data.quality import AGGREGATIONS
+from rnncast.data.scaling import SCALERS, TRANSFORMS
 from rnncast.exceptions import RnncastError
 from rnncast.io import write_frame
+from rnncast.models.networks import LEVELS
+from rnncast.training import LOSSES
 
 DATA_HELP = (
     "CSV or Parquet file in long format, or the name of a shipped dataset "
@@ -33,6 +36,69 @@ def data_options(parser: argparse.ArgumentParser) -> None:
         "--fill",
         choices=FILL_POLICIES,
         help="policy for missing values (default: error)",
+    )
+
+
+# Forecaster's defaults, here so that `rnncast --help` does not import the
+# forecaster; a test checks them against Forecaster's signature.
+FORECASTER_DEFAULTS: dict[str, Any] = {
+    "scaler": "mase",
+    "transform": "none",
+    "level": "auto",
+    "ensemble": 1,
+    "loss": "mae",
+    "epochs": 100,
+    "batch_size": 256,
+    "learning_rate": 1e-3,
+}
+
+
+def network_options(group: Any, *, with_defaults: bool) -> None:
+    """Add the networks' scaling, transform, level, ensemble and loss options.
+
+    ``with_defaults``: the options carry the Forecaster's defaults (``forecast``);
+    otherwise they default to None, so only the ones given reach the networks
+    (``backtest``, ``report``).
+    """
+
+    def default(name: str) -> Any:
+        return FORECASTER_DEFAULTS[name] if with_defaults else None
+
+    def shown(name: str) -> str:  # the help formatter shows given defaults itself
+        return "" if with_defaults else f"; when absent: {FORECASTER_DEFAULTS[name]}"
+
+    group.add_argument(
+        "--scaler",
+        choices=SCALERS,
+        default=default("scaler"),
+        help="networks: per-series scaling; mase divides by the in-sample "
+        "seasonal-naive MAE" + shown("scaler"),
+    )
+    group.add_argument(
+        "--transform",
+        choices=TRANSFORMS,
+        default=default("transform"),
+        help="networks: per-series power transform before scaling" + shown("transform"),
+    )
+    group.add_argument(
+        "--window-level",
+        choices=("auto", *LEVELS),
+        default=default("level"),
+        help="networks: per-window normalisation; snaive (what auto means for the "
+        "direct head): forecast corrections to the window's seasonal-naive forecast",
+    )
+    group.add_argument(
+        "--ensemble",
+        type=positive_int,
+        default=default("ensemble"),
+        help="networks: networks per model (seeds, lookbacks) whose median is the "
+        "forecast" + shown("ensemble"),
+    )
+    group.add_argument(
+        "--loss",
+        choices=[name for name in LOSSES if name != "pinball"],
+        default=default("loss"),
+        help="networks: training loss" + shown("loss"),
     )
 
 

@@ -18,10 +18,12 @@ from rich.table import Table
 
 from rnncast._cli_common import (
     DATA_HELP,
+    FORECASTER_DEFAULTS,
     check_output_folders,
     data_options,
     interval_options,
     layer_widths,
+    network_options,
     positive_int,
     print_table,
     quality_options,
@@ -30,31 +32,11 @@ from rnncast._cli_common import (
 )
 from rnncast._version import __version__
 from rnncast.data.frame import format_time
-from rnncast.data.scaling import SCALERS, TRANSFORMS
 from rnncast.exceptions import RnncastError
 from rnncast.io import write_frame
-from rnncast.models.networks import CELLS, LEVELS, OUTPUTS
-from rnncast.training import LOSSES
+from rnncast.models.networks import CELLS, OUTPUTS
 
 __all__ = ["main"]
-
-
-# Forecaster's defaults, here so that `rnncast --help` does not import torch; a test
-# checks them against Forecaster's signature.
-FORECASTER_DEFAULTS = {
-    "scaler": "mase",
-    "transform": "none",
-    "level": "auto",
-    "ensemble": 1,
-    "loss": "mae",
-    "epochs": 100,
-    "batch_size": 256,
-    "learning_rate": 1e-3,
-}
-
-
-def _default(name: str) -> Any:
-    return FORECASTER_DEFAULTS[name]
 
 
 EXIT_ERROR = 1
@@ -192,43 +174,16 @@ def _build_parser() -> argparse.ArgumentParser:
         default="direct",
         help="all steps at once, or one step fed back",
     )
-    model.add_argument(
-        "--scaler",
-        choices=SCALERS,
-        default=_default("scaler"),
-        help="per-series scaling; mase divides by the in-sample seasonal-naive MAE",
-    )
-    model.add_argument(
-        "--transform",
-        choices=TRANSFORMS,
-        default=_default("transform"),
-        help="per-series power transform before scaling",
-    )
-    model.add_argument(
-        "--window-level",
-        choices=("auto", *LEVELS),
-        default=_default("level"),
-        help="per-window normalisation; snaive: forecast corrections to the "
-        "window's seasonal-naive forecast",
-    )
-    model.add_argument(
-        "--ensemble",
-        type=positive_int,
-        default=_default("ensemble"),
-        help="networks (seeds, lookbacks) whose median is the forecast",
-    )
+    network_options(model, with_defaults=True)
     training = forecast.add_argument_group("training")
     training.add_argument(
-        "--loss",
-        choices=[n for n in LOSSES if n != "pinball"],
-        default=_default("loss"),
-    )
-    training.add_argument("--epochs", type=positive_int, default=_default("epochs"))
-    training.add_argument(
-        "--batch-size", type=positive_int, default=_default("batch_size")
+        "--epochs", type=positive_int, default=FORECASTER_DEFAULTS["epochs"]
     )
     training.add_argument(
-        "--learning-rate", type=float, default=_default("learning_rate")
+        "--batch-size", type=positive_int, default=FORECASTER_DEFAULTS["batch_size"]
+    )
+    training.add_argument(
+        "--learning-rate", type=float, default=FORECASTER_DEFAULTS["learning_rate"]
     )
     training.add_argument(
         "--clip-norm",

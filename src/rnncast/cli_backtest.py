@@ -19,16 +19,14 @@ from rnncast._cli_common import (
     interval_options,
     layer_widths,
     model_names,
+    network_options,
     positive_int,
     print_table,
     read_data,
 )
 from rnncast.data.frame import format_time
-from rnncast.data.scaling import SCALERS, TRANSFORMS
 from rnncast.exceptions import RnncastError
 from rnncast.io import write_frame
-from rnncast.models.networks import LEVELS
-from rnncast.training import LOSSES
 
 _BACKTEST_DESCRIPTION = """\
 Rolling-origin backtest: for each of --windows cutoffs, every model is trained on the
@@ -121,25 +119,7 @@ def _backtest_arguments(parser: argparse.ArgumentParser) -> None:
         "--hidden", type=layer_widths, help="networks: layer widths, e.g. 128,64"
     )
     parser.add_argument("--epochs", type=positive_int, help="networks: max epochs")
-    parser.add_argument(
-        "--scaler", choices=SCALERS, help="networks: per-series scaling (default mase)"
-    )
-    parser.add_argument(
-        "--loss",
-        choices=[n for n in LOSSES if n != "pinball"],
-        help="networks: training loss (default mae)",
-    )
-    parser.add_argument(
-        "--window-level",
-        choices=("auto", *LEVELS),
-        help="networks: per-window normalisation (default auto: snaive)",
-    )
-    parser.add_argument(
-        "--transform", choices=TRANSFORMS, help="networks: power transform"
-    )
-    parser.add_argument(
-        "--ensemble", type=positive_int, help="networks: networks per model (median)"
-    )
+    network_options(parser, with_defaults=False)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--time-limit",

@@ -343,15 +343,15 @@ class Forecaster:
                 f"{longest}. Use a shorter lookback, fewer validation_windows or "
                 "validation=False."
             )
+        power = self._power(series)
         stats = fit_scaler(
             series.values,
             series.offsets,
             series.lengths - holdout,
             self.scaler,
-            power=self._power(series),
+            power=power,
             season_length=season,
         )
-        self.transform_ = self._power(series)
         device = resolve_device(self.device)
         scaled_values = _scaled_values(series, stats)
         scaled = torch.as_tensor(scaled_values, dtype=torch.float32).to(device)
@@ -378,6 +378,7 @@ class Forecaster:
             members[0] if len(members) == 1 else EnsembleNetwork(members, lookbacks)
         )
         self.network_ = network
+        self.transform_ = power
         self.ids_ = list(series.ids)
         self.freq_ = series.freq
         self.season_length_ = season
@@ -395,7 +396,7 @@ class Forecaster:
             self.interval_scale_ = seasonal_scale(
                 scaled_values, series.offsets, series.lengths - holdout, season
             )
-            owner = np.searchsorted(series.offsets, val_starts, side="right") - 1
+            owner = series.owners(val_starts)
             errors = self._calibration_errors(
                 scaled, torch.as_tensor(val_starts).to(device)
             )
@@ -875,7 +876,7 @@ class Forecaster:
         bad = series.values <= lowest  # NaN gaps compare False
         if not bad.any():
             return
-        i = int(np.searchsorted(series.offsets, np.argmax(bad), side="right")) - 1
+        i = int(series.owners(np.argmax(bad)))
         needs = "positive values" if lowest == 0 else "values >= 0"
         raise DataError(
             f"transform={kind!r} needs {needs}, but series {series.ids[i]!r} has "
@@ -910,7 +911,7 @@ def _scaled_values(series: SeriesData, stats: ScalerStats) -> NDArray[np.float64
         scaled = transform(series.values, series.offsets, stats)
         overflow = np.abs(scaled) > np.finfo(np.float32).max
     if overflow.any():
-        i = int(np.searchsorted(series.offsets, np.argmax(overflow), side="right")) - 1
+        i = int(series.owners(np.argmax(overflow)))
         raise DataError(
             f"series {series.ids[i]!r} spans too many orders of magnitude: scaled by "
             "its training part, some values exceed float32 (about 3.4e38). Check the "

@@ -142,8 +142,9 @@ def seasonal_scale(
     r"""Per-series unit of conformal scores: the in-sample MAE of seasonal naive.
 
     :math:`d_i = \operatorname{mean}_t |y_t - y_{t-m}|` over the first
-    ``lengths[i]`` values of series ``i`` (pairs with a gap left out; lag 1 when
-    the part is not longer than a season), the denominator of MASE and MSIS.
+    ``lengths[i]`` values of series ``i`` (:func:`~rnncast.data.scaling.seasonal_mae`:
+    pairs with a gap left out, lag 1 when no two values a season apart are
+    observed), the denominator of MASE and MSIS.
     Errors divided by it are comparable across series of any level and
     volatility, so one pool of scores serves all series, and interval widths come
     out proportional to each series' own step-to-step variability. 1 where it is

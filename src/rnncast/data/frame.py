@@ -98,6 +98,10 @@ class SeriesData:
         """Values of series ``i`` (a view, do not modify)."""
         return self.values[self.offsets[i] : self.offsets[i + 1]]
 
+    def owners(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Return the series that each position of the flat ``values`` belongs to."""
+        return np.searchsorted(self.offsets, positions, side="right") - 1
+
     def head(self, lengths: NDArray[np.int64]) -> SeriesData:
         """Return the first ``lengths[i]`` values of each series (data to a cutoff)."""
         parts = [self.series(i)[: lengths[i]] for i in range(self.n_series)]

@@ -10,6 +10,7 @@ and shift 1; the identity without a transform), and the inverse
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -58,12 +59,16 @@ class ScalerStats:
 
     def take(self, rows: NDArray[np.int64] | list[int]) -> ScalerStats:
         """Return the statistics of the series ``rows`` (in that order)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        if self.power is None or self.shift is None:
-            return ScalerStats(self.loc[rows], self.scale[rows])
-        return ScalerStats(
-            self.loc[rows], self.scale[rows], self.power[rows], self.shift[rows]
-        )
+        index = np.asarray(rows, dtype=np.int64)
+        return self.expanded(lambda a: a[index])
+
+    def expanded(
+        self, expand: Callable[[NDArray[np.float64]], NDArray[np.float64]]
+    ) -> ScalerStats:
+        """Return the statistics with ``expand`` applied to every array."""
+        power = None if self.power is None else expand(self.power)
+        shift = None if self.shift is None else expand(self.shift)
+        return ScalerStats(expand(self.loc), expand(self.scale), power, shift)
 
 
 def resolve_transform(kind: str, values: NDArray[np.float64]) -> str:
@@ -181,11 +186,9 @@ def fit_scaler(
     scale = np.ones(n_series)
     powers = _powers(values, offsets, train_lengths, power, season_length)
     shifts = None if powers is None else np.full(n_series, float(power == "log1p"))
-    if powers is not None and shifts is not None:
-        lengths = np.diff(offsets)
-        values = box_cox(
-            values + np.repeat(shifts, lengths), np.repeat(powers, lengths)
-        )
+    values = _powered(
+        values, _per_value(ScalerStats(loc, scale, powers, shifts), offsets)
+    )
     if kind != "none":
         for i in range(n_series):
             part = _training_part(values, offsets, train_lengths, i)
@@ -288,28 +291,44 @@ def transform(
     values: NDArray[np.float64], offsets: NDArray[np.int64], stats: ScalerStats
 ) -> NDArray[np.float64]:
     """Return ``(g(y) - loc) / scale`` for every series of the flat ``values``."""
-    lengths = np.diff(offsets)
-    if stats.power is not None and stats.shift is not None:
-        values = box_cox(
-            values + np.repeat(stats.shift, lengths), np.repeat(stats.power, lengths)
-        )
-    return (values - np.repeat(stats.loc, lengths)) / np.repeat(stats.scale, lengths)
+    each = _per_value(stats, offsets)
+    return (_powered(values, each) - each.loc) / each.scale
 
 
 def transform_rows(y: NDArray[np.float64], stats: ScalerStats) -> NDArray[np.float64]:
     """Return ``(g(y) - loc) / scale`` for ``y`` (n_series, ...), a row a series."""
-    shape = (-1,) + (1,) * (y.ndim - 1)
-    if stats.power is not None and stats.shift is not None:
-        y = box_cox(y + stats.shift.reshape(shape), stats.power.reshape(shape))
-    return (y - stats.loc.reshape(shape)) / stats.scale.reshape(shape)
+    each = _per_row(stats, y.ndim)
+    return (_powered(y, each) - each.loc) / each.scale
 
 
 def inverse_transform(
     z: NDArray[np.float64], stats: ScalerStats
 ) -> NDArray[np.float64]:
     """Return ``g^-1(z * scale + loc)`` for ``z`` (n_series, ...), a row a series."""
-    shape = (-1,) + (1,) * (z.ndim - 1)
-    g = z * stats.scale.reshape(shape) + stats.loc.reshape(shape)
-    if stats.power is None or stats.shift is None:
+    each = _per_row(stats, z.ndim)
+    g = z * each.scale + each.loc
+    if each.power is None or each.shift is None:
         return g
-    return inverse_box_cox(g, stats.power.reshape(shape)) - stats.shift.reshape(shape)
+    return inverse_box_cox(g, each.power) - each.shift
+
+
+def _powered(y: NDArray[np.float64], stats: ScalerStats) -> NDArray[np.float64]:
+    """Return ``g(y)``, the Box-Cox transform of ``y + shift`` (``y`` without one).
+
+    ``stats`` is already broadcast against ``y`` (:func:`_per_value`, :func:`_per_row`).
+    """
+    if stats.power is None or stats.shift is None:
+        return y
+    return box_cox(y + stats.shift, stats.power)
+
+
+def _per_value(stats: ScalerStats, offsets: NDArray[np.int64]) -> ScalerStats:
+    """Statistics repeated for every value of the flat layout."""
+    lengths = np.diff(offsets)
+    return stats.expanded(lambda a: np.repeat(a, lengths))
+
+
+def _per_row(stats: ScalerStats, ndim: int) -> ScalerStats:
+    """Statistics shaped (n_series, 1, ...) to broadcast against rows of ``ndim``."""
+    shape = (-1,) + (1,) * (ndim - 1)
+    return stats.expanded(lambda a: a.reshape(shape))
