@@ -149,3 +149,17 @@ def test_tune_validates_inside_the_data_only(air):
     )
     assert a.scores["mase"].iloc[0] == c.scores["mase"].iloc[0]
     assert np.isfinite(b.scores["mase"].iloc[0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"candidates": []}, "tune needs at least one candidate"),
+        ({"candidates": [{"celll": "gru"}]}, "unknown Forecaster parameter 'celll'"),
+        ({"epoch": 3}, "unknown Forecaster parameter 'epoch'"),
+        ({"windows": 0}, "windows must be a positive integer"),
+    ],
+)
+def test_tune_refuses_bad_settings_before_fitting(air, kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        tune(air, horizon=6, **kwargs)

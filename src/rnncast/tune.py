@@ -9,6 +9,7 @@ can be read and checked; the same ``seed`` gives the same choice.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import time
 from collections.abc import Callable, Sequence
@@ -127,13 +128,15 @@ def tune(
     """
     require_positive_int("horizon", horizon)
     require_positive_int("windows", windows)
-    candidates = list(candidates or candidate_grid())
+    candidates = candidate_grid() if candidates is None else list(candidates)
     if not candidates:
         raise ConfigError("tune needs at least one candidate.")
-    history = Forecaster(horizon=horizon, seed=seed, **params).history_frame(data)
+    _check_names(candidates, params)
+    reader = Forecaster(horizon=horizon, seed=seed, **params)
+    series = reader._read(data)  # validated once; candidates get unique_id, ds, y
+    history = series.to_frame()
+    season = reader._season_length(series.freq)
     plain = {k: v for k, v in params.items() if k not in _COLUMN_PARAMS}
-    reader = Forecaster(horizon=horizon, **plain)
-    season = reader._season_length(reader._read(history).freq)
     splits = [_split(history, j * horizon, horizon) for j in range(1, windows + 1)]
     rows = []
     for k, candidate in enumerate(candidates):
@@ -165,6 +168,18 @@ def tune(
     return TuneResult(
         table.drop(columns="index").reset_index(drop=True), best_params, forecaster
     )
+
+
+def _check_names(candidates: list[dict[str, Any]], params: dict[str, Any]) -> None:
+    """ConfigError naming a parameter that Forecaster does not have."""
+    known = set(inspect.signature(Forecaster).parameters) - {"self", "horizon", "seed"}
+    for names in (params, *candidates):
+        unknown = sorted(set(names) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown Forecaster parameter {unknown[0]!r} in tune; choose from "
+                f"{sorted(known)}."
+            )
 
 
 def _model(
