@@ -59,6 +59,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "rnncast-gru": {"cell": "gru"},
     "rnncast-val4": {"validation_windows": 4},
     "rnncast-ens3": {"ensemble": 3},
+    "rnncast-adaptive": {"level": "adaptive"},
+    "rnncast-snaive": {"level": "snaive"},
 }
 
 

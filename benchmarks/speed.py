@@ -1,6 +1,7 @@
 """How fast rnncast is against what this machine can do (issue 7, items 2-4).
 
 Usage: python benchmarks/speed.py [--series 10000] [--length 1000]
+                                 [--parts hardware prep growth backtest]
 
 1. Hardware: the sustained float32 matmul rate of this machine (torch.mm, best of
    several sizes, including the LSTM's gate matmul shapes) in GFLOP/s.
@@ -11,6 +12,12 @@ Usage: python benchmarks/speed.py [--series 10000] [--length 1000]
    values (windows of the hourly ETTh1 series, shipped with rnncast, cut into series
    of LENGTH values), with its wall time and peak memory against the raw values.
 4. Inference: forecasting horizon 48 for all those series with a fitted LSTM.
+5. Growth: seconds of one full training epoch (every window once; a small LSTM,
+   lookback 24, horizon 12, batch 1024, no validation) against the number of series
+   (1 to 10,000 of 1,000 values) and the series length (100 to 10,000, 100 series),
+   with the slope of log(seconds) on log(windows): 1 is linear growth.
+6. Backtests: ``backtest(refit=False)`` with n rolling windows against one fit plus
+   n predicts of the same model on the same data, done by hand.
 
 Figures are printed, never asserted; nothing here is a test.
 """
@@ -28,7 +35,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnncast import Forecaster, __version__
+from rnncast import Forecaster, __version__, backtest
 from rnncast.data.frame import validate_frame
 from rnncast.data.scaling import fit_scaler, transform
 from rnncast.data.windows import gather, training_starts
@@ -123,16 +130,127 @@ def prepare(panel: pd.DataFrame) -> tuple[Any, torch.Tensor, np.ndarray]:
     return series, scaled, training_starts(series.offsets, 96, 48)
 
 
+def epoch_seconds(panel: pd.DataFrame) -> tuple[int, float]:
+    """Windows and wall seconds of ``fit`` for one epoch (data preparation included)."""
+    model = Forecaster(
+        horizon=12,
+        lookback=24,
+        hidden=(16,),
+        epochs=1,
+        batch_size=1024,
+        validation=False,
+        freq="h",
+        seed=0,
+    )
+    start = time.perf_counter()
+    model.fit(panel)
+    seconds = time.perf_counter() - start
+    lengths = panel.groupby("unique_id").size().to_numpy()
+    return int(np.maximum(lengths - 35, 0).sum()), seconds
+
+
+def growth() -> None:
+    print("\n## 5. Growth of one training epoch\n")
+    print("| series | length | windows | s/epoch | microseconds/window |")
+    print("|---|---|---|---|---|")
+    epoch_seconds(real_panel(1, 200))  # warm-up: the first fit pays torch's set-up
+    cells = [(n, 1000) for n in (1, 10, 100, 1000, 10_000)]
+    cells += [(100, n) for n in (100, 3000, 10_000)]
+    points = []
+    for n_series, length in cells:
+        windows, seconds = epoch_seconds(real_panel(n_series, length))
+        points.append((windows, seconds))
+        print(
+            f"| {n_series:,} | {length:,} | {windows:,} | {seconds:.2f} "
+            f"| {1e6 * seconds / windows:.1f} |"
+        )
+    big = [(w, t) for w, t in points if w >= 50_000]  # past the fixed costs
+    slope = np.polyfit(np.log([w for w, _ in big]), np.log([t for _, t in big]), 1)[0]
+    print(
+        f"\nslope of log(seconds) on log(windows), cells with >= 50,000 windows: "
+        f"{slope:.2f} (1 = linear)"
+    )
+
+
+def backtest_cost(n_windows: int = 10) -> None:
+    print(f"\n## 6. Backtest cost, {n_windows} windows without refits\n")
+    panel = real_panel(1000, 1000)
+    params = {"lookback": 96, "hidden": (32,), "epochs": 1, "validation": False}
+    horizon = 48
+    lengths = 1000 - horizon * np.arange(n_windows, 0, -1)  # history at each cutoff
+    rank = panel.groupby("unique_id").cumcount().to_numpy()
+    start = time.perf_counter()
+    model = Forecaster(horizon=horizon, freq="h", seed=0, **params)
+    model.fit(panel[rank < lengths[0]])
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    for cut in lengths:
+        model.predict(panel[rank < cut])
+    predict_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    result = backtest(
+        panel,
+        ["lstm"],
+        horizon=horizon,
+        n_windows=n_windows,
+        refit=False,
+        freq="h",
+        neural_params=params,
+    )
+    seconds = time.perf_counter() - start
+    board = result.leaderboard
+    if "model" in board.columns:
+        board = board.set_index("model")
+    print("| part | seconds |")
+    print("|---|---|")
+    print(f"| by hand: one fit | {fit_seconds:.2f} |")
+    print(
+        f"| by hand: {n_windows} predicts with the history to each cutoff "
+        f"| {predict_seconds:.2f} |"
+    )
+    print(
+        f"| backtest, all of it (with the snaive reference and metrics) "
+        f"| {seconds:.2f} |"
+    )
+    for name in ("lstm", "snaive"):
+        row = board.loc[name]
+        print(
+            f"| backtest: {name} fit / predict | {row['fit_seconds']:.2f} / "
+            f"{row['predict_seconds']:.2f} |"
+        )
+    print(
+        f"\nbacktest / (fit + {n_windows} predicts): "
+        f"{seconds / (fit_seconds + predict_seconds):.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=10_000)
     parser.add_argument("--length", type=int, default=1_000)
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        default=["hardware", "prep", "growth", "backtest"],
+        choices=["hardware", "prep", "growth", "backtest"],
+    )
     args = parser.parse_args()
     print(
         f"rnncast {__version__}, torch {torch.__version__}, {platform.machine()}, "
         f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
     )
 
+    if "hardware" in args.parts:
+        hardware()
+    if "prep" in args.parts:
+        preparation(args.series, args.length)
+    if "growth" in args.parts:
+        growth()
+    if "backtest" in args.parts:
+        backtest_cost()
+
+
+def hardware() -> None:
     print("\n## 1-2. Hardware rate and training efficiency\n")
     shapes = {
         "1024 x 1024 x 1024": (1024, 1024, 1024),
@@ -156,9 +274,11 @@ def main() -> None:
             f"| {100 * achieved / peak:.0f} % |"
         )
 
-    print(f"\n## 3-4. Data preparation and inference, {args.series} x {args.length}\n")
-    panel = real_panel(args.series, args.length)
-    raw_bytes = args.series * args.length * 8
+
+def preparation(n_series: int, length: int) -> None:
+    print(f"\n## 3-4. Data preparation and inference, {n_series} x {length}\n")
+    panel = real_panel(n_series, length)
+    raw_bytes = n_series * length * 8
     start = time.perf_counter()
     series, scaled, starts = prepare(panel)
     prep = time.perf_counter() - start

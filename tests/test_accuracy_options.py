@@ -63,6 +63,23 @@ def test_seasonal_level_averages_the_last_season(air):
     )
 
 
+def test_adaptive_level_adds_the_seasonal_naive_only_to_seasonal_windows(air):
+    # A strongly seasonal window and a trending, non-seasonal one: the first
+    # forecasts corrections to its seasonal naive, the second to its last season's
+    # mean, so with a network that outputs 0 the forecasts are exactly those.
+    model = Forecaster(horizon=6, level="adaptive", **TINY).fit(air)
+    network = model.network_
+    torch.nn.init.zeros_(network.head.weight)
+    torch.nn.init.zeros_(network.head.bias)
+    t = torch.arange(36.0)
+    seasonal = 10 * torch.sin(2 * torch.pi * t / 12)
+    trend = 0.5 * t + torch.tensor([0.0, 0.3] * 18)
+    x = torch.stack([seasonal, trend])[:, :, None]
+    out = network(x).detach()
+    torch.testing.assert_close(out[0], seasonal[-12:-6])
+    torch.testing.assert_close(out[1], trend[-12:].mean().expand(6))
+
+
 def test_log_forecasts_stay_positive_and_follow_the_level(air):
     scaled_up = air.assign(y=air["y"] * 1000.0)
     a = Forecaster(horizon=6, transform="log", **TINY).fit(air).predict()

@@ -50,9 +50,10 @@ def _network(cell, hidden, seed=0, **config):
         {"level": "last"},
         {"level": "season", "season_length": 5},
         {"level": "snaive", "season_length": 3},
+        {"level": "adaptive", "season_length": 12},
         {"output": "recursive"},
     ],
-    ids=["none", "last", "season", "snaive", "recursive"],
+    ids=["none", "last", "season", "snaive", "adaptive", "recursive"],
 )
 def test_forward_equals_torch_in_float64(air, cell, hidden, head):
     net = _network(cell, hidden, **head)

@@ -22,7 +22,7 @@ from rnncast.baselines import BASELINES, Baseline, make_baseline
 from rnncast.data.frame import (
     Freq,
     SeriesData,
-    future_timestamps,
+    forecast_frame,
     season_length_from_freq,
     to_long_frame,
     validate_frame,
@@ -236,9 +236,9 @@ def backtest(
         forecasts.append(window)
         metric_parts.append(scores.assign(cutoff=scores["unique_id"].map(cutoffs)))
 
-    forecast_frame = pd.concat(forecasts, ignore_index=True)
+    all_forecasts = pd.concat(forecasts, ignore_index=True)
     bounds = [b for name in names for b in _bound_columns(name, levels)]
-    forecast_frame = forecast_frame[["unique_id", "ds", "cutoff", "y", *names, *bounds]]
+    all_forecasts = all_forecasts[["unique_id", "ds", "cutoff", "y", *names, *bounds]]
     metrics = pd.concat(metric_parts, ignore_index=True)
     scored = [*METRICS, *interval_metric_names(levels)]
     metrics = metrics[["unique_id", "cutoff", "model", *scored]]
@@ -261,7 +261,7 @@ def backtest(
         "levels": list(levels),
     }
     return BacktestResult(
-        forecast_frame,
+        all_forecasts,
         metrics,
         board,
         fallbacks,
@@ -313,19 +313,9 @@ def _future(series: SeriesData, before: SeriesData, horizon: int) -> pd.DataFram
 
     ``before`` is ``series`` cut at the cutoffs (see :meth:`SeriesData.head`).
     """
-    parts = []
-    for i, uid in enumerate(series.ids):
-        start = int(before.lengths[i])
-        parts.append(
-            pd.DataFrame(
-                {
-                    "unique_id": uid,
-                    "ds": future_timestamps(before.last_ds[i], series.freq, horizon),
-                    "y": series.series(i)[start : start + horizon],
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+    first_after = series.offsets[:-1] + before.lengths
+    values = series.values[first_after[:, None] + np.arange(horizon)]
+    return forecast_frame(series.ids, before.last_ds, series.freq, values, column="y")
 
 
 def _make(

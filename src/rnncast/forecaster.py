@@ -67,7 +67,12 @@ from rnncast.intervals import (
     sort_quantiles,
 )
 from rnncast.model_files import read_model_dir, write_model_dir
-from rnncast.models.networks import EnsembleNetwork, NetworkConfig, RecurrentNetwork
+from rnncast.models.networks import (
+    SEASONAL_LEVELS,
+    EnsembleNetwork,
+    NetworkConfig,
+    RecurrentNetwork,
+)
 from rnncast.training import EpochRecord, TrainConfig, seed_everything, train
 
 __all__ = ["Forecaster"]
@@ -96,13 +101,15 @@ class Forecaster:
         Dropout between stacked layers.
     output : {"direct", "recursive"}, default "direct"
         Forecast all steps at once, or one step at a time fed back as input.
-    level : {"auto", "snaive", "season", "last", "none"}, default "auto"
+    level : {"auto", "snaive", "adaptive", "season", "last", "none"}, default "auto"
         Per-window normalisation (see
         :class:`~rnncast.models.networks.RecurrentNetwork`): inputs are centred on
         the mean of each window's last ``season_length`` values (``"snaive"``,
         ``"season"``) or on its last value (``"last"``); the network forecasts
         corrections to the window's seasonal-naive forecast (``"snaive"``) or
-        changes from that level; ``"none"`` leaves windows as they are.
+        changes from that level; ``"adaptive"`` takes the seasonal naive in the
+        windows where it fits the window itself better than the previous season's
+        mean, else the level; ``"none"`` leaves windows as they are.
         ``"auto"``: ``"snaive"`` for the direct head, ``"season"`` for the
         recursive one. For non-seasonal data (``season_length=1``) ``"snaive"``,
         ``"season"`` and ``"last"`` are the same.
@@ -208,7 +215,7 @@ class Forecaster:
         hidden: int | Sequence[int] = (64,),
         dropout: float = 0.0,
         output: Literal["direct", "recursive"] = "direct",
-        level: Literal["auto", "snaive", "season", "last", "none"] = "auto",
+        level: Literal["auto", "snaive", "adaptive", "season", "last", "none"] = "auto",
         transform: Literal["auto", "log", "log1p", "boxcox", "none"] = "none",
         scaler: Literal["mase", "standard", "robust", "none"] = "mase",
         loss: Literal["mae", "mse", "huber"] = "mae",
@@ -320,9 +327,10 @@ class Forecaster:
         lookbacks = self._member_lookbacks(season)
         lookback = max(lookbacks)
         network_config = self._seasonal(network_config, season, min(lookbacks))
-        if network_config.level == "snaive" and min(lookbacks) < season:
+        if network_config.level in ("snaive", "adaptive") and min(lookbacks) < season:
             raise ConfigError(
-                f"level='snaive' repeats the last season of each window, but "
+                f"level={network_config.level!r} repeats the last season of each "
+                "window, but "
                 f"lookback={min(lookbacks)} is shorter than season_length={season}; "
                 "use a lookback of at least one season."
             )
@@ -894,7 +902,7 @@ class Forecaster:
         """
         if self.level == "auto" and lookback < season:
             return dataclasses.replace(config, level="last")
-        if config.level not in ("season", "snaive"):
+        if config.level not in SEASONAL_LEVELS:
             return config
         return dataclasses.replace(config, season_length=season)
 

@@ -384,11 +384,13 @@ def centre(
     r"""Subtract each window's level from its target channel (channel 0).
 
     The level is the last value (``"last"``), the mean of the last
-    ``season_length`` values (``"season"``, ``"snaive"``) or 0 (``"none"``);
-    other channels pass unchanged. Returns the centred windows and the offset
-    (batch, horizon) that the network's output is added to: the level, or for
-    ``"snaive"`` the seasonal-naive forecast
-    :math:`x_{T+k-m\lceil k/m \rceil}`.
+    ``season_length`` values (``"season"``, ``"snaive"``, ``"adaptive"``) or 0
+    (``"none"``); other channels pass unchanged. Returns the centred windows and
+    the offset (batch, horizon) that the network's output is added to: the level,
+    or for ``"snaive"`` the seasonal-naive forecast
+    :math:`x_{T+k-m\lceil k/m \rceil}`; ``"adaptive"`` takes the seasonal naive
+    in the windows where it fits the window better than the previous season's
+    mean (:func:`_seasonal`), the level elsewhere.
     """
     if level == "none":
         return x, np.zeros((len(x), horizon))
@@ -396,10 +398,28 @@ def centre(
     levels = x[:, -steps:, 0].mean(axis=1)
     centred = x.copy()
     centred[:, :, 0] -= levels[:, None]
-    if level != "snaive":
-        return centred, np.repeat(levels[:, None], horizon, axis=1)
+    flat = np.repeat(levels[:, None], horizon, axis=1)
+    if level not in ("snaive", "adaptive"):
+        return centred, flat
     repeats = -(-horizon // season_length)
-    return centred, np.tile(x[:, -season_length:, 0], repeats)[:, :horizon]
+    snaive = np.tile(x[:, -season_length:, 0], repeats)[:, :horizon]
+    if level == "snaive":
+        return centred, snaive
+    return centred, np.where(_seasonal(x[:, :, 0], season_length), snaive, flat)
+
+
+def _seasonal(y: Array, m: int) -> Array:
+    """Windows (batch, 1) where the seasonal naive beats the previous season's mean.
+
+    Errors over ``t = m .. L-1`` of each window: ``|y_t - y_{t-m}|`` against
+    ``|y_t - mean(y_{t-m} .. y_{t-1})|``; all windows when ``L <= m``.
+    """
+    if y.shape[1] <= m:
+        return np.ones((len(y), 1), dtype=bool)
+    previous = np.stack([y[:, t - m : t].mean(axis=1) for t in range(m, y.shape[1])], 1)
+    seasonal_error = np.abs(y[:, m:] - y[:, :-m]).mean(axis=1)
+    level_error = np.abs(y[:, m:] - previous).mean(axis=1)
+    return (seasonal_error < level_error)[:, None]
 
 
 def network_backward(

@@ -138,7 +138,7 @@ def train(
         Maps inputs (batch, lookback, 1) to forecasts (batch, horizon).
     values : Tensor of shape (n_points,)
         All scaled series, on the network's device.
-    train_starts, val_starts : Tensor of shape (n_windows,), int64
+    train_starts, val_starts : Tensor of shape (n_windows,), int32 or int64
         Window starts (see :mod:`rnncast.data.windows`); ``val_starts`` may be empty,
         then the training loss is monitored instead.
     generator : torch.Generator

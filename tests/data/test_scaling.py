@@ -135,3 +135,51 @@ def test_mase_scaler_divides_by_the_in_sample_seasonal_naive_mae(air):
     assert stats.scale[0] == pytest.approx(np.nanmean(pairs))
     short = fit_scaler(part[:10], np.array([0, 10]), np.array([10]), "mase", "none", 12)
     assert short.scale[0] == pytest.approx(np.mean(np.abs(np.diff(part[:10]))))
+
+
+def _one_series_statistics(part, kind, season_length):
+    """The textbook statistics of one series, written out without the vector path."""
+    observed = part[~np.isnan(part)]
+    if not len(observed) or np.max(np.abs(observed)) == 0:
+        return 0.0, 1.0
+    loc, std = observed.mean(), observed.std()
+    if kind == "standard":
+        return loc, std
+    for lag in (season_length, 1):
+        changes = np.abs(part[lag:] - part[:-lag])
+        changes = changes[~np.isnan(changes)]
+        if len(changes) and changes.mean() > 0:
+            return loc, changes.mean()
+    return loc, std
+
+
+@pytest.mark.parametrize("kind", ["standard", "mase"])
+def test_statistics_of_many_series_match_one_series_at_a_time(kind):
+    # The vectorised path (sums per series) must agree with the per-series
+    # formulas, including short series, gaps, constants and tiny training parts.
+    rng = np.random.default_rng(1)
+    parts = []
+    for i in range(200):
+        n = int(rng.integers(1, 30))
+        y = rng.normal(size=n) * 10.0 ** rng.integers(-3, 4) + rng.normal() * 5
+        if i % 10 == 1:
+            y[rng.integers(0, n)] = np.nan
+        elif i % 10 == 2:
+            y = np.full(n, 3.0)
+        elif i % 10 == 3:
+            y = np.zeros(n)
+        parts.append(y)
+    lengths = np.array([len(p) for p in parts])
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    train = np.maximum(lengths - rng.integers(0, 4, len(lengths)), 1)
+    values = np.concatenate(parts)
+    stats = fit_scaler(values, offsets, train, kind, "none", 4)
+    for i, part in enumerate(parts):
+        training = part[: train[i]]
+        if np.isnan(training).all():
+            training = part
+        loc, scale = _one_series_statistics(training, kind, 4)
+        if scale == 0 or scale <= 1e-12 * abs(loc):
+            scale = 1.0
+        np.testing.assert_allclose(stats.loc[i], loc, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(stats.scale[i], scale, rtol=1e-12)

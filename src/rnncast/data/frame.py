@@ -19,6 +19,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from rnncast.data.timeline import (
+    fixed_step,
+    shift_timestamps,
+    stamp_list,
+    timestamps_of_series,
+)
 from rnncast.exceptions import DataError
 
 __all__ = [
@@ -48,6 +54,8 @@ Freq = str | int
 DataLike = pd.DataFrame | pd.Series | np.ndarray | list[float] | str | os.PathLike[str]
 
 DEFAULT_SINGLE_ID = "series"
+_FREQ_SAMPLE = 100  # series looked at to infer a date frequency
+_Counts = dict[Hashable, int]
 
 
 @dataclass(frozen=True)
@@ -104,30 +112,33 @@ class SeriesData:
 
     def head(self, lengths: NDArray[np.int64]) -> SeriesData:
         """Return the first ``lengths[i]`` values of each series (data to a cutoff)."""
-        parts = [self.series(i)[: lengths[i]] for i in range(self.n_series)]
-        lasts = [
-            _timestamps_from(self.first_ds[i], self.freq, int(lengths[i]))[-1]
-            for i in range(self.n_series)
-        ]
+        lengths = np.asarray(lengths, dtype=np.int64)
+        starts = self.offsets[:-1]
+        keep = np.arange(len(self.values)) - np.repeat(starts, self.lengths)
+        keep = keep < np.repeat(lengths, self.lengths)
+        lasts = shift_timestamps(self.first_ds, self.freq, lengths - 1)
         return SeriesData(
             ids=self.ids,
-            values=np.concatenate(parts),
+            values=self.values[keep],
             offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
             first_ds=self.first_ds,
-            last_ds=[python_scalar(t) for t in lasts],
+            last_ds=stamp_list(lasts),
             freq=self.freq,
         )
 
+    def timestamps(self) -> pd.Index:
+        """Timestamps of all values, series after series (aligned with ``values``)."""
+        return timestamps_of_series(self.first_ds, self.freq, self.lengths)
+
     def to_frame(self) -> pd.DataFrame:
         """Return the data as a long frame ``unique_id, ds, y``."""
-        parts = []
-        for i, uid in enumerate(self.ids):
-            n = int(self.lengths[i])
-            ds = _timestamps_from(self.first_ds[i], self.freq, n)
-            parts.append(
-                pd.DataFrame({"unique_id": uid, "ds": ds, "y": self.series(i)})
-            )
-        return pd.concat(parts, ignore_index=True)
+        return pd.DataFrame(
+            {
+                "unique_id": _repeat_ids(self.ids, self.lengths),
+                "ds": self.timestamps(),
+                "y": self.values,
+            }
+        )
 
 
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -266,20 +277,95 @@ def validate_frame(
             f"missing='mask' keeps gaps as gaps, so it cannot be combined with "
             f"fill={fill!r}; choose one of them."
         )
-    frame = clean_columns(frame)
-    frame = frame.sort_values(["unique_id", "ds"], kind="stable", ignore_index=True)
-    _check_duplicates(frame)
-    integer_time = pd.api.types.is_integer_dtype(frame["ds"])
-    groups = list(frame.groupby("unique_id", sort=False))
+    table = _SortedTable.from_frame(clean_columns(frame))
+    _check_duplicates(table)
+    integer_time = not isinstance(table.ds, pd.DatetimeIndex)
     if freq is None:
-        freq = _infer_freq(groups, integer_time)
+        freq = _infer_freq(table, integer_time)
     _check_freq_type(freq, integer_time)
+    _check_regular(table, freq)
 
-    ids, chunks, firsts, lasts, filled, masked = [], [], [], [], {}, {}
-    for uid, group in groups:
-        ds = group["ds"]
-        _check_regular(uid, ds, freq)
-        y = group["y"].to_numpy()
+    chunks, dropped, filled, masked = _handle_missing(table, fill, missing)
+    lengths = table.lengths - dropped
+    starts = table.offsets[:-1] + dropped
+    return SeriesData(
+        ids=table.ids,
+        values=np.concatenate(chunks) if chunks else table.y,
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        first_ds=stamp_list(table.ds[starts]),
+        last_ds=stamp_list(table.ds[table.offsets[1:] - 1]),
+        freq=freq,
+        filled=filled,
+        masked=masked,
+    )
+
+
+@dataclass(frozen=True)
+class _SortedTable:
+    """A cleaned long frame sorted by series and time, as arrays plus offsets."""
+
+    ids: list[Hashable]
+    ds: pd.Index
+    y: NDArray[np.float64]
+    offsets: NDArray[np.int64]
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> _SortedTable:
+        """Sort by ``(unique_id, ds)`` (skipped when already sorted)."""
+        codes, uniques = pd.factorize(frame["unique_id"], sort=True)
+        ds = pd.Index(frame["ds"])
+        y = frame["y"].to_numpy(dtype=np.float64)
+        time = ds.asi8 if isinstance(ds, pd.DatetimeIndex) else ds.to_numpy()
+        same = codes[1:] == codes[:-1]
+        ordered = bool(np.all(codes[1:] >= codes[:-1])) and bool(
+            np.all(time[1:][same] >= time[:-1][same])
+        )
+        if not ordered:
+            order = np.lexsort((time, codes))
+            codes, ds, y = codes[order], ds[order], y[order]
+        counts = np.bincount(codes, minlength=len(uniques))
+        return cls(
+            ids=[python_scalar(u) for u in uniques],
+            ds=ds,
+            y=y,
+            offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        )
+
+    @property
+    def lengths(self) -> NDArray[np.int64]:
+        return np.diff(self.offsets)
+
+    def owners(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
+        return np.searchsorted(self.offsets, positions, side="right") - 1
+
+    def part(self, i: int) -> tuple[pd.Index, NDArray[np.float64]]:
+        """Timestamps and values of series ``i``."""
+        rows = slice(self.offsets[i], self.offsets[i + 1])
+        return self.ds[rows], self.y[rows]
+
+
+def _handle_missing(
+    table: _SortedTable, fill: FillPolicy | None, missing: MissingMode
+) -> tuple[list[NDArray[np.float64]], NDArray[np.int64], _Counts, _Counts]:
+    """Apply ``fill`` or ``missing`` to the series that have missing values.
+
+    Returns the value chunks of all series (empty when nothing was missing, then
+    ``table.y`` is used as is), the number dropped at each series' start, and the
+    filled and masked counts per series id.
+    """
+    dropped = np.zeros(len(table.ids), dtype=np.int64)
+    filled: dict[Hashable, int] = {}
+    masked: dict[Hashable, int] = {}
+    bad = ~np.isfinite(table.y)
+    if not bad.any():
+        return [], dropped, filled, masked
+    affected = set(np.unique(table.owners(np.flatnonzero(bad))).tolist())
+    chunks = []
+    for i, uid in enumerate(table.ids):
+        ds, y = table.part(i)
+        if i not in affected:
+            chunks.append(y)
+            continue
         if missing == "mask":
             values, n_dropped, n_masked = _mask_gaps(uid, y)
             if n_masked:
@@ -289,22 +375,9 @@ def validate_frame(
             values, n_dropped, n_filled = _apply_fill(uid, y, ds, fill)
         if n_dropped or n_filled:
             filled[uid] = n_dropped + n_filled
-        ids.append(uid)
+        dropped[i] = n_dropped
         chunks.append(values)
-        firsts.append(python_scalar(ds.iloc[n_dropped]))
-        lasts.append(python_scalar(ds.iloc[-1]))
-    lengths = np.array([len(c) for c in chunks], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    return SeriesData(
-        ids=ids,
-        values=np.concatenate(chunks).astype(np.float64),
-        offsets=offsets,
-        first_ds=firsts,
-        last_ds=lasts,
-        freq=freq,
-        filled=filled,
-        masked=masked,
-    )
+    return chunks, dropped, filled, masked
 
 
 def forecast_frame(
@@ -322,12 +395,15 @@ def forecast_frame(
     Row ``k`` of series ``i`` is the forecast for the ``k + 1``-th step after
     ``last_ds[i]``.
     """
-    horizon = values.shape[1]
-    stamps = [future_timestamps(last, freq, horizon) for last in last_ds]
+    n_series, horizon = values.shape
+    counts = np.full(n_series, horizon + 1, dtype=np.int64)
+    stamps = timestamps_of_series(last_ds, freq, counts)
+    after_last = np.ones(len(stamps), dtype=bool)
+    after_last[:: horizon + 1] = False
     return pd.DataFrame(
         {
-            id_col: np.repeat(np.asarray(ids, dtype=object), horizon),
-            time_col: stamps[0].append(stamps[1:]) if len(stamps) > 1 else stamps[0],
+            id_col: _repeat_ids(ids, np.full(n_series, horizon)),
+            time_col: stamps[after_last],
             column: values.reshape(-1),
         }
     )
@@ -336,6 +412,12 @@ def forecast_frame(
 def future_timestamps(last: Any, freq: Freq, horizon: int) -> pd.Index:
     """Timestamps of the ``horizon`` steps after ``last`` at frequency ``freq``."""
     return _timestamps_from(last, freq, horizon + 1)[1:]
+
+
+def _repeat_ids(ids: list[Hashable], counts: NDArray[np.int64]) -> NDArray[Any]:
+    """Each id repeated ``counts[i]`` times, as int64 when all ids are integers."""
+    integer = all(isinstance(u, int | np.integer) for u in ids)
+    return np.repeat(np.asarray(ids, dtype=np.int64 if integer else object), counts)
 
 
 def season_length_from_freq(freq: Freq) -> int:
@@ -406,7 +488,7 @@ def python_scalar(value: Any) -> Any:
 
 
 def clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Check and convert the columns of a long frame; return a new frame.
+    """Check and convert the columns of a long frame; return a new frame of them.
 
     ``unique_id``: no missing ids, integers as int64, anything else as text;
     ``y``: float64 (numbers as text are parsed, other text is an error);
@@ -414,10 +496,13 @@ def clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """
     if len(frame) == 0:
         raise DataError("the data has no rows; give at least one series with values.")
-    return frame.assign(
-        unique_id=_clean_ids(frame["unique_id"]),
-        y=_numeric_target(frame),
-        ds=_parse_timestamps(frame["ds"]),
+    return pd.DataFrame(  # only the three columns, without copying them
+        {
+            "unique_id": _clean_ids(frame["unique_id"]),
+            "ds": _parse_timestamps(frame["ds"]),
+            "y": _numeric_target(frame),
+        },
+        copy=False,
     )
 
 
@@ -485,28 +570,41 @@ def _parse_timestamps(ds: pd.Series) -> pd.Series:
     return parsed
 
 
-def _check_duplicates(frame: pd.DataFrame) -> None:
-    dup = frame.duplicated(["unique_id", "ds"], keep=False)
-    if dup.any():
-        first = frame.loc[dup.to_numpy()].iloc[0]
-        raise DataError(
-            f"series {first['unique_id']!r} has duplicate timestamps: "
-            f"{format_time(first['ds'])} appears more than once ({int(dup.sum())} "
-            "duplicated rows in all). "
-            "Aggregate or drop the duplicates first."
-        )
+def _check_duplicates(table: _SortedTable) -> None:
+    same_series = np.ones(len(table.y) - 1, dtype=bool)
+    same_series[table.offsets[1:-1] - 1] = False
+    repeated = np.flatnonzero(same_series & (table.ds[1:] == table.ds[:-1]))
+    if len(repeated) == 0:
+        return
+    first = int(repeated[0])
+    rows = len(np.union1d(repeated, repeated + 1))
+    uid = table.ids[int(table.owners(np.array([first]))[0])]
+    raise DataError(
+        f"series {uid!r} has duplicate timestamps: "
+        f"{format_time(table.ds[first])} appears more than once ({rows} "
+        "duplicated rows in all). "
+        "Aggregate or drop the duplicates first."
+    )
 
 
-def _infer_freq(groups: list[tuple[Any, pd.DataFrame]], integer_time: bool) -> Freq:
+def _infer_freq(table: _SortedTable, integer_time: bool) -> Freq:
+    """Return the most common step: of all series (integer time) or of a sample.
+
+    Dates: ``pd.infer_freq`` on up to ``_FREQ_SAMPLE`` series spread over the data
+    (on the whole series, else its first or last 3 stamps); every series is then
+    checked against the result, so a sample cannot let an irregular one through.
+    """
     if integer_time:
-        steps = [np.diff(g["ds"].to_numpy()) for _, g in groups]
-        steps = [s for s in steps if len(s)]
-        if not steps:
+        steps = np.diff(table.ds.to_numpy())
+        steps = np.delete(steps, table.offsets[1:-1] - 1)
+        if len(steps) == 0:
             return 1
-        return int(pd.Series(np.concatenate(steps)).mode().iloc[0])
+        return int(pd.Series(steps).mode().iloc[0])
+    n_series = len(table.ids)
+    sample = np.unique(np.linspace(0, n_series - 1, min(n_series, _FREQ_SAMPLE)))
     candidates = []
-    for _, g in groups:
-        index = pd.DatetimeIndex(g["ds"])
+    for i in sample.astype(np.int64):
+        index = pd.DatetimeIndex(table.part(int(i))[0])
         for window in (index, index[:3], index[-3:]):
             if len(window) >= 3:
                 found = _infer_freq_alias(window)
@@ -560,19 +658,53 @@ def check_alias(freq: str) -> None:
         raise DataError(f"unknown frequency {freq!r}: {e}") from e
 
 
-def _check_regular(uid: Any, ds: pd.Series, freq: Freq) -> None:
-    expected = _timestamps_from(ds.iloc[0], freq, len(ds))
-    actual = pd.Index(ds)
-    if actual.equals(expected):
+def _check_regular(table: _SortedTable, freq: Freq) -> None:
+    """Every series' timestamps are ``first, first + 1 step, ...`` at ``freq``."""
+    if _constant_steps(table, freq):
         return
-    mismatch = int(np.argmax(actual.to_numpy() != expected.to_numpy()))
+    expected = timestamps_of_series(table.ds[table.offsets[:-1]], freq, table.lengths)
+    wrong = np.flatnonzero(np.asarray(expected != table.ds))
+    if len(wrong) == 0:
+        return
+    row = int(wrong[0])
+    i = int(table.owners(np.array([row]))[0])
+    mismatch = row - int(table.offsets[i])
+    actual = table.part(i)[0]
+    if mismatch == 0:
+        raise DataError(
+            f"series {table.ids[i]!r} starts at {format_time(actual[0])}, which is "
+            f"not a step of frequency {freq!r} (the step there would be "
+            f"{format_time(expected[row])}). Pass the right freq=, or resample the "
+            f"series with resample={freq!r} (CLI: --resample {freq})."
+        )
     raise DataError(
-        f"series {uid!r} has irregular timestamps at frequency {freq!r}: after "
-        f"{format_time(actual[mismatch - 1])} the next timestamp should be "
-        f"{format_time(expected[mismatch])} but is {format_time(actual[mismatch])}. "
+        f"series {table.ids[i]!r} has irregular timestamps at frequency {freq!r}: "
+        f"after {format_time(actual[mismatch - 1])} the next timestamp should be "
+        f"{format_time(expected[row])} but is {format_time(actual[mismatch])}. "
         f"Resample it to a regular grid with resample={freq!r} (CLI: --resample "
         f"{freq}), or pass the right freq=."
     )
+
+
+def _constant_steps(table: _SortedTable, freq: Freq) -> bool:
+    """Check the cheap way: each series moves by the same fixed step every time.
+
+    Only for integer time and fixed-length steps; False means "not shown" (a
+    calendar frequency or a wrong step), and the full check decides.
+    """
+    if isinstance(freq, int):
+        time, step = table.ds.to_numpy(), freq
+    else:
+        fixed = fixed_step(freq, table.ds.tz)
+        if fixed is None:
+            return False
+        unit = pd.Timedelta(1, unit=table.ds.unit)
+        if fixed % unit != pd.Timedelta(0):
+            return False
+        time, step = table.ds.asi8, fixed // unit
+    steps = np.diff(time)
+    steps[table.offsets[1:-1] - 1] = step  # across series boundaries
+    return bool(np.all(steps == step))
 
 
 def _mask_gaps(
@@ -588,14 +720,14 @@ def _mask_gaps(
 
 
 def _apply_fill(
-    uid: Any, y: NDArray[np.float64], ds: pd.Series, fill: FillPolicy | None
+    uid: Any, y: NDArray[np.float64], ds: pd.Index, fill: FillPolicy | None
 ) -> tuple[NDArray[np.float64], int, int]:
     """Return (values, number dropped at the start, number filled)."""
     missing = ~np.isfinite(y)
     if not missing.any():
         return y, 0, 0
     if fill is None:
-        at = ds.iloc[int(np.argmax(missing))]
+        at = ds[int(np.argmax(missing))]
         raise DataError(
             f"series {uid!r} has {int(missing.sum())} missing or infinite target "
             f"value(s), the first at {format_time(at)}. Choose a fill policy: "
@@ -610,7 +742,7 @@ def _apply_fill(
     if n_filled == 0:
         return y, n_dropped, 0
     if fill == "drop-leading":
-        at = ds.iloc[n_dropped + int(np.argmax(missing))]
+        at = ds[n_dropped + int(np.argmax(missing))]
         raise DataError(
             f"series {uid!r} has {n_filled} missing value(s) after its first "
             f"observation, the first at {format_time(at)}; fill='drop-leading' only "

@@ -190,7 +190,10 @@ def fit_scaler(
         values, _per_value(ScalerStats(loc, scale, powers, shifts), offsets)
     )
     if kind != "none":
-        for i in range(n_series):
+        done = _ordinary_statistics(
+            values, offsets, train_lengths, kind, season_length, loc, scale
+        )
+        for i in np.flatnonzero(~done):
             part = _training_part(values, offsets, train_lengths, i)
             if kind == "mase":
                 loc[i], scale[i] = _seasonal_mae_statistics(part, season_length)
@@ -218,6 +221,76 @@ def seasonal_mae(part: NDArray[np.float64], season_length: int) -> float | None:
         if len(changes) and np.isfinite(mean) and mean > 0:
             return mean
     return None
+
+
+def _ordinary_statistics(
+    values: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    train_lengths: NDArray[np.int64],
+    kind: ScalerKind,
+    season_length: int,
+    loc: NDArray[np.float64],
+    scale: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Fill ``loc`` and ``scale`` of the ordinary series at once; say which they are.
+
+    Ordinary: scaler ``"standard"`` or ``"mase"``, a training part without gaps
+    and with ``1e-150 < max |y| < 1e150`` (or all zeros). The same formulas as
+    :func:`_statistics` and :func:`_seasonal_mae_statistics`, as sums over each
+    series' stretch of the flat array (``np.add.reduceat``, values outside the
+    training part zeroed) instead of a Python loop; the other series are left to
+    the per-series path.
+    """
+    n_series = len(offsets) - 1
+    if kind not in ("standard", "mase") or n_series == 0 or len(values) == 0:
+        return np.zeros(n_series, dtype=bool)
+    lengths = np.diff(offsets)
+    starts = offsets[:-1]
+    position = np.arange(len(values)) - np.repeat(starts, lengths)
+    train_of_value = np.repeat(np.minimum(train_lengths, lengths), lengths)
+    train = position < train_of_value
+    x = np.where(train, values, 0.0)
+    gaps = np.add.reduceat(np.isnan(x), starts) > 0
+    x = np.where(np.isnan(x), 0.0, x)
+    counts = np.minimum(train_lengths, lengths)
+    largest = np.maximum.reduceat(np.abs(x), starts)
+    usable = (counts > 0) & ~gaps
+    zero = usable & (largest == 0)
+    ordinary = usable & (largest > 1e-150) & (largest < 1e150)
+    size = np.maximum(counts, 1)
+    mean = np.add.reduceat(x, starts) / size
+    with np.errstate(over="ignore"):  # only in series left to the per-series path
+        deviation = np.where(train, x - np.repeat(mean, lengths), 0.0) ** 2
+    std = np.sqrt(np.add.reduceat(deviation, starts) / size)
+    loc[ordinary], scale[ordinary] = mean[ordinary], std[ordinary]
+    loc[zero], scale[zero] = 0.0, 1.0
+    if kind == "mase":
+        mae = _seasonal_mae_all(values, starts, position, train, counts, season_length)
+        scale[ordinary] = np.where(np.isnan(mae), std, mae)[ordinary]
+    return ordinary | zero
+
+
+def _seasonal_mae_all(
+    values: NDArray[np.float64],
+    starts: NDArray[np.int64],
+    position: NDArray[np.int64],
+    train: NDArray[np.bool_],
+    counts: NDArray[np.int64],
+    season_length: int,
+) -> NDArray[np.float64]:
+    """:func:`seasonal_mae` of every series (lag m, else lag 1; NaN: neither)."""
+    result = np.full(len(starts), np.nan)
+    for lag in dict.fromkeys((season_length, 1)):
+        changes = np.zeros(len(values))
+        with np.errstate(over="ignore", invalid="ignore"):
+            changes[lag:] = np.abs(values[lag:] - values[:-lag])
+        changes = np.where(train & (position >= lag), changes, 0.0)
+        pairs = np.maximum(counts - lag, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mae = np.add.reduceat(changes, starts) / pairs
+        found = np.isnan(result) & (pairs > 0) & np.isfinite(mae) & (mae > 0)
+        result[found] = mae[found]
+    return result
 
 
 def _seasonal_mae_statistics(

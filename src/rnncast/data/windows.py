@@ -3,8 +3,8 @@
 A window of series ``i`` is identified by the absolute index ``s`` of its first input
 value: inputs are ``values[s : s + lookback]`` and targets
 ``values[s + lookback : s + lookback + horizon]``. Only the start indices are stored
-(8 bytes a window); the values of a batch are gathered when the batch is drawn, so
-memory does not grow with the number of windows.
+(4 bytes a window below 2**31 values, else 8); the values of a batch are gathered
+when the batch is drawn, so memory does not grow with the window length.
 """
 
 from __future__ import annotations
@@ -34,15 +34,16 @@ def training_starts(
 
     Returns
     -------
-    ndarray of shape (n_windows,), int64
+    ndarray of shape (n_windows,), int32 (int64 when the values number 2**31 or more)
     """
     lengths = np.diff(offsets)
     counts = np.maximum(lengths - holdout - lookback - horizon + 1, 0)
-    first_of_series = np.repeat(offsets[:-1], counts)
-    rank_in_series = np.arange(counts.sum()) - np.repeat(
-        np.cumsum(counts) - counts, counts
+    dtype = np.int32 if offsets[-1] < np.iinfo(np.int32).max else np.int64
+    first_of_series = np.repeat(offsets[:-1].astype(dtype), counts)
+    rank_in_series = np.arange(counts.sum(), dtype=dtype) - np.repeat(
+        (np.cumsum(counts) - counts).astype(dtype), counts
     )
-    return (first_of_series + rank_in_series).astype(np.int64)
+    return first_of_series + rank_in_series
 
 
 def validation_starts(
@@ -108,7 +109,7 @@ def gather(
     ----------
     values : Tensor of shape (n_points,)
         May hold NaN gaps when ``masked``.
-    starts : Tensor of shape (batch,), int64
+    starts : Tensor of shape (batch,), int32 or int64
     masked : bool, default False
         Build the two input channels of :func:`masked_inputs`.
 

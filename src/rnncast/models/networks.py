@@ -17,14 +17,17 @@ __all__ = [
     "CELLS",
     "LEVELS",
     "OUTPUTS",
+    "SEASONAL_LEVELS",
     "EnsembleNetwork",
     "NetworkConfig",
     "RecurrentNetwork",
+    "seasonal_windows",
 ]
 
 CELLS = ("lstm", "gru", "rnn")
 OUTPUTS = ("direct", "recursive")
-LEVELS = ("last", "season", "snaive", "none")
+LEVELS = ("last", "season", "snaive", "adaptive", "none")
+SEASONAL_LEVELS = ("season", "snaive", "adaptive")  # levels that use the season
 CellName = Literal["lstm", "gru", "rnn"]
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
@@ -52,9 +55,10 @@ class NetworkConfig:
     )
     input_size: int = 1  # features per time step (the scaled target)
     # forecast relative to the last input value, the mean of the last season, the
-    # window's seasonal-naive forecast, or nothing
-    level: Literal["last", "season", "snaive", "none"] = "last"
-    season_length: int = 1  # the season of level="season" and "snaive"
+    # window's seasonal-naive forecast, whichever of those two fits the window
+    # better, or nothing
+    level: Literal["last", "season", "snaive", "adaptive", "none"] = "last"
+    season_length: int = 1  # the season of the seasonal levels
     quantiles: tuple[float, ...] = ()  # if set, forecast these quantiles per step
 
     def __post_init__(self) -> None:
@@ -77,10 +81,10 @@ class NetworkConfig:
             raise ConfigError(
                 f"season_length must be >= 1, got {self.season_length!r}."
             )
-        if self.level == "snaive" and self.output == "recursive":
+        if self.level in ("snaive", "adaptive") and self.output == "recursive":
             raise ConfigError(
-                "level='snaive' forecasts corrections to the seasonal-naive forecast "
-                "of the whole horizon; use output='direct' with it."
+                f"level={self.level!r} forecasts corrections to the seasonal-naive "
+                "forecast of the whole horizon; use output='direct' with it."
             )
         if self.quantiles:
             q = self.quantiles
@@ -137,7 +141,10 @@ class RecurrentNetwork(nn.Module):
     network's output to the window's seasonal-naive forecast,
     ``yhat_{T+k} = x_{T+k-m\lceil k/m \rceil} + net(x - l)_k``: the network
     learns corrections to the benchmark that is hard to beat on seasonal data,
-    and starts from it.
+    and starts from it. ``level="adaptive"`` adds the output to the seasonal-naive
+    forecast only in windows where that is the better description of the window
+    itself (:func:`seasonal_windows`), else to the seasonal level: a barely
+    seasonal series is not forced to start from its last season's noise.
     This per-window normalisation lets one network serve windows at any level and
     extrapolate a trend beyond the range seen in training.
 
@@ -179,10 +186,14 @@ class RecurrentNetwork(nn.Module):
     def _offset(self, x: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
         """Return what the output is added to: the level, or the seasonal naive."""
         horizon, m = self.config.horizon, self.config.season_length
-        if self.config.level != "snaive":
-            return level[:, :, 0].expand(-1, horizon)
+        flat = level[:, :, 0].expand(-1, horizon)
+        if self.config.level not in ("snaive", "adaptive"):
+            return flat
         repeats = -(-horizon // m)
-        return x[:, -m:, 0].repeat(1, repeats)[:, :horizon]
+        snaive = x[:, -m:, 0].repeat(1, repeats)[:, :horizon]
+        if self.config.level == "snaive":
+            return snaive
+        return torch.where(seasonal_windows(x[:, :, 0], m), snaive, flat)
 
     def window_level(self, x: torch.Tensor) -> torch.Tensor:
         """Level ``l`` (batch, 1, 1) of each window's target channel (see ``level``)."""
@@ -214,6 +225,28 @@ class RecurrentNetwork(nn.Module):
             x, state = layer(x, states[k])  # (batch, steps, hidden[k])
             new_states.append(state)
         return x, new_states
+
+
+def seasonal_windows(y: torch.Tensor, season_length: int) -> torch.Tensor:
+    r"""Say which windows the seasonal naive describes better than a moving level.
+
+    Inside each window ``y`` (batch, lookback), for :math:`t = m .. L-1`, compare
+    the seasonal naive :math:`|y_t - y_{t-m}|` with the mean of the season before,
+    :math:`|y_t - \tfrac1m \sum_{j=1}^{m} y_{t-j}|`, each averaged over ``t``;
+    a window is seasonal when the first is smaller (always, when ``L <= m``).
+
+    Returns
+    -------
+    Tensor of shape (batch, 1), bool
+    """
+    m = season_length
+    if y.shape[1] <= m:
+        return torch.ones(len(y), 1, dtype=torch.bool, device=y.device)
+    sums = torch.nn.functional.pad(y.cumsum(dim=1), (1, 0))  # sums[:, t] = y[:, :t]
+    season_means = (sums[:, m:-1] - sums[:, : -m - 1]) / m  # mean of y[t-m:t]
+    seasonal_error = (y[:, m:] - y[:, :-m]).abs().mean(dim=1)
+    level_error = (y[:, m:] - season_means).abs().mean(dim=1)
+    return (seasonal_error < level_error)[:, None]
 
 
 class EnsembleNetwork(nn.Module):
