@@ -1,6 +1,7 @@
 """Calibration of prediction intervals on forecasting-competition data.
 
 Usage: python benchmarks/intervals.py [DATASET ...] [--epochs 30] [--models ...]
+                                     [--validation-windows N]
 
 DATASET: tourism-monthly, tourism-quarterly, m3-monthly (from ../shared/data; the
 default runs all three). Every model is fitted on the competition's training part
@@ -36,8 +37,14 @@ LEVELS = (80, 95)
 MODELS = ("lstm-conformal", "lstm-quantile", "ets", "ets-conformal", "theta", "snaive")
 
 
-def forecast(name: str, data: Competition, epochs: int) -> tuple[pd.DataFrame, str]:
-    """Fit ``name`` on the training part; return its forecasts and their column."""
+def forecast(
+    name: str, data: Competition, epochs: int, validation_windows: int | None = None
+) -> tuple[pd.DataFrame, str]:
+    """Fit ``name`` on the training part; return its forecasts and their column.
+
+    ``validation_windows``: the networks' calibration windows per series (default:
+    the Forecaster's choice).
+    """
     if name.startswith("lstm"):
         model = Forecaster(
             horizon=data.horizon,
@@ -48,6 +55,7 @@ def forecast(name: str, data: Competition, epochs: int) -> tuple[pd.DataFrame, s
             missing="mask",  # pads the competition's series shorter than a window
             epochs=epochs,
             patience=5,
+            validation_windows=validation_windows,
             seed=0,
         )
         return model.fit(data.train).predict(level=LEVELS), "yhat"
@@ -88,6 +96,11 @@ def main() -> None:
     )
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument(
+        "--validation-windows",
+        type=int,
+        help="calibration windows per series for the networks (default: automatic)",
+    )
     args = parser.parse_args()
     print(
         f"rnncast {__version__}, torch {torch.__version__}, statsforecast "
@@ -99,7 +112,9 @@ def main() -> None:
         rows = {}
         for name in args.models:
             start = time.perf_counter()
-            predicted, column = forecast(name, data, args.epochs)
+            predicted, column = forecast(
+                name, data, args.epochs, args.validation_windows
+            )
             seconds = time.perf_counter() - start
             rows[name] = {**score(data, predicted, column), "seconds": seconds}
         report(data, pd.DataFrame(rows).T)

@@ -203,3 +203,11 @@ def test_to_frame_round_trips(air_panel):
 )
 def test_season_length_from_freq(freq, season):
     assert season_length_from_freq(freq) == season
+
+
+def test_values_never_share_memory_with_the_callers_frame(air):
+    frame = to_long_frame(air)  # already sorted: the fast path that skips sorting
+    data = validate_frame(frame)
+    assert not np.shares_memory(data.values, frame["y"].to_numpy())
+    data.values[0] = -1.0
+    assert frame["y"].iloc[0] == air["y"].iloc[0]

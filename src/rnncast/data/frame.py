@@ -314,7 +314,7 @@ class _SortedTable:
         """Sort by ``(unique_id, ds)`` (skipped when already sorted)."""
         codes, uniques = pd.factorize(frame["unique_id"], sort=True)
         ds = pd.Index(frame["ds"])
-        y = frame["y"].to_numpy(dtype=np.float64)
+        y = frame["y"].to_numpy(dtype=np.float64, copy=True)  # never the caller's
         time = ds.asi8 if isinstance(ds, pd.DatetimeIndex) else ds.to_numpy()
         same = codes[1:] == codes[:-1]
         ordered = bool(np.all(codes[1:] >= codes[:-1])) and bool(
