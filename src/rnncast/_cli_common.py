@@ -85,7 +85,8 @@ def network_options(group: Any, *, with_defaults: bool) -> None:
         choices=("auto", *LEVELS),
         default=default("level"),
         help="networks: per-window normalisation; snaive (what auto means for the "
-        "direct head): forecast corrections to the window's seasonal-naive forecast",
+        "direct head): forecast corrections to the window's seasonal-naive forecast"
+        + shown("level"),
     )
     group.add_argument(
         "--ensemble",

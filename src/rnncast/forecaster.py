@@ -69,6 +69,7 @@ from rnncast.intervals import (
 from rnncast.model_files import read_model_dir, write_model_dir
 from rnncast.models.networks import (
     SEASONAL_LEVELS,
+    SNAIVE_LEVELS,
     EnsembleNetwork,
     NetworkConfig,
     RecurrentNetwork,
@@ -327,7 +328,7 @@ class Forecaster:
         lookbacks = self._member_lookbacks(season)
         lookback = max(lookbacks)
         network_config = self._seasonal(network_config, season, min(lookbacks))
-        if network_config.level in ("snaive", "adaptive") and min(lookbacks) < season:
+        if network_config.level in SNAIVE_LEVELS and min(lookbacks) < season:
             raise ConfigError(
                 f"level={network_config.level!r} repeats the last season of each "
                 "window, but "

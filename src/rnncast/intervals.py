@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from rnncast.data.scaling import seasonal_mae
+from rnncast.data.scaling import seasonal_maes
 from rnncast.exceptions import ConfigError
 
 __all__ = [
@@ -142,9 +142,10 @@ def seasonal_scale(
     r"""Per-series unit of conformal scores: the in-sample MAE of seasonal naive.
 
     :math:`d_i = \operatorname{mean}_t |y_t - y_{t-m}|` over the first
-    ``lengths[i]`` values of series ``i`` (:func:`~rnncast.data.scaling.seasonal_mae`:
-    pairs with a gap left out, lag 1 when no two values a season apart are
-    observed), the denominator of MASE and MSIS.
+    ``lengths[i]`` values of series ``i`` (:func:`~rnncast.data.scaling.seasonal_mae`
+    of every series at once, :func:`~rnncast.data.scaling.seasonal_maes`: pairs
+    with a gap left out, lag 1 when no two values a season apart are observed),
+    the denominator of MASE and MSIS.
     Errors divided by it are comparable across series of any level and
     volatility, so one pool of scores serves all series, and interval widths come
     out proportional to each series' own step-to-step variability. 1 where it is
@@ -154,13 +155,8 @@ def seasonal_scale(
     -------
     ndarray of shape (n_series,)
     """
-    scale = np.ones(len(offsets) - 1)
-    for i in range(len(scale)):
-        part = values[offsets[i] : offsets[i] + lengths[i]]
-        mae = seasonal_mae(part, season_length)
-        if mae is not None:
-            scale[i] = mae
-    return scale
+    maes = seasonal_maes(values, offsets, lengths, season_length)
+    return np.where(np.isnan(maes), 1.0, maes)
 
 
 def conformal_bounds(

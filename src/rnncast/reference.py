@@ -37,7 +37,7 @@ import torch
 from numpy.typing import NDArray
 
 from rnncast.exceptions import ConfigError
-from rnncast.models.networks import NetworkConfig, RecurrentNetwork
+from rnncast.models.networks import SNAIVE_LEVELS, NetworkConfig, RecurrentNetwork
 
 __all__ = [
     "GATES",
@@ -399,7 +399,7 @@ def centre(
     centred = x.copy()
     centred[:, :, 0] -= levels[:, None]
     flat = np.repeat(levels[:, None], horizon, axis=1)
-    if level not in ("snaive", "adaptive"):
+    if level not in SNAIVE_LEVELS:
         return centred, flat
     repeats = -(-horizon // season_length)
     snaive = np.tile(x[:, -season_length:, 0], repeats)[:, :horizon]

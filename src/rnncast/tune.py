@@ -137,7 +137,10 @@ def tune(
     history = series.to_frame()
     season = reader._season_length(series.freq)
     plain = {k: v for k, v in params.items() if k not in _COLUMN_PARAMS}
-    splits = [_split(history, j * horizon, horizon) for j in range(1, windows + 1)]
+    position = history.groupby("unique_id", sort=False).cumcount(ascending=False)
+    splits = [
+        _split(history, position, j * horizon, horizon) for j in range(1, windows + 1)
+    ]
     rows = []
     for k, candidate in enumerate(candidates):
         start = time.perf_counter()
@@ -189,10 +192,12 @@ def _model(
 
 
 def _split(
-    history: pd.DataFrame, cut: int, horizon: int
+    history: pd.DataFrame, position: pd.Series, cut: int, horizon: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each series without its last ``cut`` values, and the ``horizon`` after that."""
-    position = history.groupby("unique_id", sort=False).cumcount(ascending=False)
+    """Each series without its last ``cut`` values, and the ``horizon`` after that.
+
+    ``position``: each row's distance from its series' last row (0 for the last).
+    """
     train = history[position >= cut]
     test = history[(position < cut) & (position >= cut - horizon)]
     missing = set(history["unique_id"]) - set(train["unique_id"])

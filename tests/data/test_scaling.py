@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from rnncast.data.scaling import fit_scaler, inverse_transform, transform
+from rnncast.data.scaling import (
+    fit_scaler,
+    inverse_transform,
+    seasonal_mae,
+    seasonal_maes,
+    transform,
+)
 from rnncast.exceptions import ConfigError
 
 
@@ -183,3 +189,29 @@ def test_statistics_of_many_series_match_one_series_at_a_time(kind):
             scale = 1.0
         np.testing.assert_allclose(stats.loc[i], loc, rtol=1e-12, atol=1e-300)
         np.testing.assert_allclose(stats.scale[i], scale, rtol=1e-12)
+
+
+def test_seasonal_maes_of_many_series_equal_seasonal_mae_of_each():
+    # Gaps, an infinite value, constant and very short series, training parts that
+    # stop early: the vectorised version must say what seasonal_mae says.
+    rng = np.random.default_rng(2)
+    parts = []
+    for i in range(120):
+        y = rng.normal(size=int(rng.integers(1, 20))) * 3 + 10
+        if i % 6 == 1:
+            y[rng.integers(0, len(y))] = np.nan
+        elif i % 6 == 2:
+            y[:] = 4.0
+        elif i % 6 == 3:
+            y[-1] = np.inf
+        parts.append(y)
+    lengths = np.array([len(p) for p in parts])
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    train = np.maximum(lengths - rng.integers(0, 3, len(lengths)), 0)
+    got = seasonal_maes(np.concatenate(parts), offsets, train, 4)
+    for i, part in enumerate(parts):
+        expected = seasonal_mae(part[: train[i]], 4)
+        if expected is None:
+            assert np.isnan(got[i]), i
+        else:
+            assert got[i] == pytest.approx(expected, rel=1e-12), i

@@ -108,7 +108,7 @@ class SeriesData:
 
     def owners(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
         """Return the series that each position of the flat ``values`` belongs to."""
-        return np.searchsorted(self.offsets, positions, side="right") - 1
+        return _owners(self.offsets, positions)
 
     def head(self, lengths: NDArray[np.int64]) -> SeriesData:
         """Return the first ``lengths[i]`` values of each series (data to a cutoff)."""
@@ -336,12 +336,19 @@ class _SortedTable:
         return np.diff(self.offsets)
 
     def owners(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
-        return np.searchsorted(self.offsets, positions, side="right") - 1
+        return _owners(self.offsets, positions)
 
     def part(self, i: int) -> tuple[pd.Index, NDArray[np.float64]]:
         """Timestamps and values of series ``i``."""
         rows = slice(self.offsets[i], self.offsets[i + 1])
         return self.ds[rows], self.y[rows]
+
+
+def _owners(
+    offsets: NDArray[np.int64], positions: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Series owning each flat position, for the offsets of a flat layout."""
+    return np.searchsorted(offsets, positions, side="right") - 1
 
 
 def _handle_missing(

@@ -32,6 +32,7 @@ __all__ = [
     "lowest_allowed",
     "resolve_transform",
     "seasonal_mae",
+    "seasonal_maes",
     "transform",
     "transform_rows",
 ]
@@ -186,9 +187,10 @@ def fit_scaler(
     scale = np.ones(n_series)
     powers = _powers(values, offsets, train_lengths, power, season_length)
     shifts = None if powers is None else np.full(n_series, float(power == "log1p"))
-    values = _powered(
-        values, _per_value(ScalerStats(loc, scale, powers, shifts), offsets)
-    )
+    if powers is not None:
+        values = _powered(
+            values, _per_value(ScalerStats(loc, scale, powers, shifts), offsets)
+        )
     if kind != "none":
         done = _ordinary_statistics(
             values, offsets, train_lengths, kind, season_length, loc, scale
@@ -244,15 +246,11 @@ def _ordinary_statistics(
     n_series = len(offsets) - 1
     if kind not in ("standard", "mase") or n_series == 0 or len(values) == 0:
         return np.zeros(n_series, dtype=bool)
-    lengths = np.diff(offsets)
     starts = offsets[:-1]
-    position = np.arange(len(values)) - np.repeat(starts, lengths)
-    train_of_value = np.repeat(np.minimum(train_lengths, lengths), lengths)
-    train = position < train_of_value
+    position, train, counts = _training_mask(offsets, train_lengths)
     x = np.where(train, values, 0.0)
     gaps = np.add.reduceat(np.isnan(x), starts) > 0
     x = np.where(np.isnan(x), 0.0, x)
-    counts = np.minimum(train_lengths, lengths)
     largest = np.maximum.reduceat(np.abs(x), starts)
     usable = (counts > 0) & ~gaps
     zero = usable & (largest == 0)
@@ -260,34 +258,69 @@ def _ordinary_statistics(
     size = np.maximum(counts, 1)
     mean = np.add.reduceat(x, starts) / size
     with np.errstate(over="ignore"):  # only in series left to the per-series path
-        deviation = np.where(train, x - np.repeat(mean, lengths), 0.0) ** 2
+        deviation = np.where(train, x - np.repeat(mean, np.diff(offsets)), 0.0) ** 2
     std = np.sqrt(np.add.reduceat(deviation, starts) / size)
     loc[ordinary], scale[ordinary] = mean[ordinary], std[ordinary]
     loc[zero], scale[zero] = 0.0, 1.0
     if kind == "mase":
-        mae = _seasonal_mae_all(values, starts, position, train, counts, season_length)
+        mae = _masked_seasonal_maes(values, starts, position, train, season_length)
         scale[ordinary] = np.where(np.isnan(mae), std, mae)[ordinary]
     return ordinary | zero
 
 
-def _seasonal_mae_all(
+def seasonal_maes(
+    values: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    season_length: int,
+) -> NDArray[np.float64]:
+    """:func:`seasonal_mae` of the first ``lengths[i]`` values of every series at once.
+
+    Returns an array of shape (n_series,), NaN where :func:`seasonal_mae` gives None.
+    """
+    if len(offsets) < 2 or len(values) == 0:
+        return np.full(len(offsets) - 1, np.nan)
+    position, train, _ = _training_mask(offsets, lengths)
+    return _masked_seasonal_maes(values, offsets[:-1], position, train, season_length)
+
+
+def _training_mask(
+    offsets: NDArray[np.int64], train_lengths: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
+    """Per value: its position in its series and whether it is in the training part.
+
+    Also returns each series' training length, capped at the series' length.
+    """
+    lengths = np.diff(offsets)
+    counts = np.minimum(train_lengths, lengths)
+    position = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths)
+    return position, position < np.repeat(counts, lengths), counts
+
+
+def _masked_seasonal_maes(
     values: NDArray[np.float64],
     starts: NDArray[np.int64],
     position: NDArray[np.int64],
     train: NDArray[np.bool_],
-    counts: NDArray[np.int64],
     season_length: int,
 ) -> NDArray[np.float64]:
-    """:func:`seasonal_mae` of every series (lag m, else lag 1; NaN: neither)."""
+    """:func:`seasonal_mae` of every series' ``train`` values (NaN: none).
+
+    Sums per series of the flat array (``np.add.reduceat``); a pair with a gap (or
+    an undefined difference such as inf - inf) is left out, as in
+    :func:`seasonal_mae`. ``starts`` are the series' first positions (every series
+    holds at least one value).
+    """
     result = np.full(len(starts), np.nan)
     for lag in dict.fromkeys((season_length, 1)):
-        changes = np.zeros(len(values))
+        changes = np.full(len(values), np.nan)
         with np.errstate(over="ignore", invalid="ignore"):
             changes[lag:] = np.abs(values[lag:] - values[:-lag])
-        changes = np.where(train & (position >= lag), changes, 0.0)
-        pairs = np.maximum(counts - lag, 0)
+        paired = train & (position >= lag) & ~np.isnan(changes)
+        pairs = np.add.reduceat(paired, starts)
+        total = np.add.reduceat(np.where(paired, changes, 0.0), starts)
         with np.errstate(divide="ignore", invalid="ignore"):
-            mae = np.add.reduceat(changes, starts) / pairs
+            mae = total / pairs
         found = np.isnan(result) & (pairs > 0) & np.isfinite(mae) & (mae > 0)
         result[found] = mae[found]
     return result

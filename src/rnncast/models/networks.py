@@ -18,6 +18,7 @@ __all__ = [
     "LEVELS",
     "OUTPUTS",
     "SEASONAL_LEVELS",
+    "SNAIVE_LEVELS",
     "EnsembleNetwork",
     "NetworkConfig",
     "RecurrentNetwork",
@@ -28,6 +29,7 @@ CELLS = ("lstm", "gru", "rnn")
 OUTPUTS = ("direct", "recursive")
 LEVELS = ("last", "season", "snaive", "adaptive", "none")
 SEASONAL_LEVELS = ("season", "snaive", "adaptive")  # levels that use the season
+SNAIVE_LEVELS = ("snaive", "adaptive")  # levels that add the seasonal naive
 CellName = Literal["lstm", "gru", "rnn"]
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
@@ -81,7 +83,7 @@ class NetworkConfig:
             raise ConfigError(
                 f"season_length must be >= 1, got {self.season_length!r}."
             )
-        if self.level in ("snaive", "adaptive") and self.output == "recursive":
+        if self.level in SNAIVE_LEVELS and self.output == "recursive":
             raise ConfigError(
                 f"level={self.level!r} forecasts corrections to the seasonal-naive "
                 "forecast of the whole horizon; use output='direct' with it."
@@ -187,7 +189,7 @@ class RecurrentNetwork(nn.Module):
         """Return what the output is added to: the level, or the seasonal naive."""
         horizon, m = self.config.horizon, self.config.season_length
         flat = level[:, :, 0].expand(-1, horizon)
-        if self.config.level not in ("snaive", "adaptive"):
+        if self.config.level not in SNAIVE_LEVELS:
             return flat
         repeats = -(-horizon // m)
         snaive = x[:, -m:, 0].repeat(1, repeats)[:, :horizon]
