@@ -120,6 +120,23 @@ def test_predict_refuses_new_history_outside_the_fitted_transform(air):
         ({"level": "median"}, "unknown level 'median'"),
         ({"lookback": []}, "lookback must be an integer or a non-empty list"),
         ({"lookback": [12, 0]}, "lookback must be a positive integer, got 0"),
+        (
+            {"level": "snaive", "lookback": 6},
+            "level='snaive' repeats the last season .* lookback=6 is shorter than "
+            "season_length=12",
+        ),
+        (
+            {"level": "adaptive", "lookback": 6},
+            "level='adaptive' repeats the last season .* lookback=6",
+        ),
+        (
+            {"level": "adaptive", "output": "recursive"},
+            "level='adaptive' forecasts corrections .* use output='direct'",
+        ),
+        (
+            {"level": "snaive", "output": "recursive"},
+            "level='snaive' forecasts corrections .* use output='direct'",
+        ),
     ],
 )
 def test_bad_accuracy_options_are_reported_before_training(air, kwargs, message):
