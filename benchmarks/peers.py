@@ -2,6 +2,10 @@
 
 Usage (in the benchmark environment of benchmarks/requirements.txt):
     python benchmarks/peers.py [--steps N] [--threads 2] [--hidden 128] [--layers 2]
+                               [--device cpu] [--peers neuralforecast darts]
+
+``--device cuda`` trains all three on the GPU (Lightning's ``accelerator="gpu"`` for
+the peers); benchmarks/gpu_check.sh runs it so on a lent GPU.
 
 Data: Tourism monthly (366 real series shipped with rnncast; competition training
 part for fitting, its 24-month test part for MASE). Network for all three: LSTM,
@@ -47,12 +51,18 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rnncast import Forecaster
+from rnncast import Forecaster, __version__
 from rnncast.datasets import load_tourism_monthly
 from rnncast.metrics import evaluate
 
 HORIZON, LOOKBACK, BATCH, SEASON = 24, 36, 256, 12
 PEERS = ("neuralforecast", "darts")
+DEVICE = "cpu"  # set from --device in main()
+
+
+def accelerator() -> str:
+    """Lightning's name for DEVICE."""
+    return "gpu" if DEVICE == "cuda" else "cpu"
 
 
 def one_epoch_steps(train: pd.DataFrame) -> int:
@@ -87,6 +97,7 @@ def fit_rnncast(steps: int, hidden: int, layers: int) -> tuple[pd.DataFrame, str
         patience=epochs,
         validation=False,
         seed=0,
+        device=DEVICE,
     )
     return model.fit(train).predict(), "yhat"
 
@@ -110,7 +121,8 @@ def fit_neuralforecast(
         batch_size=32,  # series per step, from which...
         windows_batch_size=BATCH,  # ...this many windows are drawn
         random_seed=0,
-        accelerator="cpu",
+        accelerator=accelerator(),
+        devices=1,
         logger=False,
         enable_progress_bar=False,
         enable_checkpointing=False,
@@ -146,7 +158,8 @@ def fit_darts(steps: int, hidden: int, layers: int) -> tuple[pd.DataFrame, str]:
         loss_fn=torch.nn.L1Loss(),
         random_state=0,
         pl_trainer_kwargs={
-            "accelerator": "cpu",
+            "accelerator": accelerator(),
+            "devices": 1,
             "max_steps": steps,
             "logger": False,
             "enable_progress_bar": False,
@@ -185,14 +198,19 @@ def run_one(name: str, steps: int, hidden: int, layers: int) -> dict[str, Any]:
 def rnncast_defaults(epochs: int) -> dict[str, Any]:
     """Fit the default configuration, capped at ``epochs``: wall time and MASE."""
     start = time.perf_counter()
-    model = Forecaster(horizon=HORIZON, epochs=epochs, missing="mask", seed=0)
+    model = Forecaster(
+        horizon=HORIZON, epochs=epochs, missing="mask", seed=0, device=DEVICE
+    )
     forecast = model.fit(load_tourism_monthly("train")).predict()
     return {"seconds": time.perf_counter() - start, "mase": test_mase(forecast, "yhat")}
 
 
 def in_child(args: list[str], threads: int) -> dict[str, Any]:
     """Run this script with ``args`` in a fresh process; its JSON answer."""
-    command = [sys.executable, __file__, "--threads", str(threads), *args]
+    command = [
+        *(sys.executable, __file__, "--threads", str(threads), "--device", DEVICE),
+        *args,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
@@ -200,8 +218,9 @@ def in_child(args: list[str], threads: int) -> dict[str, Any]:
 
 
 def versions() -> str:
-    names = ("torch", "neuralforecast", "pytorch-lightning", "darts", "rnncast")
-    return ", ".join(f"{n} {version(n)}" for n in names)
+    names = ("torch", "neuralforecast", "pytorch-lightning", "darts")
+    found = [f"{n} {version(n)}" for n in names]
+    return ", ".join([*found, f"rnncast {__version__}"])
 
 
 def main() -> None:
@@ -210,9 +229,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--hidden", type=int, default=128, help="LSTM width")
     parser.add_argument("--layers", type=int, default=2, help="stacked LSTM layers")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument(
+        "--peers", nargs="+", default=list(PEERS), choices=PEERS, help="peers to run"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--defaults-epochs", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = args.device
     torch.set_num_threads(args.threads)
     if args.child:
         print(json.dumps(run_one(args.child, args.steps, args.hidden, args.layers)))
@@ -223,9 +248,10 @@ def main() -> None:
 
     epoch = one_epoch_steps(load_tourism_monthly("train"))
     steps = epoch * max(1, round((args.steps or epoch) / epoch))  # whole epochs
+    card = f", {torch.cuda.get_device_name()}" if DEVICE == "cuda" else ""
     print(
         f"{versions()}; {platform.machine()}, {os.cpu_count()} cores, "
-        f"{args.threads} torch threads"
+        f"{args.threads} torch threads{card}"
     )
     print(
         f"Tourism monthly, LSTM {args.layers} x {args.hidden}, lookback {LOOKBACK}, "
@@ -239,7 +265,7 @@ def main() -> None:
             ],
             args.threads,
         )
-        for name in ("rnncast", *PEERS)
+        for name in ("rnncast", *args.peers)
     }
     ours = results["rnncast"]
     print("| library | s/step | rnncast faster by | test MASE | peak RSS MB |")
@@ -261,7 +287,7 @@ def main() -> None:
         trail.append(
             (epochs, in_child(["--defaults-epochs", str(epochs)], args.threads))
         )
-        if trail[-1][1]["mase"] <= min(results[p]["mase"] for p in PEERS):
+        if trail[-1][1]["mase"] <= min(results[p]["mase"] for p in args.peers):
             break
     print("| rnncast epochs | seconds | test MASE |")
     print("|---|---|---|")
@@ -269,7 +295,7 @@ def main() -> None:
         print(f"| {epochs} | {r['seconds']:.1f} | {r['mase']:.3f} |")
     print("\n| peer | peer MASE | peer seconds | rnncast seconds to reach it | ratio |")
     print("|---|---|---|---|---|")
-    for name in PEERS:
+    for name in args.peers:
         peer = results[name]
         reached = [r for _, r in trail if r["mase"] <= peer["mase"]]
         if reached:

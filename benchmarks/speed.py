@@ -2,6 +2,10 @@
 
 Usage: python benchmarks/speed.py [--series 10000] [--length 1000]
                                  [--parts hardware prep growth backtest]
+                                 [--device cpu]
+
+``--device cuda`` runs every part's networks (and the matmul rate) on the GPU; its
+figures are absolute times on that card (README, "On a GPU").
 
 1. Hardware: the sustained float32 matmul rate of this machine (torch.mm, best of
    several sizes, including the LSTM's gate matmul shapes) in GFLOP/s.
@@ -42,17 +46,28 @@ from rnncast.data.windows import gather, training_starts
 from rnncast.datasets import load_ett, load_tourism_monthly
 from rnncast.models.networks import NetworkConfig, RecurrentNetwork
 
+DEVICE = torch.device("cpu")  # set from --device in main()
+
+
+def now() -> float:
+    """Wall clock after the device's queued work is done (GPU work is asynchronous)."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter()
+
 
 def matmul_rate(m: int, k: int, n: int, seconds: float = 0.5) -> float:
     """Sustained GFLOP/s of ``(m x k) @ (k x n)`` in float32 (2 m k n FLOPs each)."""
-    a, b = torch.randn(m, k), torch.randn(k, n)
+    a = torch.randn(m, k, device=DEVICE)
+    b = torch.randn(k, n, device=DEVICE)
     for _ in range(3):
         a @ b
-    count, start = 0, time.perf_counter()
+    count, start = 0, now()
     while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
-    return 2 * m * k * n * count / (time.perf_counter() - start) / 1e9
+        for _ in range(10):  # queue several, so the GPU is never starved
+            a @ b
+        count += 10
+    return 2 * m * k * n * count / (now() - start) / 1e9
 
 
 def lstm_step_flops(batch: int, lookback: int, inputs: int, hidden: int) -> float:
@@ -67,26 +82,35 @@ def lstm_step_flops(batch: int, lookback: int, inputs: int, hidden: int) -> floa
     return 3.0 * forward
 
 
-def training_rate(batch: int, lookback: int, hidden: int, steps: int = 30) -> float:
-    """Seconds per training step of rnncast's LSTM on Tourism monthly windows."""
-    frame = load_tourism_monthly("train")
-    series = validate_frame(frame)
+def tourism_windows(
+    lookback: int, horizon: int, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Scaled Tourism monthly training values and their window starts, on ``device``."""
+    series = validate_frame(load_tourism_monthly("train"))
     stats = fit_scaler(
         series.values, series.offsets, series.lengths, "mase", "none", 12
     )
     values = torch.as_tensor(
-        transform(series.values, series.offsets, stats), dtype=torch.float32
+        transform(series.values, series.offsets, stats),
+        dtype=torch.float32,
+        device=device,
     )
-    starts = torch.as_tensor(training_starts(series.offsets, lookback, 24))
+    starts = training_starts(series.offsets, lookback, horizon)
+    return values, torch.as_tensor(starts, device=device)
+
+
+def training_rate(batch: int, lookback: int, hidden: int, steps: int = 30) -> float:
+    """Seconds per training step of rnncast's LSTM on Tourism monthly windows."""
+    values, starts = tourism_windows(lookback, 24, DEVICE)
     network = RecurrentNetwork(
         NetworkConfig(cell="lstm", hidden=(hidden,), horizon=24, level="none")
-    )
+    ).to(DEVICE)
     optimiser = torch.optim.Adam(network.parameters(), lr=1e-3)
-    order = starts[torch.randperm(len(starts))]
+    order = starts[torch.randperm(len(starts), device=DEVICE)]
     batches = list(order.split(batch))[: steps + 5]
     times = []
     for i, chunk in enumerate(batches):
-        start = time.perf_counter()
+        start = now()
         inputs, targets = gather(values, chunk, lookback, 24)
         loss = torch.nn.functional.l1_loss(network(inputs), targets)
         loss.backward()
@@ -94,7 +118,7 @@ def training_rate(batch: int, lookback: int, hidden: int, steps: int = 30) -> fl
         optimiser.step()
         optimiser.zero_grad(set_to_none=True)
         if i >= 5:  # warm-up steps excluded
-            times.append(time.perf_counter() - start)
+            times.append(now() - start)
     return float(np.median(times))
 
 
@@ -141,10 +165,11 @@ def epoch_seconds(panel: pd.DataFrame) -> tuple[int, float]:
         validation=False,
         freq="h",
         seed=0,
+        device=str(DEVICE),
     )
-    start = time.perf_counter()
+    start = now()
     model.fit(panel)
-    seconds = time.perf_counter() - start
+    seconds = now() - start
     lengths = panel.groupby("unique_id").size().to_numpy()
     return int(np.maximum(lengths - 35, 0).sum()), seconds
 
@@ -175,7 +200,13 @@ def growth() -> None:
 def backtest_cost(n_windows: int = 10) -> None:
     print(f"\n## 6. Backtest cost, {n_windows} windows without refits\n")
     panel = real_panel(1000, 1000)
-    params = {"lookback": 96, "hidden": (32,), "epochs": 1, "validation": False}
+    params = {
+        "lookback": 96,
+        "hidden": (32,),
+        "epochs": 1,
+        "validation": False,
+        "device": str(DEVICE),
+    }
     horizon = 48
     lengths = 1000 - horizon * np.arange(n_windows, 0, -1)  # history at each cutoff
     rank = panel.groupby("unique_id").cumcount().to_numpy()
@@ -234,10 +265,14 @@ def main() -> None:
         default=["hardware", "prep", "growth", "backtest"],
         choices=["hardware", "prep", "growth", "backtest"],
     )
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    card = f", {torch.cuda.get_device_name()}" if DEVICE.type == "cuda" else ""
     print(
         f"rnncast {__version__}, torch {torch.__version__}, {platform.machine()}, "
-        f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+        f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads{card}"
     )
 
     if "hardware" in args.parts:
@@ -258,6 +293,9 @@ def hardware() -> None:
         "gates, batch 256, H 128": (256, 129, 512),
         "gates, batch 1024, H 128": (1024, 129, 512),
     }
+    if DEVICE.type == "cuda":  # a GPU needs far larger products to be busy
+        shapes["8192 x 8192 x 8192"] = (8192, 8192, 8192)
+        shapes["gates, batch 4096, H 256"] = (4096, 257, 1024)
     rates = {name: matmul_rate(*shape) for name, shape in shapes.items()}
     peak = max(rates.values())
     print("| matmul (float32) | GFLOP/s |")
@@ -266,7 +304,10 @@ def hardware() -> None:
         print(f"| {name} | {rate:.1f} |")
     print("\n| LSTM step | batch | lookback | hidden | s/step | GFLOP/s | of peak |")
     print("|---|---|---|---|---|---|---|")
-    for batch, hidden in [(256, 64), (256, 128), (1024, 128)]:
+    cases = [(256, 64), (256, 128), (1024, 128)]
+    if DEVICE.type == "cuda":
+        cases.append((4096, 256))
+    for batch, hidden in cases:
         seconds = training_rate(batch, 48, hidden)
         achieved = lstm_step_flops(batch, 48, 1, hidden) / seconds / 1e9
         print(
@@ -293,14 +334,20 @@ def preparation(n_series: int, length: int) -> None:
         f"{peak_bytes / raw_bytes:.2f}x (target: < 2 s, < 2x)"
     )
     model = Forecaster(
-        horizon=48, lookback=96, hidden=(64,), epochs=1, validation=False, seed=0
+        horizon=48,
+        lookback=96,
+        hidden=(64,),
+        epochs=1,
+        validation=False,
+        seed=0,
+        device=str(DEVICE),
     )
     small = panel[panel["unique_id"] < 200]
     model.fit(small)  # a fitted network; inference cost does not depend on training
     history = panel.groupby("unique_id").tail(96)
-    start = time.perf_counter()
+    start = now()
     forecast = model.predict(history)
-    seconds = time.perf_counter() - start
+    seconds = now() - start
     print(
         f"inference: {forecast['unique_id'].nunique():,} series x 48 steps in "
         f"{seconds:.2f} s (predict with new history: reading, scaling, network, "

@@ -5,7 +5,7 @@ import torch
 from rnncast.data.windows import training_starts, validation_starts
 from rnncast.exceptions import ConfigError
 from rnncast.models.networks import NetworkConfig, RecurrentNetwork
-from rnncast.training import TrainConfig, seed_everything, train
+from rnncast.training import TrainConfig, _keep_tensor_lr, seed_everything, train
 
 
 def _setup(air, epochs=30, level="last", **config):
@@ -94,3 +94,23 @@ def test_without_validation_the_training_loss_is_monitored(air):
 def test_bad_train_configs(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig(**kwargs)
+
+
+def test_learning_rate_reductions_reach_the_tensor_captured_steps_read():
+    # CUDA graphs read Adam's learning rate from a tensor; a reduction must change
+    # that very tensor, whether the scheduler fills it (torch >= 2.4) or assigns
+    # a float to the group (older torch).
+    lr = torch.tensor(0.1)
+    optimiser = torch.optim.Adam(torch.nn.Linear(2, 1).parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimiser, factor=0.5, patience=0
+    )
+    schedule.step(1.0)
+    schedule.step(2.0)  # worse: reduced to 0.05
+    _keep_tensor_lr(optimiser, lr)
+    assert optimiser.param_groups[0]["lr"] is lr
+    assert lr.item() == pytest.approx(0.05)
+    optimiser.param_groups[0]["lr"] = 0.025  # what older schedulers did
+    _keep_tensor_lr(optimiser, lr)
+    assert optimiser.param_groups[0]["lr"] is lr
+    assert lr.item() == pytest.approx(0.025)

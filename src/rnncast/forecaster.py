@@ -193,6 +193,12 @@ class Forecaster:
         same machine.
     device : str, default "auto"
         ``"auto"`` uses CUDA when present, else the CPU; or ``"cpu"``, ``"cuda"``.
+    cuda_graphs : bool, default True
+        On a CUDA device, capture each training step once as a CUDA graph and
+        replay it: the same numbers, about 10x faster steps for small networks,
+        whose eager steps wait on Python (see :mod:`rnncast.training`). Not used
+        on the CPU or with ``missing="mask"``; with ``dropout`` the masks are drawn
+        in a different order than without.
     progress : bool, default False
         Show a progress bar of epochs with the losses on stderr.
 
@@ -242,6 +248,7 @@ class Forecaster:
         target_col: str = "y",
         seed: int = 0,
         device: str = "auto",
+        cuda_graphs: bool = True,
         progress: bool = False,
     ) -> None:
         self.horizon = horizon
@@ -276,6 +283,7 @@ class Forecaster:
         self.target_col = target_col
         self.seed = seed
         self.device = device
+        self.cuda_graphs = cuda_graphs
         self.progress = progress
 
     def get_params(self) -> dict[str, Any]:
@@ -794,6 +802,7 @@ class Forecaster:
             clip_norm=self.clip_norm,
             patience=self.patience,
             quantiles=network.quantiles,
+            cuda_graphs=self.cuda_graphs,
         )
         return network, training
 

@@ -4,12 +4,18 @@ One step is: draw a batch of window starts, gather the windows, forward, loss,
 backward, clip the global gradient norm, optimiser step, zero the gradients. After
 each epoch the validation windows are scored under ``no_grad``; the weights of the
 best epoch are restored at the end.
+
+On a CUDA device a small network's step is bound by Python and kernel launches, not
+by the GPU (an H200 ran 0.3 ms of kernels in a 3.3 ms step at LSTM 64, batch 256), so
+each step is captured once as a CUDA graph and replayed (``TrainConfig.cuda_graphs``):
+the same kernels on the same tensors, so the same losses and weights as without.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -43,6 +49,7 @@ class TrainConfig:
     patience: int = 20  # epochs without improvement before stopping early
     lr_factor: float = 0.5  # learning rate multiplier when the monitored loss stalls
     quantiles: tuple[float, ...] = ()  # the network's quantiles, for "pinball"
+    cuda_graphs: bool = True  # on CUDA, replay each step from a captured CUDA graph
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -82,7 +89,9 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def loss_function(
-    name: LossName, quantiles: tuple[float, ...] = ()
+    name: LossName,
+    quantiles: tuple[float, ...] = (),
+    device: torch.device | str | None = None,
 ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """Mean loss over all elements.
 
@@ -95,7 +104,7 @@ def loss_function(
       ``len(quantiles)``.
     """
     if name == "pinball":
-        levels = torch.tensor(quantiles)
+        levels = torch.tensor(quantiles, device=device)  # no copy inside a step
         return lambda forecasts, targets: pinball_loss(forecasts, targets, levels)
     return {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}[name]
 
@@ -157,30 +166,46 @@ def train(
     list of EpochRecord
         One record per epoch run; the network ends with the best epoch's weights.
     """
-    loss_fn = loss_function(config.loss, config.quantiles)
-    optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
+    loss_fn = loss_function(config.loss, config.quantiles, values.device)
+    optimiser = _adam(network, config.learning_rate, values.device)
     schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimiser, factor=config.lr_factor, patience=max(1, config.patience // 4)
     )
+
+    def step(starts: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """One optimiser step on the windows at ``starts``; its loss and targets."""
+        inputs, targets = gather(values, starts, lookback, horizon, masked=masked)
+        loss, n = _observed_loss(loss_fn, network(inputs), targets, masked)
+        if n == 0:
+            return loss, 0  # every target of this batch is a gap
+        loss.backward()
+        if config.clip_norm is not None:
+            nn.utils.clip_grad_norm_(network.parameters(), config.clip_norm)
+        optimiser.step()
+        return loss.detach(), n
+
+    graphed = config.cuda_graphs and values.is_cuda and not masked
+    if graphed:  # (masked batches count their observed targets on the host)
+        step, graphed = _captured(
+            step, network, optimiser, train_starts, config.batch_size
+        )
+    lr = optimiser.param_groups[0]["lr"]
     best_loss, best_state, stale = float("inf"), _copy_state(network), 0
     history: list[EpochRecord] = []
     for epoch in range(1, config.epochs + 1):
         network.train()
         order = train_starts[torch.randperm(len(train_starts), generator=generator)]
-        total, count = 0.0, 0
+        # Summed on the device: a .item() per step would wait for the GPU each step.
+        total = torch.zeros((), dtype=torch.float64, device=values.device)
+        count = 0
         for batch in order.split(config.batch_size):
-            inputs, targets = gather(values, batch, lookback, horizon, masked=masked)
-            loss, n = _observed_loss(loss_fn, network(inputs), targets, masked)
-            if n == 0:
-                continue  # every target of this batch is a gap
-            loss.backward()
-            if config.clip_norm is not None:
-                nn.utils.clip_grad_norm_(network.parameters(), config.clip_norm)
-            optimiser.step()
-            optimiser.zero_grad(set_to_none=True)
-            total += loss.item() * n
-            count += n
-        train_loss = total / count if count else float("nan")
+            if not graphed:
+                optimiser.zero_grad(set_to_none=True)
+            loss, n = step(batch)
+            if n:
+                total += loss.double() * n
+                count += n
+        train_loss = total.item() / count if count else float("nan")
         if not math.isfinite(train_loss):
             raise DataError(
                 f"training diverged: the loss became {train_loss} in epoch {epoch}. "
@@ -192,8 +217,9 @@ def train(
         )
         monitored = train_loss if val_loss is None else val_loss
         schedule.step(monitored)
+        _keep_tensor_lr(optimiser, lr)
         record = EpochRecord(
-            epoch, train_loss, val_loss, optimiser.param_groups[0]["lr"], member
+            epoch, train_loss, val_loss, float(optimiser.param_groups[0]["lr"]), member
         )
         history.append(record)
         if on_epoch is not None:
@@ -207,6 +233,96 @@ def train(
     network.load_state_dict(best_state)
     network.eval()
     return history
+
+
+def _adam(
+    network: nn.Module, learning_rate: float, device: torch.device
+) -> torch.optim.Adam:
+    """Adam; on CUDA with its step count and learning rate on the device.
+
+    ``capturable=True`` keeps the whole update on the GPU, as a CUDA graph needs;
+    the eager CUDA path uses the same optimiser, so both compute the same numbers.
+    ``ReduceLROnPlateau`` fills a tensor learning rate in place (torch >= 2.4).
+    """
+    if device.type != "cuda":
+        return torch.optim.Adam(network.parameters(), lr=learning_rate)
+    lr = torch.tensor(learning_rate, device=device)
+    return torch.optim.Adam(network.parameters(), lr=lr, capturable=True)
+
+
+def _keep_tensor_lr(optimiser: torch.optim.Optimizer, lr: float | torch.Tensor) -> None:
+    """Put a tensor learning rate back after a scheduler assigned a float to it.
+
+    Captured steps read the tensor; torch before 2.4 replaced it on a reduction.
+    """
+    group = optimiser.param_groups[0]
+    if isinstance(lr, torch.Tensor) and group["lr"] is not lr:
+        lr.fill_(float(group["lr"]))
+        group["lr"] = lr
+
+
+def _captured(
+    step: Callable[[torch.Tensor], tuple[torch.Tensor, int]],
+    network: nn.Module,
+    optimiser: torch.optim.Optimizer,
+    starts: torch.Tensor,
+    batch_size: int,
+) -> tuple[Callable[[torch.Tensor], tuple[torch.Tensor, int]], bool]:
+    """``step``, replayed from one CUDA graph per batch size (full and last batch).
+
+    Capture needs the gradients and Adam's state to exist, so each size is first
+    run on a side stream (as torch's CUDA-graph notes ask); the weights and Adam's
+    state are then put back in place, so training starts where it would without
+    graphs. A captured step reads its window starts from a fixed tensor, which each
+    replay fills. The gradients are zeroed in place inside the graph, never set to
+    None: the graph writes to those very tensors. Returns the step and True, or,
+    if capture fails, ``step`` itself and False (with a warning).
+    """
+    sizes = sorted({min(batch_size, len(starts)), len(starts) % batch_size} - {0})
+    inputs = {size: starts[:size].clone() for size in sizes}
+    counts: dict[int, int] = {}
+    initial = _copy_state(network)
+
+    def zeroed_step(fixed: torch.Tensor) -> torch.Tensor:
+        optimiser.zero_grad(set_to_none=False)
+        loss, counts[len(fixed)] = step(fixed)
+        return loss
+
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for size in sizes:
+            for _ in range(3):
+                zeroed_step(inputs[size])
+    torch.cuda.current_stream().wait_stream(side)
+    with torch.no_grad():
+        network.load_state_dict(initial)
+        for state in optimiser.state.values():
+            for tensor in state.values():
+                tensor.zero_()  # Adam's moments and step count, as when fresh
+    graphs: dict[int, tuple[torch.cuda.CUDAGraph, torch.Tensor]] = {}
+    try:
+        pool = None
+        for size in sizes:
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph, pool=pool):
+                loss = zeroed_step(inputs[size])
+            graphs[size], pool = (graph, loss), graph.pool()
+    except RuntimeError as error:
+        warnings.warn(
+            f"CUDA graph capture failed ({error}); training without CUDA graphs.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return step, False
+
+    def replay(batch: torch.Tensor) -> tuple[torch.Tensor, int]:
+        graph, loss = graphs[len(batch)]
+        inputs[len(batch)].copy_(batch)
+        graph.replay()
+        return loss, counts[len(batch)]
+
+    return replay, True
 
 
 @torch.no_grad()

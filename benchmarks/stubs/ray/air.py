@@ -1,0 +1,1 @@
+"""Stand-in: no Ray AIR (see ray/__init__.py)."""

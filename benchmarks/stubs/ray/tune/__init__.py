@@ -1,0 +1,1 @@
+"""Stand-in: no Ray Tune (see ray/__init__.py)."""

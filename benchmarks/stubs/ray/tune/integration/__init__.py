@@ -1,0 +1,1 @@
+"""Stand-in (see ray/__init__.py)."""
