@@ -3,7 +3,16 @@ import pandas as pd
 import pytest
 
 from rnncast.exceptions import DataError
-from rnncast.metrics import evaluate, mae, mape, mase, mse, rmse, smape
+from rnncast.metrics import (
+    _score_series,
+    evaluate,
+    mae,
+    mape,
+    mase,
+    mse,
+    rmse,
+    smape,
+)
 
 Y = np.array([10.0, 20.0, 30.0, 40.0])
 YHAT = np.array([12.0, 18.0, 33.0, 40.0])
@@ -77,3 +86,57 @@ def test_evaluate_matches_a_per_series_loop():
         assert row["mae"] == mae(y, yhat)
         assert row["mase"] == mase(y, yhat, history, 7)
         assert row["smape"] == smape(y, yhat)
+
+
+def test_evaluate_scores_all_series_at_once_as_series_by_series():
+    # Equal horizons take the (series, horizon) array path; _score_series is the
+    # per-series path of ragged horizons. Both must give the very same numbers,
+    # with zero actuals (MAPE leaves them out), a series whose seasonal scale is
+    # 0 (MASE inf), a missing forecast and interval columns.
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2020-01-01", periods=36, freq="D")
+    uids = [f"s{i}" for i in range(30)]
+    train = pd.DataFrame(
+        {
+            "unique_id": np.repeat(uids, 30),
+            "ds": np.tile(ds[:30], 30),
+            "y": rng.normal(size=900) * 10,
+        }
+    )
+    train.loc[train["unique_id"] == "s0", "y"] = 3.0
+    actuals = pd.DataFrame(
+        {
+            "unique_id": np.repeat(uids, 6),
+            "ds": np.tile(ds[30:], 30),
+            "y": rng.normal(size=180) * 10,
+        }
+    )
+    actuals.loc[rng.random(180) < 0.2, "y"] = 0.0
+    actuals.loc[actuals["unique_id"] == "s1", "y"] = 0.0
+    forecasts = actuals[["unique_id", "ds"]].assign(
+        m=actuals["y"] + rng.normal(size=180)
+    )
+    forecasts.loc[14, "m"] = np.nan  # in series s2
+    for level in (80, 95):
+        forecasts[f"m-lo-{level}"] = forecasts["m"] - level / 40
+        forecasts[f"m-hi-{level}"] = forecasts["m"] + level / 40
+    scores = evaluate(
+        forecasts, actuals, train, models=["m"], season_length=7, levels=(80, 95)
+    )
+    joined = forecasts.merge(actuals, on=["unique_id", "ds"])
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = [
+            row
+            for uid, group in joined.groupby("unique_id", sort=False)
+            for row in _score_series(
+                uid,
+                group,
+                ["m"],
+                (80, 95),
+                train.loc[train["unique_id"] == uid, "y"].to_numpy(),
+                7,
+            )
+        ]
+    pd.testing.assert_frame_equal(scores, pd.DataFrame(expected), check_exact=True)
+    assert np.isinf(scores["mase"]).tolist()[:3] == [True, False, False]
+    assert scores["mape"].isna().tolist()[:3] == [False, True, True]

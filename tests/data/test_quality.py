@@ -1,10 +1,17 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from rnncast import ConfigError, DataError
 from rnncast.data.frame import validate_frame
-from rnncast.data.quality import data_report, find_outliers, resample
+from rnncast.data.quality import (
+    _nanmedian_rows,
+    data_report,
+    find_outliers,
+    resample,
+)
 
 
 def _irregular() -> pd.DataFrame:
@@ -121,3 +128,36 @@ def test_data_report_lines_name_what_was_done(air):
     assert any("3 missing value(s) kept as gaps" in line for line in lines)
     assert any("the largest: series 'AirPassengers' at 1955-09-01" in x for x in lines)
     assert not any("gaps" in line for line in data_report(validate_frame(air)).lines())
+
+
+def test_row_median_is_numpys_nanmedian_with_gaps_and_infinities():
+    rng = np.random.default_rng(5)
+    stack = rng.normal(size=(4, 2000)) * 10.0 ** rng.integers(-3, 300, size=(4, 2000))
+    stack[rng.random(stack.shape) < 0.3] = np.nan  # columns with 0 to 4 values
+    stack[rng.random(stack.shape) < 0.02] = np.inf
+    stack[rng.random(stack.shape) < 0.02] = -np.inf
+    for rows in (stack, stack[:3], stack[:1]):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            expected = np.nanmedian(rows, axis=0)
+        got = _nanmedian_rows(rows)
+        np.testing.assert_array_equal(got, expected)
+    assert np.isnan(_nanmedian_rows(stack)).sum() > 0  # all-NaN columns were there
+
+
+def test_outliers_of_many_series_at_once_are_those_of_each_series_alone():
+    from rnncast.datasets import load_tourism_monthly
+
+    frame = load_tourism_monthly("train")
+    frame = frame[frame["unique_id"].isin(frame["unique_id"].unique()[:40])].copy()
+    rng = np.random.default_rng(1)
+    spikes = rng.choice(len(frame), 60, replace=False)
+    frame.iloc[spikes, frame.columns.get_loc("y")] *= 8.0
+    together = find_outliers(validate_frame(frame), season_length=12)
+    alone = [
+        find_outliers(validate_frame(g), season_length=12)
+        for _, g in frame.groupby("unique_id", sort=True)
+    ]
+    alone = pd.concat([a for a in alone if len(a)], ignore_index=True)
+    assert len(together) >= 40  # most spikes, at every series' start and end too
+    pd.testing.assert_frame_equal(together, alone)

@@ -7,7 +7,6 @@ points; :func:`find_outliers` lists suspicious points and leaves them in place.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,12 +17,13 @@ from numpy.typing import NDArray
 from rnncast.data.frame import (
     Freq,
     SeriesData,
+    _repeat_ids,
     check_alias,
     clean_columns,
     format_time,
-    series_timestamps,
 )
 from rnncast.data.scaling import MAD_TO_STD
+from rnncast.data.timeline import shift_timestamps
 from rnncast.exceptions import ConfigError
 
 __all__ = [
@@ -241,92 +241,174 @@ def find_outliers(
     """
     if not k > 0:
         raise ConfigError(f"k must be > 0, got {k!r}.")
-    rows = []
-    for i, uid in enumerate(series.ids):
-        y = series.series(i)
-        flagged, expected, deviations = _flag_series(y, season_length, k)
-        if len(flagged) == 0:
-            continue
-        stamps = series_timestamps(series.first_ds[i], series.freq, len(y))
-        rows.append(
-            pd.DataFrame(
-                {
-                    "unique_id": uid,
-                    "ds": stamps[flagged],
-                    "y": y[flagged],
-                    "expected": expected,
-                    "deviations": deviations,
-                }
-            )
-        )
-    if not rows:
-        return pd.DataFrame(columns=["unique_id", "ds", "y", "expected", "deviations"])
-    return pd.concat(rows, ignore_index=True)
+    columns = ["unique_id", "ds", "y", "expected", "deviations"]
+    at, expected, deviations = _flag_outliers(
+        _Layout(series.offsets), series.values, season_length, k
+    )
+    if len(at) == 0:
+        return pd.DataFrame(columns=columns)
+    owner = series.owners(at)
+    firsts = pd.Index(series.first_ds).take(owner)
+    values = {
+        "unique_id": _repeat_ids(
+            series.ids, np.bincount(owner, minlength=len(series.ids))
+        ),
+        "ds": shift_timestamps(firsts, series.freq, at - series.offsets[owner]),
+        "y": series.values[at],
+        "expected": expected,
+        "deviations": deviations,
+    }
+    return pd.DataFrame(values, columns=columns)
 
 
-def _flag_series(
-    y: NDArray[np.float64], season_length: int, k: float
+class _Layout:
+    """Where each value of a flat array of series sits: its series and position."""
+
+    def __init__(self, offsets: NDArray[np.int64]) -> None:
+        lengths = np.diff(offsets)
+        self.n_series = len(lengths)
+        self.owner = np.repeat(np.arange(self.n_series), lengths)
+        self.position = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths)
+        self.length = np.repeat(lengths, lengths)
+
+    def reached_from(
+        self, points: NDArray[np.int64], lags: tuple[int, ...]
+    ) -> NDArray[np.int64]:
+        """Return the positions ``t`` (in the point's series) of ``point + lag``."""
+        position, length = self.position[points], self.length[points]
+        reached = [
+            points[(position + lag >= 0) & (position + lag < length)] + lag
+            for lag in lags
+        ]
+        return np.unique(np.concatenate(reached))
+
+    def lagged(
+        self,
+        values: NDArray[np.float64],
+        points: NDArray[np.int64] | None,
+        lag: int,
+        outside: float = np.nan,
+    ) -> NDArray[np.float64]:
+        """:math:`y_{t-lag}` at ``points`` (None: all), ``outside`` beyond a series."""
+        if points is None:  # all points: a shifted copy, no gathers
+            position, length = self.position, self.length
+            shifted = np.full(len(values), outside)
+            if 0 < lag < len(values):
+                shifted[lag:] = values[:-lag]
+            elif 0 < -lag < len(values):
+                shifted[:lag] = values[-lag:]
+        else:
+            position, length = self.position[points], self.length[points]
+            shifted = values[np.clip(points - lag, 0, len(values) - 1)]
+        inside = (position >= lag) & (position - lag < length)
+        return np.where(inside, shifted, outside)
+
+
+def _flag_outliers(
+    layout: _Layout, y: NDArray[np.float64], season_length: int, k: float
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """Return the positions, expected values and deviations of one series' outliers.
+    """Return the positions, expected values and deviations of all outliers.
 
     A spike also spoils the predictions of its neighbours (about half of them), so
     each round flags only the points whose deviation is the largest among their
     flagged neighbours (steps t +- 1 and t +- s), removes them, and predicts again,
-    until no point is beyond ``k``.
+    until no point is beyond ``k``. All series go through the rounds together, and
+    a round predicts again only the points whose neighbours it removed.
     """
-    none = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
-    residual = y - _neighbour_prediction(y, season_length)
+    owner, n_series = layout.owner, layout.n_series
+    residual = y - _neighbour_prediction(layout, y, None, season_length)
     finite = np.isfinite(residual)
-    if finite.sum() < 3:
-        return none
-    centre = np.median(residual[finite])
-    scale = MAD_TO_STD * np.median(np.abs(residual[finite] - centre))
-    if not scale > 0:
-        return none
+    centre = _group_medians(residual[finite], owner[finite], n_series)
+    spread = np.abs(residual[finite] - centre[owner[finite]])
+    scale = MAD_TO_STD * _group_medians(spread, owner[finite], n_series)
+    counts = np.bincount(owner[finite], minlength=n_series)
+    limit = np.where((counts >= 3) & (scale > 0), k * scale, np.nan)[owner]
+    with np.errstate(invalid="ignore", over="ignore"):
+        size = np.abs(residual - centre[owner])  # |y_t - e_t - centre| in y units
     work, outlier = y.copy(), np.zeros(len(y), dtype=bool)
+    strength = np.zeros(len(y))
     shifts = {1, -1, season_length, -season_length} - {0}
     for _ in range(50):
-        with np.errstate(invalid="ignore", over="ignore"):
-            size = np.abs(work - _neighbour_prediction(work, season_length) - centre)
-            new = (size > k * scale) & ~outlier
-        if not new.any():
+        with np.errstate(invalid="ignore"):
+            new = np.flatnonzero((size > limit) & ~outlier)
+        if len(new) == 0:
             break
-        strength = np.where(new, size, 0.0)
-        peak = new.copy()
+        strength[new] = size[new]
+        peak = np.ones(len(new), dtype=bool)
         for shift in shifts:
-            peak &= strength >= _shifted(strength, shift)
-        outlier |= peak
-        work[peak] = np.nan
+            peak &= strength[new] >= layout.lagged(strength, new, shift, 0.0)
+        strength[new] = 0.0
+        hits = new[peak]
+        outlier[hits], work[hits] = True, np.nan
+        changed = layout.reached_from(hits, _prediction_lags(season_length))
+        prediction = _neighbour_prediction(layout, work, changed, season_length)
+        with np.errstate(invalid="ignore", over="ignore"):
+            size[changed] = np.abs(work[changed] - prediction - centre[owner[changed]])
     at = np.flatnonzero(outlier)
-    expected = _neighbour_prediction(work, season_length)[at]
+    expected = _neighbour_prediction(layout, work, at, season_length)
+    mine = owner[at]
     with np.errstate(invalid="ignore", over="ignore"):
-        return at, expected, (y[at] - expected - centre) / scale
+        return at, expected, (y[at] - expected - centre[mine]) / scale[mine]
 
 
-def _shifted(a: NDArray[np.float64], shift: int) -> NDArray[np.float64]:
-    """``a[t - shift]``, 0 outside the array."""
-    out = np.zeros_like(a)
-    if abs(shift) < len(a):
-        if shift > 0:
-            out[shift:] = a[:-shift]
-        else:
-            out[:shift] = a[-shift:]
-    return out
+def _prediction_lags(season_length: int) -> tuple[int, ...]:
+    """Return the lags k whose :math:`y_{t-k}` enter the prediction of :math:`y_t`."""
+    s = season_length
+    if s > 1:
+        return (1, s, s + 1, -1, s - 1, -s, 1 - s, -s - 1)
+    return (1, 2, -1, -2)
+
+
+def _group_medians(
+    values: NDArray[np.float64], groups: NDArray[np.int64], n_groups: int
+) -> NDArray[np.float64]:
+    """``np.median`` of the values of each group (NaN for an empty group).
+
+    ``groups`` is sorted (the values of a group are contiguous). When the groups
+    are of similar sizes, each becomes a NaN-padded row of one array sorted along
+    its rows (NaN sorts last), far faster than one sort of (group, value) pairs.
+    """
+    counts = np.bincount(groups, minlength=n_groups)
+    starts = np.cumsum(counts) - counts
+    has = counts > 0
+    width = int(counts.max(initial=0))
+    if n_groups * width <= 4 * len(values) + 1024:
+        rows = np.full((n_groups, width), np.nan)
+        rows[groups, np.arange(len(values)) - starts[groups]] = values
+        rows.sort(axis=1)
+        ordered, starts = rows.ravel(), np.arange(n_groups) * width
+    else:
+        ordered = values[np.lexsort((values, groups))]
+    low = ordered[(starts + (counts - 1) // 2)[has]]
+    high = ordered[(starts + counts // 2)[has]]
+    medians = np.full(n_groups, np.nan)
+    medians[has] = _middle(low, high)
+    return medians
+
+
+def _middle(low: NDArray[np.float64], high: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``(low + high) / 2`` as NumPy's median computes it; ``low`` when they are one."""
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: NaN, as NumPy
+        return np.where(low == high, low, (low + high) / 2)
 
 
 def _neighbour_prediction(
-    y: NDArray[np.float64], season_length: int
+    layout: _Layout,
+    y: NDArray[np.float64],
+    points: NDArray[np.int64] | None,
+    season_length: int,
 ) -> NDArray[np.float64]:
-    """Return the median neighbour prediction :math:`e_t` of :func:`find_outliers`."""
+    """Return the median neighbour prediction :math:`e_t` of :func:`find_outliers`.
 
-    def lag(k: int) -> NDArray[np.float64]:  # y_{t-k}, NaN outside the series
-        out = np.full(len(y), np.nan)
-        if abs(k) < len(y):
-            if k > 0:
-                out[k:] = y[:-k]
-            else:
-                out[:k] = y[-k:]
-        return out
+    At the flat positions ``points`` (None: all); neighbours outside a point's
+    series are NaN.
+    """
+    lags: dict[int, NDArray[np.float64]] = {}
+
+    def lag(k: int) -> NDArray[np.float64]:  # y_{t-k}
+        if k not in lags:
+            lags[k] = layout.lagged(y, points, k)
+        return lags[k]
 
     s = season_length
     with np.errstate(all="ignore"):
@@ -340,9 +422,24 @@ def _neighbour_prediction(
         else:
             predictions = [2 * lag(1) - lag(2), 2 * lag(-1) - lag(-2)]
             predictions.append((lag(1) + lag(-1)) / 2)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # steps with none
-            return np.nanmedian(np.vstack(predictions), axis=0)
+    return _nanmedian_rows(np.vstack(predictions))
+
+
+def _nanmedian_rows(stack: NDArray[np.float64]) -> NDArray[np.float64]:
+    r"""Median of each column over its non-NaN rows, NaN where there are none.
+
+    ``np.nanmedian(stack, axis=0)`` for the few rows of :func:`find_outliers`, by
+    one sort: NaN sorts last, so with :math:`n` values in a column the median is
+    the mean of the sorted values at :math:`\lfloor (n-1)/2 \rfloor` and
+    :math:`\lfloor n/2 \rfloor`. (NumPy's nanmedian takes a slow masked path
+    for short columns, which made the outlier report the slowest part of ``fit``.)
+    """
+    ordered = np.sort(stack, axis=0)
+    n = (~np.isnan(stack)).sum(axis=0)
+    columns = np.arange(stack.shape[1])
+    low = ordered[np.maximum(n - 1, 0) // 2, columns]
+    high = ordered[n // 2, columns]  # (columns without values pick a NaN)
+    return np.where(n > 0, _middle(low, high), np.nan)
 
 
 @dataclass(frozen=True)
