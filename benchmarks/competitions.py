@@ -60,6 +60,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "rnncast-val4": {"validation_windows": 4},
     "rnncast-ens3": {"ensemble": 3},
     "rnncast-adaptive": {"level": "adaptive"},
+    "rnncast-season": {"season_inputs": True},
     "rnncast-snaive": {"level": "snaive"},
 }
 

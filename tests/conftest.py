@@ -29,6 +29,14 @@ def air_panel(air: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture
+def gappy_panel(air_panel: pd.DataFrame) -> pd.DataFrame:
+    """``air_panel`` with a gap of three months inside the first series."""
+    gappy = air_panel.copy()
+    gappy.loc[gappy.index[30:33], "y"] = np.nan
+    return gappy
+
+
+@pytest.fixture
 def write_csv(tmp_path):
     def write(frame: pd.DataFrame, name: str = "data.csv"):
         path = tmp_path / name

@@ -511,3 +511,14 @@ def test_cell_auto_prints_every_candidate_and_keeps_the_best(
     assert scores[best][1] and sum(chosen for _, chosen in scores.values()) == 1
     loaded = Forecaster.load(model_dir)
     assert loaded.cell == best and loaded.transform == "log" and loaded.ensemble == 2
+
+
+def test_forecast_with_season_inputs_saves_them_in_the_model(air, write_csv, tmp_path):
+    data, model_dir = write_csv(air), tmp_path / "m"
+    args = ["forecast", str(data), "--horizon", "6", *FAST, "--season-inputs"]
+    assert (
+        main([*args, "-o", str(tmp_path / "fc.csv"), "--save-model", str(model_dir)])
+        == 0
+    )
+    loaded = Forecaster.load(model_dir)
+    assert loaded.season_inputs and loaded.network_.config.input_size == 3

@@ -77,9 +77,7 @@ def test_intervals_on_cuda_are_ordered(air_panel, intervals):
     assert (np.diff(bands.to_numpy(), axis=1) >= 0).all()
 
 
-def test_gaps_and_ensembles_train_on_cuda(air_panel):
-    gappy = air_panel.copy()
-    gappy.loc[gappy.index[10:14], "y"] = np.nan
+def test_gaps_and_ensembles_train_on_cuda(gappy_panel):
     model = Forecaster(
         horizon=6,
         lookback=24,
@@ -89,7 +87,7 @@ def test_gaps_and_ensembles_train_on_cuda(air_panel):
         seed=0,
         **TINY,
     )
-    out = model.fit(gappy).predict()
+    out = model.fit(gappy_panel).predict()
     assert np.isfinite(out["yhat"]).all()
     assert len(out) == 3 * 6
 

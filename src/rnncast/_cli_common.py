@@ -89,6 +89,13 @@ def network_options(group: Any, *, with_defaults: bool) -> None:
         + shown("level"),
     )
     group.add_argument(
+        "--season-inputs",
+        action="store_true",
+        default=None,
+        help="networks: give the network the season phase of every input (month "
+        "of the year, hour of the day...) as two extra input channels",
+    )
+    group.add_argument(
         "--ensemble",
         type=positive_int,
         default=default("ensemble"),

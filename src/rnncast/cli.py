@@ -288,6 +288,7 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
         level=args.window_level,
         transform=args.transform,
         ensemble=args.ensemble,
+        season_inputs=bool(args.season_inputs),
         scaler=args.scaler,
         loss=args.loss,
         epochs=args.epochs,

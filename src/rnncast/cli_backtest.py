@@ -208,6 +208,7 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
             ("level", args.window_level),
             ("transform", args.transform),
             ("ensemble", args.ensemble),
+            ("season_inputs", args.season_inputs),
             ("intervals", args.intervals if args.level else None),
         )
         if value is not None

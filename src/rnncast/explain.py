@@ -151,7 +151,8 @@ def gate_activations(
         window, last = _window(history.series(k), stamps, end, lookback)
     reference = from_torch(model.network_)
     one = stats.take([k])
-    x = model.network_inputs(window[None], one, dtype=torch.float64).numpy()
+    phases = model.season_phases([last])
+    x = model.network_inputs(window[None], one, torch.float64, phases=phases).numpy()
     z, _ = network_forward(reference, x)  # x: (1, lookback, channels)
     forecast = forecast_frame(
         [uid], [last], model.freq_, inverse_transform(z, one), column="yhat"
@@ -232,10 +233,16 @@ def gradient_decay(
     model._check_fitted("gradient_decay")
     if data is None:
         windows, stats = model.context_, model.scaler_
+        phases = model.season_phases(model.last_ds_)
     else:
         series = model._read(data, freq=model.freq_)
-        windows, stats = _all_windows(model, series, model.lookback_, max_windows)
-    x = model.network_inputs(windows, stats, dtype=torch.float64).numpy()
+        windows, stats, owners, back = _all_windows(
+            model, series, model.lookback_, max_windows
+        )
+        phases = model.season_phases(series.last_ds)
+        if phases is not None:  # each window ends ``back`` steps before its series
+            phases = (phases[owners] - back) % model.season_length_
+    x = model.network_inputs(windows, stats, torch.float64, phases=phases).numpy()
     config = model.network_.config
     x, _ = centre(x, config.level, config.season_length)
     return jacobian_decay(from_torch(model.network_).layers[0], x)
@@ -335,15 +342,19 @@ def vanishing_lag(decay: pd.DataFrame, column: str = "hidden_relative") -> int |
 
 def _all_windows(
     model: Forecaster, series: SeriesData, lookback: int, max_windows: int
-) -> tuple[NDArray[np.float64], ScalerStats]:
-    """Return the last ``max_windows`` windows of each series and their scaling."""
+) -> tuple[NDArray[np.float64], ScalerStats, NDArray[np.int64], NDArray[np.int64]]:
+    """Return the last ``max_windows`` windows of each series and their scaling.
+
+    Also each window's series and how many steps before its series' end it ends.
+    """
     stats = model.scaler_for(series)
-    rows, owners = [], []
+    rows, owners, back = [], [], []
     for i in range(series.n_series):
         y = series.series(i)
         for end in range(len(y), max(lookback - 1, len(y) - max_windows), -1):
             rows.append(y[end - lookback : end])
             owners.append(i)
+            back.append(len(y) - end)
     if not rows:
         raise DataError(f"no series has lookback={lookback} values.")
-    return np.array(rows), stats.take(owners)
+    return np.array(rows), stats.take(owners), np.array(owners), np.array(back)

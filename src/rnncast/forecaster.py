@@ -47,11 +47,14 @@ from rnncast.data.scaling import (
     transform,
     transform_rows,
 )
+from rnncast.data.timeline import season_phases
 from rnncast.data.windows import (
     gather,
     last_inputs,
     masked_inputs,
     pad_front,
+    phase_angles,
+    phase_channels,
     training_starts,
     validation_starts,
 )
@@ -83,7 +86,7 @@ _LOOKBACK_FACTORS = (1.0, 1.5, 2.0)  # lookbacks of ensemble members, times the 
 
 
 class Forecaster:
-    """Forecast many series with one recurrent network (RNN, LSTM or GRU).
+    r"""Forecast many series with one recurrent network (RNN, LSTM or GRU).
 
     Parameters
     ----------
@@ -193,6 +196,12 @@ class Forecaster:
         same machine.
     device : str, default "auto"
         ``"auto"`` uses CUDA when present, else the CPU; or ``"cpu"``, ``"cuda"``.
+    season_inputs : bool, default False
+        Give the network where in the season each input value lies: two extra
+        input channels :math:`\sin(2\pi p_t/m), \cos(2\pi p_t/m)` of the phase
+        :math:`p_t` (month of the year, hour of the day...; see
+        :func:`~rnncast.data.timeline.season_phases`) with :math:`m` the season
+        length. Needs a season length of at least 2 and ``output="direct"``.
     cuda_graphs : bool, default True
         On a CUDA device, capture each training step once as a CUDA graph and
         replay it: the same numbers, about 10x faster steps for small networks,
@@ -248,6 +257,7 @@ class Forecaster:
         target_col: str = "y",
         seed: int = 0,
         device: str = "auto",
+        season_inputs: bool = False,
         cuda_graphs: bool = True,
         progress: bool = False,
     ) -> None:
@@ -283,6 +293,7 @@ class Forecaster:
         self.target_col = target_col
         self.seed = seed
         self.device = device
+        self.season_inputs = season_inputs
         self.cuda_graphs = cuda_graphs
         self.progress = progress
 
@@ -333,6 +344,12 @@ class Forecaster:
         network_config, train_config = self._configs()
         series, resampled = self._read_reporting(data)
         season = self._season_length(series.freq)
+        if self.season_inputs and season < 2:
+            raise ConfigError(
+                f"season_inputs=True needs a season of at least 2 steps, but the "
+                f"season length is {season} (frequency {series.freq!r}); pass "
+                "season_length=, or leave season_inputs off."
+            )
         lookbacks = self._member_lookbacks(season)
         lookback = max(lookbacks)
         network_config = self._seasonal(network_config, season, min(lookbacks))
@@ -372,6 +389,11 @@ class Forecaster:
         device = resolve_device(self.device)
         scaled_values = _scaled_values(series, stats)
         scaled = torch.as_tensor(scaled_values, dtype=torch.float32).to(device)
+        angles = None
+        if self.season_inputs:
+            phases = season_phases(series.last_ds, series.freq, season)
+            angles = phase_angles(phases, series.lengths, season)
+            angles = torch.as_tensor(angles, dtype=torch.float32).to(device)
         members, history = [], []
         for k, member_lookback in enumerate(lookbacks):
             generator = seed_everything(self.seed + k)
@@ -382,6 +404,7 @@ class Forecaster:
                 series.offsets,
                 member=(k, member_lookback, holdout, n_val),
                 config=train_config,
+                angles=angles,
                 generator=generator,
                 on_epoch=on_epoch,
             )
@@ -415,7 +438,7 @@ class Forecaster:
             )
             owner = series.owners(val_starts)
             errors = self._calibration_errors(
-                scaled, torch.as_tensor(val_starts).to(device)
+                scaled, torch.as_tensor(val_starts).to(device), angles
             )
             errors = errors.cpu().double()
             self.conformal_scores_ = errors.numpy() / self.interval_scale_[owner, None]
@@ -431,6 +454,7 @@ class Forecaster:
         config: TrainConfig,
         generator: torch.Generator,
         on_epoch: Callable[[EpochRecord], None] | None,
+        angles: torch.Tensor | None = None,
     ) -> list[EpochRecord]:
         """Train one network (member ``k`` of the ensemble) on its own windows.
 
@@ -452,6 +476,7 @@ class Forecaster:
             "config": config,
             "generator": generator,
             "masked": self.missing == "mask",
+            "angles": angles,
             "member": k,
         }
         if not self.progress:
@@ -472,7 +497,10 @@ class Forecaster:
             )
 
     def _calibration_errors(
-        self, scaled: torch.Tensor, val_starts: torch.Tensor
+        self,
+        scaled: torch.Tensor,
+        val_starts: torch.Tensor,
+        angles: torch.Tensor | None,
     ) -> torch.Tensor:
         """Absolute errors (n_windows, horizon) on the validation windows, scaled.
 
@@ -485,7 +513,12 @@ class Forecaster:
         with torch.no_grad():
             for batch in val_starts.split(_PREDICT_BATCH):
                 inputs, targets = gather(
-                    scaled, batch, self.lookback_, self.horizon, masked=masked
+                    scaled,
+                    batch,
+                    self.lookback_,
+                    self.horizon,
+                    masked=masked,
+                    angles=angles,
                 )
                 errors.append((targets - self.network_(inputs)).abs())
         return torch.cat(errors)
@@ -535,7 +568,8 @@ class Forecaster:
             context = last_inputs(series.values, series.offsets, self.lookback_)
             stats = self.scaler_for(series)
             unit = self._interval_units(series, stats)
-        yhat, lower, upper = self._forecast(context, stats, levels, unit)
+        phases = self.season_phases(last_ds)
+        yhat, lower, upper = self._forecast(context, stats, levels, unit, phases)
         frame = forecast_frame(
             ids,
             last_ds,
@@ -594,13 +628,15 @@ class Forecaster:
         stats: ScalerStats,
         levels: Levels = (),
         unit: NDArray[np.float64] | None = None,
+        phases: NDArray[np.int64] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Forecasts and interval bounds in original units, from raw contexts.
 
         Returns yhat (n_series, horizon) and the lower and upper bounds
-        (n_series, horizon, n_levels). ``unit``: each series' conformal unit.
+        (n_series, horizon, n_levels). ``unit``: each series' conformal unit;
+        ``phases``: each context's last season phase (with ``season_inputs``).
         """
-        z = self._network_outputs(context, stats)
+        z = self._network_outputs(context, stats, phases)
         lower, upper = self._scaled_bounds(z, levels, unit)
         if z.ndim == 3:  # quantile heads: the median is the point forecast
             z = z[:, :, self.network_.config.quantiles.index(0.5)]
@@ -634,10 +670,13 @@ class Forecaster:
         return lower, upper
 
     def _network_outputs(
-        self, context: NDArray[np.float64], stats: ScalerStats
+        self,
+        context: NDArray[np.float64],
+        stats: ScalerStats,
+        phases: NDArray[np.int64] | None,
     ) -> NDArray[np.float64]:
         """Scaled network outputs (n, horizon) or sorted quantiles (n, horizon, q)."""
-        inputs = self.network_inputs(context, stats)
+        inputs = self.network_inputs(context, stats, phases=phases)
         device = next(self.network_.parameters()).device
         outputs = []
         self.network_.eval()
@@ -652,25 +691,48 @@ class Forecaster:
         windows: NDArray[np.float64],
         stats: ScalerStats,
         dtype: torch.dtype = torch.float32,
+        *,
+        phases: NDArray[np.int64] | None = None,
     ) -> torch.Tensor:
         """Scaled network inputs (n, lookback, channels) from raw windows (n, lookback).
 
         One channel, ``(g(y) - loc) / scale``; models fitted with ``missing="mask"``
-        get the two channels of :func:`~rnncast.data.windows.masked_inputs`.
-        ``dtype``: float32 for the network, float64 for the NumPy reference.
+        get the two channels of :func:`~rnncast.data.windows.masked_inputs`, and
+        models fitted with ``season_inputs=True`` two more,
+        :func:`~rnncast.data.windows.phase_channels` of each window's phases,
+        counted back from ``phases``, the phase of each window's last value
+        (:meth:`season_phases`). ``dtype``: float32 for the network, float64 for
+        the NumPy reference.
         """
         scaled = transform_rows(windows, stats)
         inputs = torch.as_tensor(scaled, dtype=dtype)
-        if self.network_.config.input_size == 1:
-            return inputs[:, :, None]
-        unseen = np.isnan(windows).all(axis=1)
-        if unseen.any():
-            raise DataError(
-                f"{int(unseen.sum())} window(s) have no observed value in their "
-                f"last lookback={windows.shape[1]} values, so there is nothing to "
-                "forecast from; give more recent data for those series."
-            )
-        return masked_inputs(inputs)
+        if self.missing != "mask":
+            inputs = inputs[:, :, None]
+        else:
+            unseen = np.isnan(windows).all(axis=1)
+            if unseen.any():
+                raise DataError(
+                    f"{int(unseen.sum())} window(s) have no observed value in their "
+                    f"last lookback={windows.shape[1]} values, so there is nothing "
+                    "to forecast from; give more recent data for those series."
+                )
+            inputs = masked_inputs(inputs)
+        if not self.season_inputs:
+            return inputs
+        if phases is None:
+            raise ValueError("a model with season_inputs needs the windows' phases.")
+        n, lookback = windows.shape
+        angles = phase_angles(
+            np.asarray(phases), np.full(n, lookback), self.season_length_
+        )
+        channels = phase_channels(torch.as_tensor(angles, dtype=dtype))
+        return torch.cat([inputs, channels.view(n, lookback, 2)], dim=-1)
+
+    def season_phases(self, last_ds: Sequence[Any]) -> NDArray[np.int64] | None:
+        """Season phase of each timestamp (None for models without season inputs)."""
+        if not self.season_inputs:
+            return None
+        return season_phases(last_ds, self.freq_, self.season_length_)
 
     def _new_series(self, data: Any) -> SeriesData:
         """Read new history for :meth:`predict`; each series at least a lookback."""
@@ -784,6 +846,11 @@ class Forecaster:
                 f"missing='mask' keeps gaps as gaps, so it cannot be combined with "
                 f"fill={self.fill!r}; choose one of them."
             )
+        if self.season_inputs and self.output == "recursive":
+            raise ConfigError(
+                "season_inputs=True needs output='direct': a recursive head feeds "
+                "its forecasts back as inputs, without their season phase."
+            )
         network = NetworkConfig(
             cell=self.cell,  # type: ignore[arg-type]
             hidden=tuple(int(h) for h in hidden),
@@ -791,7 +858,8 @@ class Forecaster:
             dropout=self.dropout,
             output=self.output,
             level=self._network_level(),
-            input_size=2 if self.missing == "mask" else 1,
+            input_size=(2 if self.missing == "mask" else 1)
+            + (2 if self.season_inputs else 0),  # + sin, cos of the season phase
             quantiles=self._quantiles(),
         )
         training = TrainConfig(

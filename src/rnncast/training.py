@@ -136,6 +136,7 @@ def train(
     config: TrainConfig,
     generator: torch.Generator,
     masked: bool = False,
+    angles: torch.Tensor | None = None,
     member: int = 0,
     on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> list[EpochRecord]:
@@ -156,6 +157,9 @@ def train(
         ``values`` holds NaN gaps: inputs get the channels of
         :func:`~rnncast.data.windows.masked_inputs` and the loss is the mean over
         observed targets only, so no filled-in value is ever a target.
+    angles : Tensor of shape (n_points,), optional
+        Season phase angle of every value: inputs gain the two channels of
+        :func:`~rnncast.data.windows.phase_channels`.
     member : int, default 0
         Number of the network in its ensemble, stamped on every record.
     on_epoch : callable, optional
@@ -174,7 +178,9 @@ def train(
 
     def step(starts: torch.Tensor) -> tuple[torch.Tensor, int]:
         """One optimiser step on the windows at ``starts``; its loss and targets."""
-        inputs, targets = gather(values, starts, lookback, horizon, masked=masked)
+        inputs, targets = gather(
+            values, starts, lookback, horizon, masked=masked, angles=angles
+        )
         loss, n = _observed_loss(loss_fn, network(inputs), targets, masked)
         if n == 0:
             return loss, 0  # every target of this batch is a gap
@@ -213,7 +219,7 @@ def train(
                 "learning_rate."
             )
         val_loss = _evaluate(
-            network, values, val_starts, lookback, horizon, loss_fn, masked
+            network, values, val_starts, (lookback, horizon), loss_fn, masked, angles
         )
         monitored = train_loss if val_loss is None else val_loss
         schedule.step(monitored)
@@ -330,17 +336,18 @@ def _evaluate(
     network: nn.Module,
     values: torch.Tensor,
     starts: torch.Tensor,
-    lookback: int,
-    horizon: int,
+    sizes: tuple[int, int],
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     masked: bool,
+    angles: torch.Tensor | None,
 ) -> float | None:
+    """Mean loss over the windows at ``starts``; ``sizes``: (lookback, horizon)."""
     if len(starts) == 0:
         return None
     network.eval()
     total, count = 0.0, 0
     for batch in starts.split(4096):
-        inputs, targets = gather(values, batch, lookback, horizon, masked=masked)
+        inputs, targets = gather(values, batch, *sizes, masked=masked, angles=angles)
         loss, n = _observed_loss(loss_fn, network(inputs), targets, masked)
         if n:
             total += loss.item() * n

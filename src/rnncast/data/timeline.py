@@ -25,7 +25,40 @@ from numpy.typing import NDArray
 
 Freq = str | int
 
-__all__ = ["fixed_step", "shift_timestamps", "stamp_list", "timestamps_of_series"]
+__all__ = [
+    "fixed_step",
+    "season_phases",
+    "shift_timestamps",
+    "stamp_list",
+    "timestamps_of_series",
+]
+
+
+def season_phases(stamps: Any, freq: Freq, season_length: int) -> NDArray[np.int64]:
+    r"""Return the phase :math:`p \in [0, m)` of each timestamp in the season.
+
+    The phase counts steps of ``freq`` from a fixed origin, modulo the season
+    length :math:`m`, so it is the same for the same calendar position in every
+    series: the month of the year for monthly data with :math:`m = 12`, the
+    quarter for quarterly data, the hour of the day for hourly data with
+    :math:`m = 24`, the day of the week for daily data with :math:`m = 7`. Steps
+    are counted with pandas' period ordinals (months, quarters, hours... since
+    1970) on the wall clock (a time zone is dropped first), and for integer time
+    as ``t // freq``.
+
+    Examples
+    --------
+    >>> season_phases(pd.to_datetime(["2024-01-01", "2024-03-01"]), "MS", 12)
+    array([0, 2])
+    """
+    if isinstance(freq, int):
+        return (np.asarray(stamps, dtype=np.int64) // freq) % season_length
+    index = pd.DatetimeIndex(stamps)
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    periods = pd.date_range(index[0], periods=2, freq=freq).to_period()
+    step = int(periods.asi8[1] - periods.asi8[0])  # ordinals per step, e.g. 2MS: 2
+    return (index.to_period(periods.freq).asi8 // step) % season_length
 
 
 def shift_timestamps(starts: Any, freq: Freq, steps: NDArray[np.int64]) -> pd.Index:

@@ -18,6 +18,8 @@ __all__ = [
     "last_inputs",
     "masked_inputs",
     "pad_front",
+    "phase_angles",
+    "phase_channels",
     "training_starts",
     "validation_starts",
 ]
@@ -102,6 +104,7 @@ def gather(
     horizon: int,
     *,
     masked: bool = False,
+    angles: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Gather a batch of windows from the flat series tensor.
 
@@ -112,17 +115,52 @@ def gather(
     starts : Tensor of shape (batch,), int32 or int64
     masked : bool, default False
         Build the two input channels of :func:`masked_inputs`.
+    angles : Tensor of shape (n_points,), optional
+        Season phase angle of every value (:func:`phase_angles`): adds the two
+        channels of :func:`phase_channels` after the others.
 
     Returns
     -------
-    inputs : Tensor of shape (batch, lookback, 1), or (batch, lookback, 2) if masked
+    inputs : Tensor of shape (batch, lookback, channels): 1, or 2 if masked, plus 2
+        with ``angles``
     targets : Tensor of shape (batch, horizon), NaN where unobserved
     """
     index = starts[:, None] + torch.arange(lookback + horizon, device=starts.device)
     windows = values[index]  # (batch, lookback + horizon)
     if masked:
-        return masked_inputs(windows[:, :lookback]), windows[:, lookback:]
-    return windows[:, :lookback, None], windows[:, lookback:]
+        inputs = masked_inputs(windows[:, :lookback])
+    else:
+        inputs = windows[:, :lookback, None]
+    if angles is not None:
+        inputs = torch.cat([inputs, phase_channels(angles[index[:, :lookback]])], -1)
+    return inputs, windows[:, lookback:]
+
+
+def phase_angles(
+    last_phases: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    season_length: int,
+) -> NDArray[np.float64]:
+    r"""Season phase angle :math:`2\pi p_t / m` of every value of flat series.
+
+    Series ``i`` has ``lengths[i]`` values whose last one is at phase
+    ``last_phases[i]`` (:func:`~rnncast.data.timeline.season_phases`); the value
+    ``k`` steps before the last is at phase :math:`(p_{last} - k) \bmod m`. Counted
+    from the end, so values padded at the front still line up.
+    """
+    ends = np.repeat(np.cumsum(lengths) - 1, lengths)
+    before_last = ends - np.arange(int(lengths.sum()))
+    phases = (np.repeat(last_phases, lengths) - before_last) % season_length
+    return 2 * np.pi * phases / season_length
+
+
+def phase_channels(angles: torch.Tensor) -> torch.Tensor:
+    r"""Two input channels :math:`\sin a_t, \cos a_t` of phase angles (..., L).
+
+    Sine and cosine place every phase on a circle, so December sits next to
+    January; the network reads where in the season each input value lies.
+    """
+    return torch.stack([torch.sin(angles), torch.cos(angles)], dim=-1)
 
 
 def masked_inputs(windows: torch.Tensor) -> torch.Tensor:
