@@ -114,3 +114,28 @@ def test_learning_rate_reductions_reach_the_tensor_captured_steps_read():
     _keep_tensor_lr(optimiser, lr)
     assert optimiser.param_groups[0]["lr"] is lr
     assert lr.item() == pytest.approx(0.025)
+
+
+@pytest.mark.parametrize(("max_steps", "epochs_run"), [(1, 1), (5, 2), (8, 2), (9, 3)])
+def test_a_step_budget_stops_training_mid_epoch(
+    air, monkeypatch, max_steps, epochs_run
+):
+    net, z, tr, va, cfg, g = _setup(air, epochs=10, max_steps=max_steps)
+    assert -(-len(tr) // 32) == 4  # 4 steps an epoch: 109 windows, batches of 32
+    steps = []
+    original = torch.optim.Adam.step
+
+    def count(self, *args, **kwargs):
+        steps.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", count)
+    history = train(net, z, tr, va, lookback=24, horizon=6, config=cfg, generator=g)
+    assert len(steps) == max_steps
+    assert len(history) == epochs_run  # a partial last epoch is scored too
+    assert all(r.val_loss is not None for r in history)
+
+
+def test_a_step_budget_must_be_positive():
+    with pytest.raises(ConfigError, match="max_steps"):
+        TrainConfig(max_steps=0)

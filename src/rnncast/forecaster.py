@@ -135,6 +135,10 @@ class Forecaster:
         is its MASE, so the default trains for the metric it is judged by.
     epochs, batch_size, learning_rate, clip_norm, patience
         Training settings, see :class:`~rnncast.training.TrainConfig`.
+    max_steps : int, optional
+        Stop training each network after this many optimiser steps, within an
+        epoch too (that epoch's windows so far are then scored and validated as
+        an epoch); a time budget finer than ``epochs``. ``None``: no limit.
     ensemble : int, default 1
         Number of networks trained with seeds ``seed, seed + 1, ...`` and the
         lookbacks of ``lookback``; the forecast is their median, step by step
@@ -240,6 +244,7 @@ class Forecaster:
         learning_rate: float = 1e-3,
         clip_norm: float | None = 1.0,
         patience: int = 20,
+        max_steps: int | None = None,
         ensemble: int = 1,
         validation: bool = True,
         validation_windows: int | None = None,
@@ -275,6 +280,7 @@ class Forecaster:
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.clip_norm = clip_norm
+        self.max_steps = max_steps
         self.patience = patience
         self.ensemble = ensemble
         self.validation = validation
@@ -871,6 +877,7 @@ class Forecaster:
             patience=self.patience,
             quantiles=network.quantiles,
             cuda_graphs=self.cuda_graphs,
+            max_steps=self.max_steps,
         )
         return network, training
 

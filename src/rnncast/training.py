@@ -50,6 +50,7 @@ class TrainConfig:
     lr_factor: float = 0.5  # learning rate multiplier when the monitored loss stalls
     quantiles: tuple[float, ...] = ()  # the network's quantiles, for "pinball"
     cuda_graphs: bool = True  # on CUDA, replay each step from a captured CUDA graph
+    max_steps: int | None = None  # stop after this many optimiser steps, mid-epoch too
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -61,6 +62,8 @@ class TrainConfig:
             )
         for name in ("epochs", "batch_size", "patience"):
             require_positive_int(name, getattr(self, name))
+        if self.max_steps is not None:
+            require_positive_int("max_steps", self.max_steps)
         if not self.learning_rate > 0:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
         if self.clip_norm is not None and not self.clip_norm > 0:
@@ -198,13 +201,20 @@ def train(
     lr = optimiser.param_groups[0]["lr"]
     best_loss, best_state, stale = float("inf"), _copy_state(network), 0
     history: list[EpochRecord] = []
+    budget = math.inf if config.max_steps is None else config.max_steps
+    steps = 0
     for epoch in range(1, config.epochs + 1):
+        if steps >= budget:
+            break
         network.train()
         order = train_starts[torch.randperm(len(train_starts), generator=generator)]
         # Summed on the device: a .item() per step would wait for the GPU each step.
         total = torch.zeros((), dtype=torch.float64, device=values.device)
         count = 0
         for batch in order.split(config.batch_size):
+            if steps >= budget:  # the epoch so far is scored as a whole one
+                break
+            steps += 1
             if not graphed:
                 optimiser.zero_grad(set_to_none=True)
             loss, n = step(batch)
