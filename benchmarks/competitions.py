@@ -61,6 +61,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "rnncast-ens3": {"ensemble": 3},
     "rnncast-adaptive": {"level": "adaptive"},
     "rnncast-season": {"season_inputs": True},
+    "rnncast-smape": {"loss": "smape"},
     "rnncast-snaive": {"level": "snaive"},
 }
 

@@ -5,7 +5,13 @@ import torch
 from rnncast.data.windows import training_starts, validation_starts
 from rnncast.exceptions import ConfigError
 from rnncast.models.networks import NetworkConfig, RecurrentNetwork
-from rnncast.training import TrainConfig, _keep_tensor_lr, seed_everything, train
+from rnncast.training import (
+    TrainConfig,
+    _keep_tensor_lr,
+    seed_everything,
+    smape_loss,
+    train,
+)
 
 
 def _setup(air, epochs=30, level="last", **config):
@@ -139,3 +145,31 @@ def test_a_step_budget_stops_training_mid_epoch(
 def test_a_step_budget_must_be_positive():
     with pytest.raises(ConfigError, match="max_steps"):
         TrainConfig(max_steps=0)
+
+
+def test_smape_loss_is_the_competition_formula_without_its_100():
+    y = torch.tensor([[10.0, 0.0, 4.0]])
+    yhat = torch.tensor([[8.0, 0.0, 5.0]])
+    expected = (2 * 2 / 18 + 0.0 + 2 * 1 / 9) / 3  # the 0/0 term counts 0
+    assert smape_loss(yhat, y).item() == pytest.approx(expected)
+
+
+def test_smape_training_scores_windows_in_the_data_units(air, monkeypatch):
+    # With loss="smape" the loss sees z * scale + loc of each window's series.
+    from rnncast import Forecaster
+    from rnncast import training as training_module
+
+    seen = []
+    original = training_module.smape_loss
+
+    def spy(forecasts, targets):
+        seen.append(targets.detach().clone())
+        return original(forecasts, targets)
+
+    monkeypatch.setattr(training_module, "smape_loss", spy)
+    model = Forecaster(horizon=4, lookback=24, loss="smape", hidden=(8,), epochs=2)
+    model.fit(air)
+    targets = torch.cat([t.reshape(-1) for t in seen])
+    assert targets.min() >= air["y"].min() - 1e-3  # passengers, not scaled values
+    assert targets.max() <= air["y"].max() + 1e-3 and targets.max() > 400
+    assert np.isfinite(model.predict()["yhat"]).all()

@@ -130,9 +130,12 @@ class Forecaster:
         Per-series scaling, fitted on the training part of each series;
         ``"mase"`` divides by the in-sample seasonal-naive MAE, the denominator
         of MASE (see :func:`~rnncast.data.scaling.fit_scaler`).
-    loss : {"mae", "mse", "huber"}, default "mae"
+    loss : {"mae", "mse", "huber", "smape"}, default "mae"
         Training loss in scaled units. With ``scaler="mase"`` the MAE of a window
         is its MASE, so the default trains for the metric it is judged by.
+        ``"smape"`` (:func:`~rnncast.training.smape_loss`) is computed on the
+        values put back in the data's units (after ``transform``, if any), for
+        the sMAPE the M3 and M4 competitions rank by.
     epochs, batch_size, learning_rate, clip_norm, patience
         Training settings, see :class:`~rnncast.training.TrainConfig`.
     max_steps : int, optional
@@ -400,6 +403,14 @@ class Forecaster:
             phases = season_phases(series.last_ds, series.freq, season)
             angles = phase_angles(phases, series.lengths, season)
             angles = torch.as_tensor(angles, dtype=torch.float32).to(device)
+        units = None
+        if train_config.loss == "smape":  # scored in the data's own units
+            units = tuple(
+                torch.as_tensor(np.repeat(a, series.lengths), dtype=torch.float32).to(
+                    device
+                )
+                for a in (stats.loc, stats.scale)
+            )
         members, history = [], []
         for k, member_lookback in enumerate(lookbacks):
             generator = seed_everything(self.seed + k)
@@ -411,6 +422,7 @@ class Forecaster:
                 member=(k, member_lookback, holdout, n_val),
                 config=train_config,
                 angles=angles,
+                units=units,
                 generator=generator,
                 on_epoch=on_epoch,
             )
@@ -461,6 +473,7 @@ class Forecaster:
         generator: torch.Generator,
         on_epoch: Callable[[EpochRecord], None] | None,
         angles: torch.Tensor | None = None,
+        units: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> list[EpochRecord]:
         """Train one network (member ``k`` of the ensemble) on its own windows.
 
@@ -483,6 +496,7 @@ class Forecaster:
             "generator": generator,
             "masked": self.missing == "mask",
             "angles": angles,
+            "units": units,
             "member": k,
         }
         if not self.progress:

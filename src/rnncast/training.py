@@ -29,10 +29,17 @@ from rnncast._checks import require_positive_int
 from rnncast.data.windows import gather
 from rnncast.exceptions import ConfigError, DataError
 
-__all__ = ["LOSSES", "EpochRecord", "TrainConfig", "seed_everything", "train"]
+__all__ = [
+    "LOSSES",
+    "EpochRecord",
+    "TrainConfig",
+    "seed_everything",
+    "smape_loss",
+    "train",
+]
 
-LOSSES = ("mse", "mae", "huber", "pinball")
-LossName = Literal["mse", "mae", "huber", "pinball"]
+LOSSES = ("mse", "mae", "huber", "smape", "pinball")
+LossName = Literal["mse", "mae", "huber", "smape", "pinball"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class TrainConfig:
     epochs: int = 100  # maximum passes over all training windows
     batch_size: int = 256  # windows per optimiser step
     learning_rate: float = 1e-3  # Adam's initial step size
-    loss: LossName = "mse"  # "mse", "mae", "huber" (delta 1, scaled) or "pinball"
+    loss: LossName = "mse"  # "mse", "mae", "huber" (delta 1), "smape" or "pinball"
     clip_norm: float | None = (
         1.0  # max global L2 norm of the gradient; None: no clipping
     )
@@ -103,13 +110,27 @@ def loss_function(
     * ``"mse"``: ``mean((yhat - y)^2)``
     * ``"mae"``: ``mean(|yhat - y|)``
     * ``"huber"``: ``mean(0.5 e^2 if |e| <= 1 else |e| - 0.5)``, ``e = yhat - y``
+    * ``"smape"``: see :func:`smape_loss`; :func:`train` applies it to the values
+      before scaling.
     * ``"pinball"``: see :func:`pinball_loss`; forecasts carry a last axis of
       ``len(quantiles)``.
     """
     if name == "pinball":
         levels = torch.tensor(quantiles, device=device)  # no copy inside a step
         return lambda forecasts, targets: pinball_loss(forecasts, targets, levels)
-    return {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}[name]
+    losses = {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}
+    return smape_loss if name == "smape" else losses[name]
+
+
+def smape_loss(forecasts: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    r"""Mean sMAPE-like loss, :math:`\frac1n \sum 2|y - \hat y| / (|y| + |\hat y|)`.
+
+    The competitions' sMAPE without its factor 100 (so 0 to 2); a term with
+    :math:`y = \hat y = 0` counts 0. Meant for values in their own units: scaled
+    values near 0 would make it explode.
+    """
+    denominator = (targets.abs() + forecasts.abs()).clamp_min(1e-12)
+    return (2 * (targets - forecasts).abs() / denominator).mean()
 
 
 def pinball_loss(
@@ -140,6 +161,7 @@ def train(
     generator: torch.Generator,
     masked: bool = False,
     angles: torch.Tensor | None = None,
+    units: tuple[torch.Tensor, torch.Tensor] | None = None,
     member: int = 0,
     on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> list[EpochRecord]:
@@ -163,6 +185,9 @@ def train(
     angles : Tensor of shape (n_points,), optional
         Season phase angle of every value: inputs gain the two channels of
         :func:`~rnncast.data.windows.phase_channels`.
+    units : (loc, scale) Tensors of shape (n_points,), optional
+        The scaling of every value, ``y = z * scale + loc``: forecasts and targets
+        are put back in those units before the loss (for ``loss="smape"``).
     member : int, default 0
         Number of the network in its ensemble, stamped on every record.
     on_epoch : callable, optional
@@ -184,7 +209,8 @@ def train(
         inputs, targets = gather(
             values, starts, lookback, horizon, masked=masked, angles=angles
         )
-        loss, n = _observed_loss(loss_fn, network(inputs), targets, masked)
+        forecasts, targets = _in_units(network(inputs), targets, starts, units)
+        loss, n = _observed_loss(loss_fn, forecasts, targets, masked)
         if n == 0:
             return loss, 0  # every target of this batch is a gap
         loss.backward()
@@ -229,7 +255,13 @@ def train(
                 "learning_rate."
             )
         val_loss = _evaluate(
-            network, values, val_starts, (lookback, horizon), loss_fn, masked, angles
+            network,
+            values,
+            val_starts,
+            (lookback, horizon),
+            loss_fn,
+            masked,
+            (angles, units),
         )
         monitored = train_loss if val_loss is None else val_loss
         schedule.step(monitored)
@@ -349,20 +381,38 @@ def _evaluate(
     sizes: tuple[int, int],
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     masked: bool,
-    angles: torch.Tensor | None,
+    extras: tuple[torch.Tensor | None, tuple[torch.Tensor, torch.Tensor] | None],
 ) -> float | None:
-    """Mean loss over the windows at ``starts``; ``sizes``: (lookback, horizon)."""
+    """Mean loss over the windows at ``starts``; ``sizes``: (lookback, horizon).
+
+    ``extras``: the ``angles`` and ``units`` of :func:`train`.
+    """
+    angles, units = extras
     if len(starts) == 0:
         return None
     network.eval()
     total, count = 0.0, 0
     for batch in starts.split(4096):
         inputs, targets = gather(values, batch, *sizes, masked=masked, angles=angles)
-        loss, n = _observed_loss(loss_fn, network(inputs), targets, masked)
+        forecasts, targets = _in_units(network(inputs), targets, batch, units)
+        loss, n = _observed_loss(loss_fn, forecasts, targets, masked)
         if n:
             total += loss.item() * n
             count += n
     return total / count if count else None
+
+
+def _in_units(
+    forecasts: torch.Tensor,
+    targets: torch.Tensor,
+    starts: torch.Tensor,
+    units: tuple[torch.Tensor, torch.Tensor] | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Forecasts and targets as ``z * scale + loc`` of each window's series."""
+    if units is None:
+        return forecasts, targets
+    loc, scale = units[0][starts, None], units[1][starts, None]  # (batch, 1)
+    return forecasts * scale + loc, targets * scale + loc
 
 
 def _observed_loss(
