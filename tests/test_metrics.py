@@ -3,13 +3,19 @@ import pandas as pd
 import pytest
 
 from rnncast.exceptions import DataError
+from rnncast.intervals import level_quantiles
 from rnncast.metrics import (
-    _score_series,
+    _scaled,
+    _seasonal_scale,
+    coverage,
     evaluate,
+    interval_width,
     mae,
     mape,
     mase,
     mse,
+    msis,
+    pinball,
     rmse,
     smape,
 )
@@ -88,11 +94,45 @@ def test_evaluate_matches_a_per_series_loop():
         assert row["smape"] == smape(y, yhat)
 
 
-def test_evaluate_scores_all_series_at_once_as_series_by_series():
-    # Equal horizons take the (series, horizon) array path; _score_series is the
-    # per-series path of ragged horizons. Both must give the very same numbers,
-    # with zero actuals (MAPE leaves them out), a series whose seasonal scale is
-    # 0 (MASE inf), a missing forecast and interval columns.
+def _scored_one_by_one(forecasts, actuals, train, levels, season_length):
+    """Rows of evaluate() for model "m", from the metric functions series by series."""
+    joined = forecasts.merge(actuals, on=["unique_id", "ds"])
+    lower_q, upper_q = level_quantiles(levels)
+    rows = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for uid, group in joined.groupby("unique_id", sort=False):
+            y, yhat = group["y"].to_numpy(), group["m"].to_numpy()
+            history = train.loc[train["unique_id"] == uid, "y"].to_numpy()
+            row = {
+                "unique_id": uid,
+                "model": "m",
+                "mse": mse(y, yhat),
+                "mae": mae(y, yhat),
+                "rmse": rmse(y, yhat),
+                "mape": mape(y, yhat),
+                "smape": smape(y, yhat),
+                "mase": mase(y, yhat, history, season_length),
+            }
+            losses = [pinball(y, yhat, 0.5)]
+            for level, q_lo, q_hi in zip(levels, lower_q, upper_q, strict=True):
+                lo = group[f"m-lo-{level}"].to_numpy()
+                hi = group[f"m-hi-{level}"].to_numpy()
+                row[f"coverage_{level}"] = coverage(y, lo, hi)
+                row[f"width_{level}"] = interval_width(lo, hi)
+                row[f"msis_{level}"] = msis(y, lo, hi, history, season_length, level)
+                losses += [pinball(y, lo, q_lo), pinball(y, hi, q_hi)]
+            scale = _seasonal_scale(history, season_length)
+            row["pinball"] = _scaled(float(np.mean(losses)), scale)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("ragged", [False, True], ids=["equal-horizons", "ragged"])
+def test_evaluate_scores_all_series_at_once_as_series_by_series(ragged):
+    # evaluate() scores (series, horizon) tables; every number must be the one
+    # the metric functions give series by series, with zero actuals (MAPE leaves
+    # them out), a series whose seasonal scale is 0 (MASE inf), a missing forecast,
+    # interval columns, and series scored on different numbers of steps.
     rng = np.random.default_rng(3)
     ds = pd.date_range("2020-01-01", periods=36, freq="D")
     uids = [f"s{i}" for i in range(30)]
@@ -120,23 +160,12 @@ def test_evaluate_scores_all_series_at_once_as_series_by_series():
     for level in (80, 95):
         forecasts[f"m-lo-{level}"] = forecasts["m"] - level / 40
         forecasts[f"m-hi-{level}"] = forecasts["m"] + level / 40
+    if ragged:  # s3 scored on 4 steps, s5 and s8 on 5, the rest on 6
+        forecasts = forecasts.drop(index=[22, 23, 35, 53])
     scores = evaluate(
         forecasts, actuals, train, models=["m"], season_length=7, levels=(80, 95)
     )
-    joined = forecasts.merge(actuals, on=["unique_id", "ds"])
-    with np.errstate(over="ignore", invalid="ignore"):
-        expected = [
-            row
-            for uid, group in joined.groupby("unique_id", sort=False)
-            for row in _score_series(
-                uid,
-                group,
-                ["m"],
-                (80, 95),
-                train.loc[train["unique_id"] == uid, "y"].to_numpy(),
-                7,
-            )
-        ]
-    pd.testing.assert_frame_equal(scores, pd.DataFrame(expected), check_exact=True)
+    expected = _scored_one_by_one(forecasts, actuals, train, (80, 95), 7)
+    pd.testing.assert_frame_equal(scores, expected, check_exact=True)
     assert np.isinf(scores["mase"]).tolist()[:3] == [True, False, False]
     assert scores["mape"].isna().tolist()[:3] == [False, True, True]

@@ -95,11 +95,15 @@ def smape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     A term whose actual and forecast are both zero is a perfect forecast and counts 0.
     """
     a, b = _pair(y_true, y_pred)
+    return float(200.0 * np.mean(_smape_terms(a, b)))
+
+
+def _smape_terms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    r""":math:`|y_t - \hat y_t| / (|y_t| + |\hat y_t|)`, 0 where both are 0."""
     denominator = np.abs(a) + np.abs(b)
-    terms = np.divide(
+    return np.divide(
         np.abs(a - b), denominator, out=np.zeros_like(a), where=denominator != 0
     )
-    return float(200.0 * np.mean(terms))
 
 
 def mase(
@@ -142,9 +146,7 @@ def _seasonal_scale(y_train: ArrayLike, season_length: int) -> float:
 
 
 def _scaled(error: float, scale: float) -> float:
-    if scale == 0:
-        return 0.0 if error == 0 else float("inf")
-    return error / scale
+    return float(_scaled_rows(np.array([error]), np.array([scale]))[0])
 
 
 def coverage(y_true: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> float:
@@ -195,10 +197,17 @@ def msis(
     """
     y, lo = _pair(y_true, lower)
     _, hi = _pair(y_true, upper)
+    score = float(np.mean(_interval_scores(y, lo, hi, level)))
+    return _scaled(score, _seasonal_scale(y_train, season_length))
+
+
+def _interval_scores(
+    y: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: float
+) -> np.ndarray:
+    r"""Interval score of each step: width plus :math:`2/\alpha` times the miss."""
     alpha = 1 - level / 100
     penalty = (2 / alpha) * ((lo - y) * (y < lo) + (y - hi) * (y > hi))
-    score = float(np.mean(hi - lo + penalty))
-    return _scaled(score, _seasonal_scale(y_train, season_length))
+    return hi - lo + penalty
 
 
 def pinball(y_true: ArrayLike, y_quantile: ArrayLike, quantile: float) -> float:
@@ -212,8 +221,13 @@ def pinball(y_true: ArrayLike, y_quantile: ArrayLike, quantile: float) -> float:
     1.0
     """
     y, q = _pair(y_true, y_quantile)
+    return float(np.mean(_pinball_terms(y, q, quantile)))
+
+
+def _pinball_terms(y: np.ndarray, q: np.ndarray, quantile: float) -> np.ndarray:
+    r""":math:`\max(\tau e, (\tau - 1) e)` of each step, :math:`e = y - \hat q`."""
     error = y - q
-    return float(np.mean(np.maximum(quantile * error, (quantile - 1) * error)))
+    return np.maximum(quantile * error, (quantile - 1) * error)
 
 
 METRICS = ("mse", "mae", "rmse", "mape", "smape", "mase")
@@ -273,18 +287,21 @@ def evaluate(
     }
     codes, uids = pd.factorize(joined["unique_id"])
     counts = np.bincount(codes)
+    ordered = joined.iloc[np.argsort(codes, kind="stable")]  # series after series
+    owner = np.repeat(np.arange(len(uids)), counts)
+    parts, keys = [], []
     with np.errstate(over="ignore", invalid="ignore"):  # near 1e308 a metric is inf
-        if (counts == counts[0]).all():  # every series scored on as many steps
-            order = np.argsort(codes, kind="stable")
-            return _score_table(
-                joined.iloc[order], uids, models, levels, history, season_length
+        for steps in np.unique(counts):  # one (series, steps) table per horizon
+            chosen = np.flatnonzero(counts == steps)
+            rows = ordered[np.isin(owner, chosen)]
+            parts.append(
+                _score_table(rows, uids[chosen], models, levels, history, season_length)
             )
-        rows = []
-        for uid, group in joined.groupby("unique_id", sort=False):
-            rows += _score_series(
-                uid, group, models, levels, history[uid], season_length
-            )
-    return pd.DataFrame(rows)
+            keys.append(np.repeat(chosen, len(models)))
+    if len(parts) == 1:
+        return parts[0]
+    order = np.argsort(np.concatenate(keys), kind="stable")  # series' first order
+    return pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
 
 
 def _score_table(
@@ -295,10 +312,11 @@ def _score_table(
     history: dict[object, np.ndarray],
     season_length: int,
 ) -> pd.DataFrame:
-    """:func:`_score_series` for series of equal horizon, all at once.
+    """Score series of equal horizon, all at once: one row per series and model.
 
     Each metric is computed on (series, horizon) arrays, row by row with the same
-    NumPy reductions as the functions above, so the numbers are the same.
+    NumPy reductions (and the same element formulas) as the functions above, so
+    the numbers are theirs.
     """
     n = len(uids)
 
@@ -343,16 +361,12 @@ def _point_scores(
     percentage[partly] = [
         mape(a, b) for a, b in zip(y[partly], yhat[partly], strict=True)
     ]
-    denominator = np.abs(y) + np.abs(yhat)
-    terms = np.divide(
-        np.abs(error), denominator, out=np.zeros_like(y), where=denominator != 0
-    )
     return {
         "mse": squared,
         "mae": absolute,
         "rmse": np.sqrt(squared),
         "mape": percentage,
-        "smape": 200.0 * np.mean(terms, axis=1),
+        "smape": 200.0 * np.mean(_smape_terms(y, yhat), axis=1),
         "mase": _scaled_rows(absolute, scale),
     }
 
@@ -364,22 +378,20 @@ def _interval_table(
     levels: tuple[float, ...],
     scale: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """:func:`_interval_scores` on (series, horizon) arrays."""
+    """Score each row of (series, horizon) arrays by the interval metrics."""
 
     def pinball_rows(q: np.ndarray, tau: float) -> np.ndarray:
-        error = y - q
-        return np.mean(np.maximum(tau * error, (tau - 1) * error), axis=1)
+        return np.mean(_pinball_terms(y, q, tau), axis=1)
 
     scores: dict[str, np.ndarray] = {}
     losses = [pinball_rows(yhat, 0.5)]
     lower_q, upper_q = level_quantiles(levels)
     for lv, q_lo, q_hi in zip(levels, lower_q, upper_q, strict=True):
         lo, hi = bounds["lo", lv], bounds["hi", lv]
-        alpha = 1 - lv / 100
-        penalty = (2 / alpha) * ((lo - y) * (y < lo) + (y - hi) * (y > hi))
+        interval = np.mean(_interval_scores(y, lo, hi, lv), axis=1)
         scores[f"coverage_{lv}"] = np.mean((lo <= y) & (y <= hi), axis=1)
         scores[f"width_{lv}"] = np.mean(hi - lo, axis=1)
-        scores[f"msis_{lv}"] = _scaled_rows(np.mean(hi - lo + penalty, axis=1), scale)
+        scores[f"msis_{lv}"] = _scaled_rows(interval, scale)
         losses += [pinball_rows(lo, q_lo), pinball_rows(hi, q_hi)]
     scores["pinball"] = _scaled_rows(np.mean(np.column_stack(losses), axis=1), scale)
     return scores
@@ -391,55 +403,3 @@ def _scaled_rows(error: np.ndarray, scale: np.ndarray) -> np.ndarray:
     out = np.divide(error, scale, out=np.zeros_like(error), where=~zero)
     out[zero & (error != 0)] = np.inf
     return out
-
-
-def _score_series(
-    uid: object,
-    group: pd.DataFrame,
-    models: list[str],
-    levels: tuple[float, ...],
-    history: np.ndarray,
-    season_length: int,
-) -> list[dict[str, object]]:
-    """One row of metrics per model for one series."""
-    y = group["y"].to_numpy()
-    rows = []
-    for model in models:
-        yhat = group[model].to_numpy()
-        row = {
-            "unique_id": uid,
-            "model": model,
-            "mse": mse(y, yhat),
-            "mae": mae(y, yhat),
-            "rmse": rmse(y, yhat),
-            "mape": mape(y, yhat),
-            "smape": smape(y, yhat),
-            "mase": mase(y, yhat, history, season_length),
-        }
-        if levels:
-            row |= _interval_scores(y, group, model, levels, history, season_length)
-        rows.append(row)
-    return rows
-
-
-def _interval_scores(
-    y: np.ndarray,
-    group: pd.DataFrame,
-    model: str,
-    levels: tuple[float, ...],
-    history: np.ndarray,
-    season_length: int,
-) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    losses = [pinball(y, group[model].to_numpy(), 0.5)]
-    lower_q, upper_q = level_quantiles(levels)
-    for lv, q_lo, q_hi in zip(levels, lower_q, upper_q, strict=True):
-        lo = group[bound_column(model, "lo", lv)].to_numpy()
-        hi = group[bound_column(model, "hi", lv)].to_numpy()
-        scores[f"coverage_{lv}"] = coverage(y, lo, hi)
-        scores[f"width_{lv}"] = interval_width(lo, hi)
-        scores[f"msis_{lv}"] = msis(y, lo, hi, history, season_length, lv)
-        losses += [pinball(y, lo, q_lo), pinball(y, hi, q_hi)]
-    scale = _seasonal_scale(history, season_length)
-    scores["pinball"] = _scaled(float(np.mean(losses)), scale)
-    return scores
