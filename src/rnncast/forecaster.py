@@ -43,6 +43,7 @@ from rnncast.data.scaling import (
     fit_scaler,
     inverse_transform,
     lowest_allowed,
+    per_value,
     resolve_transform,
     transform,
     transform_rows,
@@ -405,12 +406,12 @@ class Forecaster:
             angles = torch.as_tensor(angles, dtype=torch.float32).to(device)
         units = None
         if train_config.loss == "smape":  # scored in the data's own units
-            units = tuple(
-                torch.as_tensor(np.repeat(a, series.lengths), dtype=torch.float32).to(
-                    device
-                )
-                for a in (stats.loc, stats.scale)
+            each = per_value(stats, series.offsets)
+            loc, scale = (
+                torch.as_tensor(a, dtype=torch.float32).to(device)
+                for a in (each.loc, each.scale)
             )
+            units = (loc, scale)
         members, history = [], []
         for k, member_lookback in enumerate(lookbacks):
             generator = seed_everything(self.seed + k)

@@ -25,6 +25,7 @@ from rnncast.data.timeline import (
     stamp_list,
     timestamps_of_series,
 )
+from rnncast.data.windows import series_positions
 from rnncast.exceptions import DataError
 
 __all__ = [
@@ -113,9 +114,7 @@ class SeriesData:
     def head(self, lengths: NDArray[np.int64]) -> SeriesData:
         """Return the first ``lengths[i]`` values of each series (data to a cutoff)."""
         lengths = np.asarray(lengths, dtype=np.int64)
-        starts = self.offsets[:-1]
-        keep = np.arange(len(self.values)) - np.repeat(starts, self.lengths)
-        keep = keep < np.repeat(lengths, self.lengths)
+        keep = series_positions(self.offsets) < np.repeat(lengths, self.lengths)
         lasts = shift_timestamps(self.first_ds, self.freq, lengths - 1)
         return SeriesData(
             ids=self.ids,

@@ -24,6 +24,7 @@ from rnncast.data.frame import (
 )
 from rnncast.data.scaling import MAD_TO_STD
 from rnncast.data.timeline import shift_timestamps
+from rnncast.data.windows import series_positions
 from rnncast.exceptions import ConfigError
 
 __all__ = [
@@ -268,7 +269,7 @@ class _Layout:
         lengths = np.diff(offsets)
         self.n_series = len(lengths)
         self.owner = np.repeat(np.arange(self.n_series), lengths)
-        self.position = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths)
+        self.position = series_positions(offsets)
         self.length = np.repeat(lengths, lengths)
 
     def reached_from(

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from rnncast.data.windows import series_positions
 from rnncast.exceptions import ConfigError
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "inverse_box_cox",
     "inverse_transform",
     "lowest_allowed",
+    "per_value",
     "resolve_transform",
     "seasonal_mae",
     "seasonal_maes",
@@ -189,7 +191,7 @@ def fit_scaler(
     shifts = None if powers is None else np.full(n_series, float(power == "log1p"))
     if powers is not None:
         values = _powered(
-            values, _per_value(ScalerStats(loc, scale, powers, shifts), offsets)
+            values, per_value(ScalerStats(loc, scale, powers, shifts), offsets)
         )
     if kind != "none":
         done = _ordinary_statistics(
@@ -293,7 +295,7 @@ def _training_mask(
     """
     lengths = np.diff(offsets)
     counts = np.minimum(train_lengths, lengths)
-    position = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths)
+    position = series_positions(offsets)
     return position, position < np.repeat(counts, lengths), counts
 
 
@@ -397,7 +399,7 @@ def transform(
     values: NDArray[np.float64], offsets: NDArray[np.int64], stats: ScalerStats
 ) -> NDArray[np.float64]:
     """Return ``(g(y) - loc) / scale`` for every series of the flat ``values``."""
-    each = _per_value(stats, offsets)
+    each = per_value(stats, offsets)
     return (_powered(values, each) - each.loc) / each.scale
 
 
@@ -421,14 +423,14 @@ def inverse_transform(
 def _powered(y: NDArray[np.float64], stats: ScalerStats) -> NDArray[np.float64]:
     """Return ``g(y)``, the Box-Cox transform of ``y + shift`` (``y`` without one).
 
-    ``stats`` is already broadcast against ``y`` (:func:`_per_value`, :func:`_per_row`).
+    ``stats`` is already broadcast against ``y`` (:func:`per_value`, :func:`_per_row`).
     """
     if stats.power is None or stats.shift is None:
         return y
     return box_cox(y + stats.shift, stats.power)
 
 
-def _per_value(stats: ScalerStats, offsets: NDArray[np.int64]) -> ScalerStats:
+def per_value(stats: ScalerStats, offsets: NDArray[np.int64]) -> ScalerStats:
     """Statistics repeated for every value of the flat layout."""
     lengths = np.diff(offsets)
     return stats.expanded(lambda a: np.repeat(a, lengths))

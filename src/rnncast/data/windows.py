@@ -20,9 +20,22 @@ __all__ = [
     "pad_front",
     "phase_angles",
     "phase_channels",
+    "series_positions",
     "training_starts",
     "validation_starts",
 ]
+
+
+def series_positions(offsets: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Position of every value of a flat layout within its series (0 at its start).
+
+    Examples
+    --------
+    >>> series_positions(np.array([0, 3, 5]))
+    array([0, 1, 2, 0, 1])
+    """
+    lengths = np.diff(offsets)
+    return np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths)
 
 
 def training_starts(
