@@ -32,10 +32,9 @@ from torch.autograd import DeviceType
 from torch.profiler import ProfilerActivity, profile
 
 from rnncast import Forecaster
-from rnncast.data.windows import gather
 from rnncast.datasets import load_tourism_monthly
 from rnncast.models.networks import NetworkConfig, RecurrentNetwork
-from speed import tourism_windows
+from speed import tourism_windows, train_step
 
 LOOKBACK, HORIZON, BATCH = 48, 24, 256
 
@@ -84,11 +83,7 @@ def step_profile(device: torch.device, steps: int = 30) -> None:
     batches = list(starts[torch.randperm(len(starts))].split(BATCH))
 
     def step(chunk: torch.Tensor) -> None:
-        inputs, targets = gather(values, chunk, LOOKBACK, HORIZON)
-        loss = torch.nn.functional.l1_loss(network(inputs), targets)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
-        optimiser.step()
+        train_step(network, optimiser, values, chunk, (LOOKBACK, HORIZON))
         optimiser.zero_grad(set_to_none=True)
 
     for chunk in batches[:5]:  # warm-up
@@ -147,12 +142,7 @@ def graph_experiment(device: torch.device, level: str, steps: int = 60) -> None:
     static = batches[0].clone()  # the graph reads its batch from this tensor
 
     def step(network: RecurrentNetwork, optimiser: torch.optim.Adam) -> torch.Tensor:
-        inputs, targets = gather(values, static, LOOKBACK, HORIZON)
-        loss = torch.nn.functional.l1_loss(network(inputs), targets)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
-        optimiser.step()
-        return loss.detach()
+        return train_step(network, optimiser, values, static, (LOOKBACK, HORIZON))
 
     def eager_run() -> tuple[float, torch.Tensor]:
         network = make_network()

@@ -99,6 +99,25 @@ def tourism_windows(
     return values, torch.as_tensor(starts, device=device)
 
 
+def train_step(
+    network: torch.nn.Module,
+    optimiser: torch.optim.Optimizer,
+    values: torch.Tensor,
+    starts: torch.Tensor,
+    sizes: tuple[int, int],
+) -> torch.Tensor:
+    """One step as rnncast's loop takes it (MAE, clipping at 1, Adam); its loss.
+
+    ``sizes`` is (lookback, horizon). The gradients are left for the caller to zero.
+    """
+    inputs, targets = gather(values, starts, *sizes)
+    loss = torch.nn.functional.l1_loss(network(inputs), targets)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+    optimiser.step()
+    return loss.detach()
+
+
 def training_rate(batch: int, lookback: int, hidden: int, steps: int = 30) -> float:
     """Seconds per training step of rnncast's LSTM on Tourism monthly windows."""
     values, starts = tourism_windows(lookback, 24, DEVICE)
@@ -111,11 +130,7 @@ def training_rate(batch: int, lookback: int, hidden: int, steps: int = 30) -> fl
     times = []
     for i, chunk in enumerate(batches):
         start = now()
-        inputs, targets = gather(values, chunk, lookback, 24)
-        loss = torch.nn.functional.l1_loss(network(inputs), targets)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
-        optimiser.step()
+        train_step(network, optimiser, values, chunk, (lookback, 24))
         optimiser.zero_grad(set_to_none=True)
         if i >= 5:  # warm-up steps excluded
             times.append(now() - start)
