@@ -6,7 +6,7 @@ import pytest
 
 from rnncast.data.frame import forecast_frame, validate_frame
 from rnncast.data.timeline import fixed_step, shift_timestamps, timestamps_of_series
-from rnncast.exceptions import DataError
+from rnncast.exceptions import ConfigError, DataError
 
 STARTS = {
     "h": ["2024-03-30 22:00", "2024-03-31 01:00", "2023-10-28 23:00"],
@@ -131,3 +131,22 @@ def test_duplicates_in_the_middle_of_many_series_are_counted():
         match=r"series 'b' has duplicate timestamps: 2024-01-03.*3 duplicated",
     ):
         validate_frame(frame)
+
+
+def test_season_phases_are_calendar_positions():
+    from rnncast.data.timeline import season_phases
+
+    quarters = pd.date_range("2023-04-01", periods=5, freq="QS")
+    assert season_phases(quarters, "QS", 4).tolist() == [1, 2, 3, 0, 1]
+    # wall-clock hours across the spring DST change (02:00 does not exist)
+    hours = pd.date_range("2024-03-31 00:00", periods=4, freq="h", tz="Europe/Berlin")
+    assert season_phases(hours, "h", 24).tolist() == [0, 1, 3, 4]
+    # two-month steps: the phase counts steps, not months
+    bimonthly = pd.date_range("2024-01-01", periods=4, freq="2MS")
+    assert np.diff(season_phases(bimonthly, "2MS", 6)).tolist() == [1, 1, 1]
+    assert season_phases([0, 7, 14, 21], 7, 3).tolist() == [0, 1, 2, 0]
+    weekdays = pd.date_range("2021-03-01", periods=6, freq="B")  # Monday to Monday
+    phases = season_phases(weekdays, "B", 5)
+    assert phases[0] == phases[5] and len(set(phases[:5])) == 5
+    with pytest.raises(ConfigError, match="no calendar period"):
+        season_phases(pd.date_range("2024-01-01", periods=3, freq="SMS"), "SMS", 2)

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from rnncast.exceptions import ConfigError
+
 Freq = str | int
 
 __all__ = [
@@ -43,8 +45,9 @@ def season_phases(stamps: Any, freq: Freq, season_length: int) -> NDArray[np.int
     quarter for quarterly data, the hour of the day for hourly data with
     :math:`m = 24`, the day of the week for daily data with :math:`m = 7`. Steps
     are counted with pandas' period ordinals (months, quarters, hours... since
-    1970) on the wall clock (a time zone is dropped first), and for integer time
-    as ``t // freq``.
+    1970; business days with NumPy) on the wall clock (a time zone is dropped
+    first), and for integer time as ``t // freq``. A frequency without calendar
+    periods (semi-month steps) raises :class:`~rnncast.exceptions.ConfigError`.
 
     Examples
     --------
@@ -56,9 +59,20 @@ def season_phases(stamps: Any, freq: Freq, season_length: int) -> NDArray[np.int
     index = pd.DatetimeIndex(stamps)
     if index.tz is not None:
         index = index.tz_localize(None)
-    periods = pd.date_range(index[0], periods=2, freq=freq).to_period()
-    step = int(periods.asi8[1] - periods.asi8[0])  # ordinals per step, e.g. 2MS: 2
-    return (index.to_period(periods.freq).asi8 // step) % season_length
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset.base, pd.offsets.BusinessDay):  # business-day periods
+        days = index.to_numpy().astype("datetime64[D]")  # are deprecated in pandas
+        count = np.busday_count(np.datetime64("1970-01-01"), days)
+        return (count // offset.n) % season_length
+    try:  # periods of the unit step (2MS: months), then steps of n units
+        unit = pd.date_range(index[0], periods=2, freq=offset.base).to_period()
+    except (ValueError, TypeError) as error:
+        raise ConfigError(
+            f"the frequency {freq!r} has no calendar period, so its season phase is "
+            f"undefined ({error}); leave season_inputs off for this data."
+        ) from error
+    step = offset.n * int(unit.asi8[1] - unit.asi8[0])
+    return (index.to_period(unit.freq).asi8 // step) % season_length
 
 
 def shift_timestamps(starts: Any, freq: Freq, steps: NDArray[np.int64]) -> pd.Index:
