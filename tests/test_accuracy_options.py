@@ -202,19 +202,19 @@ def test_tune_refuses_bad_settings_before_fitting(air, kwargs, message):
 def test_season_inputs_are_the_phase_of_every_input_value(air_panel, tmp_path):
     model = Forecaster(horizon=4, lookback=24, season_inputs=True, **TINY)
     model.fit(air_panel)
-    assert model.network_.config.input_size == 3
+    assert model.network_.config.input_size == 4  # y, sin, cos, seasonal flag
     phases = model.season_phases(model.last_ds_)
     x = model.network_inputs(model.context_, model.scaler_, phases=phases)
     months = pd.DatetimeIndex(model.last_ds_).month.to_numpy()  # all end in a month
-    assert x.shape == (3, 24, 3)
+    assert x.shape == (3, 24, 4)
     # the last input is the last month of each series: angle 2 pi (month - 1) / 12
     angle = torch.atan2(x[:, -1, 1], x[:, -1, 2]).double().numpy() % (2 * np.pi)
     np.testing.assert_allclose(angle, 2 * np.pi * (months - 1) / 12, atol=1e-6)
     # a year earlier, the same phase
-    torch.testing.assert_close(x[:, -13, 1:], x[:, -1, 1:])
+    torch.testing.assert_close(x[:, -13, 1:3], x[:, -1, 1:3])
     # the phases follow the calendar, not the series: "recent" starts 44 months
     # after the others yet ends in the same month, with the same channels
-    torch.testing.assert_close(x[0, :, 1:], x[1, :, 1:])
+    torch.testing.assert_close(x[0, :, 1:3], x[1, :, 1:3])
     model.save(tmp_path / "m")
     loaded = Forecaster.load(tmp_path / "m")
     pd.testing.assert_frame_equal(loaded.predict(), model.predict(), check_exact=True)
@@ -226,21 +226,21 @@ def test_training_windows_carry_the_phases_predict_gives(air):
     # The last training window of a series ends where predict's context ends minus
     # the horizon; its phase channels must be the ones predict computes there.
     from rnncast.data.timeline import season_phases
-    from rnncast.data.windows import gather, phase_angles
+    from rnncast.data.windows import gather, phase_angles, phase_channels
 
     lengths = np.array([len(air)])
     last = season_phases([air["ds"].iloc[-1]], "MS", 12)
     angles = torch.as_tensor(phase_angles(last, lengths, 12))
     values = torch.as_tensor(air["y"].to_numpy())
     start = torch.tensor([len(air) - 24 - 4])
-    inputs, _ = gather(values, start, 24, 4, angles=angles)
+    inputs, _ = gather(values, start, 24, 4, channels=phase_channels(angles))
     model = Forecaster(horizon=4, lookback=24, season_inputs=True, **TINY).fit(air)
     window_end = air["ds"].iloc[-5]  # the last input of that training window
     phases = model.season_phases([window_end])
     expected = model.network_inputs(
         air["y"].to_numpy()[None, -28:-4], model.scaler_, torch.float64, phases=phases
     )
-    torch.testing.assert_close(inputs[:, :, 1:], expected[:, :, 1:])
+    torch.testing.assert_close(inputs[:, :, 1:], expected[:, :, 1:3])
 
 
 @pytest.mark.parametrize(
@@ -265,7 +265,7 @@ def test_season_inputs_work_with_gaps_explanations_and_conformal_bands(gappy_pan
         intervals="conformal",
         **TINY,
     ).fit(gappy_panel)
-    assert model.network_.config.input_size == 4
+    assert model.network_.config.input_size == 5  # y, observed, sin, cos, flag
     out = model.predict(level=[80])
     assert (out["yhat-lo-80"] <= out["yhat-hi-80"]).all()
     # the NumPy reference of explain reads the same phases as predict

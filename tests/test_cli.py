@@ -521,4 +521,5 @@ def test_forecast_with_season_inputs_saves_them_in_the_model(air, write_csv, tmp
         == 0
     )
     loaded = Forecaster.load(model_dir)
-    assert loaded.season_inputs and loaded.network_.config.input_size == 3
+    assert loaded.season_inputs
+    assert loaded.network_.config.input_size == 4  # y, sin, cos, seasonal flag

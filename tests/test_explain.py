@@ -50,9 +50,10 @@ def test_gates_follow_the_lstm_equations(lstm):
     stats = lstm.scaler_
     x = (lstm.context_[0] - stats.loc[0]) / stats.scale[0]
     x = (x - x[-12:].mean())[:, None]  # level="auto": centred on the last season
+    flag = np.full_like(x, stats.seasonal[0])  # level="detect": the seasonal flag
     h = trace.gates[(1, "hidden h")]
     previous = np.vstack([np.zeros((1, 6)), h[:-1]])
-    expected = sigmoid(np.hstack([previous, x]) @ layer.W["f"].T + layer.b["f"])
+    expected = sigmoid(np.hstack([previous, x, flag]) @ layer.W["f"].T + layer.b["f"])
     np.testing.assert_allclose(trace.gates[(1, "forget f")], expected, atol=1e-12)
 
 

@@ -31,7 +31,7 @@ def test_observed_loss_is_the_loss_over_observed_targets_only():
 def test_masked_fit_trains_and_forecasts_through_gaps(gappy_air):
     """A masked model differs from one trained on interpolated values."""
     model = Forecaster(horizon=12, missing="mask", **TINY).fit(gappy_air)
-    assert model.network_.config.input_size == 2
+    assert model.network_.config.input_size == 3  # y, observed, seasonal flag
     assert model.data_report_.masked == int(gappy_air["y"].isna().sum())
     assert np.isfinite([r.train_loss for r in model.history_]).all()
     forecast = model.predict()

@@ -64,6 +64,18 @@ def test_forward_equals_torch_in_float64(air, cell, hidden, head):
 
 
 @pytest.mark.parametrize("cell", CELLS)
+def test_detect_level_forward_equals_torch_in_float64(air, cell):
+    # level="detect" reads each window's seasonal flag from its last channel.
+    net = _network(cell, (5,), level="detect", season_length=4, input_size=2)
+    x, _ = _windows(air)
+    flags = (np.arange(len(x)) % 2).astype(float)  # every other window seasonal
+    x = np.concatenate([x, np.broadcast_to(flags[:, None, None], x.shape)], axis=2)
+    expected = net(torch.as_tensor(x)).detach().numpy()
+    got, _ = network_forward(from_torch(net), x)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("hidden", STACKS, ids=["1-layer", "3-layers"])
 def test_bptt_gradients_equal_torch_autograd(air, cell, hidden):
     net = _network(cell, hidden, seed=1)
@@ -179,7 +191,12 @@ def test_trained_forecaster_is_reproduced_by_the_reference(
     stats = model.scaler_
     g = np.log(model.context_) if log else model.context_
     scaled = (g - stats.loc[:, None]) / stats.scale[:, None]
-    z, _ = network_forward(from_torch(model.network_), scaled[:, :, None])
+    x = scaled[:, :, None]
+    if stats.seasonal is not None:  # level "detect": the flags are the last channel
+        assert model.network_.config.level == "detect"
+        flags = np.broadcast_to(stats.seasonal[:, None, None], x.shape)
+        x = np.concatenate([x, flags], axis=2)
+    z, _ = network_forward(from_torch(model.network_), x)
     reference = z * stats.scale[:, None] + stats.loc[:, None]
     reference = np.exp(reference) if log else reference
     forecast = model.predict()["yhat"].to_numpy().reshape(len(model.ids_), 6)

@@ -48,6 +48,7 @@ from rnncast.data.scaling import (
     transform,
     transform_rows,
 )
+from rnncast.data.seasonality import seasonal_series
 from rnncast.data.timeline import season_phases
 from rnncast.data.windows import (
     gather,
@@ -106,7 +107,8 @@ class Forecaster:
         Dropout between stacked layers.
     output : {"direct", "recursive"}, default "direct"
         Forecast all steps at once, or one step at a time fed back as input.
-    level : {"auto", "snaive", "adaptive", "season", "last", "none"}, default "auto"
+    level : {"auto", "snaive", "detect", "adaptive", "season", "last", "none"}, \
+default "auto"
         Per-window normalisation (see
         :class:`~rnncast.models.networks.RecurrentNetwork`): inputs are centred on
         the mean of each window's last ``season_length`` values (``"snaive"``,
@@ -114,8 +116,14 @@ class Forecaster:
         corrections to the window's seasonal-naive forecast (``"snaive"``) or
         changes from that level; ``"adaptive"`` takes the seasonal naive in the
         windows where it fits the window itself better than the previous season's
-        mean, else the level; ``"none"`` leaves windows as they are.
-        ``"auto"``: ``"snaive"`` for the direct head, ``"season"`` for the
+        mean, else the level; ``"detect"`` decides per series: the seasonal naive
+        for the series whose training part passes the seasonality test of the M4
+        benchmarks and Theta (:func:`~rnncast.data.seasonality.is_seasonal`:
+        autocorrelation at lag ``season_length``, 90 %), the level for the
+        others, whose last season is mostly noise; the network also reads each
+        series' flag as an input channel, and series new to :meth:`predict` are
+        tested on the history given there. ``"none"`` leaves windows as they are.
+        ``"auto"``: ``"detect"`` for the direct head, ``"season"`` for the
         recursive one. For non-seasonal data (``season_length=1``) ``"snaive"``,
         ``"season"`` and ``"last"`` are the same.
     transform : {"auto", "log", "log1p", "boxcox", "none"}, default "none"
@@ -239,7 +247,9 @@ class Forecaster:
         hidden: int | Sequence[int] = (64,),
         dropout: float = 0.0,
         output: Literal["direct", "recursive"] = "direct",
-        level: Literal["auto", "snaive", "adaptive", "season", "last", "none"] = "auto",
+        level: Literal[
+            "auto", "snaive", "detect", "adaptive", "season", "last", "none"
+        ] = "auto",
         transform: Literal["auto", "log", "log1p", "boxcox", "none"] = "none",
         scaler: Literal["mase", "standard", "robust", "none"] = "mase",
         loss: Literal["mae", "mse", "huber"] = "mae",
@@ -396,14 +406,17 @@ class Forecaster:
             power=power,
             season_length=season,
         )
+        if network_config.level == "detect":
+            flags = seasonal_series(
+                series.values, series.offsets, series.lengths - holdout, season
+            )
+            stats = dataclasses.replace(stats, seasonal=flags.astype(np.float64))
         device = resolve_device(self.device)
         scaled_values = _scaled_values(series, stats)
         scaled = torch.as_tensor(scaled_values, dtype=torch.float32).to(device)
-        angles = None
-        if self.season_inputs:
-            phases = season_phases(series.last_ds, series.freq, season)
-            angles = phase_angles(phases, series.lengths, season)
-            angles = torch.as_tensor(angles, dtype=torch.float32).to(device)
+        channels = self._value_channels(series, stats, season)
+        if channels is not None:
+            channels = channels.to(device)
         units = None
         if train_config.loss == "smape":  # scored in the data's own units
             each = per_value(stats, series.offsets)
@@ -422,7 +435,7 @@ class Forecaster:
                 series.offsets,
                 member=(k, member_lookback, holdout, n_val),
                 config=train_config,
-                angles=angles,
+                channels=channels,
                 units=units,
                 generator=generator,
                 on_epoch=on_epoch,
@@ -457,11 +470,31 @@ class Forecaster:
             )
             owner = series.owners(val_starts)
             errors = self._calibration_errors(
-                scaled, torch.as_tensor(val_starts).to(device), angles
+                scaled, torch.as_tensor(val_starts).to(device), channels
             )
             errors = errors.cpu().double()
             self.conformal_scores_ = errors.numpy() / self.interval_scale_[owner, None]
         return self
+
+    def _value_channels(
+        self, series: SeriesData, stats: ScalerStats, season: int
+    ) -> torch.Tensor | None:
+        """Extra input channels of every value (n_points, k), float32; None if none.
+
+        ``season_inputs``: sin and cos of each value's season phase; ``level=
+        "detect"``: its series' seasonal flag, last.
+        """
+        parts = []
+        if self.season_inputs:
+            phases = season_phases(series.last_ds, series.freq, season)
+            angles = phase_angles(phases, series.lengths, season)
+            parts.append(phase_channels(torch.as_tensor(angles)))
+        if stats.seasonal is not None:
+            flags = np.repeat(stats.seasonal, series.lengths)
+            parts.append(torch.as_tensor(flags)[:, None])
+        if not parts:
+            return None
+        return torch.cat(parts, dim=1).to(torch.float32)
 
     def _train_member(
         self,
@@ -473,7 +506,7 @@ class Forecaster:
         config: TrainConfig,
         generator: torch.Generator,
         on_epoch: Callable[[EpochRecord], None] | None,
-        angles: torch.Tensor | None = None,
+        channels: torch.Tensor | None = None,
         units: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> list[EpochRecord]:
         """Train one network (member ``k`` of the ensemble) on its own windows.
@@ -496,7 +529,7 @@ class Forecaster:
             "config": config,
             "generator": generator,
             "masked": self.missing == "mask",
-            "angles": angles,
+            "channels": channels,
             "units": units,
             "member": k,
         }
@@ -521,7 +554,7 @@ class Forecaster:
         self,
         scaled: torch.Tensor,
         val_starts: torch.Tensor,
-        angles: torch.Tensor | None,
+        channels: torch.Tensor | None,
     ) -> torch.Tensor:
         """Absolute errors (n_windows, horizon) on the validation windows, scaled.
 
@@ -539,7 +572,7 @@ class Forecaster:
                     self.lookback_,
                     self.horizon,
                     masked=masked,
-                    angles=angles,
+                    channels=channels,
                 )
                 errors.append((targets - self.network_(inputs)).abs())
         return torch.cat(errors)
@@ -722,8 +755,9 @@ class Forecaster:
         models fitted with ``season_inputs=True`` two more,
         :func:`~rnncast.data.windows.phase_channels` of each window's phases,
         counted back from ``phases``, the phase of each window's last value
-        (:meth:`season_phases`). ``dtype``: float32 for the network, float64 for
-        the NumPy reference.
+        (:meth:`season_phases`); with ``level="detect"`` the series' seasonal
+        flag (``stats.seasonal``) comes last. ``dtype``: float32 for the
+        network, float64 for the NumPy reference.
         """
         scaled = transform_rows(windows, stats)
         inputs = torch.as_tensor(scaled, dtype=dtype)
@@ -738,16 +772,20 @@ class Forecaster:
                     "to forecast from; give more recent data for those series."
                 )
             inputs = masked_inputs(inputs)
-        if not self.season_inputs:
-            return inputs
-        if phases is None:
-            raise ValueError("a model with season_inputs needs the windows' phases.")
         n, lookback = windows.shape
-        angles = phase_angles(
-            np.asarray(phases), np.full(n, lookback), self.season_length_
-        )
-        channels = phase_channels(torch.as_tensor(angles, dtype=dtype))
-        return torch.cat([inputs, channels.view(n, lookback, 2)], dim=-1)
+        parts = [inputs]
+        if self.season_inputs:
+            if phases is None:
+                raise ValueError("a model with season_inputs needs the phases.")
+            angles = phase_angles(
+                np.asarray(phases), np.full(n, lookback), self.season_length_
+            )
+            channels = phase_channels(torch.as_tensor(angles, dtype=dtype))
+            parts.append(channels.view(n, lookback, 2))
+        if stats.seasonal is not None:
+            flags = torch.as_tensor(stats.seasonal, dtype=dtype)
+            parts.append(flags[:, None, None].expand(n, lookback, 1))
+        return torch.cat(parts, dim=-1) if len(parts) > 1 else inputs
 
     def season_phases(self, last_ds: Sequence[Any]) -> NDArray[np.int64] | None:
         """Season phase of each timestamp (None for models without season inputs)."""
@@ -773,8 +811,9 @@ class Forecaster:
     def scaler_for(self, series: SeriesData) -> ScalerStats:
         """Scaling statistics for each series of ``series``, as :meth:`predict` uses.
 
-        Series seen by ``fit`` keep their fitted statistics; new series get
-        statistics fitted on their whole given history.
+        Series seen by ``fit`` keep their fitted statistics (and seasonal flag);
+        new series get statistics fitted on (and are tested on) their whole given
+        history.
         """
         self._check_fitted("scaler_for")
         fitted = self.scaler_
@@ -792,11 +831,20 @@ class Forecaster:
         else:
             own_power = self._fitted_or_own(series.ids, fitted.power, own.power)
             own_shift = self._fitted_or_own(series.ids, fitted.shift, own.shift)
+        seasonal = None
+        if fitted.seasonal is not None:
+            own_flags = seasonal_series(
+                series.values, series.offsets, series.lengths, self.season_length_
+            )
+            seasonal = self._fitted_or_own(
+                series.ids, fitted.seasonal, own_flags.astype(np.float64)
+            )
         return ScalerStats(
             self._fitted_or_own(series.ids, fitted.loc, own.loc),
             self._fitted_or_own(series.ids, fitted.scale, own.scale),
             own_power,
             own_shift,
+            seasonal,
         )
 
     def _fitted_or_own(
@@ -880,7 +928,8 @@ class Forecaster:
             output=self.output,
             level=self._network_level(),
             input_size=(2 if self.missing == "mask" else 1)
-            + (2 if self.season_inputs else 0),  # + sin, cos of the season phase
+            + (2 if self.season_inputs else 0)  # + sin, cos of the season phase
+            + (self._network_level() == "detect"),  # + the seasonal flag
             quantiles=self._quantiles(),
         )
         training = TrainConfig(
@@ -897,10 +946,10 @@ class Forecaster:
         return network, training
 
     def _network_level(self) -> str:
-        """``level`` with "auto" resolved: "snaive" (direct) or "season" (recursive)."""
+        """``level`` with "auto" resolved: "detect" (direct) or "season" (recursive)."""
         if self.level != "auto":
             return self.level
-        return "snaive" if self.output == "direct" else "season"
+        return "detect" if self.output == "direct" else "season"
 
     def _quantiles(self) -> tuple[float, ...]:
         """Return the heads' quantiles: the median and both ends of each level."""
@@ -1001,7 +1050,10 @@ class Forecaster:
         is shorter than a season.
         """
         if self.level == "auto" and lookback < season:
-            return dataclasses.replace(config, level="last")
+            flag = config.level == "detect"  # the flag channel goes too
+            return dataclasses.replace(
+                config, level="last", input_size=config.input_size - flag
+            )
         if config.level not in SEASONAL_LEVELS:
             return config
         return dataclasses.replace(config, season_length=season)

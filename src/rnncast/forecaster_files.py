@@ -32,6 +32,8 @@ def saved_parts(model: Forecaster) -> tuple[dict[str, Any], dict[str, torch.Tens
     if model.scaler_.power is not None and model.scaler_.shift is not None:
         state["scaler.power"] = torch.as_tensor(model.scaler_.power)
         state["scaler.shift"] = torch.as_tensor(model.scaler_.shift)
+    if model.scaler_.seasonal is not None:
+        state["scaler.seasonal"] = torch.as_tensor(model.scaler_.seasonal)
     state["context"] = torch.as_tensor(model.context_)
     if model.conformal_scores_ is not None:
         state["conformal.scores"] = torch.as_tensor(model.conformal_scores_)
@@ -115,11 +117,15 @@ def restore(
             (power is None) != (shift is None)
         ):
             raise ValueError("the saved transform and its statistics disagree")
+        seasonal = tensors.get("scaler.seasonal")
+        if (seasonal is None) != (network_config.level != "detect"):
+            raise ValueError("the saved seasonal flags and the network disagree")
         forecaster.scaler_ = ScalerStats(
             loc=tensors["scaler.loc"].numpy(),
             scale=tensors["scaler.scale"].numpy(),
             power=None if power is None else power.numpy(),
             shift=None if shift is None else shift.numpy(),
+            seasonal=None if seasonal is None else seasonal.numpy(),
         )
         forecaster.context_ = tensors["context"].numpy()
         forecaster.history_ = [EpochRecord(**r) for r in fitted["history"]]
@@ -137,6 +143,7 @@ def restore(
             and forecaster.scaler_.loc.shape == (n,)
             and forecaster.scaler_.scale.shape == (n,)
             and (power is None or power.shape == shift.shape == (n,))
+            and (seasonal is None or seasonal.shape == (n,))
             and len(forecaster.last_ds_) == n
         )
         if not shapes_ok:

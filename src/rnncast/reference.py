@@ -384,13 +384,15 @@ def centre(
     r"""Subtract each window's level from its target channel (channel 0).
 
     The level is the last value (``"last"``), the mean of the last
-    ``season_length`` values (``"season"``, ``"snaive"``, ``"adaptive"``) or 0
+    ``season_length`` values (``"season"``, ``"snaive"``, ``"adaptive"``,
+    ``"detect"``) or 0
     (``"none"``); other channels pass unchanged. Returns the centred windows and
     the offset (batch, horizon) that the network's output is added to: the level,
     or for ``"snaive"`` the seasonal-naive forecast
     :math:`x_{T+k-m\lceil k/m \rceil}`; ``"adaptive"`` takes the seasonal naive
     in the windows where it fits the window better than the previous season's
-    mean (:func:`_seasonal`), the level elsewhere.
+    mean (:func:`_seasonal`), the level elsewhere; ``"detect"`` takes it for
+    the windows whose last channel (the series' seasonal flag) is 1.
     """
     if level == "none":
         return x, np.zeros((len(x), horizon))
@@ -405,6 +407,8 @@ def centre(
     snaive = np.tile(x[:, -season_length:, 0], repeats)[:, :horizon]
     if level == "snaive":
         return centred, snaive
+    if level == "detect":
+        return centred, np.where(x[:, -1:, -1] > 0.5, snaive, flat)
     return centred, np.where(_seasonal(x[:, :, 0], season_length), snaive, flat)
 
 

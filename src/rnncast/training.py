@@ -160,7 +160,7 @@ def train(
     config: TrainConfig,
     generator: torch.Generator,
     masked: bool = False,
-    angles: torch.Tensor | None = None,
+    channels: torch.Tensor | None = None,
     units: tuple[torch.Tensor, torch.Tensor] | None = None,
     member: int = 0,
     on_epoch: Callable[[EpochRecord], None] | None = None,
@@ -182,9 +182,9 @@ def train(
         ``values`` holds NaN gaps: inputs get the channels of
         :func:`~rnncast.data.windows.masked_inputs` and the loss is the mean over
         observed targets only, so no filled-in value is ever a target.
-    angles : Tensor of shape (n_points,), optional
-        Season phase angle of every value: inputs gain the two channels of
-        :func:`~rnncast.data.windows.phase_channels`.
+    channels : Tensor of shape (n_points, k), optional
+        Extra input channels of every value (season phases, seasonal flags),
+        added to the inputs by :func:`~rnncast.data.windows.gather`.
     units : (loc, scale) Tensors of shape (n_points,), optional
         The scaling of every value, ``y = z * scale + loc``: forecasts and targets
         are put back in those units before the loss (for ``loss="smape"``).
@@ -207,7 +207,7 @@ def train(
     def step(starts: torch.Tensor) -> tuple[torch.Tensor, int]:
         """One optimiser step on the windows at ``starts``; its loss and targets."""
         inputs, targets = gather(
-            values, starts, lookback, horizon, masked=masked, angles=angles
+            values, starts, lookback, horizon, masked=masked, channels=channels
         )
         forecasts, targets = _in_units(network(inputs), targets, starts, units)
         loss, n = _observed_loss(loss_fn, forecasts, targets, masked)
@@ -261,7 +261,7 @@ def train(
             (lookback, horizon),
             loss_fn,
             masked,
-            (angles, units),
+            (channels, units),
         )
         monitored = train_loss if val_loss is None else val_loss
         schedule.step(monitored)
@@ -385,15 +385,17 @@ def _evaluate(
 ) -> float | None:
     """Mean loss over the windows at ``starts``; ``sizes``: (lookback, horizon).
 
-    ``extras``: the ``angles`` and ``units`` of :func:`train`.
+    ``extras``: the ``channels`` and ``units`` of :func:`train`.
     """
-    angles, units = extras
+    channels, units = extras
     if len(starts) == 0:
         return None
     network.eval()
     total, count = 0.0, 0
     for batch in starts.split(4096):
-        inputs, targets = gather(values, batch, *sizes, masked=masked, angles=angles)
+        inputs, targets = gather(
+            values, batch, *sizes, masked=masked, channels=channels
+        )
         forecasts, targets = _in_units(network(inputs), targets, batch, units)
         loss, n = _observed_loss(loss_fn, forecasts, targets, masked)
         if n:

@@ -53,12 +53,16 @@ class ScalerStats:
     """Per-series location, scale, Box-Cox power and shift, each (n_series,).
 
     ``power`` and ``shift`` are None without a transform; power 0 is the log.
+    ``seasonal`` is 1.0 for a series whose training part passed the seasonality
+    test (:func:`~rnncast.data.seasonality.is_seasonal`), else 0.0; it is set
+    only for networks with ``level="detect"``, which read it as an input channel.
     """
 
     loc: NDArray[np.float64]
     scale: NDArray[np.float64]
     power: NDArray[np.float64] | None = None
     shift: NDArray[np.float64] | None = None
+    seasonal: NDArray[np.float64] | None = None
 
     def take(self, rows: NDArray[np.int64] | list[int]) -> ScalerStats:
         """Return the statistics of the series ``rows`` (in that order)."""
@@ -69,9 +73,11 @@ class ScalerStats:
         self, expand: Callable[[NDArray[np.float64]], NDArray[np.float64]]
     ) -> ScalerStats:
         """Return the statistics with ``expand`` applied to every array."""
-        power = None if self.power is None else expand(self.power)
-        shift = None if self.shift is None else expand(self.shift)
-        return ScalerStats(expand(self.loc), expand(self.scale), power, shift)
+        power, shift, seasonal = (
+            None if a is None else expand(a)
+            for a in (self.power, self.shift, self.seasonal)
+        )
+        return ScalerStats(expand(self.loc), expand(self.scale), power, shift, seasonal)
 
 
 def resolve_transform(kind: str, values: NDArray[np.float64]) -> str:

@@ -117,7 +117,7 @@ def gather(
     horizon: int,
     *,
     masked: bool = False,
-    angles: torch.Tensor | None = None,
+    channels: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Gather a batch of windows from the flat series tensor.
 
@@ -128,14 +128,14 @@ def gather(
     starts : Tensor of shape (batch,), int32 or int64
     masked : bool, default False
         Build the two input channels of :func:`masked_inputs`.
-    angles : Tensor of shape (n_points,), optional
-        Season phase angle of every value (:func:`phase_angles`): adds the two
-        channels of :func:`phase_channels` after the others.
+    channels : Tensor of shape (n_points, k), optional
+        Extra input channels of every value (e.g. :func:`phase_channels` of the
+        season phases, a series' seasonal flag), added after the others.
 
     Returns
     -------
-    inputs : Tensor of shape (batch, lookback, channels): 1, or 2 if masked, plus 2
-        with ``angles``
+    inputs : Tensor of shape (batch, lookback, c): c is 1, or 2 if masked, plus k
+        with ``channels``
     targets : Tensor of shape (batch, horizon), NaN where unobserved
     """
     index = starts[:, None] + torch.arange(lookback + horizon, device=starts.device)
@@ -144,8 +144,8 @@ def gather(
         inputs = masked_inputs(windows[:, :lookback])
     else:
         inputs = windows[:, :lookback, None]
-    if angles is not None:
-        inputs = torch.cat([inputs, phase_channels(angles[index[:, :lookback]])], -1)
+    if channels is not None:
+        inputs = torch.cat([inputs, channels[index[:, :lookback]]], -1)
     return inputs, windows[:, lookback:]
 
 

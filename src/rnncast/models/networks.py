@@ -27,9 +27,10 @@ __all__ = [
 
 CELLS = ("lstm", "gru", "rnn")
 OUTPUTS = ("direct", "recursive")
-LEVELS = ("last", "season", "snaive", "adaptive", "none")
-SEASONAL_LEVELS = ("season", "snaive", "adaptive")  # levels that use the season
-SNAIVE_LEVELS = ("snaive", "adaptive")  # levels that add the seasonal naive
+LEVELS = ("last", "season", "snaive", "adaptive", "detect", "none")
+# levels that use the season
+SEASONAL_LEVELS = ("season", "snaive", "adaptive", "detect")
+SNAIVE_LEVELS = ("snaive", "adaptive", "detect")  # levels that add the seasonal naive
 CellName = Literal["lstm", "gru", "rnn"]
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
@@ -58,8 +59,9 @@ class NetworkConfig:
     input_size: int = 1  # features per time step (the scaled target)
     # forecast relative to the last input value, the mean of the last season, the
     # window's seasonal-naive forecast, whichever of those two fits the window
-    # better, or nothing
-    level: Literal["last", "season", "snaive", "adaptive", "none"] = "last"
+    # better, the seasonal naive for series flagged seasonal (the last input
+    # channel) and the season's mean for the others, or nothing
+    level: Literal["last", "season", "snaive", "adaptive", "detect", "none"] = "last"
     season_length: int = 1  # the season of the seasonal levels
     quantiles: tuple[float, ...] = ()  # if set, forecast these quantiles per step
 
@@ -82,6 +84,11 @@ class NetworkConfig:
         if self.season_length < 1:
             raise ConfigError(
                 f"season_length must be >= 1, got {self.season_length!r}."
+            )
+        if self.level == "detect" and self.input_size < 2:
+            raise ConfigError(
+                "level='detect' reads each series' seasonal flag from the last "
+                "input channel, so it needs input_size >= 2."
             )
         if self.level in SNAIVE_LEVELS and self.output == "recursive":
             raise ConfigError(
@@ -147,6 +154,11 @@ class RecurrentNetwork(nn.Module):
     forecast only in windows where that is the better description of the window
     itself (:func:`seasonal_windows`), else to the seasonal level: a barely
     seasonal series is not forced to start from its last season's noise.
+    ``level="detect"`` decides per series instead of per window: the last input
+    channel holds 1 for a series whose whole training part passed the
+    seasonality test (:func:`~rnncast.data.seasonality.is_seasonal`) and 0
+    otherwise; flagged series start from the seasonal naive, the others from
+    the seasonal level, and the network reads the flag too.
     This per-window normalisation lets one network serve windows at any level and
     extrapolate a trend beyond the range seen in training.
 
@@ -195,7 +207,11 @@ class RecurrentNetwork(nn.Module):
         snaive = x[:, -m:, 0].repeat(1, repeats)[:, :horizon]
         if self.config.level == "snaive":
             return snaive
-        return torch.where(seasonal_windows(x[:, :, 0], m), snaive, flat)
+        if self.config.level == "detect":
+            seasonal = x[:, -1:, -1] > 0.5  # (batch, 1): the series' flag
+        else:
+            seasonal = seasonal_windows(x[:, :, 0], m)
+        return torch.where(seasonal, snaive, flat)
 
     def window_level(self, x: torch.Tensor) -> torch.Tensor:
         """Level ``l`` (batch, 1, 1) of each window's target channel (see ``level``)."""

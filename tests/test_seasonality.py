@@ -1,0 +1,134 @@
+"""The seasonality test and the per-series level it drives (level="detect")."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from statsmodels.tsa.stattools import acf
+
+from conftest import TINY
+from rnncast import Forecaster
+from rnncast.data.seasonality import autocorrelations, is_seasonal, seasonal_series
+from rnncast.datasets import load_stocks
+from rnncast.exceptions import ModelFileError
+from rnncast.model_files import read_model_dir, write_model_dir
+
+
+@pytest.fixture(scope="module")
+def prices() -> pd.DataFrame:
+    """The last 300 daily closes of each bundled stock, on a step index."""
+    stocks = load_stocks().groupby("unique_id").tail(300)
+    return stocks.assign(ds=stocks.groupby("unique_id").cumcount())[
+        ["unique_id", "ds", "y"]
+    ]
+
+
+def test_autocorrelations_equal_statsmodels(air):
+    y = air["y"].to_numpy()
+    np.testing.assert_allclose(
+        autocorrelations(y, 12), acf(y, nlags=12, fft=False)[1:], rtol=1e-12
+    )
+
+
+def test_autocorrelations_leave_gaps_out():
+    y = np.array([1.0, 3.0, 2.0, 5.0, 4.0, 6.0])
+    padded = np.concatenate([[np.nan, np.nan], y])
+    np.testing.assert_allclose(autocorrelations(padded, 3), autocorrelations(y, 3))
+    gappy = y.copy()
+    gappy[3] = np.nan  # the pairs (2, 3) and (3, 4) at lag 1 drop out
+    c = gappy[~np.isnan(gappy)].mean()
+    d = np.nan_to_num(gappy - c)
+    lag1 = (d[1:] * d[:-1]).sum() / (d**2).sum()
+    assert autocorrelations(gappy, 1)[0] == pytest.approx(lag1)
+    assert (autocorrelations(np.full(9, 4.0), 2) == 0).all()
+
+
+def test_airline_passengers_are_seasonal_and_a_short_series_is_not(air):
+    y = air["y"].to_numpy()
+    assert is_seasonal(y, 12) and is_seasonal(np.diff(y), 12)
+    assert not is_seasonal(y[:35], 12)  # under three seasons: not tested
+    assert not is_seasonal(y, 1)
+
+
+def test_prices_pass_on_levels_but_their_changes_are_not_seasonal(prices):
+    # A random walk's levels correlate at every lag, so the test on levels calls
+    # every stock seasonal; its daily changes carry no monthly pattern.
+    for _, series in prices.groupby("unique_id"):
+        y = series["y"].to_numpy()
+        assert is_seasonal(y, 12)
+    offsets = np.concatenate([[0], np.cumsum(prices.groupby("unique_id").size())])
+    flags = seasonal_series(
+        prices["y"].to_numpy(), offsets, np.diff(offsets), season_length=12
+    )
+    assert flags.sum() <= 1  # a 10 % test may pass one of the five by chance
+
+
+def test_detect_level_starts_each_series_from_its_flagged_level(air):
+    model = Forecaster(horizon=6, level="detect", **TINY).fit(air)
+    network = model.network_
+    assert network.config.level == "detect" and network.config.input_size == 2
+    torch.nn.init.zeros_(network.head.weight)
+    torch.nn.init.zeros_(network.head.bias)
+    t = torch.arange(36.0)
+    window = 10 * torch.sin(2 * torch.pi * t / 12) + 0.5 * t
+    flags = torch.tensor([1.0, 0.0])[:, None, None].expand(2, 36, 1)
+    x = torch.cat([window.expand(2, 36)[:, :, None], flags], dim=-1)
+    out = network(x).detach()
+    torch.testing.assert_close(out[0], window[-12:-6])  # seasonal naive
+    torch.testing.assert_close(out[1], window[-12:].mean().expand(6))  # season mean
+
+
+def test_detect_is_the_default_and_flags_each_series(air, prices):
+    data = pd.concat([air.assign(ds=np.arange(len(air))), prices])
+    model = Forecaster(horizon=6, season_length=12, **TINY).fit(data)
+    assert model.network_.config.level == "detect"
+    flags = dict(zip(model.ids_, model.scaler_.seasonal, strict=True))
+    assert flags["AirPassengers"] == 1.0
+    assert sum(flags.values()) <= 2
+    x = model.network_inputs(model.context_, model.scaler_)
+    torch.testing.assert_close(
+        x[:, :, -1],
+        torch.as_tensor(model.scaler_.seasonal)
+        .float()[:, None]
+        .expand(-1, model.lookback_),
+    )
+
+
+def test_detect_flags_come_from_the_training_part_only(air):
+    # The holdout of the validation window is not tested: flags depend on the
+    # first len - horizon values, the same ones that fit the scaler.
+    model = Forecaster(horizon=6, **TINY).fit(air)
+    offsets = np.array([0, len(air) - 6])
+    expected = seasonal_series(air["y"].to_numpy(), offsets, offsets[1:], 12)
+    np.testing.assert_array_equal(model.scaler_.seasonal, expected.astype(float))
+
+
+def test_new_series_are_tested_on_the_history_given_to_predict(air, prices):
+    model = Forecaster(horizon=6, season_length=12, **TINY).fit(
+        air.assign(ds=np.arange(len(air)))
+    )
+    stats = model.scaler_for(model._read(prices, freq=model.freq_))
+    offsets = np.concatenate([[0], np.cumsum(prices.groupby("unique_id").size())])
+    own = seasonal_series(prices["y"].to_numpy(), offsets, np.diff(offsets), 12)
+    np.testing.assert_array_equal(stats.seasonal, own.astype(float))
+    assert len(model.predict(prices)) == 5 * 6
+
+
+def test_auto_level_without_a_whole_season_drops_the_flag_channel(air):
+    model = Forecaster(horizon=3, lookback=6, **TINY).fit(air)
+    assert model.network_.config.level == "last"
+    assert model.network_.config.input_size == 1
+    assert model.scaler_.seasonal is None
+
+
+def test_flags_round_trip_and_a_model_without_them_is_refused(air, tmp_path):
+    model = Forecaster(horizon=6, **TINY).fit(air)
+    model.save(tmp_path / "m")
+    loaded = Forecaster.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.scaler_.seasonal, model.scaler_.seasonal)
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict(), check_exact=True)
+    params, fitted, tensors = read_model_dir(tmp_path / "m")
+    del tensors["scaler.seasonal"]
+    write_model_dir(tmp_path / "broken", params=params, fitted=fitted, tensors=tensors)
+    with pytest.raises(ModelFileError, match="seasonal flags"):
+        Forecaster.load(tmp_path / "broken")
