@@ -12,6 +12,7 @@ from rnncast.data.seasonality import autocorrelations, is_seasonal, seasonal_ser
 from rnncast.datasets import load_stocks
 from rnncast.exceptions import ModelFileError
 from rnncast.model_files import read_model_dir, write_model_dir
+from rnncast.models.networks import seasonal_profile
 
 
 @pytest.fixture(scope="module")
@@ -64,18 +65,33 @@ def test_prices_pass_on_levels_but_their_changes_are_not_seasonal(prices):
 
 
 def test_detect_level_starts_each_series_from_its_flagged_level(air):
+    # With a network that outputs 0 the forecast is the start itself: for a
+    # flagged series the last season's mean plus the seasonal pattern averaged
+    # over the window's three seasons, for the others the last season's mean.
     model = Forecaster(horizon=6, level="detect", **TINY).fit(air)
     network = model.network_
     assert network.config.level == "detect" and network.config.input_size == 2
     torch.nn.init.zeros_(network.head.weight)
     torch.nn.init.zeros_(network.head.bias)
-    t = torch.arange(36.0)
-    window = 10 * torch.sin(2 * torch.pi * t / 12) + 0.5 * t
+    y = torch.as_tensor(air["y"].to_numpy()[-36:], dtype=torch.float32)
     flags = torch.tensor([1.0, 0.0])[:, None, None].expand(2, 36, 1)
-    x = torch.cat([window.expand(2, 36)[:, :, None], flags], dim=-1)
+    x = torch.cat([y.expand(2, 36)[:, :, None], flags], dim=-1)
     out = network(x).detach()
-    torch.testing.assert_close(out[0], window[-12:-6])  # seasonal naive
-    torch.testing.assert_close(out[1], window[-12:].mean().expand(6))  # season mean
+    seasons = [y[12 * k : 12 * (k + 1)] for k in range(3)]
+    pattern = sum(s - s.mean() for s in seasons) / 3
+    torch.testing.assert_close(out[0], (seasons[2].mean() + pattern)[:6])
+    torch.testing.assert_close(out[1], seasons[2].mean().expand(6))
+    assert not torch.allclose(out[0], y[-12:-6])  # not the seasonal naive
+
+
+def test_seasonal_profile_of_one_season_is_the_seasonal_naive(air):
+    y = torch.as_tensor(air["y"].to_numpy()[None, -30:])  # 2 whole seasons + 6
+    one = seasonal_profile(y[:, -12:], 12) + y[:, -12:].mean()
+    torch.testing.assert_close(one, y[:, -12:])
+    two = seasonal_profile(y, 12)  # the first 6 values are not a whole season
+    seasons = y[0, 6:].reshape(2, 12)
+    expected = (seasons - seasons.mean(dim=1, keepdim=True)).mean(dim=0)
+    torch.testing.assert_close(two[0], expected)
 
 
 def test_detect_is_the_default_and_flags_each_series(air, prices):

@@ -84,9 +84,10 @@ def network_options(group: Any, *, with_defaults: bool) -> None:
         "--window-level",
         choices=("auto", *LEVELS),
         default=default("level"),
-        help="networks: per-window normalisation; snaive (what auto means for the "
-        "direct head): forecast corrections to the window's seasonal-naive forecast"
-        + shown("level"),
+        help="networks: per-window normalisation; detect (what auto means for the "
+        "direct head): series that pass a seasonality test start from the "
+        "window's mean seasonal pattern, the others from its last season's mean; "
+        "snaive: every window from its seasonal-naive forecast" + shown("level"),
     )
     group.add_argument(
         "--season-inputs",

@@ -116,11 +116,13 @@ default "auto"
         corrections to the window's seasonal-naive forecast (``"snaive"``) or
         changes from that level; ``"adaptive"`` takes the seasonal naive in the
         windows where it fits the window itself better than the previous season's
-        mean, else the level; ``"detect"`` decides per series: the seasonal naive
-        for the series whose training part passes the seasonality test of the M4
-        benchmarks and Theta (:func:`~rnncast.data.seasonality.is_seasonal`:
-        autocorrelation at lag ``season_length``, 90 %), the level for the
-        others, whose last season is mostly noise; the network also reads each
+        mean, else the level; ``"detect"`` decides per series: the series whose
+        differenced training part passes the seasonality test of the M4
+        benchmarks and Theta (:func:`~rnncast.data.seasonality.seasonal_series`:
+        autocorrelation at lag ``season_length``, 90 %) start from the level
+        plus the seasonal pattern averaged over the window's whole seasons
+        (:func:`~rnncast.models.networks.seasonal_profile`, less noisy than one
+        season), the others from the level alone; the network also reads each
         series' flag as an input channel, and series new to :meth:`predict` are
         tested on the history given there. ``"none"`` leaves windows as they are.
         ``"auto"``: ``"detect"`` for the direct head, ``"season"`` for the

@@ -22,6 +22,7 @@ __all__ = [
     "EnsembleNetwork",
     "NetworkConfig",
     "RecurrentNetwork",
+    "seasonal_profile",
     "seasonal_windows",
 ]
 
@@ -59,8 +60,8 @@ class NetworkConfig:
     input_size: int = 1  # features per time step (the scaled target)
     # forecast relative to the last input value, the mean of the last season, the
     # window's seasonal-naive forecast, whichever of those two fits the window
-    # better, the seasonal naive for series flagged seasonal (the last input
-    # channel) and the season's mean for the others, or nothing
+    # better, the window's mean seasonal pattern for series flagged seasonal (the
+    # last input channel) and the season's mean for the others, or nothing
     level: Literal["last", "season", "snaive", "adaptive", "detect", "none"] = "last"
     season_length: int = 1  # the season of the seasonal levels
     quantiles: tuple[float, ...] = ()  # if set, forecast these quantiles per step
@@ -155,10 +156,12 @@ class RecurrentNetwork(nn.Module):
     itself (:func:`seasonal_windows`), else to the seasonal level: a barely
     seasonal series is not forced to start from its last season's noise.
     ``level="detect"`` decides per series instead of per window: the last input
-    channel holds 1 for a series whose whole training part passed the
-    seasonality test (:func:`~rnncast.data.seasonality.is_seasonal`) and 0
-    otherwise; flagged series start from the seasonal naive, the others from
-    the seasonal level, and the network reads the flag too.
+    channel holds 1 for a series whose training part passed the seasonality
+    test (:func:`~rnncast.data.seasonality.seasonal_series`) and 0 otherwise;
+    flagged series start from the seasonal level plus the window's mean
+    seasonal pattern, :math:`l + p_{(k-1) \bmod m}` (:func:`seasonal_profile`:
+    the seasonal naive averaged over the window's whole seasons), the others
+    from the seasonal level, and the network reads the flag too.
     This per-window normalisation lets one network serve windows at any level and
     extrapolate a trend beyond the range seen in training.
 
@@ -204,14 +207,14 @@ class RecurrentNetwork(nn.Module):
         if self.config.level not in SNAIVE_LEVELS:
             return flat
         repeats = -(-horizon // m)
+        if self.config.level == "detect":
+            profile = level[:, :, 0] + seasonal_profile(x[:, :, 0], m)
+            start = profile.repeat(1, repeats)[:, :horizon]
+            return torch.where(x[:, -1:, -1] > 0.5, start, flat)  # the series' flag
         snaive = x[:, -m:, 0].repeat(1, repeats)[:, :horizon]
         if self.config.level == "snaive":
             return snaive
-        if self.config.level == "detect":
-            seasonal = x[:, -1:, -1] > 0.5  # (batch, 1): the series' flag
-        else:
-            seasonal = seasonal_windows(x[:, :, 0], m)
-        return torch.where(seasonal, snaive, flat)
+        return torch.where(seasonal_windows(x[:, :, 0], m), snaive, flat)
 
     def window_level(self, x: torch.Tensor) -> torch.Tensor:
         """Level ``l`` (batch, 1, 1) of each window's target channel (see ``level``)."""
@@ -243,6 +246,27 @@ class RecurrentNetwork(nn.Module):
             x, state = layer(x, states[k])  # (batch, steps, hidden[k])
             new_states.append(state)
         return x, new_states
+
+
+def seasonal_profile(y: torch.Tensor, season_length: int) -> torch.Tensor:
+    r"""Each window's mean seasonal pattern over its whole seasons, (batch, m).
+
+    The window ``y`` (batch, L) is cut into its last :math:`K = \lfloor L/m
+    \rfloor` seasons :math:`s_1 .. s_K` (counted back from its end, so position
+    :math:`j` of every season has the phase of :math:`y_{T-m+1+j}`); the profile
+    is the mean of their deviations from their own means,
+
+    .. math::
+        p_j = \frac1K \sum_{k=1}^{K} \Big(s_{k,j} - \frac1m \sum_i s_{k,i}\Big),
+
+    so the seasonal start :math:`l + p_{(k-1) \bmod m}` of step :math:`k` (with
+    :math:`l` the last season's mean) averages :math:`K` seasons where the seasonal
+    naive copies one: with :math:`K = 1` it is the seasonal naive.
+    """
+    m = season_length
+    whole = (y.shape[1] // m) * m
+    seasons = y[:, y.shape[1] - whole :].reshape(len(y), -1, m)  # (batch, K, m)
+    return (seasons - seasons.mean(dim=2, keepdim=True)).mean(dim=1)
 
 
 def seasonal_windows(y: torch.Tensor, season_length: int) -> torch.Tensor:
