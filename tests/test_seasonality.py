@@ -113,10 +113,20 @@ def test_detect_is_the_default_and_flags_each_series(air, prices):
 def test_detect_flags_come_from_the_training_part_only(air):
     # The holdout of the validation window is not tested: flags depend on the
     # first len - horizon values, the same ones that fit the scaler.
+    y = air["y"].to_numpy()
     model = Forecaster(horizon=6, **TINY).fit(air)
-    offsets = np.array([0, len(air) - 6])
-    expected = seasonal_series(air["y"].to_numpy(), offsets, offsets[1:], 12)
-    np.testing.assert_array_equal(model.scaler_.seasonal, expected.astype(float))
+    expected = is_seasonal(np.diff(y[:-6]), 12)
+    np.testing.assert_array_equal(model.scaler_.seasonal, [float(expected)])
+
+
+def test_a_padded_series_seen_only_in_its_holdout_is_tested_on_its_history(air):
+    # As the scaler does (scaling.training_part): nothing observed in the
+    # training part, so the whole observed history is tested.
+    y = air["y"].to_numpy()
+    values = np.concatenate([np.full(10, np.nan), y])
+    offsets = np.array([0, len(values)])
+    flags = seasonal_series(values, offsets, np.array([10]), 12)
+    assert flags.tolist() == [True]
 
 
 def test_new_series_are_tested_on_the_history_given_to_predict(air, prices):

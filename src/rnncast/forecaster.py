@@ -929,9 +929,7 @@ default "auto"
             dropout=self.dropout,
             output=self.output,
             level=self._network_level(),
-            input_size=(2 if self.missing == "mask" else 1)
-            + (2 if self.season_inputs else 0)  # + sin, cos of the season phase
-            + (self._network_level() == "detect"),  # + the seasonal flag
+            input_size=self._input_size(self._network_level()),
             quantiles=self._quantiles(),
         )
         training = TrainConfig(
@@ -946,6 +944,14 @@ default "auto"
             max_steps=self.max_steps,
         )
         return network, training
+
+    def _input_size(self, level: str) -> int:
+        """Input channels of the network: the target, then the optional ones."""
+        return (
+            (2 if self.missing == "mask" else 1)  # + the observed indicator
+            + (2 if self.season_inputs else 0)  # + sin, cos of the season phase
+            + (level == "detect")  # + the seasonal flag
+        )
 
     def _network_level(self) -> str:
         """``level`` with "auto" resolved: "detect" (direct) or "season" (recursive)."""
@@ -1052,9 +1058,8 @@ default "auto"
         is shorter than a season.
         """
         if self.level == "auto" and lookback < season:
-            flag = config.level == "detect"  # the flag channel goes too
             return dataclasses.replace(
-                config, level="last", input_size=config.input_size - flag
+                config, level="last", input_size=self._input_size("last")
             )
         if config.level not in SEASONAL_LEVELS:
             return config

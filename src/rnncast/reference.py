@@ -404,15 +404,15 @@ def centre(
     if level not in SNAIVE_LEVELS:
         return centred, flat
     repeats = -(-horizon // season_length)
-    snaive = np.tile(x[:, -season_length:, 0], repeats)[:, :horizon]
-    if level == "snaive":
-        return centred, snaive
     if level == "detect":
         whole = (x.shape[1] // season_length) * season_length
         seasons = x[:, x.shape[1] - whole :, 0].reshape(len(x), -1, season_length)
         profile = (seasons - seasons.mean(axis=2, keepdims=True)).mean(axis=1)
         start = np.tile(levels[:, None] + profile, repeats)[:, :horizon]
         return centred, np.where(x[:, -1:, -1] > 0.5, start, flat)
+    snaive = np.tile(x[:, -season_length:, 0], repeats)[:, :horizon]
+    if level == "snaive":
+        return centred, snaive
     return centred, np.where(_seasonal(x[:, :, 0], season_length), snaive, flat)
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "resolve_transform",
     "seasonal_mae",
     "seasonal_maes",
+    "training_part",
     "transform",
     "transform_rows",
 ]
@@ -204,7 +205,7 @@ def fit_scaler(
             values, offsets, train_lengths, kind, season_length, loc, scale
         )
         for i in np.flatnonzero(~done):
-            part = _training_part(values, offsets, train_lengths, i)
+            part = training_part(values, offsets, train_lengths, i)
             if kind == "mase":
                 loc[i], scale[i] = _seasonal_mae_statistics(part, season_length)
             else:
@@ -346,12 +347,16 @@ def _seasonal_mae_statistics(
     return loc, std if scale is None else scale
 
 
-def _training_part(
+def training_part(
     values: NDArray[np.float64],
     offsets: NDArray[np.int64],
     train_lengths: NDArray[np.int64],
     i: int,
 ) -> NDArray[np.float64]:
+    """Return the training part of series ``i``: its first ``train_lengths[i]`` values.
+
+    A padded series observed only in its holdout gives its whole history instead.
+    """
     part = values[offsets[i] : offsets[i] + train_lengths[i]]
     if np.isnan(part).all():  # a padded series observed only in its holdout
         part = values[offsets[i] : offsets[i + 1]]
@@ -376,7 +381,7 @@ def _powers(
     return np.array(
         [
             guerrero_power(
-                _training_part(values, offsets, train_lengths, i), season_length
+                training_part(values, offsets, train_lengths, i), season_length
             )
             for i in range(n_series)
         ]

@@ -27,6 +27,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from rnncast.data.scaling import training_part
+
 __all__ = ["SEASONALITY_Z", "autocorrelations", "is_seasonal", "seasonal_series"]
 
 SEASONALITY_Z = 1.645  # two-sided 90 % normal quantile of the M4 benchmarks' test
@@ -78,16 +80,17 @@ def seasonal_series(
     train_lengths: NDArray[np.int64],
     season_length: int,
 ) -> NDArray[np.bool_]:
-    """:func:`is_seasonal` of the differenced first ``train_lengths[i]`` values.
+    """:func:`is_seasonal` of each series' differenced training part.
 
     ``values``/``offsets`` is the flat layout of
-    :class:`~rnncast.data.frame.SeriesData`; NaN gaps stay out of the test.
-    Returns one bool per series.
+    :class:`~rnncast.data.frame.SeriesData`; the training part is the one the
+    scaler is fitted on (:func:`~rnncast.data.scaling.training_part`); NaN gaps
+    stay out of the test. Returns one bool per series.
     """
+    parts = (
+        training_part(values, offsets, train_lengths, i)
+        for i in range(len(offsets) - 1)
+    )
     return np.array(
-        [
-            is_seasonal(np.diff(values[start : start + int(length)]), season_length)
-            for start, length in zip(offsets[:-1], train_lengths, strict=True)
-        ],
-        dtype=bool,
+        [is_seasonal(np.diff(part), season_length) for part in parts], dtype=bool
     )

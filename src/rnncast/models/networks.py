@@ -29,9 +29,9 @@ __all__ = [
 CELLS = ("lstm", "gru", "rnn")
 OUTPUTS = ("direct", "recursive")
 LEVELS = ("last", "season", "snaive", "adaptive", "detect", "none")
-# levels that use the season
-SEASONAL_LEVELS = ("season", "snaive", "adaptive", "detect")
-SNAIVE_LEVELS = ("snaive", "adaptive", "detect")  # levels that add the seasonal naive
+SEASONAL_LEVELS = ("season", "snaive", "adaptive", "detect")  # use the season
+# levels that add a seasonal pattern (the seasonal naive or its average over seasons)
+SNAIVE_LEVELS = ("snaive", "adaptive", "detect")
 CellName = Literal["lstm", "gru", "rnn"]
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
