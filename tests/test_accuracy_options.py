@@ -137,6 +137,15 @@ def test_predict_refuses_new_history_outside_the_fitted_transform(air):
             {"level": "snaive", "output": "recursive"},
             "level='snaive' forecasts corrections .* use output='direct'",
         ),
+        (
+            {"level": "detect", "lookback": 6},
+            "level='detect' repeats the last season .* lookback=6 is shorter than "
+            "season_length=12",
+        ),
+        (
+            {"level": "detect", "output": "recursive"},
+            "level='detect' forecasts corrections .* use output='direct'",
+        ),
     ],
 )
 def test_bad_accuracy_options_are_reported_before_training(air, kwargs, message):
