@@ -4,12 +4,14 @@ Usage: python benchmarks/competitions.py DATASET [DATASET ...] [--models ...]
        [--config NAME:key=value,key=value ...] [--cache DIR]
 
 DATASET: tourism-monthly (366 series, h=24), tourism-quarterly (427, h=8),
-m3-monthly (1,428, h=18), read by path from ../shared/data. Every model is fitted
-on the competition's training part and forecasts its official test part, scored as
-the competitions define it: MASE (mean over series of the MAE divided by the
-in-sample seasonal-naive MAE), sMAPE (200 |y - f| / (|y| + |f|), %) and OWA, the
-mean of MASE and sMAPE each relative to seasonal naive's (M4's overall weighted
-average with seasonal naive as the reference). Wall time is fit + predict.
+m3-monthly (1,428, h=18; the confirmation set), m3-quarterly (756, h=8) and
+m3-other (174, h=8; development sets), read by path from ../shared/data. Every
+model is fitted on the competition's training part and forecasts its official
+test part, scored as the competitions define it: MASE (mean over series of the
+MAE divided by the in-sample seasonal-naive MAE), sMAPE (200 |y - f| / (|y| +
+|f|), %) and OWA, the mean of MASE and sMAPE each relative to seasonal naive's
+(M4's overall weighted average with seasonal naive as the reference). Wall
+time is fit + predict.
 
 Models:
 
@@ -24,7 +26,8 @@ Models:
   adds a model ``log3`` with those parameters on top of the defaults.
 
 ``--cache DIR`` keeps the baselines' forecasts (and their measured wall time) in
-DIR, so that repeated runs while developing do not refit them.
+DIR, so that repeated runs while developing do not refit them. ``--save DIR`` writes
+every model's forecasts to ``DIR/DATASET-MODEL.parquet`` for per-series analysis.
 """
 
 from __future__ import annotations
@@ -69,13 +72,12 @@ CONFIGS: dict[str, dict[str, Any]] = {
 def rnncast_forecast(
     params: dict[str, Any], data: Competition
 ) -> tuple[pd.DataFrame, str]:
+    settings = {"missing": "mask", "seed": 0, **params}
     model = Forecaster(
         horizon=data.horizon,
         season_length=data.season_length,
         freq=data.freq,
-        missing="mask",
-        seed=0,
-        **params,
+        **settings,
     )
     return model.fit(data.train).predict(), "yhat"
 
@@ -154,6 +156,7 @@ def run(
     models: list[str],
     configs: dict[str, dict[str, Any]],
     cache: Path | None,
+    save: Path | None = None,
 ) -> pd.DataFrame:
     rows: dict[str, dict[str, float]] = {}
     kept: dict[str, tuple[pd.DataFrame, float]] = {}
@@ -171,6 +174,9 @@ def run(
             seconds = time.perf_counter() - start
         else:
             raise SystemExit(f"unknown model {name!r}")
+        if save is not None:
+            save.mkdir(parents=True, exist_ok=True)
+            predicted.to_parquet(save / f"{data.name}-{name}.parquet")
         rows[name] = {**score(data, predicted), "seconds": seconds}
         print(f"  {name}: MASE {rows[name]['mase']:.3f} ({seconds:.0f} s)", flush=True)
     table = pd.DataFrame(rows).T
@@ -220,6 +226,7 @@ def main() -> None:
     )
     parser.add_argument("--config", action="append", default=[])
     parser.add_argument("--cache", type=Path)
+    parser.add_argument("--save", type=Path)
     args = parser.parse_args()
     configs = dict(CONFIGS)
     for text in args.config:
@@ -238,7 +245,7 @@ def main() -> None:
             print(f"  {name}: {configs[name]}")
     for dataset in args.datasets:
         data = load(dataset)
-        print_table(data, run(data, args.models, configs, args.cache))
+        print_table(data, run(data, args.models, configs, args.cache, args.save))
 
 
 if __name__ == "__main__":

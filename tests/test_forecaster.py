@@ -278,16 +278,23 @@ def test_custom_columns_are_used_in_the_output(air):
 
 
 def test_no_data_after_the_origin_reaches_training(air):
-    """Values in the validation holdout change neither scaler nor training windows."""
-    model = Forecaster(horizon=12, **TINY).fit(air)
+    """Values in the validation holdout change neither scaler nor training windows.
+
+    (Of the validated training: ``refit_full``, the default, then trains on them.)
+    """
+    model = Forecaster(horizon=12, refit_full=False, **TINY).fit(air)
     tampered = air.copy()
     tampered.loc[tampered.index[-12:], "y"] *= 100
-    other = Forecaster(horizon=12, **TINY).fit(tampered)
+    other = Forecaster(horizon=12, refit_full=False, **TINY).fit(tampered)
     np.testing.assert_array_equal(model.scaler_.loc, other.scaler_.loc)
     np.testing.assert_array_equal(model.scaler_.scale, other.scaler_.scale)
     # With the holdout changed only validation differs: epoch 1 trains identically.
     assert model.history_[0].train_loss == other.history_[0].train_loss
     assert model.history_[0].val_loss != other.history_[0].val_loss
+    refitted = Forecaster(horizon=12, **TINY).fit(tampered)
+    validated = [r for r in refitted.history_ if not r.refit]
+    assert validated[0].train_loss == model.history_[0].train_loss
+    assert not np.array_equal(refitted.scaler_.scale, model.scaler_.scale)
 
 
 def test_forecast_from_a_cutoff_ignores_later_values(air):
@@ -304,8 +311,13 @@ def test_new_series_are_scaled_by_their_own_history(air):
     doubled = model.predict(air.assign(unique_id="double", y=air["y"] * 2))["yhat"]
     # Scaled by its own statistics, a new series' forecast follows its unit.
     np.testing.assert_allclose(doubled, 2 * as_new, rtol=1e-9)
-    # A known series keeps the statistics of its training part instead.
-    assert not np.allclose(model.predict(air)["yhat"], as_new)
+    # A known series keeps the statistics fitted on its training part instead
+    # (the whole series, with refit_full): from a shorter history they differ.
+    shorter = air.iloc[:-30]
+    known = model.predict(shorter)["yhat"].to_numpy()
+    new = model.predict(shorter.assign(unique_id="new"))["yhat"].to_numpy()
+    assert not np.allclose(known, new)
+    np.testing.assert_allclose(model.predict(air)["yhat"], as_new, rtol=1e-9)
 
 
 def test_lstm_beats_seasonal_naive_on_a_real_held_out_year(air):

@@ -92,6 +92,8 @@ def test_seasonal_profile_of_one_season_is_the_seasonal_naive(air):
     seasons = y[0, 6:].reshape(2, 12)
     expected = (seasons - seasons.mean(dim=1, keepdim=True)).mean(dim=0)
     torch.testing.assert_close(two[0], expected)
+    # an empty batch (no windows to score) is an empty profile, not an error
+    assert seasonal_profile(y[:0], 12).shape == (0, 12)
 
 
 def test_detect_is_the_default_and_flags_each_series(air, prices):

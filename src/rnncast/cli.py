@@ -202,6 +202,12 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="train on all values (no early stopping)",
     )
+    training.add_argument(
+        "--no-refit-full",
+        action="store_true",
+        help="keep the validated network instead of training it again on whole "
+        "series for its best number of epochs",
+    )
     training.add_argument("--seed", type=int, default=0)
     training.add_argument("--device", default="auto", help="auto, cpu or cuda")
     data_options(forecast)
@@ -297,6 +303,7 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
         clip_norm=args.clip_norm or None,
         patience=args.patience,
         validation=not args.no_validation,
+        refit_full=not args.no_refit_full,
         fill=args.fill,
         missing=args.missing,
         intervals=args.intervals if args.level else None,

@@ -32,6 +32,7 @@ from rnncast.data.frame import (
 )
 from rnncast.data.quality import (
     Aggregation,
+    DataReport,
     ResampleReport,
     data_report,
     resample,
@@ -169,6 +170,17 @@ default "auto"
         monitored. Default 1; with ``intervals="conformal"``
         ``min(horizon, ceil(40 / n_series))``, so that every horizon step gets
         at least about 40 calibration errors.
+    refit_full : bool, default True
+        After validation has chosen each network's number of epochs (the epoch
+        of its lowest validation loss), train it again from its seed on whole
+        series, the held-out last values included (the scaler and the
+        seasonality flags too), for that many epochs: the forecast then learns
+        from the most recent values, which for short series are a large share
+        of the data. Conformal intervals keep the validated networks' errors,
+        the only out-of-sample errors there are, and ``history_`` holds both
+        trainings (the refit's records have ``refit=True``). Costs those epochs
+        again per network; without ``validation`` nothing is held out and this
+        does nothing.
     intervals : {"conformal", "quantile"}, optional
         Prediction intervals for :meth:`predict` with ``level=``. ``"conformal"``:
         split-conformal intervals from the errors on the validation windows, per
@@ -264,6 +276,7 @@ default "auto"
         ensemble: int = 1,
         validation: bool = True,
         validation_windows: int | None = None,
+        refit_full: bool = True,
         intervals: Literal["conformal", "quantile"] | None = None,
         levels: Sequence[float] = (80, 95),
         fill: FillPolicy | None = None,
@@ -301,6 +314,7 @@ default "auto"
         self.ensemble = ensemble
         self.validation = validation
         self.validation_windows = validation_windows
+        self.refit_full = refit_full
         self.intervals = intervals
         self.levels = levels
         self.fill = fill
@@ -363,8 +377,36 @@ default "auto"
         DataError
             The data is invalid or too short; nothing is trained.
         """
-        network_config, train_config = self._configs()
+        self._configs()  # parameter errors before the data is read
         series, resampled = self._read_reporting(data)
+        season = self._season_length(series.freq)
+        report = data_report(series, season, resampled=resampled)
+        if not (self.refit_full and self.validation):
+            return self._fit(series, report, on_epoch)
+        validated = Forecaster(**{**self.get_params(), "refit_full": False})
+        validated._fit(series, report, on_epoch)
+        epochs = [_best_epoch(validated.history_, k) for k in range(self.ensemble)]
+        self._fit(series, report, on_epoch, refit_epochs=epochs)
+        self.history_ = validated.history_ + self.history_
+        self.validation_windows_ = validated.validation_windows_
+        self.conformal_scores_ = validated.conformal_scores_
+        return self
+
+    def _fit(
+        self,
+        series: SeriesData,
+        report: DataReport,
+        on_epoch: Callable[[EpochRecord], None] | None,
+        refit_epochs: list[int] | None = None,
+    ) -> Forecaster:
+        """Fit as :meth:`fit` describes, on validated ``series``.
+
+        With ``refit_epochs``, the refit: every window is trained on (no holdout;
+        the scaler and the seasonality flags are fitted on whole series), member
+        ``k`` for ``refit_epochs[k]`` epochs; :meth:`fit` then adds what the
+        validated training measured (its history, the conformal scores).
+        """
+        network_config, train_config = self._configs()
         season = self._season_length(series.freq)
         if self.season_inputs and season < 2:
             raise ConfigError(
@@ -382,9 +424,9 @@ default "auto"
                 f"lookback={min(lookbacks)} is shorter than season_length={season}; "
                 "use a lookback of at least one season."
             )
-        report = data_report(series, season, resampled=resampled)
         n_val = self._validation_windows(series.n_series)
-        holdout = self.horizon + n_val - 1 if self.validation else 0
+        validated = self.validation and refit_epochs is None
+        holdout = self.horizon + n_val - 1 if validated else 0
         if self.missing == "mask":  # short series: padded with unobserved values
             series = _padded(series, lookback + self.horizon + holdout)
         else:
@@ -429,29 +471,29 @@ default "auto"
             units = (loc, scale)
         members, history = [], []
         for k, member_lookback in enumerate(lookbacks):
-            generator = seed_everything(self.seed + k)
-            network = RecurrentNetwork(network_config).to(device)
-            history += self._train_member(
-                network,
+            config = train_config
+            if refit_epochs is not None:
+                epochs = refit_epochs[k]
+                config = dataclasses.replace(config, epochs=epochs, patience=epochs)
+            network, records = self._train_member(
+                network_config,
                 scaled,
                 series.offsets,
-                member=(k, member_lookback, holdout, n_val),
-                config=train_config,
+                member=(k, member_lookback, holdout, n_val if validated else 0),
+                config=config,
                 channels=channels,
                 units=units,
-                generator=generator,
                 on_epoch=on_epoch,
+                refit=refit_epochs is not None,
             )
             members.append(network)
+            history += records
         val_starts = (
             validation_starts(series.offsets, lookback, self.horizon, n_val)
-            if self.validation
+            if validated
             else np.empty(0, dtype=np.int64)
         )
-        network = (
-            members[0] if len(members) == 1 else EnsembleNetwork(members, lookbacks)
-        )
-        self.network_ = network
+        self.network_ = _combined(members, lookbacks)
         self.transform_ = power
         self.ids_ = list(series.ids)
         self.freq_ = series.freq
@@ -470,6 +512,7 @@ default "auto"
             self.interval_scale_ = seasonal_scale(
                 scaled_values, series.offsets, series.lengths - holdout, season
             )
+        if self.intervals == "conformal" and validated:  # a refit's: from fit
             owner = series.owners(val_starts)
             errors = self._calibration_errors(
                 scaled, torch.as_tensor(val_starts).to(device), channels
@@ -500,26 +543,30 @@ default "auto"
 
     def _train_member(
         self,
-        network: RecurrentNetwork,
+        network_config: NetworkConfig,
         scaled: torch.Tensor,
         offsets: NDArray[np.int64],
         *,
         member: tuple[int, int, int, int],
         config: TrainConfig,
-        generator: torch.Generator,
         on_epoch: Callable[[EpochRecord], None] | None,
         channels: torch.Tensor | None = None,
         units: tuple[torch.Tensor, torch.Tensor] | None = None,
-    ) -> list[EpochRecord]:
-        """Train one network (member ``k`` of the ensemble) on its own windows.
+        refit: bool = False,
+    ) -> tuple[RecurrentNetwork, list[EpochRecord]]:
+        """Train a new network, member ``k`` of the ensemble, on its own windows.
 
-        ``member`` is ``(k, lookback, holdout, validation windows)``.
+        ``member`` is ``(k, lookback, holdout, validation windows)``. The network
+        starts from the seed ``seed + k``, so a refit (``refit_full=True``, its
+        records stamped so) starts where its validated training did.
         """
         k, lookback, holdout, n_val = member
+        generator = seed_everything(self.seed + k)
+        network = RecurrentNetwork(network_config).to(scaled.device)
         starts = [training_starts(offsets, lookback, self.horizon, holdout)]
         starts.append(
             validation_starts(offsets, lookback, self.horizon, n_val)
-            if self.validation
+            if n_val
             else np.empty(0, dtype=np.int64)
         )
         train_starts, val_starts = (
@@ -534,16 +581,19 @@ default "auto"
             "channels": channels,
             "units": units,
             "member": k,
+            "refit": refit,
         }
         if not self.progress:
-            return train(
+            records = train(
                 network, scaled, train_starts, val_starts, **fit_args, on_epoch=on_epoch
             )
+            return network, records
         from rnncast.progress import training_bar
 
         label = self.cell.upper() + (f" {k + 1}" if self.ensemble > 1 else "")
+        label += " refit" if refit else ""
         with training_bar(label, config.epochs) as bar:
-            return train(
+            records = train(
                 network,
                 scaled,
                 train_starts,
@@ -551,6 +601,7 @@ default "auto"
                 **fit_args,
                 on_epoch=_both(bar, on_epoch),
             )
+        return network, records
 
     def _calibration_errors(
         self,
@@ -1070,6 +1121,29 @@ default "auto"
             raise NotFittedError(
                 f"this Forecaster is not fitted yet; call fit(data) before {action}()."
             )
+
+
+def _combined(
+    members: list[RecurrentNetwork], lookbacks: list[int]
+) -> RecurrentNetwork | EnsembleNetwork:
+    """Return the one network, or the median ensemble of several."""
+    return members[0] if len(members) == 1 else EnsembleNetwork(members, lookbacks)
+
+
+def _best_epoch(history: list[EpochRecord], member: int) -> int:
+    """Return the epoch of ``member``'s lowest validation loss (no refit epochs).
+
+    The epoch whose weights :func:`~rnncast.training.train` restored; a refit
+    trains that many epochs. Ties go to the earliest, as in ``train``.
+    """
+    best_loss, best_epoch = math.inf, 1
+    for record in history:
+        if record.member != member or record.refit:
+            continue
+        loss = record.train_loss if record.val_loss is None else record.val_loss
+        if loss < best_loss:
+            best_loss, best_epoch = loss, record.epoch
+    return best_epoch
 
 
 def _scaled_values(series: SeriesData, stats: ScalerStats) -> NDArray[np.float64]:

@@ -88,6 +88,7 @@ class EpochRecord:
     val_loss: float | None
     learning_rate: float
     member: int = 0  # which network of an ensemble
+    refit: bool = False  # an epoch of the refit on all windows (Forecaster refit_full)
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -163,6 +164,7 @@ def train(
     channels: torch.Tensor | None = None,
     units: tuple[torch.Tensor, torch.Tensor] | None = None,
     member: int = 0,
+    refit: bool = False,
     on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> list[EpochRecord]:
     """Train ``network`` in place on windows of the flat scaled series ``values``.
@@ -190,6 +192,8 @@ def train(
         are put back in those units before the loss (for ``loss="smape"``).
     member : int, default 0
         Number of the network in its ensemble, stamped on every record.
+    refit : bool, default False
+        Stamped on every record: this training is the refit on all windows.
     on_epoch : callable, optional
         Called with each :class:`EpochRecord`, e.g. to draw a progress bar.
 
@@ -267,7 +271,12 @@ def train(
         schedule.step(monitored)
         _keep_tensor_lr(optimiser, lr)
         record = EpochRecord(
-            epoch, train_loss, val_loss, float(optimiser.param_groups[0]["lr"]), member
+            epoch,
+            train_loss,
+            val_loss,
+            float(optimiser.param_groups[0]["lr"]),
+            member,
+            refit,
         )
         history.append(record)
         if on_epoch is not None:

@@ -265,7 +265,7 @@ def seasonal_profile(y: torch.Tensor, season_length: int) -> torch.Tensor:
     """
     m = season_length
     whole = (y.shape[1] // m) * m
-    seasons = y[:, y.shape[1] - whole :].reshape(len(y), -1, m)  # (batch, K, m)
+    seasons = y[:, y.shape[1] - whole :].reshape(len(y), whole // m, m)  # (b, K, m)
     return (seasons - seasons.mean(dim=2, keepdim=True)).mean(dim=1)
 
 

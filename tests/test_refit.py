@@ -1,0 +1,100 @@
+"""refit_full: after validation has chosen the epochs, train again on whole series."""
+
+import numpy as np
+import pandas as pd
+
+from conftest import TINY
+from rnncast import Forecaster
+
+# Enough epochs that the best one is a choice, few enough to stay quick.
+SETTINGS = {**TINY, "horizon": 6, "epochs": 6, "patience": 6, "seed": 3}
+
+
+def _losses(records):
+    return [(r.epoch, r.train_loss, r.val_loss, r.learning_rate) for r in records]
+
+
+def _best_epoch(records) -> int:
+    losses = [r.val_loss for r in records]
+    return 1 + int(np.argmin(losses))  # argmin: the first of equal losses
+
+
+def test_refit_trains_on_whole_series_for_the_validated_best_epoch(air_panel):
+    validated = Forecaster(**SETTINGS, refit_full=False).fit(air_panel)
+    best = _best_epoch(validated.history_)
+    refitted = Forecaster(**SETTINGS).fit(air_panel)  # refit_full: the default
+    whole = Forecaster(
+        **{**SETTINGS, "epochs": best, "patience": best}, validation=False
+    ).fit(air_panel)
+
+    first = [r for r in refitted.history_ if not r.refit]
+    second = [r for r in refitted.history_ if r.refit]
+    assert _losses(first) == _losses(validated.history_)
+    assert _losses(second) == _losses(whole.history_)
+    assert [r.epoch for r in second] == list(range(1, best + 1))
+    assert all(r.val_loss is None for r in second)
+    # the same network as a training without validation for that many epochs...
+    pd.testing.assert_frame_equal(refitted.predict(), whole.predict())
+    # ...on every window, with the scaler fitted on whole series
+    assert refitted.n_train_windows_ == whole.n_train_windows_
+    assert refitted.n_train_windows_ > validated.n_train_windows_
+    np.testing.assert_array_equal(refitted.scaler_.scale, whole.scaler_.scale)
+    assert not np.allclose(refitted.scaler_.scale, validated.scaler_.scale)
+    assert not np.allclose(refitted.predict()["yhat"], validated.predict()["yhat"])
+
+
+def test_each_ensemble_member_refits_for_its_own_best_epoch(air_panel):
+    model = Forecaster(
+        **{**SETTINGS, "horizon": 4}, ensemble=2, lookback=[12, 24], refit_full=True
+    ).fit(air_panel)
+    for member in (0, 1):
+        mine = [r for r in model.history_ if r.member == member]
+        first = [r for r in mine if not r.refit]
+        second = [r for r in mine if r.refit]
+        assert [r.epoch for r in second] == list(range(1, _best_epoch(first) + 1)), (
+            member
+        )
+    assert model.network_.lookbacks == (12, 24)
+
+
+def test_conformal_intervals_keep_the_validated_errors(air_panel):
+    settings = {**SETTINGS, "intervals": "conformal"}
+    validated = Forecaster(**settings, refit_full=False).fit(air_panel)
+    refitted = Forecaster(**settings, refit_full=True).fit(air_panel)
+    np.testing.assert_array_equal(
+        refitted.conformal_scores_, validated.conformal_scores_
+    )
+    assert refitted.validation_windows_ == validated.validation_windows_
+    fc = refitted.predict(level=[80, 95])
+    order = ["yhat-lo-95", "yhat-lo-80", "yhat", "yhat-hi-80", "yhat-hi-95"]
+    values = fc[order].to_numpy()
+    assert np.isfinite(values).all()
+    assert (np.diff(values, axis=1) >= 0).all()
+    assert (values[:, -1] > values[:, 0]).all()
+
+
+def test_refitted_model_round_trips_through_save_and_load(air_panel, tmp_path):
+    model = Forecaster(**SETTINGS, refit_full=True).fit(air_panel)
+    model.save(tmp_path / "model")
+    loaded = Forecaster.load(tmp_path / "model")
+    assert loaded.history_ == model.history_
+    assert loaded.refit_full is True
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+
+
+def test_without_validation_there_is_nothing_to_refit(air):
+    plain = Forecaster(**SETTINGS, validation=False).fit(air)
+    asked = Forecaster(**SETTINGS, validation=False, refit_full=True).fit(air)
+    assert _losses(asked.history_) == _losses(plain.history_)
+    assert not any(r.refit for r in asked.history_)
+    pd.testing.assert_frame_equal(asked.predict(), plain.predict())
+
+
+def test_a_series_too_short_for_validated_windows_is_padded_in_both_trainings(air):
+    short = air.tail(20).assign(unique_id="short")  # 12 + 6 + 6 - 1 values needed
+    panel = pd.concat([air, short], ignore_index=True)
+    model = Forecaster(**SETTINGS, lookback=12, missing="mask", refit_full=True)
+    model.fit(panel)
+    fc = model.predict()
+    assert fc.groupby("unique_id").size().to_dict() == {"AirPassengers": 6, "short": 6}
+    assert np.isfinite(fc["yhat"]).all()
