@@ -215,7 +215,7 @@ def test_season_inputs_are_the_phase_of_every_input_value(air_panel, tmp_path):
     phases = model.season_phases(model.last_ds_)
     x = model.network_inputs(model.context_, model.scaler_, phases=phases)
     months = pd.DatetimeIndex(model.last_ds_).month.to_numpy()  # all end in a month
-    assert x.shape == (3, 24, 4)
+    assert x.shape == (3, 24, 5)  # + the scaled zero before the flag (not read)
     # the last input is the last month of each series: angle 2 pi (month - 1) / 12
     angle = torch.atan2(x[:, -1, 1], x[:, -1, 2]).double().numpy() % (2 * np.pi)
     np.testing.assert_allclose(angle, 2 * np.pi * (months - 1) / 12, atol=1e-6)

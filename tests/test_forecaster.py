@@ -178,6 +178,21 @@ def test_load_config_naming_an_unknown_cell(saved):
         Forecaster.load(saved)
 
 
+def test_a_model_saved_before_multiplicative_patterns_loads_as_additive(air, saved):
+    # Session-6 files have no "multiplicative" key; their networks used additive
+    # seasonal patterns and read no scaled-zero channel.
+    assert Forecaster.load(saved).network_.config.multiplicative
+    config = saved / "config.json"
+    content = json.loads(config.read_text())
+    del content["fitted"]["network"]["multiplicative"]
+    config.write_text(json.dumps(content))
+    old = Forecaster.load(saved)
+    assert not old.network_.config.multiplicative
+    x = old.network_inputs(old.context_, old.scaler_)
+    assert x.shape[2] == old.network_.config.input_size  # value and flag only
+    assert np.isfinite(old.predict()["yhat"]).all()
+
+
 def test_load_weights_of_the_wrong_shape(saved):
     config = saved / "config.json"
     content = json.loads(config.read_text())

@@ -76,6 +76,38 @@ def test_detect_level_forward_equals_torch_in_float64(air, cell):
 
 
 @pytest.mark.parametrize("cell", CELLS)
+def test_multiplicative_detect_forward_equals_torch_in_float64(air, cell):
+    # The channel before the flag is the series' scaled zero c: the windows above
+    # it start from multiplicative patterns, the others from additive ones.
+    net = _network(
+        cell,
+        (5,),
+        level="detect",
+        season_length=4,
+        input_size=2,
+        multiplicative=True,
+    )
+    x, _ = _windows(air)
+    n = len(x)
+    flags = (np.arange(n) % 2).astype(float)  # every other window seasonal
+    # c below every value of some windows, inside the range of the others
+    zero = np.where(np.arange(n) % 3 == 0, x[:, :, 0].mean(axis=1), x.min() - 1.0)
+    extra = [np.broadcast_to(v[:, None, None], x.shape) for v in (zero, flags)]
+    x = np.concatenate([x, *extra], axis=2)
+    positive = (x[:, :, 0] > zero[:, None]).all(axis=1)
+    assert positive.any() and (~positive).any()
+    expected = net(torch.as_tensor(x)).detach().numpy()
+    got, _ = network_forward(from_torch(net), x)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+    additive = _network(cell, (5,), level="detect", season_length=4, input_size=2)
+    additive.load_state_dict(net.state_dict())
+    plain = additive(torch.as_tensor(x[:, :, [0, 2]])).detach().numpy()
+    # the patterns differ only where a flagged window lies above its zero
+    differs = ~np.isclose(plain, expected, rtol=0, atol=1e-9).all(axis=1)
+    np.testing.assert_array_equal(differs, positive & (flags > 0.5))
+
+
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("hidden", STACKS, ids=["1-layer", "3-layers"])
 def test_bptt_gradients_equal_torch_autograd(air, cell, hidden):
     net = _network(cell, hidden, seed=1)
@@ -195,7 +227,10 @@ def test_trained_forecaster_is_reproduced_by_the_reference(
     if stats.seasonal is not None:  # level "detect": the flags are the last channel
         assert model.network_.config.level == "detect"
         flags = np.broadcast_to(stats.seasonal[:, None, None], x.shape)
-        x = np.concatenate([x, flags], axis=2)
+        # after each series' scaled zero, for its multiplicative patterns
+        assert model.network_.config.multiplicative
+        zero = np.broadcast_to((-stats.loc / stats.scale)[:, None, None], x.shape)
+        x = np.concatenate([x, zero, flags], axis=2)
     z, _ = network_forward(from_torch(model.network_), x)
     reference = z * stats.scale[:, None] + stats.loc[:, None]
     reference = np.exp(reference) if log else reference

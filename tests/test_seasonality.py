@@ -12,7 +12,7 @@ from rnncast.data.seasonality import autocorrelations, is_seasonal, seasonal_ser
 from rnncast.datasets import load_stocks
 from rnncast.exceptions import ModelFileError
 from rnncast.model_files import read_model_dir, write_model_dir
-from rnncast.models.networks import seasonal_profile
+from rnncast.models.networks import seasonal_profile, seasonal_ratios
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,10 @@ def test_detect_level_starts_each_series_from_its_flagged_level(air):
     torch.nn.init.zeros_(network.head.bias)
     y = torch.as_tensor(air["y"].to_numpy()[-36:], dtype=torch.float32)
     flags = torch.tensor([1.0, 0.0])[:, None, None].expand(2, 36, 1)
-    x = torch.cat([y.expand(2, 36)[:, :, None], flags], dim=-1)
+    # a scaled zero above the window: additive patterns (multiplicative ones
+    # are tested below)
+    zero = (y.max() + 1).expand(2, 36, 1)
+    x = torch.cat([y.expand(2, 36)[:, :, None], zero, flags], dim=-1)
     out = network(x).detach()
     seasons = [y[12 * k : 12 * (k + 1)] for k in range(3)]
     pattern = sum(s - s.mean() for s in seasons) / 3
@@ -94,6 +97,55 @@ def test_seasonal_profile_of_one_season_is_the_seasonal_naive(air):
     torch.testing.assert_close(two[0], expected)
     # an empty batch (no windows to score) is an empty profile, not an error
     assert seasonal_profile(y[:0], 12).shape == (0, 12)
+
+
+def test_seasonal_ratios_average_each_season_over_its_mean(air):
+    y = torch.as_tensor(air["y"].to_numpy()[None, -30:])  # 2 whole seasons + 6
+    one = seasonal_ratios(y[:, -12:], 12) * y[:, -12:].mean()
+    torch.testing.assert_close(one, y[:, -12:])  # one season: the seasonal naive
+    seasons = y[0, 6:].reshape(2, 12)
+    expected = (seasons / seasons.mean(dim=1, keepdim=True)).mean(dim=0)
+    torch.testing.assert_close(seasonal_ratios(y, 12)[0], expected)
+    # a season of twice the level swings twice as far around its mean
+    doubled = torch.cat([y[:, 6:18], 2 * y[:, 6:18]], dim=1)
+    torch.testing.assert_close(
+        seasonal_ratios(doubled, 12), seasonal_ratios(y[:, 6:18], 12)
+    )
+
+
+def test_multiplicative_start_follows_the_level_of_positive_windows(air):
+    # A network whose head outputs 0 forecasts its start: for a flagged window
+    # above its zero c, c + (l - c) r_j; below it, the additive l + p_j.
+    model = Forecaster(horizon=12, lookback=24, **TINY).fit(air)
+    network = model.network_
+    assert network.config.multiplicative
+    torch.nn.init.zeros_(network.head.weight)
+    torch.nn.init.zeros_(network.head.bias)
+    x = model.network_inputs(model.context_, model.scaler_, torch.float64)
+    network.double()
+    with torch.no_grad():
+        start = network(x)[0]
+    value, zero = x[0, :, 0], x[0, 0, -2]
+    assert x[0, 0, -1] == 1.0 and (value > zero).all()
+    level = value[-12:].mean()
+    seasons = (value - zero).reshape(2, 12)
+    ratios = (seasons / seasons.mean(dim=1, keepdim=True)).mean(dim=0)
+    torch.testing.assert_close(start, zero + (level - zero) * ratios)
+    below = x.clone()
+    below[:, :, -2] = value.max() + 1.0  # a zero above the window: not positive
+    with torch.no_grad():
+        additive = network(below)[0]
+    torch.testing.assert_close(additive, level + seasonal_profile(value[None], 12)[0])
+
+
+def test_multiplicative_patterns_only_without_a_transform(air):
+    plain = Forecaster(horizon=6, **TINY).fit(air)
+    logged = Forecaster(horizon=6, transform="log", **TINY).fit(air)
+    assert plain.network_.config.multiplicative
+    assert plain.network_.config.input_size == 2  # value and flag; not the zero
+    assert plain.network_inputs(plain.context_, plain.scaler_).shape[2] == 3
+    assert not logged.network_.config.multiplicative  # log: already ratios
+    assert logged.network_inputs(logged.context_, logged.scaler_).shape[2] == 2
 
 
 def test_detect_is_the_default_and_flags_each_series(air, prices):
@@ -115,8 +167,9 @@ def test_detect_is_the_default_and_flags_each_series(air, prices):
 def test_detect_flags_come_from_the_training_part_only(air):
     # The holdout of the validation window is not tested: flags depend on the
     # first len - horizon values, the same ones that fit the scaler.
+    # (Of the validated training; refit_full then fits them on whole series.)
     y = air["y"].to_numpy()
-    model = Forecaster(horizon=6, **TINY).fit(air)
+    model = Forecaster(horizon=6, refit_full=False, **TINY).fit(air)
     expected = is_seasonal(np.diff(y[:-6]), 12)
     np.testing.assert_array_equal(model.scaler_.seasonal, [float(expected)])
 

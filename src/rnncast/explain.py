@@ -177,7 +177,9 @@ def _gates(
     reference: ReferenceNetwork, x: NDArray[np.float64]
 ) -> dict[tuple[int, str], NDArray[np.float64]]:
     config = reference.config
-    seq, _ = centre(x, config.level, config.season_length)
+    seq, _ = centre(
+        x, config.level, config.season_length, multiplicative=config.multiplicative
+    )
     gates = {}
     for number, p in enumerate(reference.layers, start=1):
         seq, cache = layer_forward(p, seq)
@@ -244,7 +246,9 @@ def gradient_decay(
             phases = (phases[owners] - back) % model.season_length_
     x = model.network_inputs(windows, stats, torch.float64, phases=phases).numpy()
     config = model.network_.config
-    x, _ = centre(x, config.level, config.season_length)
+    x, _ = centre(
+        x, config.level, config.season_length, multiplicative=config.multiplicative
+    )
     return jacobian_decay(from_torch(model.network_).layers[0], x)
 
 

@@ -458,7 +458,9 @@ default "auto"
         device = resolve_device(self.device)
         scaled_values = _scaled_values(series, stats)
         scaled = torch.as_tensor(scaled_values, dtype=torch.float32).to(device)
-        channels = self._value_channels(series, stats, season)
+        channels = self._value_channels(
+            series, stats, season, network_config.multiplicative
+        )
         if channels is not None:
             channels = channels.to(device)
         units = None
@@ -522,12 +524,17 @@ default "auto"
         return self
 
     def _value_channels(
-        self, series: SeriesData, stats: ScalerStats, season: int
+        self,
+        series: SeriesData,
+        stats: ScalerStats,
+        season: int,
+        multiplicative: bool = False,
     ) -> torch.Tensor | None:
         """Extra input channels of every value (n_points, k), float32; None if none.
 
         ``season_inputs``: sin and cos of each value's season phase; ``level=
-        "detect"``: its series' seasonal flag, last.
+        "detect"``: its series' seasonal flag, last, after its series' scaled
+        zero ``-loc / scale`` when ``multiplicative``.
         """
         parts = []
         if self.season_inputs:
@@ -535,6 +542,9 @@ default "auto"
             angles = phase_angles(phases, series.lengths, season)
             parts.append(phase_channels(torch.as_tensor(angles)))
         if stats.seasonal is not None:
+            if multiplicative:
+                zero = np.repeat(-stats.loc / stats.scale, series.lengths)
+                parts.append(torch.as_tensor(zero)[:, None])
             flags = np.repeat(stats.seasonal, series.lengths)
             parts.append(torch.as_tensor(flags)[:, None])
         if not parts:
@@ -809,8 +819,9 @@ default "auto"
         :func:`~rnncast.data.windows.phase_channels` of each window's phases,
         counted back from ``phases``, the phase of each window's last value
         (:meth:`season_phases`); with ``level="detect"`` the series' seasonal
-        flag (``stats.seasonal``) comes last. ``dtype``: float32 for the
-        network, float64 for the NumPy reference.
+        flag (``stats.seasonal``) comes last, after the series' scaled zero
+        ``-loc / scale`` when the network's patterns are multiplicative.
+        ``dtype``: float32 for the network, float64 for the NumPy reference.
         """
         scaled = transform_rows(windows, stats)
         inputs = torch.as_tensor(scaled, dtype=dtype)
@@ -836,6 +847,9 @@ default "auto"
             channels = phase_channels(torch.as_tensor(angles, dtype=dtype))
             parts.append(channels.view(n, lookback, 2))
         if stats.seasonal is not None:
+            if self.network_.config.multiplicative:
+                zero = torch.as_tensor(-stats.loc / stats.scale, dtype=dtype)
+                parts.append(zero[:, None, None].expand(n, lookback, 1))
             flags = torch.as_tensor(stats.seasonal, dtype=dtype)
             parts.append(flags[:, None, None].expand(n, lookback, 1))
         return torch.cat(parts, dim=-1) if len(parts) > 1 else inputs
@@ -982,6 +996,9 @@ default "auto"
             level=self._network_level(),
             input_size=self._input_size(self._network_level()),
             quantiles=self._quantiles(),
+            # ratios of values need the data's own zero: not after a transform
+            multiplicative=self._network_level() == "detect"
+            and self.transform == "none",
         )
         training = TrainConfig(
             epochs=self.epochs,
@@ -1110,7 +1127,10 @@ default "auto"
         """
         if self.level == "auto" and lookback < season:
             return dataclasses.replace(
-                config, level="last", input_size=self._input_size("last")
+                config,
+                level="last",
+                input_size=self._input_size("last"),
+                multiplicative=False,
             )
         if config.level not in SEASONAL_LEVELS:
             return config

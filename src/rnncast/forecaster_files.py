@@ -8,6 +8,7 @@ and arrays agree before anything predicts.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,8 @@ def restore(
         expected = forecaster._seasonal(
             forecaster._configs()[0], season, min(lookbacks)
         )
+        if "multiplicative" not in saved:  # saved before session 7: additive
+            expected = dataclasses.replace(expected, multiplicative=False)
         if expected != network_config:  # also checks every parameter
             raise ValueError("the parameters and the saved network disagree")
         network = (

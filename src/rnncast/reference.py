@@ -355,7 +355,9 @@ def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCach
     layer's state.
     """
     cfg = net.config
-    centred, offset = centre(x, cfg.level, cfg.season_length, cfg.horizon)
+    centred, offset = centre(
+        x, cfg.level, cfg.season_length, cfg.horizon, multiplicative=cfg.multiplicative
+    )
     seq, states, caches, hidden = centred, [], [], []
     for p in net.layers:
         seq, cache = layer_forward(p, seq)
@@ -379,7 +381,12 @@ def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCach
 
 
 def centre(
-    x: Array, level: str, season_length: int = 1, horizon: int = 1
+    x: Array,
+    level: str,
+    season_length: int = 1,
+    horizon: int = 1,
+    *,
+    multiplicative: bool = False,
 ) -> tuple[Array, Array]:
     r"""Subtract each window's level from its target channel (channel 0).
 
@@ -391,9 +398,19 @@ def centre(
     or for ``"snaive"`` the seasonal-naive forecast
     :math:`x_{T+k-m\lceil k/m \rceil}`; ``"adaptive"`` takes the seasonal naive
     in the windows where it fits the window better than the previous season's
-    mean (:func:`_seasonal`), the level elsewhere; ``"detect"`` takes it for
-    the windows whose last channel (the series' seasonal flag) is 1.
+    mean (:func:`_seasonal`), the level elsewhere; ``"detect"`` takes for the
+    windows whose last channel (the series' seasonal flag) is 1 the level plus
+    the window's mean seasonal deviations over its whole seasons. With
+    ``multiplicative`` the channel before the flag is the series' scaled zero
+    :math:`c`, dropped from the centred windows; a flagged window whose values
+    all exceed :math:`c` starts from :math:`c + (l - c)\,r_j` instead, with
+    :math:`r_j` its mean seasonal ratios (value over its season's mean, both
+    measured from :math:`c`).
     """
+    zero = None
+    if multiplicative:
+        zero = x[:, -1:, -2]  # (batch, 1)
+        x = np.concatenate([x[:, :, :-2], x[:, :, -1:]], axis=2)
     if level == "none":
         return x, np.zeros((len(x), horizon))
     steps = 1 if level == "last" else season_length
@@ -408,7 +425,15 @@ def centre(
         whole = (x.shape[1] // season_length) * season_length
         seasons = x[:, x.shape[1] - whole :, 0].reshape(len(x), -1, season_length)
         profile = (seasons - seasons.mean(axis=2, keepdims=True)).mean(axis=1)
-        start = np.tile(levels[:, None] + profile, repeats)[:, :horizon]
+        pattern = levels[:, None] + profile
+        if zero is not None:
+            above = seasons - zero[:, :, None]  # (batch, K, m), from the data's 0
+            positive = (x[:, :, 0] > zero).all(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):  # not positive
+                ratios = (above / above.mean(axis=2, keepdims=True)).mean(axis=1)
+            scaled = zero + (levels[:, None] - zero) * ratios
+            pattern[positive] = scaled[positive]
+        start = np.tile(pattern, repeats)[:, :horizon]
         return centred, np.where(x[:, -1:, -1] > 0.5, start, flat)
     snaive = np.tile(x[:, -season_length:, 0], repeats)[:, :horizon]
     if level == "snaive":

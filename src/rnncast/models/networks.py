@@ -23,6 +23,7 @@ __all__ = [
     "NetworkConfig",
     "RecurrentNetwork",
     "seasonal_profile",
+    "seasonal_ratios",
     "seasonal_windows",
 ]
 
@@ -65,6 +66,10 @@ class NetworkConfig:
     level: Literal["last", "season", "snaive", "adaptive", "detect", "none"] = "last"
     season_length: int = 1  # the season of the seasonal levels
     quantiles: tuple[float, ...] = ()  # if set, forecast these quantiles per step
+    # level "detect" only: the input channel before the flag holds each series'
+    # scaled zero, read by the start (multiplicative patterns), not by the layers;
+    # input_size counts the channels the layers read
+    multiplicative: bool = False
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
@@ -90,6 +95,11 @@ class NetworkConfig:
             raise ConfigError(
                 "level='detect' reads each series' seasonal flag from the last "
                 "input channel, so it needs input_size >= 2."
+            )
+        if self.multiplicative and self.level != "detect":
+            raise ConfigError(
+                "multiplicative seasonal patterns are a part of level='detect'; "
+                f"got level={self.level!r}."
             )
         if self.level in SNAIVE_LEVELS and self.output == "recursive":
             raise ConfigError(
@@ -161,7 +171,12 @@ class RecurrentNetwork(nn.Module):
     flagged series start from the seasonal level plus the window's mean
     seasonal pattern, :math:`l + p_{(k-1) \bmod m}` (:func:`seasonal_profile`:
     the seasonal naive averaged over the window's whole seasons), the others
-    from the seasonal level, and the network reads the flag too.
+    from the seasonal level, and the network reads the flag too. With
+    ``multiplicative`` the channel before the flag holds each series' scaled
+    zero :math:`c = -\mathrm{loc}/\mathrm{scale}` (the value 0 of the data); it is
+    not given to the layers. Flagged windows whose values all lie above it start
+    from the multiplicative pattern instead, :math:`c + (l - c)\,r_{(k-1) \bmod
+    m}` (:func:`seasonal_ratios`), so a season's swing grows with its level.
     This per-window normalisation lets one network serve windows at any level and
     extrapolate a trend beyond the range seen in training.
 
@@ -189,19 +204,28 @@ class RecurrentNetwork(nn.Module):
 
         Returns (batch, horizon), or (batch, horizon, n_quantiles) with quantiles.
         """
+        zero = None
+        if self.config.multiplicative:  # the scaled zero: for the start only
+            zero = x[:, -1:, -2]  # (batch, 1)
+            x = torch.cat([x[:, :, :-2], x[:, :, -1:]], dim=-1)
         if self.config.level == "none":
             out, last = self._forecast(x), None
         else:
             level = self.window_level(x)  # (batch, 1, 1)
             out = self._forecast(torch.cat([x[:, :, :1] - level, x[:, :, 1:]], dim=-1))
-            last = self._offset(x, level)  # (batch, horizon)
+            last = self._offset(x, level, zero)  # (batch, horizon)
         if self.config.quantiles:
             out = out.view(len(x), self.config.horizon, -1)  # (batch, horizon, q)
             return out if last is None else out + last[:, :, None]
         return out if last is None else out + last  # (batch, horizon)
 
-    def _offset(self, x: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
-        """Return what the output is added to: the level, or the seasonal naive."""
+    def _offset(
+        self, x: torch.Tensor, level: torch.Tensor, zero: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Return what the output is added to: the level, or a seasonal start.
+
+        ``zero`` (batch, 1): each window's scaled zero, with ``multiplicative``.
+        """
         horizon, m = self.config.horizon, self.config.season_length
         flat = level[:, :, 0].expand(-1, horizon)
         if self.config.level not in SNAIVE_LEVELS:
@@ -209,6 +233,12 @@ class RecurrentNetwork(nn.Module):
         repeats = -(-horizon // m)
         if self.config.level == "detect":
             profile = level[:, :, 0] + seasonal_profile(x[:, :, 0], m)
+            if zero is not None:
+                above = x[:, :, 0] - zero  # proportional to the data's values
+                positive = (above > 0).all(dim=1, keepdim=True)
+                ratios = seasonal_ratios(torch.where(positive, above, 1.0), m)
+                scaled = zero + (level[:, :, 0] - zero) * ratios
+                profile = torch.where(positive, scaled, profile)
             start = profile.repeat(1, repeats)[:, :horizon]
             return torch.where(x[:, -1:, -1] > 0.5, start, flat)  # the series' flag
         snaive = x[:, -m:, 0].repeat(1, repeats)[:, :horizon]
@@ -267,6 +297,27 @@ def seasonal_profile(y: torch.Tensor, season_length: int) -> torch.Tensor:
     whole = (y.shape[1] // m) * m
     seasons = y[:, y.shape[1] - whole :].reshape(len(y), whole // m, m)  # (b, K, m)
     return (seasons - seasons.mean(dim=2, keepdim=True)).mean(dim=1)
+
+
+def seasonal_ratios(y: torch.Tensor, season_length: int) -> torch.Tensor:
+    r"""Each window's mean seasonal ratios over its whole seasons, (batch, m).
+
+    The multiplicative twin of :func:`seasonal_profile`, for positive windows
+    ``y`` (batch, L): with the last :math:`K = \lfloor L/m \rfloor` seasons
+    :math:`s_1 .. s_K`,
+
+    .. math::
+        r_j = \frac1K \sum_{k=1}^{K} \frac{s_{k,j}}{\frac1m \sum_i s_{k,i}},
+
+    so a start :math:`l\,r_{(k-1) \bmod m}` keeps each season's swing in
+    proportion to its level (classical multiplicative decomposition, as Theta
+    deseasonalises). :math:`K = 1` gives the seasonal naive rescaled to the last
+    season's mean, i.e. the seasonal naive itself.
+    """
+    m = season_length
+    whole = (y.shape[1] // m) * m
+    seasons = y[:, y.shape[1] - whole :].reshape(len(y), whole // m, m)  # (b, K, m)
+    return (seasons / seasons.mean(dim=2, keepdim=True)).mean(dim=1)
 
 
 def seasonal_windows(y: torch.Tensor, season_length: int) -> torch.Tensor:
