@@ -123,12 +123,16 @@ default "auto"
         autocorrelation at lag ``season_length``, 90 %) start from the level
         plus the seasonal pattern averaged over the window's whole seasons
         (:func:`~rnncast.models.networks.seasonal_profile`, less noisy than one
-        season), the others from the level alone; the network also reads each
-        series' flag as an input channel, and series new to :meth:`predict` are
-        tested on the history given there. ``"none"`` leaves windows as they are.
-        ``"auto"``: ``"detect"`` for the direct head, ``"season"`` for the
-        recursive one. For non-seasonal data (``season_length=1``) ``"snaive"``,
-        ``"season"`` and ``"last"`` are the same.
+        season; with ``transform="none"``, in windows whose values are all
+        positive, the multiplicative pattern of
+        :func:`~rnncast.models.networks.seasonal_ratios`, a season's swing in
+        proportion to its level), the others from the level alone; the network
+        also reads each series' flag as an input channel, and series new to
+        :meth:`predict` are tested on the history given there. ``"none"``
+        leaves windows as they are. ``"auto"``: ``"detect"`` for the direct
+        head, ``"season"`` for the recursive one. For non-seasonal data
+        (``season_length=1``) ``"snaive"``, ``"season"`` and ``"last"`` are the
+        same.
     transform : {"auto", "log", "log1p", "boxcox", "none"}, default "none"
         Per-series power transform before scaling, inverted on the forecasts:
         ``"log"``; ``"log1p"``, ``log(1 + y)`` for counts with zeros;
