@@ -193,6 +193,24 @@ def test_new_series_are_tested_on_the_history_given_to_predict(air, prices):
     own = seasonal_series(prices["y"].to_numpy(), offsets, np.diff(offsets), 12)
     np.testing.assert_array_equal(stats.seasonal, own.astype(float))
     assert len(model.predict(prices)) == 5 * 6
+    rows = [2, 0]  # the test of some series only, in the order asked
+    np.testing.assert_array_equal(
+        seasonal_series(prices["y"].to_numpy(), offsets, np.diff(offsets), 12, rows),
+        own[rows],
+    )
+    # A known series keeps its fitted flag whatever history it is given; only
+    # the new ones are tested.
+    first = prices["unique_id"].iloc[0]
+    stock = prices[prices["unique_id"] == first]
+    assert not seasonal_series(
+        stock["y"].to_numpy(), np.array([0, len(stock)]), np.array([len(stock)]), 12
+    )[0]
+    mixed = pd.concat([stock.assign(unique_id="AirPassengers"), prices])
+    read = model._read(mixed, freq=model.freq_)
+    flags = dict(zip(read.ids, model.scaler_for(read).seasonal, strict=True))
+    assert flags["AirPassengers"] == model.scaler_.seasonal[0] == 1.0
+    expected = dict(zip(sorted(prices["unique_id"].unique()), own, strict=True))
+    assert {k: v for k, v in flags.items() if k != "AirPassengers"} == expected
 
 
 def test_auto_level_without_a_whole_season_drops_the_flag_channel(air):

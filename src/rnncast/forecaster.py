@@ -903,13 +903,14 @@ default "auto"
             own_power = self._fitted_or_own(series.ids, fitted.power, own.power)
             own_shift = self._fitted_or_own(series.ids, fitted.shift, own.shift)
         seasonal = None
-        if fitted.seasonal is not None:
-            own_flags = seasonal_series(
-                series.values, series.offsets, series.lengths, self.season_length_
+        if fitted.seasonal is not None:  # only new series are tested
+            known = set(self.ids_)
+            new = [i for i, uid in enumerate(series.ids) if uid not in known]
+            own_flags = np.zeros(series.n_series)
+            own_flags[new] = seasonal_series(
+                series.values, series.offsets, series.lengths, self.season_length_, new
             )
-            seasonal = self._fitted_or_own(
-                series.ids, fitted.seasonal, own_flags.astype(np.float64)
-            )
+            seasonal = self._fitted_or_own(series.ids, fitted.seasonal, own_flags)
         return ScalerStats(
             self._fitted_or_own(series.ids, fitted.loc, own.loc),
             self._fitted_or_own(series.ids, fitted.scale, own.scale),

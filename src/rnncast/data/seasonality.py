@@ -24,6 +24,8 @@ mean) more often than the test on levels: MASE of the chosen starts 1.688 vs
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -79,18 +81,19 @@ def seasonal_series(
     offsets: NDArray[np.int64],
     train_lengths: NDArray[np.int64],
     season_length: int,
+    rows: Iterable[int] | None = None,
 ) -> NDArray[np.bool_]:
     """:func:`is_seasonal` of each series' differenced training part.
 
     ``values``/``offsets`` is the flat layout of
     :class:`~rnncast.data.frame.SeriesData`; the training part is the one the
     scaler is fitted on (:func:`~rnncast.data.scaling.training_part`); NaN gaps
-    stay out of the test. Returns one bool per series.
+    stay out of the test. Returns one bool per series, or per series of
+    ``rows`` (in that order) when given.
     """
-    parts = (
-        training_part(values, offsets, train_lengths, i)
-        for i in range(len(offsets) - 1)
-    )
+    if rows is None:
+        rows = range(len(offsets) - 1)
+    parts = (training_part(values, offsets, train_lengths, i) for i in rows)
     return np.array(
         [is_seasonal(np.diff(part), season_length) for part in parts], dtype=bool
     )
