@@ -545,12 +545,9 @@ default "auto"
             phases = season_phases(series.last_ds, series.freq, season)
             angles = phase_angles(phases, series.lengths, season)
             parts.append(phase_channels(torch.as_tensor(angles)))
-        if stats.seasonal is not None:
-            if multiplicative:
-                zero = np.repeat(-stats.loc / stats.scale, series.lengths)
-                parts.append(torch.as_tensor(zero)[:, None])
-            flags = np.repeat(stats.seasonal, series.lengths)
-            parts.append(torch.as_tensor(flags)[:, None])
+        per_series = _series_channels(stats, multiplicative)
+        if per_series is not None:
+            parts.append(torch.as_tensor(np.repeat(per_series, series.lengths, axis=0)))
         if not parts:
             return None
         return torch.cat(parts, dim=1).to(torch.float32)
@@ -850,12 +847,10 @@ default "auto"
             )
             channels = phase_channels(torch.as_tensor(angles, dtype=dtype))
             parts.append(channels.view(n, lookback, 2))
-        if stats.seasonal is not None:
-            if self.network_.config.multiplicative:
-                zero = torch.as_tensor(-stats.loc / stats.scale, dtype=dtype)
-                parts.append(zero[:, None, None].expand(n, lookback, 1))
-            flags = torch.as_tensor(stats.seasonal, dtype=dtype)
-            parts.append(flags[:, None, None].expand(n, lookback, 1))
+        per_series = _series_channels(stats, self.network_.config.multiplicative)
+        if per_series is not None:
+            columns = torch.as_tensor(per_series, dtype=dtype)
+            parts.append(columns[:, None, :].expand(n, lookback, -1))
         return torch.cat(parts, dim=-1) if len(parts) > 1 else inputs
 
     def season_phases(self, last_ds: Sequence[Any]) -> NDArray[np.int64] | None:
@@ -1146,6 +1141,25 @@ default "auto"
             raise NotFittedError(
                 f"this Forecaster is not fitted yet; call fit(data) before {action}()."
             )
+
+
+def _series_channels(
+    stats: ScalerStats, multiplicative: bool
+) -> NDArray[np.float64] | None:
+    """Input channels that are constant per series, (n_series, k); None if none.
+
+    With ``level="detect"`` (``stats.seasonal`` set): the series' scaled zero
+    ``-loc / scale`` when the patterns are ``multiplicative`` (the network drops
+    it before its layers), then the seasonal flag, last, where the network reads
+    it. Training repeats them for every value, :meth:`Forecaster.network_inputs`
+    for every step of a window.
+    """
+    if stats.seasonal is None:
+        return None
+    columns = [stats.seasonal]
+    if multiplicative:
+        columns.insert(0, -stats.loc / stats.scale)
+    return np.stack(columns, axis=1)
 
 
 def _combined(

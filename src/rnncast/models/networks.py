@@ -293,9 +293,7 @@ def seasonal_profile(y: torch.Tensor, season_length: int) -> torch.Tensor:
     :math:`l` the last season's mean) averages :math:`K` seasons where the seasonal
     naive copies one: with :math:`K = 1` it is the seasonal naive.
     """
-    m = season_length
-    whole = (y.shape[1] // m) * m
-    seasons = y[:, y.shape[1] - whole :].reshape(len(y), whole // m, m)  # (b, K, m)
+    seasons = _whole_seasons(y, season_length)
     return (seasons - seasons.mean(dim=2, keepdim=True)).mean(dim=1)
 
 
@@ -314,10 +312,18 @@ def seasonal_ratios(y: torch.Tensor, season_length: int) -> torch.Tensor:
     deseasonalises). :math:`K = 1` gives the seasonal naive rescaled to the last
     season's mean, i.e. the seasonal naive itself.
     """
-    m = season_length
-    whole = (y.shape[1] // m) * m
-    seasons = y[:, y.shape[1] - whole :].reshape(len(y), whole // m, m)  # (b, K, m)
+    seasons = _whole_seasons(y, season_length)
     return (seasons / seasons.mean(dim=2, keepdim=True)).mean(dim=1)
+
+
+def _whole_seasons(y: torch.Tensor, m: int) -> torch.Tensor:
+    """Cut windows ``y`` (batch, L) into their last ``K = L // m`` seasons, (b, K, m).
+
+    Counted back from each window's end, so position ``j`` of every season has
+    the phase of ``y_{T-m+1+j}``.
+    """
+    whole = (y.shape[1] // m) * m
+    return y[:, y.shape[1] - whole :].reshape(len(y), whole // m, m)
 
 
 def seasonal_windows(y: torch.Tensor, season_length: int) -> torch.Tensor:
