@@ -523,3 +523,15 @@ def test_forecast_with_season_inputs_saves_them_in_the_model(air, write_csv, tmp
     loaded = Forecaster.load(model_dir)
     assert loaded.season_inputs
     assert loaded.network_.config.input_size == 4  # y, sin, cos, seasonal flag
+
+
+def test_forecast_with_additive_patterns_saves_them_in_the_model(
+    air, write_csv, tmp_path
+):
+    data, model_dir = write_csv(air), tmp_path / "m"
+    args = ["forecast", str(data), "--horizon", "6", *FAST]
+    args += ["--seasonal-pattern", "additive", "--save-model", str(model_dir)]
+    assert main([*args, "-o", str(tmp_path / "fc.csv"), "-q"]) == 0
+    loaded = Forecaster.load(model_dir)
+    assert loaded.seasonal_pattern == "additive"
+    assert not loaded.network_.config.multiplicative

@@ -10,7 +10,7 @@ from conftest import TINY
 from rnncast import Forecaster
 from rnncast.data.seasonality import autocorrelations, is_seasonal, seasonal_series
 from rnncast.datasets import load_stocks
-from rnncast.exceptions import ModelFileError
+from rnncast.exceptions import ConfigError, ModelFileError
 from rnncast.model_files import read_model_dir, write_model_dir
 from rnncast.models.networks import seasonal_profile, seasonal_ratios
 
@@ -146,6 +146,30 @@ def test_multiplicative_patterns_only_without_a_transform(air):
     assert plain.network_inputs(plain.context_, plain.scaler_).shape[2] == 3
     assert not logged.network_.config.multiplicative  # log: already ratios
     assert logged.network_inputs(logged.context_, logged.scaler_).shape[2] == 2
+
+
+def test_additive_patterns_on_request_even_in_positive_windows(air, tmp_path):
+    # Air passengers are positive throughout, where "auto" would use ratios.
+    model = Forecaster(horizon=12, lookback=24, seasonal_pattern="additive", **TINY)
+    network = model.fit(air).network_
+    assert not network.config.multiplicative
+    torch.nn.init.zeros_(network.head.weight)
+    torch.nn.init.zeros_(network.head.bias)
+    x = model.network_inputs(model.context_, model.scaler_, torch.float64)
+    assert x.shape[2] == 2 and x[0, 0, -1] == 1.0  # value and flag; no zero
+    network.double()
+    with torch.no_grad():
+        start = network(x)[0]
+    value = x[0, :, 0]
+    level = value[-12:].mean()
+    torch.testing.assert_close(start, level + seasonal_profile(value[None], 12)[0])
+    model.save(tmp_path / "m")
+    assert not Forecaster.load(tmp_path / "m").network_.config.multiplicative
+
+
+def test_unknown_seasonal_pattern_is_refused_before_training(air):
+    with pytest.raises(ConfigError, match=r"seasonal_pattern 'ratio'.*'additive'"):
+        Forecaster(horizon=6, seasonal_pattern="ratio", **TINY).fit(air)
 
 
 def test_detect_is_the_default_and_flags_each_series(air, prices):

@@ -15,7 +15,7 @@ from rnncast.data.quality import AGGREGATIONS
 from rnncast.data.scaling import SCALERS, TRANSFORMS
 from rnncast.exceptions import RnncastError
 from rnncast.io import write_frame
-from rnncast.models.networks import LEVELS
+from rnncast.models.networks import LEVELS, SEASONAL_PATTERNS
 from rnncast.training import LOSSES
 
 DATA_HELP = (
@@ -45,6 +45,7 @@ FORECASTER_DEFAULTS: dict[str, Any] = {
     "scaler": "mase",
     "transform": "none",
     "level": "auto",
+    "seasonal_pattern": "auto",
     "ensemble": 1,
     "loss": "mae",
     "epochs": 100,
@@ -88,6 +89,15 @@ def network_options(group: Any, *, with_defaults: bool) -> None:
         "direct head): series that pass a seasonality test start from the "
         "window's mean seasonal pattern, the others from its last season's mean; "
         "snaive: every window from its seasonal-naive forecast" + shown("level"),
+    )
+    group.add_argument(
+        "--seasonal-pattern",
+        choices=SEASONAL_PATTERNS,
+        default=default("seasonal_pattern"),
+        help="networks: the pattern detect starts seasonal series from; auto: "
+        "multiplicative in windows of positive values (without --transform), "
+        "additive: always additive, for data with an arbitrary zero such as "
+        "temperatures" + shown("seasonal_pattern"),
     )
     group.add_argument(
         "--season-inputs",

@@ -292,6 +292,7 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
         dropout=args.dropout,
         output=args.output_mode,
         level=args.window_level,
+        seasonal_pattern=args.seasonal_pattern,
         transform=args.transform,
         ensemble=args.ensemble,
         season_inputs=bool(args.season_inputs),

@@ -206,6 +206,7 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
             ("scaler", args.scaler),
             ("loss", args.loss),
             ("level", args.window_level),
+            ("seasonal_pattern", args.seasonal_pattern),
             ("transform", args.transform),
             ("ensemble", args.ensemble),
             ("season_inputs", args.season_inputs),

@@ -75,6 +75,7 @@ from rnncast.intervals import (
 from rnncast.model_files import read_model_dir, write_model_dir
 from rnncast.models.networks import (
     SEASONAL_LEVELS,
+    SEASONAL_PATTERNS,
     SNAIVE_LEVELS,
     EnsembleNetwork,
     NetworkConfig,
@@ -123,8 +124,8 @@ default "auto"
         autocorrelation at lag ``season_length``, 90 %) start from the level
         plus the seasonal pattern averaged over the window's whole seasons
         (:func:`~rnncast.models.networks.seasonal_profile`, less noisy than one
-        season; with ``transform="none"``, in windows whose values are all
-        positive, the multiplicative pattern of
+        season; with ``transform="none"`` and ``seasonal_pattern="auto"``, in
+        windows whose values are all positive, the multiplicative pattern of
         :func:`~rnncast.models.networks.seasonal_ratios`, a season's swing in
         proportion to its level), the others from the level alone; the network
         also reads each series' flag as an input channel, and series new to
@@ -133,6 +134,14 @@ default "auto"
         head, ``"season"`` for the recursive one. For non-seasonal data
         (``season_length=1``) ``"snaive"``, ``"season"`` and ``"last"`` are the
         same.
+    seasonal_pattern : {"auto", "additive"}, default "auto"
+        The seasonal pattern that ``level="detect"`` starts seasonal series
+        from. ``"auto"``: multiplicative (a season's swing in proportion to its
+        distance from zero) in windows whose values are all positive, additive
+        elsewhere; only without a ``transform``, since ratios need the data's
+        own zero. ``"additive"``: always the additive pattern, for data whose
+        zero is arbitrary (temperatures in degrees Fahrenheit, index levels),
+        where a swing does not grow with the value.
     transform : {"auto", "log", "log1p", "boxcox", "none"}, default "none"
         Per-series power transform before scaling, inverted on the forecasts:
         ``"log"``; ``"log1p"``, ``log(1 + y)`` for counts with zeros;
@@ -268,6 +277,7 @@ default "auto"
         level: Literal[
             "auto", "snaive", "detect", "adaptive", "season", "last", "none"
         ] = "auto",
+        seasonal_pattern: Literal["auto", "additive"] = "auto",
         transform: Literal["auto", "log", "log1p", "boxcox", "none"] = "none",
         scaler: Literal["mase", "standard", "robust", "none"] = "mase",
         loss: Literal["mae", "mse", "huber"] = "mae",
@@ -306,6 +316,7 @@ default "auto"
         self.dropout = dropout
         self.output = output
         self.level = level
+        self.seasonal_pattern = seasonal_pattern
         self.transform = transform
         self.scaler = scaler
         self.loss = loss
@@ -996,9 +1007,7 @@ default "auto"
             level=self._network_level(),
             input_size=self._input_size(self._network_level()),
             quantiles=self._quantiles(),
-            # ratios of values need the data's own zero: not after a transform
-            multiplicative=self._network_level() == "detect"
-            and self.transform == "none",
+            multiplicative=self._multiplicative(),
         )
         training = TrainConfig(
             epochs=self.epochs,
@@ -1019,6 +1028,23 @@ default "auto"
             (2 if self.missing == "mask" else 1)  # + the observed indicator
             + (2 if self.season_inputs else 0)  # + sin, cos of the season phase
             + (level == "detect")  # + the seasonal flag
+        )
+
+    def _multiplicative(self) -> bool:
+        """Whether ``level="detect"`` may start windows from multiplicative patterns.
+
+        Ratios of values need the data's own zero: never after a transform, and
+        not with ``seasonal_pattern="additive"``.
+        """
+        if self.seasonal_pattern not in SEASONAL_PATTERNS:
+            raise ConfigError(
+                f"unknown seasonal_pattern {self.seasonal_pattern!r}; choose one of "
+                f"{SEASONAL_PATTERNS}."
+            )
+        return (
+            self._network_level() == "detect"
+            and self.transform == "none"
+            and self.seasonal_pattern == "auto"
         )
 
     def _network_level(self) -> str:

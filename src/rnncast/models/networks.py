@@ -18,6 +18,7 @@ __all__ = [
     "LEVELS",
     "OUTPUTS",
     "SEASONAL_LEVELS",
+    "SEASONAL_PATTERNS",
     "SNAIVE_LEVELS",
     "EnsembleNetwork",
     "NetworkConfig",
@@ -33,6 +34,8 @@ LEVELS = ("last", "season", "snaive", "adaptive", "detect", "none")
 SEASONAL_LEVELS = ("season", "snaive", "adaptive", "detect")  # use the season
 # levels that add a seasonal pattern (the seasonal naive or its average over seasons)
 SNAIVE_LEVELS = ("snaive", "adaptive", "detect")
+# patterns of level="detect": "auto" lets positive windows use multiplicative ones
+SEASONAL_PATTERNS = ("auto", "additive")
 CellName = Literal["lstm", "gru", "rnn"]
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
