@@ -186,8 +186,9 @@ class Baseline:
         networks make them: the model is refitted at ``calibration_windows``
         origins, 1 to ``calibration_windows`` steps before the last ``horizon``
         values, and its absolute errors there, divided by each series' in-sample
-        seasonal-naive MAE (:func:`~rnncast.intervals.seasonal_scale`), give
-        per-step widths (:func:`~rnncast.intervals.conformal_widths`).
+        seasonal-naive MAE on the values before each origin
+        (:func:`~rnncast.intervals.seasonal_scale`), give per-step widths
+        (:func:`~rnncast.intervals.conformal_widths`).
     calibration_windows : int, default 3
         Origins per series for ``intervals="conformal"``.
     """
@@ -313,7 +314,14 @@ class Baseline:
     def _conformal(
         self, series: SeriesData, levels: tuple[float, ...]
     ) -> tuple[Array, dict[Any, str]]:
-        """Return point forecasts with split-conformal bounds from earlier refits."""
+        """Return point forecasts with split-conformal bounds from earlier refits.
+
+        Each calibration error is divided by its series' unit
+        (:func:`~rnncast.intervals.seasonal_scale`) measured on the values before
+        that window's origin, as the bounds use the unit of the whole history
+        before the forecast's origin; the networks' scores likewise use the values
+        before their validation windows.
+        """
         point, fallbacks = self._run(series, ())
         m = self._season(series)
         scale = seasonal_scale(series.values, series.offsets, series.lengths, m)
@@ -322,6 +330,7 @@ class Baseline:
             lengths = series.lengths - self.horizon - j
             usable = lengths >= 2
             cut = series.head(np.maximum(lengths, 1))
+            unit = seasonal_scale(cut.values, cut.offsets, cut.lengths, m)
             forecast, _ = self._run(cut, ())
             actual = np.stack(
                 [
@@ -331,7 +340,7 @@ class Baseline:
                     for i in range(series.n_series)
                 ]
             )
-            errors = np.abs(actual - forecast[:, :, 0]) / scale[:, None]
+            errors = np.abs(actual - forecast[:, :, 0]) / unit[:, None]
             scores.append(np.where(usable[:, None], errors, np.nan))
         mean = point[:, :, 0]
         lower, upper, _ = conformal_bounds(mean, np.concatenate(scores), scale, levels)
