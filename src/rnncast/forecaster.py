@@ -423,53 +423,17 @@ default "auto"
         """
         network_config, train_config = self._configs()
         season = self._season_length(series.freq)
-        if self.season_inputs and season < 2:
-            raise ConfigError(
-                f"season_inputs=True needs a season of at least 2 steps, but the "
-                f"season length is {season} (frequency {series.freq!r}); pass "
-                "season_length=, or leave season_inputs off."
-            )
         lookbacks = self._member_lookbacks(season)
         lookback = max(lookbacks)
-        network_config = self._seasonal(network_config, season, min(lookbacks))
-        if network_config.level in SNAIVE_LEVELS and min(lookbacks) < season:
-            raise ConfigError(
-                f"level={network_config.level!r} repeats the last season of each "
-                "window, but "
-                f"lookback={min(lookbacks)} is shorter than season_length={season}; "
-                "use a lookback of at least one season."
-            )
+        network_config = self._checked_seasonal(
+            network_config, season, lookbacks, series.freq
+        )
         n_val = self._validation_windows(series.n_series)
         validated = self.validation and refit_epochs is None
         holdout = self.horizon + n_val - 1 if validated else 0
-        if self.missing == "mask":  # short series: padded with unobserved values
-            series = _padded(series, lookback + self.horizon + holdout)
-        else:
-            _check_lengths(series, lookback, self.horizon)
-        train_starts = training_starts(series.offsets, lookback, self.horizon, holdout)
-        if len(train_starts) == 0:
-            longest = int(series.lengths.max())
-            raise DataError(
-                f"no training windows: with validation=True and {n_val} validation "
-                f"window(s) a series needs lookback + horizon + {holdout} = "
-                f"{lookback + self.horizon + holdout} values, the longest has "
-                f"{longest}. Use a shorter lookback, fewer validation_windows or "
-                "validation=False."
-            )
+        series, train_starts = self._training_windows(series, lookback, holdout, n_val)
         power = self._power(series)
-        stats = fit_scaler(
-            series.values,
-            series.offsets,
-            series.lengths - holdout,
-            self.scaler,
-            power=power,
-            season_length=season,
-        )
-        if network_config.level == "detect":
-            flags = seasonal_series(
-                series.values, series.offsets, series.lengths - holdout, season
-            )
-            stats = dataclasses.replace(stats, seasonal=flags.astype(np.float64))
+        stats = self._fitted_scaler(series, holdout, season, network_config, power)
         device = resolve_device(self.device)
         scaled_values = _scaled_values(series, stats)
         scaled = torch.as_tensor(scaled_values, dtype=torch.float32).to(device)
@@ -478,14 +442,11 @@ default "auto"
         )
         if channels is not None:
             channels = channels.to(device)
-        units = None
-        if train_config.loss == "smape":  # scored in the data's own units
-            each = per_value(stats, series.offsets)
-            loc, scale = (
-                torch.as_tensor(a, dtype=torch.float32).to(device)
-                for a in (each.loc, each.scale)
-            )
-            units = (loc, scale)
+        units = (
+            _loss_units(stats, series.offsets, device)
+            if train_config.loss == "smape"  # scored in the data's own units
+            else None
+        )
         members, history = [], []
         for k, member_lookback in enumerate(lookbacks):
             config = train_config
@@ -505,11 +466,6 @@ default "auto"
             )
             members.append(network)
             history += records
-        val_starts = (
-            validation_starts(series.offsets, lookback, self.horizon, n_val)
-            if validated
-            else np.empty(0, dtype=np.int64)
-        )
         self.network_ = _combined(members, lookbacks)
         self.transform_ = power
         self.ids_ = list(series.ids)
@@ -530,13 +486,85 @@ default "auto"
                 scaled_values, series.offsets, series.lengths - holdout, season
             )
         if self.intervals == "conformal" and validated:  # a refit's: from fit
-            owner = series.owners(val_starts)
+            val_starts = validation_starts(
+                series.offsets, lookback, self.horizon, n_val
+            )
             errors = self._calibration_errors(
                 scaled, torch.as_tensor(val_starts).to(device), channels
             )
-            errors = errors.cpu().double()
-            self.conformal_scores_ = errors.numpy() / self.interval_scale_[owner, None]
+            owner = series.owners(val_starts)
+            scores = errors.cpu().double().numpy() / self.interval_scale_[owner, None]
+            self.conformal_scores_ = scores
         return self
+
+    def _checked_seasonal(
+        self, config: NetworkConfig, season: int, lookbacks: list[int], freq: Freq
+    ) -> NetworkConfig:
+        """:meth:`_seasonal` of ``config``, after the checks that need the season."""
+        if self.season_inputs and season < 2:
+            raise ConfigError(
+                f"season_inputs=True needs a season of at least 2 steps, but the "
+                f"season length is {season} (frequency {freq!r}); pass "
+                "season_length=, or leave season_inputs off."
+            )
+        config = self._seasonal(config, season, min(lookbacks))
+        if config.level in SNAIVE_LEVELS and min(lookbacks) < season:
+            raise ConfigError(
+                f"level={config.level!r} repeats the last season of each window, "
+                f"but lookback={min(lookbacks)} is shorter than "
+                f"season_length={season}; use a lookback of at least one season."
+            )
+        return config
+
+    def _training_windows(
+        self, series: SeriesData, lookback: int, holdout: int, n_val: int
+    ) -> tuple[SeriesData, NDArray[np.int64]]:
+        """``series`` (padded with ``missing="mask"``) and its training window starts.
+
+        Each series keeps its last ``holdout`` values out of training windows.
+        """
+        if self.missing == "mask":  # short series: padded with unobserved values
+            series = _padded(series, lookback + self.horizon + holdout)
+        else:
+            _check_lengths(series, lookback, self.horizon)
+        train_starts = training_starts(series.offsets, lookback, self.horizon, holdout)
+        if len(train_starts) == 0:
+            longest = int(series.lengths.max())
+            raise DataError(
+                f"no training windows: with validation=True and {n_val} validation "
+                f"window(s) a series needs lookback + horizon + {holdout} = "
+                f"{lookback + self.horizon + holdout} values, the longest has "
+                f"{longest}. Use a shorter lookback, fewer validation_windows or "
+                "validation=False."
+            )
+        return series, train_starts
+
+    def _fitted_scaler(
+        self,
+        series: SeriesData,
+        holdout: int,
+        season: int,
+        config: NetworkConfig,
+        power: str,
+    ) -> ScalerStats:
+        """Fit the scaler of every series without its last ``holdout`` values.
+
+        With ``level="detect"`` the stats also carry each series' seasonality flag,
+        tested on the same values.
+        """
+        fitted = series.lengths - holdout
+        stats = fit_scaler(
+            series.values,
+            series.offsets,
+            fitted,
+            self.scaler,
+            power=power,
+            season_length=season,
+        )
+        if config.level != "detect":
+            return stats
+        flags = seasonal_series(series.values, series.offsets, fitted, season)
+        return dataclasses.replace(stats, seasonal=flags.astype(np.float64))
 
     def _value_channels(
         self,
@@ -1167,6 +1195,18 @@ default "auto"
             raise NotFittedError(
                 f"this Forecaster is not fitted yet; call fit(data) before {action}()."
             )
+
+
+def _loss_units(
+    stats: ScalerStats, offsets: NDArray[np.int64], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return ``(loc, scale)`` of every value on ``device``: ``y = z * scale + loc``."""
+    each = per_value(stats, offsets)
+    loc, scale = (
+        torch.as_tensor(a, dtype=torch.float32).to(device)
+        for a in (each.loc, each.scale)
+    )
+    return loc, scale
 
 
 def _series_channels(
