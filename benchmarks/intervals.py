@@ -13,7 +13,8 @@ scaled pinball loss, MASE and sMAPE of the point forecasts, and wall time.
 Models: ``lstm-conformal`` (rnncast's default LSTM with split-conformal intervals
 from its validation windows; ``missing="mask"``, so that the competitions' series
 shorter than a window are padded instead of refused), ``lstm-quantile`` (quantile
-heads, pinball loss), ``ets`` and ``theta`` (statsforecast's model-based
+heads, pinball loss), ``lstm-cqr`` (the quantile heads conformalized on the
+validation windows), ``ets`` and ``theta`` (statsforecast's model-based
 intervals), ``ets-conformal`` (ETS with conformal intervals from refits at 3
 earlier origins) and ``snaive`` (normal intervals from its residuals).
 """
@@ -34,7 +35,15 @@ from rnncast.baselines import make_baseline
 from rnncast.metrics import evaluate
 
 LEVELS = (80, 95)
-MODELS = ("lstm-conformal", "lstm-quantile", "ets", "ets-conformal", "theta", "snaive")
+MODELS = (
+    "lstm-conformal",
+    "lstm-quantile",
+    "lstm-cqr",
+    "ets",
+    "ets-conformal",
+    "theta",
+    "snaive",
+)
 
 
 def forecast(

@@ -392,9 +392,11 @@ def test_backtest_unknown_model_is_one_line(capsys):
     assert "unknown model 'transformer'" in _one_line(capsys.readouterr().err)
 
 
-def test_forecast_with_levels_writes_bands(air, write_csv, tmp_path):
+@pytest.mark.parametrize("intervals", ["conformal", "cqr"])
+def test_forecast_with_levels_writes_bands(air, write_csv, tmp_path, intervals):
     out = tmp_path / "fc.csv"
     args = ["forecast", str(write_csv(air)), "--horizon", "6", *FAST, "-o", str(out)]
+    args += ["--intervals", intervals]
     assert main([*args, "--level", "80", "95", "--quiet"]) == 0
     fc = pd.read_csv(out)
     assert list(fc.columns)[2:] == [

@@ -12,7 +12,14 @@ from conftest import TINY
 from rnncast import ConfigError, Forecaster, backtest
 from rnncast.baselines import make_baseline, simple_sigma
 from rnncast.datasets import load_exchange_rate
-from rnncast.intervals import check_levels, conformal_widths, seasonal_scale
+from rnncast.intervals import (
+    check_levels,
+    conformal_widths,
+    conformalized_quantile_bounds,
+    nested_bounds,
+    quantile_scores,
+    seasonal_scale,
+)
 from rnncast.metrics import coverage, msis, pinball
 from rnncast.training import pinball_loss
 
@@ -57,13 +64,15 @@ def test_conformal_widths_pool_steps_when_each_has_too_few():
         conformal_widths(np.ones((2, 1)), (95,))
 
 
-def test_conformal_coverage_is_close_to_nominal_on_stationary_returns():
+@pytest.mark.parametrize("intervals", ["conformal", "cqr"])
+def test_conformal_coverage_is_close_to_nominal_on_stationary_returns(intervals):
     """Daily AUD/USD log returns (stationary), 300 one-step forecasts.
 
     The empirical coverage of a conformal interval calibrated on n errors and
     tested on K points has a standard deviation of about
     sqrt(p (1 - p) (1/K + 1/n)); the tolerance is three of them (9.8 points at
-    80 %, 5.3 at 95 %).
+    80 %, 5.3 at 95 %). Conformalized quantile heads (``"cqr"``) carry the same
+    guarantee however well the tiny network learnt its quantiles.
     """
     fx = load_exchange_rate()
     aud = fx[fx["unique_id"] == "AUD"].copy()
@@ -77,7 +86,12 @@ def test_conformal_coverage_is_close_to_nominal_on_stationary_returns():
         n_windows=k,
         refit=False,
         level=LEVELS,
-        neural_params={**TINY, "lookback": 20, "validation_windows": n},
+        neural_params={
+            **TINY,
+            "lookback": 20,
+            "validation_windows": n,
+            "intervals": intervals,
+        },
     )
     row = result.leaderboard.set_index("model").loc["lstm"]
     for level in LEVELS:
@@ -125,6 +139,81 @@ def test_quantile_heads_give_ordered_bounds(air):
     assert _bounds_are_ordered(forecast)
     with pytest.raises(ConfigError, match="trained for levels"):
         model.predict(level=[50])
+
+
+def test_quantile_scores_are_the_distance_outside_the_interval():
+    lower = np.array([[[1.0], [1.0], [1.0]]])  # (1 window, 3 steps, 1 level)
+    upper = np.array([[[3.0], [3.0], [3.0]]])
+    targets = np.array([[0.0, 2.5, 5.0]])  # below, inside, above
+    np.testing.assert_allclose(
+        quantile_scores(lower, upper, targets)[0, :, 0], [1.0, -0.5, 2.0]
+    )
+
+
+def test_conformalized_quantile_bounds_shift_by_the_conformal_quantile():
+    # 19 scores per step: the 80 % shift is the ceil(20 * 0.8) = 16th smallest,
+    # the 95 % one the 19th; step 2's scores are step 1's minus 10 (too wide).
+    base = np.arange(1.0, 20.0)[np.random.default_rng(0).permutation(19)]
+    scores = np.stack([np.stack([base, base]), np.stack([base - 10, base - 10])])
+    scores = scores.transpose(2, 0, 1)  # (19 windows, 2 steps, 2 levels)
+    lower = np.zeros((2, 2, 2))
+    upper = np.ones((2, 2, 2))
+    unit = np.array([1.0, 3.0])
+    lo, hi, method = conformalized_quantile_bounds(lower, upper, scores, unit, (80, 95))
+    assert method == "per-step"
+    shift = np.array([[16.0, 19.0], [6.0, 9.0]])  # (step, level)
+    np.testing.assert_allclose(hi, 1 + shift[None] * unit[:, None, None])
+    np.testing.assert_allclose(lo, -shift[None] * unit[:, None, None])
+    # 4 scores per step are too few for 95 % per step: one pooled shift, the
+    # ceil(9 * 0.95) = 9th smallest of 8 -> too few altogether
+    with pytest.raises(ConfigError, match="too few calibration scores"):
+        conformalized_quantile_bounds(lower, upper, scores[:4], unit, (80, 95))
+    # 3 per step are too few even for 80 % (4 needed): the 6 pooled, 6th smallest
+    lo, hi, method = conformalized_quantile_bounds(
+        lower[:, :, :1], upper[:, :, :1], scores[:3, :, :1], unit, (80,)
+    )
+    pooled = np.sort(scores[:3, :, 0].reshape(-1))[math.ceil(7 * 0.8) - 1]
+    assert method == "pooled"
+    np.testing.assert_allclose(hi[:, :, 0], np.outer(1 + pooled * unit, [1, 1]))
+
+
+def test_nested_bounds_fix_crossing_levels():
+    median = np.array([[5.0]])
+    lower = np.array([[[6.0, 4.0]]])  # lo-80 above the median, lo-95 below
+    upper = np.array([[[9.0, 8.0]]])  # hi-95 below hi-80
+    lo, hi = nested_bounds(lower, upper, median)
+    np.testing.assert_allclose(lo[0, 0], [5.0, 4.0])
+    np.testing.assert_allclose(hi[0, 0], [9.0, 9.0])
+
+
+def test_cqr_conformalizes_the_quantile_heads(air, tmp_path):
+    model = Forecaster(horizon=6, intervals="cqr", **TINY).fit(air)
+    assert model.network_.config.quantiles == (0.025, 0.1, 0.5, 0.9, 0.975)
+    assert model.conformal_scores_.shape == (6, 6, 2)  # windows, steps, levels
+    forecast = model.predict(level=LEVELS)
+    assert _bounds_are_ordered(forecast)
+    # the same network's raw quantiles, moved by the scores' conformal quantiles
+    model.intervals = "quantile"
+    raw = model.predict(level=[80])
+    model.intervals = "cqr"
+    scale = model.scaler_.scale[0]
+    pooled = np.sort(model.conformal_scores_[:, :, 0].reshape(-1))
+    shift = pooled[math.ceil(37 * 0.8) - 1] * model.interval_scale_[0] * scale
+    lo, hi = forecast["yhat-lo-80"], forecast["yhat-hi-80"]
+    yhat = forecast["yhat"]
+    np.testing.assert_allclose(
+        np.minimum(raw["yhat-lo-80"] - shift, yhat), lo, rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        np.maximum(raw["yhat-hi-80"] + shift, yhat), hi, rtol=1e-9
+    )
+    model.save(tmp_path / "m")
+    again = Forecaster.load(tmp_path / "m").predict(level=LEVELS)
+    pd.testing.assert_frame_equal(again, forecast)
+    with pytest.raises(ConfigError, match="trained for levels"):
+        model.predict(level=[50])
+    with pytest.raises(ConfigError, match="validation=True"):
+        Forecaster(horizon=6, intervals="cqr", validation=False).fit(air)
 
 
 def test_levels_need_a_model_with_intervals(air):

@@ -133,10 +133,11 @@ def interval_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--intervals",
-        choices=("conformal", "quantile"),
+        choices=("conformal", "quantile", "cqr"),
         default="conformal",
-        help="networks: conformal intervals from validation errors, or quantile "
-        "heads trained with the pinball loss",
+        help="networks: conformal intervals from validation errors, quantile "
+        "heads trained with the pinball loss, or cqr: quantile heads whose "
+        "intervals are conformalized on the validation windows",
     )
 
 

@@ -66,9 +66,12 @@ from rnncast.intervals import (
     Levels,
     check_levels,
     conformal_bounds,
+    conformalized_quantile_bounds,
     interval_columns,
     level_quantiles,
+    nested_bounds,
     quantile_bounds,
+    quantile_scores,
     seasonal_scale,
     sort_quantiles,
 )
@@ -86,6 +89,9 @@ from rnncast.training import EpochRecord, TrainConfig, seed_everything, train
 __all__ = ["Forecaster"]
 
 _PREDICT_BATCH = 1024  # windows per forward pass; smaller stayed in cache, faster
+_INTERVALS = ("conformal", "quantile", "cqr")
+_CALIBRATED = ("conformal", "cqr")  # calibrated on the validation windows
+_QUANTILE_HEADS = ("quantile", "cqr")  # the network forecasts quantiles
 _LOOKBACK_FACTORS = (1.0, 1.5, 2.0)  # lookbacks of ensemble members, times the base
 
 
@@ -194,7 +200,7 @@ default "auto"
         trainings (the refit's records have ``refit=True``). Costs those epochs
         again per network; without ``validation`` nothing is held out and this
         does nothing.
-    intervals : {"conformal", "quantile"}, optional
+    intervals : {"conformal", "quantile", "cqr"}, optional
         Prediction intervals for :meth:`predict` with ``level=``. ``"conformal"``:
         split-conformal intervals from the errors on the validation windows, per
         horizon step, each error divided by its series' in-sample seasonal-naive
@@ -204,6 +210,12 @@ default "auto"
         at predict time. ``"quantile"``: the network forecasts the quantiles of
         ``levels`` and the median (the point forecast), trained with the pinball
         loss (``loss`` is then not used); crossing quantiles are sorted.
+        ``"cqr"``: conformalized quantile regression (Romano et al., 2019), the
+        quantile heads' intervals moved out (or in) by the conformal quantile of
+        how far the validation targets fell outside them, per horizon step and
+        level (:func:`~rnncast.intervals.conformalized_quantile_bounds`): the
+        coverage guarantee of conformal intervals with widths that the heads
+        adapt to each series and window; only the levels of ``levels``.
     levels : sequence of float, default (80, 95)
         Interval levels in percent that quantile heads are trained for.
     fill : {"interpolate", "ffill", "drop-leading"}, optional
@@ -291,7 +303,7 @@ default "auto"
         validation: bool = True,
         validation_windows: int | None = None,
         refit_full: bool = True,
-        intervals: Literal["conformal", "quantile"] | None = None,
+        intervals: Literal["conformal", "quantile", "cqr"] | None = None,
         levels: Sequence[float] = (80, 95),
         fill: FillPolicy | None = None,
         missing: MissingMode = "error",
@@ -481,20 +493,20 @@ default "auto"
         self.data_report_ = report
         self.validation_windows_ = n_val
         self.conformal_scores_ = self.interval_scale_ = None
-        if self.intervals == "conformal":
+        if self.intervals in _CALIBRATED:
             self.interval_scale_ = seasonal_scale(
                 scaled_values, series.offsets, series.lengths - holdout, season
             )
-        if self.intervals == "conformal" and validated:  # a refit's: from fit
+        if self.intervals in _CALIBRATED and validated:  # a refit's: from fit
             val_starts = validation_starts(
                 series.offsets, lookback, self.horizon, n_val
             )
-            errors = self._calibration_errors(
+            scores = self._calibration_scores(
                 scaled, torch.as_tensor(val_starts).to(device), channels
             )
-            owner = series.owners(val_starts)
-            scores = errors.cpu().double().numpy() / self.interval_scale_[owner, None]
-            self.conformal_scores_ = scores
+            unit = self.interval_scale_[series.owners(val_starts)]
+            shape = (-1,) + (1,) * (scores.ndim - 1)  # one unit per window
+            self.conformal_scores_ = scores / unit.reshape(shape)
         return self
 
     def _checked_seasonal(
@@ -653,19 +665,22 @@ default "auto"
             )
         return network, records
 
-    def _calibration_errors(
+    def _calibration_scores(
         self,
         scaled: torch.Tensor,
         val_starts: torch.Tensor,
         channels: torch.Tensor | None,
-    ) -> torch.Tensor:
-        """Absolute errors (n_windows, horizon) on the validation windows, scaled.
+    ) -> NDArray[np.float64]:
+        """Conformity scores on the validation windows, in scaled units.
 
-        NaN where a target is a gap (``missing="mask"``). :meth:`fit` divides
-        them by each series' :func:`~rnncast.intervals.seasonal_scale`.
+        ``"conformal"``: absolute errors (n_windows, horizon); ``"cqr"``:
+        :func:`~rnncast.intervals.quantile_scores` of each level's quantile
+        interval (n_windows, horizon, n_levels). NaN where a target is a gap
+        (``missing="mask"``). :meth:`fit` divides them by each series'
+        :func:`~rnncast.intervals.seasonal_scale`.
         """
         masked = self.missing == "mask"
-        errors = []
+        outputs, observed = [], []
         self.network_.eval()
         with torch.no_grad():
             for batch in val_starts.split(_PREDICT_BATCH):
@@ -677,13 +692,22 @@ default "auto"
                     masked=masked,
                     channels=channels,
                 )
-                errors.append((targets - self.network_(inputs)).abs())
-        return torch.cat(errors)
+                outputs.append(self.network_(inputs).cpu())
+                observed.append(targets.cpu())
+        z = torch.cat(outputs).double().numpy()
+        y = torch.cat(observed).double().numpy()
+        if z.ndim == 2:
+            return np.abs(y - z)
+        levels = check_levels(self.levels)
+        lower, upper = quantile_bounds(
+            sort_quantiles(z), self.network_.config.quantiles, levels
+        )
+        return quantile_scores(lower, upper, y)
 
     def _validation_windows(self, n_series: int) -> int:
         if self.validation_windows is not None:
             return require_positive_int("validation_windows", self.validation_windows)
-        if self.intervals == "conformal":
+        if self.intervals in _CALIBRATED:
             return max(1, min(int(self.horizon), math.ceil(40 / n_series)))
         return 1
 
@@ -746,10 +770,10 @@ default "auto"
             return levels
         if self.intervals is None:
             raise ConfigError(
-                "this model has no intervals: fit it with intervals='conformal' or "
-                "intervals='quantile' to predict with level=."
+                "this model has no intervals: fit it with intervals='conformal', "
+                "'quantile' or 'cqr' to predict with level=."
             )
-        if self.intervals == "quantile":
+        if self.intervals in _QUANTILE_HEADS:
             trained = check_levels(self.levels)
             missing = [lv for lv in levels if lv not in trained]
             if missing:
@@ -819,12 +843,21 @@ default "auto"
         if not levels:
             empty = np.empty((z.shape[0], z.shape[1], 0))
             return empty, empty
-        if z.ndim == 3:
-            return quantile_bounds(z, self.network_.config.quantiles, levels)
-        lower, upper, self.interval_method_ = conformal_bounds(
-            z, self.conformal_scores_, unit, levels
+        if z.ndim == 2:
+            lower, upper, self.interval_method_ = conformal_bounds(
+                z, self.conformal_scores_, unit, levels
+            )
+            return lower, upper
+        lower, upper = quantile_bounds(z, self.network_.config.quantiles, levels)
+        if self.intervals != "cqr":
+            return lower, upper
+        trained = check_levels(self.levels)
+        scores = self.conformal_scores_[:, :, [trained.index(lv) for lv in levels]]
+        lower, upper, self.interval_method_ = conformalized_quantile_bounds(
+            lower, upper, scores, unit, levels
         )
-        return lower, upper
+        median = z[:, :, self.network_.config.quantiles.index(0.5)]
+        return nested_bounds(lower, upper, median)
 
     def _network_outputs(
         self,
@@ -1083,21 +1116,23 @@ default "auto"
 
     def _quantiles(self) -> tuple[float, ...]:
         """Return the heads' quantiles: the median and both ends of each level."""
-        if self.intervals not in (None, "conformal", "quantile"):
+        if self.intervals not in (None, *_INTERVALS):
             raise ConfigError(
                 f"unknown intervals {self.intervals!r}; choose 'conformal', "
-                "'quantile' or None."
+                "'quantile', 'cqr' or None."
             )
-        if self.intervals == "conformal" and not self.validation:
+        if self.intervals in _CALIBRATED and not self.validation:
             raise ConfigError(
-                "conformal intervals are calibrated on the validation windows; use "
-                "validation=True."
+                f"intervals={self.intervals!r} are calibrated on the validation "
+                "windows; use validation=True."
             )
         levels = check_levels(self.levels)  # checked before any training
-        if self.intervals != "quantile":
+        if self.intervals not in _QUANTILE_HEADS:
             return ()
         if not levels:
-            raise ConfigError("intervals='quantile' needs levels, e.g. (80, 95).")
+            raise ConfigError(
+                f"intervals={self.intervals!r} needs levels, e.g. (80, 95)."
+            )
         lower, upper = level_quantiles(levels)
         return tuple(sorted({round(q, 6) for q in (*lower, 0.5, *upper)}))
 

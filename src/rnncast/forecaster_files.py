@@ -137,7 +137,7 @@ def restore(
         forecaster.data_report_ = None  # the report of fit is not saved
         forecaster.validation_windows_ = int(fitted["validation_windows"])
         forecaster.conformal_scores_ = forecaster.interval_scale_ = None
-        if forecaster.intervals == "conformal":
+        if "conformal.scores" in tensors:  # conformal or cqr intervals
             forecaster.conformal_scores_ = tensors["conformal.scores"].numpy()
             forecaster.interval_scale_ = tensors["conformal.unit"].numpy()
         n = len(forecaster.ids_)

@@ -30,9 +30,12 @@ __all__ = [
     "check_levels",
     "conformal_bounds",
     "conformal_widths",
+    "conformalized_quantile_bounds",
     "interval_columns",
     "level_quantiles",
+    "nested_bounds",
     "quantile_bounds",
+    "quantile_scores",
     "seasonal_scale",
     "sort_quantiles",
 ]
@@ -175,6 +178,79 @@ def conformal_bounds(
     widths, method = conformal_widths(scores, levels)  # (horizon, n_levels)
     spread = widths[None, :, :] * unit[:, None, None]  # (n, horizon, n_levels)
     return forecasts[:, :, None] - spread, forecasts[:, :, None] + spread, method
+
+
+def quantile_scores(
+    lower: NDArray[np.float64], upper: NDArray[np.float64], targets: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    r"""Conformity scores of quantile intervals (Romano et al., 2019).
+
+    :math:`E = \max(\hat q_{lo} - y,\; y - \hat q_{hi})`: negative when ``y`` lies
+    inside the interval (by how far from its nearer bound), positive outside.
+    ``lower``, ``upper`` (n, horizon, n_levels), ``targets`` (n, horizon); returns
+    (n, horizon, n_levels), NaN where a target is NaN.
+    """
+    y = targets[:, :, None]
+    return np.maximum(lower - y, y - upper)
+
+
+def conformalized_quantile_bounds(
+    lower: NDArray[np.float64],
+    upper: NDArray[np.float64],
+    scores: NDArray[np.float64],
+    unit: NDArray[np.float64],
+    levels: Levels,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
+    r"""Conformalized quantile regression: widen (or narrow) quantile intervals.
+
+    For each level :math:`1 - \alpha` and horizon step :math:`k`, :math:`c_k` is the
+    :math:`\lceil (n + 1)(1 - \alpha) \rceil`-th smallest of the ``n`` calibration
+    scores :func:`quantile_scores` (in conformal units), and the interval becomes
+    :math:`[\hat q_{lo} - c_k u_i,\; \hat q_{hi} + c_k u_i]`: it covers with
+    probability at least :math:`1 - \alpha` under exchangeability, and keeps the
+    heads' width from series to series. ``c_k`` is negative when the heads'
+    intervals were too wide.
+
+    ``lower``, ``upper`` (n, horizon, n_levels) from the quantile heads, ``scores``
+    (n_windows, horizon, n_levels) for the same levels, ``unit`` (n,). Returns the
+    bounds and the method: ``"per-step"`` when every step has enough scores for
+    the highest level, else ``"pooled"`` (one :math:`c` from all steps' scores).
+    """
+    counts = (~np.isnan(scores[:, :, -1])).sum(axis=0)
+    needed = _needed(levels[-1])
+    per_step = counts.min() >= needed
+    shift = np.empty((scores.shape[1], len(levels)))  # (horizon, n_levels)
+    for j, level in enumerate(levels):
+        columns = (
+            [scores[:, k, j] for k in range(scores.shape[1])]
+            if per_step
+            else [scores[:, :, j].reshape(-1)]
+        )
+        values = [_conformal_quantile(c[~np.isnan(c)], level) for c in columns]
+        shift[:, j] = values
+    if not np.isfinite(shift).all():
+        raise ConfigError(
+            f"too few calibration scores ({int(counts.sum())}) for a {levels[-1]} % "
+            f"conformalized interval, which needs at least {needed}. Use more "
+            "validation_windows, longer series or a lower level."
+        )
+    spread = shift[None, :, :] * unit[:, None, None]
+    method = "per-step" if per_step else "pooled"
+    return lower - spread, upper + spread, method
+
+
+def nested_bounds(
+    lower: NDArray[np.float64], upper: NDArray[np.float64], median: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Bounds that nest around the median: lo-95 <= lo-80 <= median <= hi-80 <= hi-95.
+
+    ``lower``, ``upper`` (n, horizon, n_levels) with levels ascending, ``median``
+    (n, horizon). Each lower bound becomes the least of itself, the median and the
+    lower bounds of the narrower levels; each upper bound likewise the greatest.
+    """
+    lower = np.minimum.accumulate(np.minimum(lower, median[:, :, None]), axis=2)
+    upper = np.maximum.accumulate(np.maximum(upper, median[:, :, None]), axis=2)
+    return lower, upper
 
 
 def quantile_bounds(
