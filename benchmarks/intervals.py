@@ -1,7 +1,7 @@
 """Calibration of prediction intervals on forecasting-competition data.
 
-Usage: python benchmarks/intervals.py [DATASET ...] [--epochs 30] [--models ...]
-                                     [--validation-windows N]
+Usage: python benchmarks/intervals.py [DATASET ...] [--epochs 30] [--patience 5]
+                                     [--models ...] [--validation-windows N]
 
 DATASET: tourism-monthly, tourism-quarterly, m3-monthly (from ../shared/data; the
 default runs all three). Every model is fitted on the competition's training part
@@ -47,7 +47,11 @@ MODELS = (
 
 
 def forecast(
-    name: str, data: Competition, epochs: int, validation_windows: int | None = None
+    name: str,
+    data: Competition,
+    epochs: int,
+    validation_windows: int | None = None,
+    patience: int = 5,
 ) -> tuple[pd.DataFrame, str]:
     """Fit ``name`` on the training part; return its forecasts and their column.
 
@@ -63,7 +67,7 @@ def forecast(
             levels=LEVELS,
             missing="mask",  # pads the competition's series shorter than a window
             epochs=epochs,
-            patience=5,
+            patience=patience,
             validation_windows=validation_windows,
             seed=0,
         )
@@ -104,6 +108,9 @@ def main() -> None:
         default=["tourism-monthly", "tourism-quarterly", "m3-monthly"],
     )
     parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument(
+        "--patience", type=int, default=5, help="the networks' early-stopping patience"
+    )
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument(
         "--validation-windows",
@@ -114,7 +121,8 @@ def main() -> None:
     print(
         f"rnncast {__version__}, torch {torch.__version__}, statsforecast "
         f"{statsforecast.__version__}, {platform.machine()}, {torch.get_num_threads()}"
-        f" threads; LSTM: defaults, epochs <= {args.epochs}, patience 5, seed 0"
+        f" threads; LSTM: defaults, epochs <= {args.epochs}, patience {args.patience}, "
+        "seed 0"
     )
     for dataset in args.datasets:
         data = load(dataset)
@@ -122,7 +130,7 @@ def main() -> None:
         for name in args.models:
             start = time.perf_counter()
             predicted, column = forecast(
-                name, data, args.epochs, args.validation_windows
+                name, data, args.epochs, args.validation_windows, args.patience
             )
             seconds = time.perf_counter() - start
             rows[name] = {**score(data, predicted, column), "seconds": seconds}
