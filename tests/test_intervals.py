@@ -12,6 +12,7 @@ from conftest import TINY
 from rnncast import ConfigError, Forecaster, backtest
 from rnncast.baselines import make_baseline, simple_sigma
 from rnncast.datasets import load_exchange_rate
+from rnncast.exceptions import ModelFileError
 from rnncast.intervals import (
     check_levels,
     conformal_widths,
@@ -21,6 +22,7 @@ from rnncast.intervals import (
     seasonal_scale,
 )
 from rnncast.metrics import coverage, msis, pinball
+from rnncast.model_files import read_model_dir, write_model_dir
 from rnncast.training import pinball_loss
 
 LEVELS = [80, 95]
@@ -214,6 +216,18 @@ def test_cqr_conformalizes_the_quantile_heads(air, tmp_path):
         model.predict(level=[50])
     with pytest.raises(ConfigError, match="validation=True"):
         Forecaster(horizon=6, intervals="cqr", validation=False).fit(air)
+
+
+@pytest.mark.parametrize("intervals", ["conformal", "cqr"])
+def test_a_calibrated_model_file_without_its_scores_is_refused(
+    air, tmp_path, intervals
+):
+    Forecaster(horizon=6, intervals=intervals, **TINY).fit(air).save(tmp_path / "m")
+    params, fitted, tensors = read_model_dir(tmp_path / "m")
+    del tensors["conformal.scores"]
+    write_model_dir(tmp_path / "broken", params=params, fitted=fitted, tensors=tensors)
+    with pytest.raises(ModelFileError, match="do not fit this rnncast"):
+        Forecaster.load(tmp_path / "broken")
 
 
 def test_levels_need_a_model_with_intervals(air):

@@ -14,6 +14,7 @@ from rnncast.data.frame import FILL_POLICIES, MISSING_MODES, read_table
 from rnncast.data.quality import AGGREGATIONS
 from rnncast.data.scaling import SCALERS, TRANSFORMS
 from rnncast.exceptions import RnncastError
+from rnncast.intervals import NETWORK_INTERVALS
 from rnncast.io import write_frame
 from rnncast.models.networks import LEVELS, SEASONAL_PATTERNS
 from rnncast.training import LOSSES
@@ -133,7 +134,7 @@ def interval_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--intervals",
-        choices=("conformal", "quantile", "cqr"),
+        choices=NETWORK_INTERVALS,
         default="conformal",
         help="networks: conformal intervals from validation errors, quantile "
         "heads trained with the pinball loss, or cqr: quantile heads whose "

@@ -63,6 +63,9 @@ from rnncast.data.windows import (
 )
 from rnncast.exceptions import ConfigError, DataError, NotFittedError
 from rnncast.intervals import (
+    CALIBRATED_INTERVALS,
+    NETWORK_INTERVALS,
+    QUANTILE_INTERVALS,
     Levels,
     check_levels,
     conformal_bounds,
@@ -89,9 +92,6 @@ from rnncast.training import EpochRecord, TrainConfig, seed_everything, train
 __all__ = ["Forecaster"]
 
 _PREDICT_BATCH = 1024  # windows per forward pass; smaller stayed in cache, faster
-_INTERVALS = ("conformal", "quantile", "cqr")
-_CALIBRATED = ("conformal", "cqr")  # calibrated on the validation windows
-_QUANTILE_HEADS = ("quantile", "cqr")  # the network forecasts quantiles
 _LOOKBACK_FACTORS = (1.0, 1.5, 2.0)  # lookbacks of ensemble members, times the base
 
 
@@ -493,11 +493,11 @@ default "auto"
         self.data_report_ = report
         self.validation_windows_ = n_val
         self.conformal_scores_ = self.interval_scale_ = None
-        if self.intervals in _CALIBRATED:
+        if self.intervals in CALIBRATED_INTERVALS:
             self.interval_scale_ = seasonal_scale(
                 scaled_values, series.offsets, series.lengths - holdout, season
             )
-        if self.intervals in _CALIBRATED and validated:  # a refit's: from fit
+        if self.intervals in CALIBRATED_INTERVALS and validated:  # a refit's: from fit
             val_starts = validation_starts(
                 series.offsets, lookback, self.horizon, n_val
             )
@@ -707,7 +707,7 @@ default "auto"
     def _validation_windows(self, n_series: int) -> int:
         if self.validation_windows is not None:
             return require_positive_int("validation_windows", self.validation_windows)
-        if self.intervals in _CALIBRATED:
+        if self.intervals in CALIBRATED_INTERVALS:
             return max(1, min(int(self.horizon), math.ceil(40 / n_series)))
         return 1
 
@@ -773,7 +773,7 @@ default "auto"
                 "this model has no intervals: fit it with intervals='conformal', "
                 "'quantile' or 'cqr' to predict with level=."
             )
-        if self.intervals in _QUANTILE_HEADS:
+        if self.intervals in QUANTILE_INTERVALS:
             trained = check_levels(self.levels)
             missing = [lv for lv in levels if lv not in trained]
             if missing:
@@ -1116,18 +1116,18 @@ default "auto"
 
     def _quantiles(self) -> tuple[float, ...]:
         """Return the heads' quantiles: the median and both ends of each level."""
-        if self.intervals not in (None, *_INTERVALS):
+        if self.intervals not in (None, *NETWORK_INTERVALS):
             raise ConfigError(
                 f"unknown intervals {self.intervals!r}; choose 'conformal', "
                 "'quantile', 'cqr' or None."
             )
-        if self.intervals in _CALIBRATED and not self.validation:
+        if self.intervals in CALIBRATED_INTERVALS and not self.validation:
             raise ConfigError(
                 f"intervals={self.intervals!r} are calibrated on the validation "
                 "windows; use validation=True."
             )
         levels = check_levels(self.levels)  # checked before any training
-        if self.intervals not in _QUANTILE_HEADS:
+        if self.intervals not in QUANTILE_INTERVALS:
             return ()
         if not levels:
             raise ConfigError(

@@ -16,6 +16,7 @@ import torch
 
 from rnncast.data.frame import decode_time, encode_time, python_scalar
 from rnncast.data.scaling import ScalerStats
+from rnncast.intervals import CALIBRATED_INTERVALS
 from rnncast.models.networks import EnsembleNetwork, NetworkConfig, RecurrentNetwork
 from rnncast.training import EpochRecord
 
@@ -137,7 +138,7 @@ def restore(
         forecaster.data_report_ = None  # the report of fit is not saved
         forecaster.validation_windows_ = int(fitted["validation_windows"])
         forecaster.conformal_scores_ = forecaster.interval_scale_ = None
-        if "conformal.scores" in tensors:  # conformal or cqr intervals
+        if forecaster.intervals in CALIBRATED_INTERVALS:
             forecaster.conformal_scores_ = tensors["conformal.scores"].numpy()
             forecaster.interval_scale_ = tensors["conformal.unit"].numpy()
         n = len(forecaster.ids_)
@@ -148,6 +149,10 @@ def restore(
             and (power is None or power.shape == shift.shape == (n,))
             and (seasonal is None or seasonal.shape == (n,))
             and len(forecaster.last_ds_) == n
+            and (
+                forecaster.interval_scale_ is None
+                or forecaster.interval_scale_.shape == (n,)
+            )
         )
         if not shapes_ok:
             raise ValueError("array shapes disagree with the number of series")

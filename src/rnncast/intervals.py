@@ -26,6 +26,9 @@ from rnncast.data.scaling import seasonal_maes
 from rnncast.exceptions import ConfigError
 
 __all__ = [
+    "CALIBRATED_INTERVALS",
+    "NETWORK_INTERVALS",
+    "QUANTILE_INTERVALS",
     "bound_column",
     "check_levels",
     "conformal_bounds",
@@ -41,6 +44,10 @@ __all__ = [
 ]
 
 Levels = tuple[float, ...]
+
+NETWORK_INTERVALS = ("conformal", "quantile", "cqr")  # Forecaster(intervals=...)
+CALIBRATED_INTERVALS = ("conformal", "cqr")  # calibrated on validation windows
+QUANTILE_INTERVALS = ("quantile", "cqr")  # the network forecasts quantiles
 
 
 def check_levels(level: float | Sequence[float] | None) -> Levels:
