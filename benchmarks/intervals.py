@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/intervals.py [DATASET ...] [--epochs 30] [--patience 5]
                                      [--models ...] [--validation-windows N]
+                                     [--conformal-errors signed|absolute]
 
 DATASET: tourism-monthly, tourism-quarterly, m3-monthly (from ../shared/data; the
 default runs all three). Every model is fitted on the competition's training part
@@ -11,8 +12,10 @@ mean scaled interval score MSIS at 95 % (the M4 interval measure) and 80 %, the
 scaled pinball loss, MASE and sMAPE of the point forecasts, and wall time.
 
 Models: ``lstm-conformal`` (rnncast's default LSTM with split-conformal intervals
-from its validation windows; ``missing="mask"``, so that the competitions' series
-shorter than a window are padded instead of refused), ``lstm-quantile`` (quantile
+from its validation windows, from the signed errors or with ``--conformal-errors
+absolute`` the absolute ones, as for ``ets-conformal``; ``missing="mask"``, so
+that the competitions' series shorter than a window are padded instead of
+refused), ``lstm-quantile`` (quantile
 heads, pinball loss), ``lstm-cqr`` (the quantile heads conformalized on the
 validation windows), ``ets`` and ``theta`` (statsforecast's model-based
 intervals), ``ets-conformal`` (ETS with conformal intervals from refits at 3
@@ -52,11 +55,12 @@ def forecast(
     epochs: int,
     validation_windows: int | None = None,
     patience: int = 5,
+    conformal_errors: str = "signed",
 ) -> tuple[pd.DataFrame, str]:
     """Fit ``name`` on the training part; return its forecasts and their column.
 
     ``validation_windows``: the networks' calibration windows per series (default:
-    the Forecaster's choice).
+    the Forecaster's choice); ``conformal_errors``: of the conformal intervals.
     """
     if name.startswith("lstm"):
         model = Forecaster(
@@ -69,6 +73,7 @@ def forecast(
             epochs=epochs,
             patience=patience,
             validation_windows=validation_windows,
+            conformal_errors=conformal_errors,
             seed=0,
         )
         return model.fit(data.train).predict(level=LEVELS), "yhat"
@@ -81,6 +86,7 @@ def forecast(
         freq=data.freq,
         levels=LEVELS,
         time_limit=60.0,
+        conformal_errors=conformal_errors,
     )
     return model.fit(data.train).predict(level=LEVELS), model.alias
 
@@ -117,12 +123,15 @@ def main() -> None:
         type=int,
         help="calibration windows per series for the networks (default: automatic)",
     )
+    parser.add_argument(
+        "--conformal-errors", choices=("signed", "absolute"), default="signed"
+    )
     args = parser.parse_args()
     print(
         f"rnncast {__version__}, torch {torch.__version__}, statsforecast "
         f"{statsforecast.__version__}, {platform.machine()}, {torch.get_num_threads()}"
         f" threads; LSTM: defaults, epochs <= {args.epochs}, patience {args.patience}, "
-        "seed 0"
+        f"seed 0; conformal errors: {args.conformal_errors}"
     )
     for dataset in args.datasets:
         data = load(dataset)
@@ -130,7 +139,12 @@ def main() -> None:
         for name in args.models:
             start = time.perf_counter()
             predicted, column = forecast(
-                name, data, args.epochs, args.validation_windows, args.patience
+                name,
+                data,
+                args.epochs,
+                args.validation_windows,
+                args.patience,
+                args.conformal_errors,
             )
             seconds = time.perf_counter() - start
             rows[name] = {**score(data, predicted, column), "seconds": seconds}

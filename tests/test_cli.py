@@ -355,6 +355,28 @@ def test_backtest_network_options_reach_the_networks(air, tmp_path):
     assert not np.allclose(cli, default, rtol=1e-3)  # the flags changed the model
 
 
+def test_backtest_conformal_errors_reach_networks_and_baselines(tmp_path):
+    def bands(errors):
+        out = tmp_path / errors
+        out.mkdir()
+        args = ["backtest", "air_passengers", "--models", "lstm,snaive"]
+        args += ["--horizon", "6", "--windows", "1", *TINY_ARGS, "--level", "80"]
+        args += ["--baseline-intervals", "conformal", "--conformal-errors", errors]
+        assert main([*args, "-o", str(out), "-q"]) == 0
+        fc = pd.read_csv(out / "forecasts.csv")
+        return {
+            m: (fc[f"{m}-hi-80"] - fc[m], fc[m] - fc[f"{m}-lo-80"])
+            for m in ("lstm", "snaive")
+        }
+
+    for above, below in bands("absolute").values():
+        np.testing.assert_allclose(above, below, rtol=1e-9)
+    # the seasonal naive under-forecasts the growing series at every origin:
+    # its signed intervals lie above it
+    above, below = bands("signed")["snaive"]
+    assert (above > below).all()
+
+
 def test_backtest_reports_fallbacks(capsys):
     code = main(
         [
@@ -392,11 +414,14 @@ def test_backtest_unknown_model_is_one_line(capsys):
     assert "unknown model 'transformer'" in _one_line(capsys.readouterr().err)
 
 
-@pytest.mark.parametrize("intervals", ["conformal", "cqr"])
-def test_forecast_with_levels_writes_bands(air, write_csv, tmp_path, intervals):
+@pytest.mark.parametrize(
+    ("intervals", "errors"),
+    [("conformal", "signed"), ("conformal", "absolute"), ("cqr", "signed")],
+)
+def test_forecast_with_levels_writes_bands(air, write_csv, tmp_path, intervals, errors):
     out = tmp_path / "fc.csv"
     args = ["forecast", str(write_csv(air)), "--horizon", "6", *FAST, "-o", str(out)]
-    args += ["--intervals", intervals]
+    args += ["--intervals", intervals, "--conformal-errors", errors]
     assert main([*args, "--level", "80", "95", "--quiet"]) == 0
     fc = pd.read_csv(out)
     assert list(fc.columns)[2:] == [
@@ -407,6 +432,10 @@ def test_forecast_with_levels_writes_bands(air, write_csv, tmp_path, intervals):
         "yhat-hi-95",
     ]
     assert (fc["yhat-lo-95"] <= fc["yhat-lo-80"]).all()
+    if errors == "absolute":
+        np.testing.assert_allclose(
+            fc["yhat-hi-95"] - fc["yhat"], fc["yhat"] - fc["yhat-lo-95"], rtol=1e-9
+        )
 
 
 def test_forecast_resamples_masks_and_reports(air, tmp_path, capsys):

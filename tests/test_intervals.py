@@ -15,11 +15,14 @@ from rnncast.datasets import load_exchange_rate
 from rnncast.exceptions import ModelFileError
 from rnncast.intervals import (
     check_levels,
+    conformal_bounds,
+    conformal_offsets,
     conformal_widths,
     conformalized_quantile_bounds,
     nested_bounds,
     quantile_scores,
     seasonal_scale,
+    signed_conformal_offsets,
 )
 from rnncast.metrics import coverage, msis, pinball
 from rnncast.model_files import read_model_dir, write_model_dir
@@ -64,6 +67,52 @@ def test_conformal_widths_pool_steps_when_each_has_too_few():
     assert widths[1, 0] == pytest.approx(2 * widths[0, 0])
     with pytest.raises(ConfigError, match="too few calibration errors"):
         conformal_widths(np.ones((2, 1)), (95,))
+
+
+def test_signed_offsets_take_each_tail_from_its_own_quantile():
+    errors = np.tile(np.arange(-10.0, 29.0)[:, None], (1, 2))  # 39 errors a step
+    errors[:, 1] *= 2
+    lower, upper, method = signed_conformal_offsets(errors, (80, 95))
+    assert method == "per-step"
+    # upper: the ceil(40 * 0.9) = 36th and ceil(40 * 0.975) = 39th smallest of
+    # -10..28 (25, 28); lower: the same ranks from the top, negated (-7, -10)
+    np.testing.assert_array_equal(upper, [[25, 28], [50, 56]])
+    np.testing.assert_array_equal(lower, [[-7, -10], [-14, -20]])
+    # 20 a step are too few for 95 % tails per step (39): pooled in units of
+    # each step's mean absolute error, so step 2's offsets are twice step 1's
+    lower, upper, method = signed_conformal_offsets(errors[:20], (95,))
+    assert method == "pooled"
+    np.testing.assert_allclose(upper[1], 2 * upper[0])
+    np.testing.assert_allclose(lower[1], 2 * lower[0])
+    assert lower[0, 0] < 0 < upper[0, 0]
+
+
+def test_too_few_errors_for_signed_tails_give_symmetric_intervals():
+    errors = np.array([[1.0, -2.0], [3.0, 5.0], [-2.0, 4.0]] * 5)  # 30 in all
+    assert signed_conformal_offsets(errors, (95,)) is None  # 39 needed
+    lower, upper, method = conformal_offsets(errors, (95,))
+    widths, how = conformal_widths(np.abs(errors), (95,))
+    assert method == f"{how}, symmetric"
+    np.testing.assert_array_equal(upper, widths)
+    np.testing.assert_array_equal(lower, -widths)
+    lower, upper, method = conformal_offsets(errors, (80,))  # 9 a step suffice
+    assert method == "per-step, signed"
+
+
+def test_conformal_bounds_keep_a_biased_forecast_inside_its_intervals():
+    errors = np.tile(np.arange(1.0, 41.0)[:, None], (1, 2))  # always too low
+    forecasts = np.array([[10.0, 10.0]])
+    lower, upper, method = conformal_bounds(forecasts, errors, np.array([0.5]), (80,))
+    assert method == "per-step, signed"
+    # 80 %: upper the ceil(41 * 0.9) = 37th smallest, lower the 37th largest
+    # (4), both above the forecast: the lower bound is nested up to it
+    np.testing.assert_allclose(upper[0, :, 0], 10 + 0.5 * 37)
+    np.testing.assert_allclose(lower[0, :, 0], 10.0)
+    lower, upper, method = conformal_bounds(
+        forecasts, np.abs(errors), np.array([0.5]), (80,), signed=False
+    )
+    assert method == "per-step, symmetric"
+    np.testing.assert_allclose(upper[0, :, 0] - 10, 10 - lower[0, :, 0])
 
 
 @pytest.mark.parametrize("intervals", ["conformal", "cqr"])
@@ -124,6 +173,44 @@ def test_conformal_forecaster_saves_and_loads_its_intervals(air, tmp_path):
     again = Forecaster.load(tmp_path / "m").predict(level=LEVELS)
     pd.testing.assert_frame_equal(again, forecast)
     assert "yhat-lo-50" in model.predict(level=50).columns  # any level
+
+
+def test_signed_conformal_bounds_are_the_stored_errors_offsets(air, tmp_path):
+    model = Forecaster(horizon=8, intervals="conformal", **TINY).fit(air)
+    scores = model.conformal_scores_  # 8 windows x 8 steps of y - yhat, in units
+    assert scores.shape == (8, 8) and (scores < 0).any() and (scores > 0).any()
+    forecast = model.predict(level=LEVELS)
+    assert model.interval_method_ == "pooled, signed"  # 64 errors, 39 needed
+    assert _bounds_are_ordered(forecast)
+    low, high, _ = signed_conformal_offsets(scores, (80, 95))
+    unit = model.interval_scale_[0] * model.scaler_.scale[0]
+    yhat = forecast["yhat"].to_numpy()
+    np.testing.assert_allclose(
+        forecast["yhat-hi-95"], np.maximum(yhat + high[:, 1] * unit, yhat), rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        forecast["yhat-lo-95"], np.minimum(yhat + low[:, 1] * unit, yhat), rtol=1e-9
+    )
+    # the same errors, absolute: symmetric bounds
+    model.conformal_errors = "absolute"
+    symmetric = model.predict(level=LEVELS)
+    np.testing.assert_allclose(
+        symmetric["yhat-hi-95"] - yhat, yhat - symmetric["yhat-lo-95"], rtol=1e-9
+    )
+    assert model.interval_method_ == "pooled, symmetric"
+    # a model file saved before conformal_errors existed held absolute errors:
+    # it loads as "absolute"
+    model.conformal_errors = "signed"
+    model.save(tmp_path / "m")
+    params, fitted, tensors = read_model_dir(tmp_path / "m")
+    del params["conformal_errors"]
+    tensors["conformal.scores"] = tensors["conformal.scores"].abs()
+    write_model_dir(tmp_path / "old", params=params, fitted=fitted, tensors=tensors)
+    old = Forecaster.load(tmp_path / "old")
+    assert old.conformal_errors == "absolute"
+    pd.testing.assert_frame_equal(old.predict(level=LEVELS), symmetric)
+    with pytest.raises(ConfigError, match="unknown conformal_errors"):
+        Forecaster(horizon=8, intervals="conformal", conformal_errors="abs").fit(air)
 
 
 def test_conformal_intervals_scale_with_the_series(air):
@@ -309,25 +396,44 @@ def test_backtest_with_levels_scores_intervals(air):
     assert board["coverage_80"].between(0, 1).all()
 
 
-def test_conformal_baseline_calibrates_on_refits_at_earlier_origins(air):
+@pytest.mark.parametrize("windows", [4, 8])
+def test_conformal_baseline_calibrates_on_refits_at_earlier_origins(air, windows):
     model = make_baseline(
-        "snaive", horizon=6, levels=LEVELS, intervals="conformal", calibration_windows=4
+        "snaive",
+        horizon=6,
+        levels=LEVELS,
+        intervals="conformal",
+        calibration_windows=windows,
     ).fit(air)
     forecast = model.predict(level=LEVELS)
     assert _bounds_are_ordered(forecast, "snaive")
-    # seasonal naive at the 4 earlier origins, scored by hand: 24 errors pooled,
+    # seasonal naive at the earlier origins, scored by hand: errors y - yhat,
     # each in the in-sample seasonal-naive MAE of the values before its origin
     y = air["y"].to_numpy()
     unit = np.mean(np.abs(y[12:] - y[:-12]))  # the whole history's, for the bounds
     errors = []
-    for j in range(4):
+    for j in range(windows):
         n = len(y) - 6 - j
         before = np.mean(np.abs(y[12:n] - y[: n - 12]))
-        errors.append(np.abs(y[n : n + 6] - y[n - 12 : n - 6]) / before)
-    widths, method = conformal_widths(np.array(errors), (95,))
+        errors.append((y[n : n + 6] - y[n - 12 : n - 6]) / before)
+    errors = np.array(errors)
+    yhat = forecast["snaive"].to_numpy()
+    if windows == 4:  # 24 errors: too few for signed 95 % tails (39), symmetric
+        widths, method = conformal_widths(np.abs(errors), (95,))
+        assert method == "pooled"
+        half = (forecast["snaive-hi-95"] - yhat).to_numpy()
+        np.testing.assert_allclose(half, widths[:, 0] * unit, rtol=1e-9)
+        return
+    low, high, method = signed_conformal_offsets(errors, (95,))  # 48 errors
     assert method == "pooled"
-    half = (forecast["snaive-hi-95"] - forecast["snaive"]).to_numpy()
-    np.testing.assert_allclose(half, widths[:, 0] * unit, rtol=1e-9)
+    np.testing.assert_allclose(
+        forecast["snaive-hi-95"], np.maximum(yhat + high[:, 0] * unit, yhat)
+    )
+    np.testing.assert_allclose(
+        forecast["snaive-lo-95"], np.minimum(yhat + low[:, 0] * unit, yhat)
+    )
+    with pytest.raises(ConfigError, match="unknown conformal_errors"):
+        make_baseline("snaive", horizon=6, conformal_errors="abs").fit(air)
 
 
 def test_prophet_gives_ordered_intervals(air):

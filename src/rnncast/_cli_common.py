@@ -14,7 +14,7 @@ from rnncast.data.frame import FILL_POLICIES, MISSING_MODES, read_table
 from rnncast.data.quality import AGGREGATIONS
 from rnncast.data.scaling import SCALERS, TRANSFORMS
 from rnncast.exceptions import RnncastError
-from rnncast.intervals import NETWORK_INTERVALS
+from rnncast.intervals import CONFORMAL_ERRORS, NETWORK_INTERVALS
 from rnncast.io import write_frame
 from rnncast.models.networks import LEVELS, SEASONAL_PATTERNS
 from rnncast.training import LOSSES
@@ -139,6 +139,14 @@ def interval_options(parser: argparse.ArgumentParser) -> None:
         help="networks: conformal intervals from validation errors, quantile "
         "heads trained with the pinball loss, or cqr: quantile heads whose "
         "intervals are conformalized on the validation windows",
+    )
+    group.add_argument(
+        "--conformal-errors",
+        choices=CONFORMAL_ERRORS,
+        default="signed",
+        help="conformal intervals (networks, and --baseline-intervals conformal): "
+        "signed: each tail from its own quantile of the errors, following their "
+        "bias and skew (symmetric where too few); absolute: symmetric widths",
     )
 
 

@@ -100,6 +100,7 @@ def backtest(
     n_jobs: int | None = None,
     level: float | Sequence[float] | None = None,
     baseline_intervals: str = "model",
+    conformal_errors: str = "signed",
     on_step: Callable[[str, int], None] | None = None,
 ) -> BacktestResult:
     """Backtest ``models`` on ``data`` over rolling forecast origins.
@@ -152,6 +153,11 @@ def backtest(
         The baselines' own intervals, or split-conformal ones built like the
         networks' (see :class:`~rnncast.baselines.Baseline`), to compare all
         models on equal terms.
+    conformal_errors : {"signed", "absolute"}, default "signed"
+        The conformal intervals' errors, for the networks (unless
+        ``neural_params`` sets it) and the conformal baselines: each tail from the
+        signed errors, or symmetric from the absolute ones (see
+        :class:`~rnncast.Forecaster`).
     on_step : callable, optional
         Called as ``on_step(model, window)`` before each fit, for progress.
     """
@@ -194,7 +200,7 @@ def backtest(
                     time_limit,
                     n_jobs,
                     levels,
-                    baseline_intervals,
+                    (baseline_intervals, conformal_errors),
                 )
                 start = time.perf_counter()
                 _fit(model, train, name, w, series, cut[:, w])
@@ -328,8 +334,10 @@ def _make(
     time_limit: float | None,
     n_jobs: int | None,
     levels: Levels = (),
-    baseline_intervals: str = "model",
+    intervals: tuple[str, str] = ("model", "signed"),
 ) -> Forecaster | Baseline:
+    """Make the model ``name``; ``intervals``: baselines' kind, conformal errors."""
+    baseline_intervals, conformal_errors = intervals
     if name in NEURAL_MODELS:
         params: dict[str, Any] = {
             "season_length": season_length,
@@ -337,7 +345,11 @@ def _make(
             "seed": seed,
         }
         if levels:
-            params |= {"intervals": "conformal", "levels": levels}
+            params |= {
+                "intervals": "conformal",
+                "levels": levels,
+                "conformal_errors": conformal_errors,
+            }
         return Forecaster(
             cell=name, horizon=horizon, **{**params, **(neural_params or {})}
         )
@@ -350,6 +362,7 @@ def _make(
         n_jobs=n_jobs,
         levels=levels,
         intervals=baseline_intervals,
+        conformal_errors=conformal_errors,
     )
 
 

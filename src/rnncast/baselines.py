@@ -46,6 +46,7 @@ from rnncast.data.frame import (
 )
 from rnncast.exceptions import ConfigError, DataError, ModelFileError, NotFittedError
 from rnncast.intervals import (
+    CONFORMAL_ERRORS,
     check_levels,
     conformal_bounds,
     interval_columns,
@@ -185,12 +186,16 @@ class Baseline:
         uncertainty intervals). ``"conformal"``: split-conformal intervals as the
         networks make them: the model is refitted at ``calibration_windows``
         origins, 1 to ``calibration_windows`` steps before the last ``horizon``
-        values, and its absolute errors there, divided by each series' in-sample
+        values, and its errors there, divided by each series' in-sample
         seasonal-naive MAE on the values before each origin
-        (:func:`~rnncast.intervals.seasonal_scale`), give per-step widths
-        (:func:`~rnncast.intervals.conformal_widths`).
+        (:func:`~rnncast.intervals.seasonal_scale`), give per-step offsets
+        (:func:`~rnncast.intervals.conformal_offsets`).
     calibration_windows : int, default 3
         Origins per series for ``intervals="conformal"``.
+    conformal_errors : {"signed", "absolute"}, default "signed"
+        As the networks' parameter of that name: each tail from the signed
+        errors (symmetric where they are too few), or symmetric from the
+        absolute errors.
     """
 
     alias: ClassVar[str] = ""
@@ -208,6 +213,7 @@ class Baseline:
         levels: Sequence[float] = (),
         intervals: str = "model",
         calibration_windows: int = 3,
+        conformal_errors: str = "signed",
     ) -> None:
         self.horizon = horizon
         self.season_length = season_length
@@ -217,6 +223,7 @@ class Baseline:
         self.levels = levels
         self.intervals = intervals
         self.calibration_windows = calibration_windows
+        self.conformal_errors = conformal_errors
 
     def get_params(self) -> dict[str, Any]:
         """Return the constructor arguments as a dict (scikit-learn convention)."""
@@ -229,6 +236,7 @@ class Baseline:
             "levels": list(check_levels(self.levels)),
             "intervals": self.intervals,
             "calibration_windows": self.calibration_windows,
+            "conformal_errors": self.conformal_errors,
         }
 
     def __repr__(self) -> str:
@@ -248,6 +256,11 @@ class Baseline:
         if self.intervals not in ("model", "conformal"):
             raise ConfigError(
                 f"unknown intervals {self.intervals!r}; choose 'model' or 'conformal'."
+            )
+        if self.conformal_errors not in CONFORMAL_ERRORS:
+            raise ConfigError(
+                f"unknown conformal_errors {self.conformal_errors!r}; choose "
+                "'signed' or 'absolute'."
             )
         if self.season_length is not None:
             require_positive_int("season_length", self.season_length)
@@ -340,10 +353,16 @@ class Baseline:
                     for i in range(series.n_series)
                 ]
             )
-            errors = np.abs(actual - forecast[:, :, 0]) / unit[:, None]
+            errors = (actual - forecast[:, :, 0]) / unit[:, None]
             scores.append(np.where(usable[:, None], errors, np.nan))
         mean = point[:, :, 0]
-        lower, upper, _ = conformal_bounds(mean, np.concatenate(scores), scale, levels)
+        lower, upper, _ = conformal_bounds(
+            mean,
+            np.concatenate(scores),
+            scale,
+            levels,
+            signed=self.conformal_errors == "signed",
+        )
         return np.concatenate([mean[:, :, None], lower, upper], axis=2), fallbacks
 
     def _run(
@@ -428,7 +447,8 @@ class Baseline:
                 raise ModelFileError(
                     f"{str(file)!r} does not hold an rnncast baseline."
                 )
-            model = make_baseline(content["model"], **content["params"])
+            before = {"conformal_errors": "absolute"}  # files saved before signed
+            model = make_baseline(content["model"], **{**before, **content["params"]})
             data = content["data"]
             offsets = data["offsets"]
             parts = [

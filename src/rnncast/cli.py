@@ -309,6 +309,7 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
         missing=args.missing,
         intervals=args.intervals if args.level else None,
         levels=tuple(args.level or (80, 95)),
+        conformal_errors=args.conformal_errors,
         resample=args.resample,
         aggregation=args.aggregation,
         max_gap=args.max_gap,

@@ -211,6 +211,7 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
             ("ensemble", args.ensemble),
             ("season_inputs", args.season_inputs),
             ("intervals", args.intervals if args.level else None),
+            ("conformal_errors", args.conformal_errors if args.level else None),
         )
         if value is not None
     }
@@ -255,6 +256,7 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
             n_jobs=args.jobs,
             level=args.level,
             baseline_intervals=args.baseline_intervals,
+            conformal_errors=args.conformal_errors,
             on_step=on_step,
         )
     return result, time.perf_counter() - start

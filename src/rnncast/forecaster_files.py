@@ -75,7 +75,8 @@ def restore(
     from rnncast.model_files import model_file_error
 
     with model_file_error("the saved parameters or network do not fit this rnncast"):
-        forecaster = cls(**{**params, "device": device})
+        saved_before = {"conformal_errors": "absolute"}  # before signed errors
+        forecaster = cls(**{**saved_before, **params, "device": device})
         saved = fitted["network"]
         network_config = NetworkConfig(
             **{

@@ -11,7 +11,10 @@ step ``k``, give the width :math:`q_k` of a symmetric interval
 :math:`\hat y_k \pm q_k` at level :math:`1 - \alpha`: the
 :math:`\lceil (n + 1)(1 - \alpha) \rceil`-th smallest score. If the windows and
 the future are exchangeable, the interval covers the truth with probability at
-least :math:`1 - \alpha`.
+least :math:`1 - \alpha`. The signed errors :math:`y - \hat y` give each tail its
+own quantile instead (:func:`signed_conformal_offsets`, the default of the
+networks and of the baselines' conformal wrapper): the interval then follows a
+bias or a skew of the errors, at the price of twice as many errors needed.
 """
 
 from __future__ import annotations
@@ -27,11 +30,13 @@ from rnncast.exceptions import ConfigError
 
 __all__ = [
     "CALIBRATED_INTERVALS",
+    "CONFORMAL_ERRORS",
     "NETWORK_INTERVALS",
     "QUANTILE_INTERVALS",
     "bound_column",
     "check_levels",
     "conformal_bounds",
+    "conformal_offsets",
     "conformal_widths",
     "conformalized_quantile_bounds",
     "interval_columns",
@@ -40,6 +45,7 @@ __all__ = [
     "quantile_bounds",
     "quantile_scores",
     "seasonal_scale",
+    "signed_conformal_offsets",
     "sort_quantiles",
 ]
 
@@ -48,6 +54,7 @@ Levels = tuple[float, ...]
 NETWORK_INTERVALS = ("conformal", "quantile", "cqr")  # Forecaster(intervals=...)
 CALIBRATED_INTERVALS = ("conformal", "cqr")  # calibrated on validation windows
 QUANTILE_INTERVALS = ("quantile", "cqr")  # the network forecasts quantiles
+CONFORMAL_ERRORS = ("signed", "absolute")  # conformal_errors=: asymmetric, symmetric
 
 
 def check_levels(level: float | Sequence[float] | None) -> Levels:
@@ -81,7 +88,7 @@ def level_quantiles(levels: Levels) -> tuple[list[float], list[float]]:
 def conformal_widths(
     scores: NDArray[np.float64], levels: Levels
 ) -> tuple[NDArray[np.float64], str]:
-    r"""Half-widths of split-conformal intervals per horizon step and level.
+    r"""Half-widths of symmetric split-conformal intervals per horizon step and level.
 
     Parameters
     ----------
@@ -100,32 +107,98 @@ def conformal_widths(
         the conformal quantile :math:`\hat q` of the pool gives
         :math:`q_k = \hat q\,\bar s_k`; widths still grow with the step.
     """
-    widths = np.empty((scores.shape[1], len(levels)))
     counts = (~np.isnan(scores)).sum(axis=0)
-    needed = max((_needed(lv) for lv in levels), default=1)
-    if counts.min() >= needed:
-        for k in range(scores.shape[1]):
-            column = scores[:, k][~np.isnan(scores[:, k])]
-            widths[k] = [_conformal_quantile(column, lv) for lv in levels]
-        return widths, "per-step"
     mean_score = np.nanmean(scores, axis=0) if counts.min() > 0 else None
-    if mean_score is None or not np.all(mean_score > 0):
+    if counts.min() < _needed(max(levels, default=50)) and (
+        mean_score is None or not np.all(mean_score > 0)
+    ):
         raise ConfigError(
             "too few calibration errors for conformal intervals: a horizon step has "
             f"{int(counts.min())} observed error(s) or only zero errors. Use more "
             "validation_windows or longer series."
         )
-    pooled = (scores / mean_score).reshape(-1)
-    pooled = pooled[~np.isnan(pooled)]
-    for j, lv in enumerate(levels):
-        widths[:, j] = _conformal_quantile(pooled, lv) * mean_score
+    widths, method = _step_quantiles(scores, levels, mean_score)
     if not np.isfinite(widths).all():
         raise ConfigError(
-            f"too few calibration errors ({len(pooled)}) for a {levels[-1]} % "
+            f"too few calibration errors ({int(counts.sum())}) for a {levels[-1]} % "
             f"conformal interval, which needs at least {_needed(levels[-1])}. Use "
             "more validation_windows, longer series or a lower level."
         )
-    return widths, "pooled"
+    return widths, method
+
+
+def signed_conformal_offsets(
+    errors: NDArray[np.float64], levels: Levels
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str] | None:
+    r"""Lower and upper offsets of asymmetric split-conformal intervals.
+
+    From signed calibration errors :math:`e = y - \hat y` (n_windows, horizon), each
+    tail separately (Linusson et al., 2014): for a level :math:`1 - \alpha` the
+    upper offset of step :math:`k` is the :math:`\lceil (n + 1)(1 - \alpha/2)
+    \rceil`-th smallest error and the lower offset the same rank from the top,
+    negated, so that each tail is missed with probability at most
+    :math:`\alpha / 2`. A forecast biased on the calibration windows gets an
+    interval shifted by that bias, and a skewed error distribution a skewed one.
+    Per step when every step has enough errors for the highest level's tails
+    (:math:`n_k \ge 2/\alpha - 1`, twice what a symmetric interval needs), else
+    pooled over steps in units of each step's mean absolute error (as
+    :func:`conformal_widths` pools).
+
+    Returns ``(lower, upper, method)``, each offset (horizon, n_levels), or None
+    when even the pool has too few errors (the caller falls back to symmetric).
+    """
+    tails = tuple(50 + lv / 2 for lv in levels)
+    counts = (~np.isnan(errors)).sum(axis=0)
+    if counts.min() == 0:
+        return None
+    spread = np.nanmean(np.abs(errors), axis=0)
+    if counts.min() < _needed(tails[-1]) and (
+        counts.sum() < _needed(tails[-1]) or not np.all(spread > 0)
+    ):
+        return None
+    upper, method = _step_quantiles(errors, tails, spread)
+    lower, _ = _step_quantiles(-errors, tails, spread)
+    return -lower, upper, method
+
+
+def conformal_offsets(
+    errors: NDArray[np.float64], levels: Levels, *, signed: bool = True
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
+    r"""Lower and upper conformal offsets (horizon, n_levels) from signed errors.
+
+    ``signed``: :func:`signed_conformal_offsets` where the errors suffice, else
+    (and with ``signed=False``) the symmetric :math:`\mp q_k` of
+    :func:`conformal_widths` on the absolute errors. The method says which:
+    ``"per-step, signed"``, ``"pooled, symmetric"``...
+    """
+    if signed:
+        offsets = signed_conformal_offsets(errors, levels)
+        if offsets is not None:
+            lower, upper, method = offsets
+            return lower, upper, f"{method}, signed"
+    widths, method = conformal_widths(np.abs(errors), levels)
+    return -widths, widths, f"{method}, symmetric"
+
+
+def _step_quantiles(
+    scores: NDArray[np.float64],
+    levels: Levels,
+    spread: NDArray[np.float64] | None,
+) -> tuple[NDArray[np.float64], str]:
+    """Conformal quantiles (horizon, n_levels) per step, or pooled in ``spread``."""
+    quantiles = np.empty((scores.shape[1], len(levels)))
+    counts = (~np.isnan(scores)).sum(axis=0)
+    if counts.min() >= max((_needed(lv) for lv in levels), default=1):
+        for k in range(scores.shape[1]):
+            column = scores[:, k][~np.isnan(scores[:, k])]
+            quantiles[k] = [_conformal_quantile(column, lv) for lv in levels]
+        return quantiles, "per-step"
+    assert spread is not None
+    pooled = (scores / spread).reshape(-1)
+    pooled = pooled[~np.isnan(pooled)]
+    for j, lv in enumerate(levels):
+        quantiles[:, j] = _conformal_quantile(pooled, lv) * spread
+    return quantiles, "pooled"
 
 
 def _needed(level: float) -> int:
@@ -171,20 +244,29 @@ def seasonal_scale(
 
 def conformal_bounds(
     forecasts: NDArray[np.float64],
-    scores: NDArray[np.float64],
+    errors: NDArray[np.float64],
     unit: NDArray[np.float64],
     levels: Levels,
+    *,
+    signed: bool = True,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
-    r"""Return symmetric conformal bounds :math:`\hat y \mp q_k u_i` of forecasts.
+    r"""Return conformal bounds :math:`\hat y + l_k u_i` and :math:`\hat y + h_k u_i`.
 
-    ``forecasts`` (n_series, horizon), ``scores`` the calibration errors in
-    conformal units (n_windows, horizon), ``unit`` each series' unit
-    (:func:`seasonal_scale`). Returns lower and upper bounds (n_series, horizon,
-    n_levels) and the method of :func:`conformal_widths`.
+    ``forecasts`` (n_series, horizon), ``errors`` the calibration errors
+    :math:`y - \hat y` in conformal units (n_windows, horizon; absolute ones give
+    the same symmetric bounds with ``signed=False``), ``unit`` each series' unit
+    (:func:`seasonal_scale`). The offsets :math:`l_k \le h_k` are those of
+    :func:`conformal_offsets`; the bounds are then nested around the forecast
+    (:func:`nested_bounds`), which a strongly biased calibration could otherwise
+    leave outside its own 80 % interval. Returns lower and upper bounds (n_series,
+    horizon, n_levels) and the method.
     """
-    widths, method = conformal_widths(scores, levels)  # (horizon, n_levels)
-    spread = widths[None, :, :] * unit[:, None, None]  # (n, horizon, n_levels)
-    return forecasts[:, :, None] - spread, forecasts[:, :, None] + spread, method
+    low, high, method = conformal_offsets(errors, levels, signed=signed)
+    scale = unit[:, None, None]  # (n, 1, 1) against offsets (1, horizon, n_levels)
+    lower = forecasts[:, :, None] + low[None] * scale
+    upper = forecasts[:, :, None] + high[None] * scale
+    lower, upper = nested_bounds(lower, upper, forecasts)
+    return lower, upper, method
 
 
 def quantile_scores(
