@@ -15,11 +15,13 @@ Models: ``lstm-conformal`` (rnncast's default LSTM with split-conformal interval
 from its validation windows, from the signed errors or with ``--conformal-errors
 absolute`` the absolute ones, as for ``ets-conformal``; ``missing="mask"``, so
 that the competitions' series shorter than a window are padded instead of
-refused), ``lstm-quantile`` (quantile
-heads, pinball loss), ``lstm-cqr`` (the quantile heads conformalized on the
-validation windows), ``ets`` and ``theta`` (statsforecast's model-based
-intervals), ``ets-conformal`` (ETS with conformal intervals from refits at 3
-earlier origins) and ``snaive`` (normal intervals from its residuals).
+refused), ``lstm-conformal-series`` (the same, calibrated per series where a
+series has enough validation errors: set ``--validation-windows``),
+``lstm-quantile`` (quantile heads, pinball loss), ``lstm-cqr`` (the quantile
+heads conformalized on the validation windows), ``ets`` and ``theta``
+(statsforecast's model-based intervals), ``ets-conformal`` (ETS with conformal
+intervals from refits at 3 earlier origins) and ``snaive`` (normal intervals from
+its residuals).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from rnncast.metrics import evaluate
 LEVELS = (80, 95)
 MODELS = (
     "lstm-conformal",
+    "lstm-conformal-series",
     "lstm-quantile",
     "lstm-cqr",
     "ets",
@@ -67,7 +70,8 @@ def forecast(
             horizon=data.horizon,
             season_length=data.season_length,
             freq=data.freq,
-            intervals=name.removeprefix("lstm-"),
+            intervals=name.removeprefix("lstm-").removesuffix("-series"),
+            conformal_per_series=name.endswith("-series"),
             levels=LEVELS,
             missing="mask",  # pads the competition's series shorter than a window
             epochs=epochs,

@@ -416,12 +416,21 @@ def test_backtest_unknown_model_is_one_line(capsys):
 
 @pytest.mark.parametrize(
     ("intervals", "errors"),
-    [("conformal", "signed"), ("conformal", "absolute"), ("cqr", "signed")],
+    [
+        ("conformal", "signed"),
+        ("conformal", "absolute"),
+        ("cqr", "signed"),
+        ("conformal", "per-series"),
+    ],
 )
 def test_forecast_with_levels_writes_bands(air, write_csv, tmp_path, intervals, errors):
     out = tmp_path / "fc.csv"
     args = ["forecast", str(write_csv(air)), "--horizon", "6", *FAST, "-o", str(out)]
-    args += ["--intervals", intervals, "--conformal-errors", errors]
+    args += ["--intervals", intervals]
+    if errors == "per-series":
+        args += ["--conformal-per-series"]
+    else:
+        args += ["--conformal-errors", errors]
     assert main([*args, "--level", "80", "95", "--quiet"]) == 0
     fc = pd.read_csv(out)
     assert list(fc.columns)[2:] == [

@@ -22,6 +22,7 @@ from rnncast.intervals import (
     nested_bounds,
     quantile_scores,
     seasonal_scale,
+    series_conformal_offsets,
     signed_conformal_offsets,
 )
 from rnncast.metrics import coverage, msis, pinball
@@ -211,6 +212,83 @@ def test_signed_conformal_bounds_are_the_stored_errors_offsets(air, tmp_path):
     pd.testing.assert_frame_equal(old.predict(level=LEVELS), symmetric)
     with pytest.raises(ConfigError, match="unknown conformal_errors"):
         Forecaster(horizon=8, intervals="conformal", conformal_errors="abs").fit(air)
+
+
+def test_series_offsets_come_from_each_series_own_errors():
+    rng = np.random.default_rng(0)
+    long = rng.normal(1.0, 2.0, size=(40, 2))  # series 0: 40 a step, per step
+    pooled = rng.normal(0.0, 1.0, size=(20, 2))  # series 1: 40 in all, pooled
+    few = rng.normal(0.0, 9.0, size=(5, 2))  # series 2: too few, all series'
+    errors = np.concatenate([long, pooled, few])
+    owners = np.repeat([0, 1, 2], [40, 20, 5])
+    lower, upper, own = series_conformal_offsets(errors, owners, 4, (80, 95))
+    np.testing.assert_array_equal(own, [True, True, False, False])
+    first = signed_conformal_offsets(long, (80, 95))
+    assert first[2] == "per-step"
+    np.testing.assert_array_equal(lower[0], first[0])
+    np.testing.assert_array_equal(upper[0], first[1])
+    # pooled over the series' steps in units of every series' mean |error|
+    spread = np.mean(np.abs(errors), axis=0)
+    second = signed_conformal_offsets(pooled, (80, 95), spread)
+    assert second[2] == "pooled"
+    np.testing.assert_allclose(upper[1], second[1])
+    everyone, everyone_high, _ = conformal_offsets(errors, (80, 95))
+    for i in (2, 3):  # too few errors, and none (series 3)
+        np.testing.assert_array_equal(lower[i], everyone)
+        np.testing.assert_array_equal(upper[i], everyone_high)
+
+
+def test_conformal_per_series_uses_each_fitted_series_errors(air, tmp_path):
+    wiggly = air.assign(unique_id="wiggly", y=air["y"] * (1 + 0.2 * (air.index % 2)))
+    data = pd.concat([air, wiggly])
+    model = Forecaster(
+        horizon=3,
+        intervals="conformal",
+        validation_windows=20,
+        conformal_per_series=True,
+        **TINY,
+    ).fit(data)
+    np.testing.assert_array_equal(model.conformal_series_, np.repeat([0, 1], 20))
+    forecast = model.predict(level=LEVELS)
+    assert model.interval_method_.startswith("own errors for 2 of 2 series")
+    scores = model.conformal_scores_
+    for i, uid in enumerate(model.ids_):
+        low, high, _ = signed_conformal_offsets(
+            scores[model.conformal_series_ == i],
+            (80, 95),
+            np.mean(np.abs(scores), axis=0),
+        )
+        rows = forecast["unique_id"] == uid
+        yhat = forecast.loc[rows, "yhat"].to_numpy()
+        unit = model.interval_scale_[i] * model.scaler_.scale[i]
+        np.testing.assert_allclose(
+            forecast.loc[rows, "yhat-hi-95"],
+            np.maximum(yhat + high[:, 1] * unit, yhat),
+            rtol=1e-9,
+        )
+        np.testing.assert_allclose(
+            forecast.loc[rows, "yhat-lo-95"],
+            np.minimum(yhat + low[:, 1] * unit, yhat),
+            rtol=1e-9,
+        )
+    # a series not seen by fit gets the offsets of all series' errors
+    new = model.predict(air.assign(unique_id="new"), level=[95])
+    assert model.interval_method_.startswith("own errors for 0 of 1 series")
+    model.conformal_per_series = False
+    pooled = model.predict(air.assign(unique_id="new"), level=[95])
+    pd.testing.assert_frame_equal(new, pooled)
+    model.conformal_per_series = True
+    model.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(
+        Forecaster.load(tmp_path / "m").predict(level=LEVELS), forecast
+    )
+    params, fitted, tensors = read_model_dir(tmp_path / "m")
+    del tensors["conformal.series"]
+    write_model_dir(tmp_path / "broken", params=params, fitted=fitted, tensors=tensors)
+    with pytest.raises(ModelFileError, match="do not fit this rnncast"):
+        Forecaster.load(tmp_path / "broken")
+    with pytest.raises(ConfigError, match="needs intervals='conformal'"):
+        Forecaster(horizon=3, intervals="cqr", conformal_per_series=True).fit(air)
 
 
 def test_conformal_intervals_scale_with_the_series(air):

@@ -148,6 +148,13 @@ def interval_options(parser: argparse.ArgumentParser) -> None:
         "signed: each tail from its own quantile of the errors, following their "
         "bias and skew (symmetric where too few); absolute: symmetric widths",
     )
+    group.add_argument(
+        "--conformal-per-series",
+        action="store_true",
+        default=None,
+        help="networks' conformal intervals: each series from its own validation "
+        "errors where it has enough for the level, the others from all series'",
+    )
 
 
 def baseline_interval_option(parser: argparse.ArgumentParser) -> None:

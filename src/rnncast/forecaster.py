@@ -229,6 +229,14 @@ default "auto"
         the only kind before; model files saved without this parameter load so.
         Chosen by measurement (benchmarks/README.md): signed intervals were
         closer to nominal and had a lower MSIS on the Tourism and M3 sets.
+    conformal_per_series : bool, default False
+        ``intervals="conformal"`` only: each series seen by ``fit`` that has
+        enough validation errors of its own for the highest level (39 for 95 %
+        signed; set ``validation_windows``) gets its bounds from them alone
+        (:func:`~rnncast.intervals.series_conformal_offsets`), the others and
+        new series from the pool of all series' errors. For a few long series
+        whose errors differ in shape, not only in scale; with many short series
+        the pool is steadier.
     fill : {"interpolate", "ffill", "drop-leading"}, optional
         Policy for missing or infinite targets; without one (and without
         ``missing="mask"``) they are an error.
@@ -317,6 +325,7 @@ default "auto"
         intervals: Literal["conformal", "quantile", "cqr"] | None = None,
         levels: Sequence[float] = (80, 95),
         conformal_errors: Literal["signed", "absolute"] = "signed",
+        conformal_per_series: bool = False,
         fill: FillPolicy | None = None,
         missing: MissingMode = "error",
         resample: Freq | None = None,
@@ -357,6 +366,7 @@ default "auto"
         self.intervals = intervals
         self.levels = levels
         self.conformal_errors = conformal_errors
+        self.conformal_per_series = conformal_per_series
         self.fill = fill
         self.missing = missing
         self.resample = resample
@@ -430,6 +440,7 @@ default "auto"
         self.history_ = validated.history_ + self.history_
         self.validation_windows_ = validated.validation_windows_
         self.conformal_scores_ = validated.conformal_scores_
+        self.conformal_series_ = validated.conformal_series_
         return self
 
     def _fit(
@@ -506,6 +517,7 @@ default "auto"
         self.data_report_ = report
         self.validation_windows_ = n_val
         self.conformal_scores_ = self.interval_scale_ = None
+        self.conformal_series_ = None
         if self.intervals in CALIBRATED_INTERVALS:
             self.interval_scale_ = seasonal_scale(
                 scaled_values, series.offsets, series.lengths - holdout, season
@@ -517,7 +529,8 @@ default "auto"
             scores = self._calibration_scores(
                 scaled, torch.as_tensor(val_starts).to(device), channels
             )
-            unit = self.interval_scale_[series.owners(val_starts)]
+            self.conformal_series_ = series.owners(val_starts)
+            unit = self.interval_scale_[self.conformal_series_]
             shape = (-1,) + (1,) * (scores.ndim - 1)  # one unit per window
             self.conformal_scores_ = scores / unit.reshape(shape)
         return self
@@ -763,7 +776,9 @@ default "auto"
             stats = self.scaler_for(series)
             unit = self._interval_units(series, stats)
         phases = self.season_phases(last_ds)
-        yhat, lower, upper = self._forecast(context, stats, levels, unit, phases)
+        yhat, lower, upper = self._forecast(
+            context, stats, levels, unit, phases, self._fitted_rows(ids)
+        )
         frame = forecast_frame(
             ids,
             last_ds,
@@ -823,15 +838,17 @@ default "auto"
         levels: Levels = (),
         unit: NDArray[np.float64] | None = None,
         phases: NDArray[np.int64] | None = None,
+        rows: NDArray[np.int64] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Forecasts and interval bounds in original units, from raw contexts.
 
         Returns yhat (n_series, horizon) and the lower and upper bounds
         (n_series, horizon, n_levels). ``unit``: each series' conformal unit;
-        ``phases``: each context's last season phase (with ``season_inputs``).
+        ``phases``: each context's last season phase (with ``season_inputs``);
+        ``rows``: each context's series in the fitted ones, -1 if new.
         """
         z = self._network_outputs(context, stats, phases)
-        lower, upper = self._scaled_bounds(z, levels, unit)
+        lower, upper = self._scaled_bounds(z, levels, unit, rows)
         if z.ndim == 3:  # quantile heads: the median is the point forecast
             z = z[:, :, self.network_.config.quantiles.index(0.5)]
         with np.errstate(over="ignore", invalid="ignore"):
@@ -851,6 +868,7 @@ default "auto"
         z: NDArray[np.float64],
         levels: Levels,
         unit: NDArray[np.float64] | None,
+        rows: NDArray[np.int64] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Interval bounds (n, horizon, n_levels) in scaled units."""
         if not levels:
@@ -863,6 +881,11 @@ default "auto"
                 unit,
                 levels,
                 signed=self.conformal_errors == "signed",
+                series=(
+                    (self.conformal_series_, rows)
+                    if self.conformal_per_series and rows is not None
+                    else None
+                ),
             )
             return lower, upper
         lower, upper = quantile_bounds(z, self.network_.config.quantiles, levels)
@@ -1010,11 +1033,13 @@ default "auto"
         own: NDArray[np.float64],
     ) -> NDArray[np.float64]:
         """Per series of ``ids``: the value fitted for it, or ``own`` if it is new."""
+        rows = self._fitted_rows(ids)
+        return np.where(rows < 0, own, fitted[np.maximum(rows, 0)])
+
+    def _fitted_rows(self, ids: Sequence[Hashable]) -> NDArray[np.int64]:
+        """Index of each of ``ids`` among the series seen by ``fit``; -1 if new."""
         known = {uid: k for k, uid in enumerate(self.ids_)}
-        rows = [known.get(uid) for uid in ids]
-        new = np.array([k is None for k in rows])
-        fitted_rows = np.array([0 if k is None else k for k in rows], dtype=np.int64)
-        return np.where(new, own, fitted[fitted_rows])
+        return np.array([known.get(uid, -1) for uid in ids], dtype=np.int64)
 
     # ------------------------------------------------------------ save/load
     def save(self, path: str | Path) -> None:
@@ -1142,6 +1167,11 @@ default "auto"
             raise ConfigError(
                 f"unknown conformal_errors {self.conformal_errors!r}; choose "
                 "'signed' or 'absolute'."
+            )
+        if self.conformal_per_series and self.intervals != "conformal":
+            raise ConfigError(
+                "conformal_per_series=True calibrates conformal intervals per "
+                f"series; it needs intervals='conformal', not {self.intervals!r}."
             )
         if self.intervals in CALIBRATED_INTERVALS and not self.validation:
             raise ConfigError(

@@ -40,6 +40,7 @@ def saved_parts(model: Forecaster) -> tuple[dict[str, Any], dict[str, torch.Tens
     if model.conformal_scores_ is not None:
         state["conformal.scores"] = torch.as_tensor(model.conformal_scores_)
         state["conformal.unit"] = torch.as_tensor(model.interval_scale_)
+        state["conformal.series"] = torch.as_tensor(model.conformal_series_)
     fitted = {
         "network": asdict(model.network_.config),
         "ids": [python_scalar(i) for i in model.ids_],
@@ -139,9 +140,15 @@ def restore(
         forecaster.data_report_ = None  # the report of fit is not saved
         forecaster.validation_windows_ = int(fitted["validation_windows"])
         forecaster.conformal_scores_ = forecaster.interval_scale_ = None
+        forecaster.conformal_series_ = None
         if forecaster.intervals in CALIBRATED_INTERVALS:
             forecaster.conformal_scores_ = tensors["conformal.scores"].numpy()
             forecaster.interval_scale_ = tensors["conformal.unit"].numpy()
+            owners = tensors.get("conformal.series")  # saved since per-series
+            if owners is None and forecaster.conformal_per_series:
+                raise ValueError("the per-series calibration lacks its series")
+            if owners is not None:
+                forecaster.conformal_series_ = owners.numpy()
         n = len(forecaster.ids_)
         shapes_ok = (
             forecaster.context_.shape == (n, forecaster.lookback_)
@@ -153,6 +160,11 @@ def restore(
             and (
                 forecaster.interval_scale_ is None
                 or forecaster.interval_scale_.shape == (n,)
+            )
+            and (
+                forecaster.conformal_series_ is None
+                or forecaster.conformal_series_.shape
+                == forecaster.conformal_scores_.shape[:1]
             )
         )
         if not shapes_ok:

@@ -45,6 +45,7 @@ __all__ = [
     "quantile_bounds",
     "quantile_scores",
     "seasonal_scale",
+    "series_conformal_offsets",
     "signed_conformal_offsets",
     "sort_quantiles",
 ]
@@ -128,7 +129,9 @@ def conformal_widths(
 
 
 def signed_conformal_offsets(
-    errors: NDArray[np.float64], levels: Levels
+    errors: NDArray[np.float64],
+    levels: Levels,
+    spread: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], str] | None:
     r"""Lower and upper offsets of asymmetric split-conformal intervals.
 
@@ -141,20 +144,15 @@ def signed_conformal_offsets(
     interval shifted by that bias, and a skewed error distribution a skewed one.
     Per step when every step has enough errors for the highest level's tails
     (:math:`n_k \ge 2/\alpha - 1`, twice what a symmetric interval needs), else
-    pooled over steps in units of each step's mean absolute error (as
-    :func:`conformal_widths` pools).
+    pooled over steps in units of each step's ``spread`` (default: its mean
+    absolute error, as :func:`conformal_widths` pools).
 
     Returns ``(lower, upper, method)``, each offset (horizon, n_levels), or None
     when even the pool has too few errors (the caller falls back to symmetric).
     """
     tails = tuple(50 + lv / 2 for lv in levels)
-    counts = (~np.isnan(errors)).sum(axis=0)
-    if counts.min() == 0:
-        return None
-    spread = np.nanmean(np.abs(errors), axis=0)
-    if counts.min() < _needed(tails[-1]) and (
-        counts.sum() < _needed(tails[-1]) or not np.all(spread > 0)
-    ):
+    spread = _mean_absolute(errors) if spread is None else spread
+    if not _enough(errors, tails[-1], spread):
         return None
     upper, method = _step_quantiles(errors, tails, spread)
     lower, _ = _step_quantiles(-errors, tails, spread)
@@ -178,6 +176,76 @@ def conformal_offsets(
             return lower, upper, f"{method}, signed"
     widths, method = conformal_widths(np.abs(errors), levels)
     return -widths, widths, f"{method}, symmetric"
+
+
+def series_conformal_offsets(
+    errors: NDArray[np.float64],
+    owners: NDArray[np.int64],
+    n_series: int,
+    levels: Levels,
+    *,
+    signed: bool = True,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """Conformal offsets per series (n_series, horizon, n_levels) from its own errors.
+
+    ``owners``: the series (0 to ``n_series - 1``) of each row of ``errors``.
+    A series with enough errors of its own for the highest level gets offsets from
+    them alone, as :func:`conformal_offsets` makes them (per step, or pooled over
+    its steps in units of every series' mean absolute error of each step, which
+    keeps the growth with the step of the whole pool); the others get the offsets
+    of all series' errors. Returns the lower and upper offsets and which series
+    had their own.
+    """
+    lower, upper, _ = conformal_offsets(errors, levels, signed=signed)
+    lower = np.repeat(lower[None], n_series, axis=0)
+    upper = np.repeat(upper[None], n_series, axis=0)
+    spread = _mean_absolute(errors)
+    own = np.zeros(n_series, dtype=bool)
+    for i in range(n_series):
+        offsets = _own_offsets(errors[owners == i], levels, signed, spread)
+        if offsets is not None:
+            lower[i], upper[i] = offsets
+            own[i] = True
+    return lower, upper, own
+
+
+def _own_offsets(
+    errors: NDArray[np.float64],
+    levels: Levels,
+    signed: bool,
+    spread: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """One series' offsets from its ``errors``, or None if they are too few."""
+    if signed:
+        offsets = signed_conformal_offsets(errors, levels, spread)
+        if offsets is not None:
+            return offsets[0], offsets[1]
+    scores = np.abs(errors)
+    if not _enough(scores, levels[-1], spread):
+        return None
+    widths, _ = _step_quantiles(scores, levels, spread)
+    return -widths, widths
+
+
+def _mean_absolute(errors: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Mean absolute error of each step (column); NaN where a step has none."""
+    counts = (~np.isnan(errors)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nansum(np.abs(errors), axis=0) / counts
+
+
+def _enough(
+    errors: NDArray[np.float64], level: float, spread: NDArray[np.float64]
+) -> bool:
+    """Whether ``errors`` give a finite conformal quantile at ``level``.
+
+    Per step when every step has enough, else pooled in ``spread`` units, which
+    must then be positive at every step.
+    """
+    counts = (~np.isnan(errors)).sum(axis=0)
+    if counts.min() >= _needed(level):
+        return True
+    return counts.sum() >= _needed(level) and bool(np.all(spread > 0))
 
 
 def _step_quantiles(
@@ -249,6 +317,7 @@ def conformal_bounds(
     levels: Levels,
     *,
     signed: bool = True,
+    series: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
     r"""Return conformal bounds :math:`\hat y + l_k u_i` and :math:`\hat y + h_k u_i`.
 
@@ -256,15 +325,30 @@ def conformal_bounds(
     :math:`y - \hat y` in conformal units (n_windows, horizon; absolute ones give
     the same symmetric bounds with ``signed=False``), ``unit`` each series' unit
     (:func:`seasonal_scale`). The offsets :math:`l_k \le h_k` are those of
-    :func:`conformal_offsets`; the bounds are then nested around the forecast
-    (:func:`nested_bounds`), which a strongly biased calibration could otherwise
-    leave outside its own 80 % interval. Returns lower and upper bounds (n_series,
-    horizon, n_levels) and the method.
+    :func:`conformal_offsets`, or with ``series = (owners, rows)`` (the fitted
+    series of each error row and of each forecast row, -1 for a series not
+    fitted) each series' own where it has enough errors
+    (:func:`series_conformal_offsets`). The bounds are then nested around the
+    forecast (:func:`nested_bounds`), which a strongly biased calibration could
+    otherwise leave outside its own 80 % interval. Returns lower and upper bounds
+    (n_series, horizon, n_levels) and the method.
     """
     low, high, method = conformal_offsets(errors, levels, signed=signed)
-    scale = unit[:, None, None]  # (n, 1, 1) against offsets (1, horizon, n_levels)
-    lower = forecasts[:, :, None] + low[None] * scale
-    upper = forecasts[:, :, None] + high[None] * scale
+    low, high = low[None], high[None]  # (1, horizon, n_levels): every series
+    if series is not None:
+        owners, rows = series
+        n_fitted = int(max(owners.max(initial=-1), rows.max(initial=-1))) + 1
+        own_low, own_high, own = series_conformal_offsets(
+            errors, owners, n_fitted, levels, signed=signed
+        )
+        mine = (rows >= 0) & own[np.maximum(rows, 0)]
+        pick = mine[:, None, None]
+        low = np.where(pick, own_low[np.maximum(rows, 0)], low)
+        high = np.where(pick, own_high[np.maximum(rows, 0)], high)
+        method = f"own errors for {mine.sum()} of {len(rows)} series, else {method}"
+    scale = unit[:, None, None]
+    lower = forecasts[:, :, None] + low * scale
+    upper = forecasts[:, :, None] + high * scale
     lower, upper = nested_bounds(lower, upper, forecasts)
     return lower, upper, method
 
