@@ -19,6 +19,7 @@ from rnncast.intervals import (
     conformal_offsets,
     conformal_widths,
     conformalized_quantile_bounds,
+    independent_windows,
     nested_bounds,
     quantile_scores,
     seasonal_scale,
@@ -79,13 +80,19 @@ def test_signed_offsets_take_each_tail_from_its_own_quantile():
     # -10..28 (25, 28); lower: the same ranks from the top, negated (-7, -10)
     np.testing.assert_array_equal(upper, [[25, 28], [50, 56]])
     np.testing.assert_array_equal(lower, [[-7, -10], [-14, -20]])
-    # 20 a step are too few for 95 % tails per step (39): pooled in units of
-    # each step's mean absolute error, so step 2's offsets are twice step 1's
-    lower, upper, method = signed_conformal_offsets(errors[:20], (95,))
+    # 40 windows, but step 2 observed in 20 (gaps), too few for 95 % tails per
+    # step (39): pooled in units of each step's mean absolute error
+    errors = np.tile(np.arange(-10.0, 30.0)[:, None], (1, 2))
+    errors[:, 1] *= 2
+    errors[20:, 1] = np.nan
+    lower, upper, method = signed_conformal_offsets(errors, (95,))
     assert method == "pooled"
-    np.testing.assert_allclose(upper[1], 2 * upper[0])
-    np.testing.assert_allclose(lower[1], 2 * lower[0])
+    spread = np.nanmean(np.abs(errors), axis=0)
+    np.testing.assert_allclose(upper[:, 0] / spread, upper[0, 0] / spread[0])
+    np.testing.assert_allclose(lower[:, 0] / spread, lower[0, 0] / spread[0])
     assert lower[0, 0] < 0 < upper[0, 0]
+    # 20 windows are too few for 95 % tails whatever the errors
+    assert signed_conformal_offsets(errors[:20], (95,)) is None
 
 
 def test_too_few_errors_for_signed_tails_give_symmetric_intervals():
@@ -177,11 +184,14 @@ def test_conformal_forecaster_saves_and_loads_its_intervals(air, tmp_path):
 
 
 def test_signed_conformal_bounds_are_the_stored_errors_offsets(air, tmp_path):
-    model = Forecaster(horizon=8, intervals="conformal", **TINY).fit(air)
-    scores = model.conformal_scores_  # 8 windows x 8 steps of y - yhat, in units
-    assert scores.shape == (8, 8) and (scores < 0).any() and (scores > 0).any()
+    # one step ahead from 40 origins: 40 errors and 40 independent windows
+    model = Forecaster(
+        horizon=1, validation_windows=40, intervals="conformal", **TINY
+    ).fit(air)
+    scores = model.conformal_scores_  # 40 windows x 1 step of y - yhat, in units
+    assert scores.shape == (40, 1)
     forecast = model.predict(level=LEVELS)
-    assert model.interval_method_ == "pooled, signed"  # 64 errors, 39 needed
+    assert model.interval_method_ == "per-step, signed"  # 39 needed
     assert _bounds_are_ordered(forecast)
     low, high, _ = signed_conformal_offsets(scores, (80, 95))
     unit = model.interval_scale_[0] * model.scaler_.scale[0]
@@ -198,7 +208,12 @@ def test_signed_conformal_bounds_are_the_stored_errors_offsets(air, tmp_path):
     np.testing.assert_allclose(
         symmetric["yhat-hi-95"] - yhat, yhat - symmetric["yhat-lo-95"], rtol=1e-9
     )
-    assert model.interval_method_ == "pooled, symmetric"
+    assert model.interval_method_ == "per-step, symmetric"
+    # 8 steps ahead from 8 origins: 64 errors, but the windows overlap (one
+    # independent window), too few for signed tails
+    overlapping = Forecaster(horizon=8, intervals="conformal", **TINY).fit(air)
+    overlapping.predict(level=LEVELS)
+    assert overlapping.interval_method_ == "pooled, symmetric"
     # a model file saved before conformal_errors existed held absolute errors:
     # it loads as "absolute"
     model.conformal_errors = "signed"
@@ -211,44 +226,64 @@ def test_signed_conformal_bounds_are_the_stored_errors_offsets(air, tmp_path):
     assert old.conformal_errors == "absolute"
     pd.testing.assert_frame_equal(old.predict(level=LEVELS), symmetric)
     with pytest.raises(ConfigError, match="unknown conformal_errors"):
-        Forecaster(horizon=8, intervals="conformal", conformal_errors="abs").fit(air)
+        Forecaster(horizon=1, intervals="conformal", conformal_errors="abs").fit(air)
 
 
 def test_series_offsets_come_from_each_series_own_errors():
     rng = np.random.default_rng(0)
     long = rng.normal(1.0, 2.0, size=(40, 2))  # series 0: 40 a step, per step
-    pooled = rng.normal(0.0, 1.0, size=(20, 2))  # series 1: 40 in all, pooled
+    short = rng.normal(0.0, 1.0, size=(20, 2))  # series 1: 20 windows
     few = rng.normal(0.0, 9.0, size=(5, 2))  # series 2: too few, all series'
-    errors = np.concatenate([long, pooled, few])
-    owners = np.repeat([0, 1, 2], [40, 20, 5])
-    lower, upper, own = series_conformal_offsets(errors, owners, 4, (80, 95))
-    np.testing.assert_array_equal(own, [True, True, False, False])
+    mid = rng.normal(0.0, 3.0, size=(12, 2))  # series 4: 24 errors, pooled
+    errors = np.concatenate([long, short, few, mid])
+    owners = np.repeat([0, 1, 2, 4], [40, 20, 5, 12])
+    lower, upper, own = series_conformal_offsets(errors, owners, 5, (80, 95))
+    np.testing.assert_array_equal(own, [True, True, False, False, True])
     first = signed_conformal_offsets(long, (80, 95))
     assert first[2] == "per-step"
     np.testing.assert_array_equal(lower[0], first[0])
     np.testing.assert_array_equal(upper[0], first[1])
-    # pooled over the series' steps in units of every series' mean |error|
+    # 20 windows are too few for signed 95 % tails (39), enough for symmetric
+    # ones per step (19): the ceil(21 * 0.95) = 20th smallest |error|
+    np.testing.assert_allclose(upper[1, :, 1], np.abs(short).max(axis=0))
+    np.testing.assert_allclose(lower[1], -upper[1])
+    # 12 a step are too few for 95 % per step (19), the 24 pooled over its steps
+    # in units of every series' mean |error| of the step: the 24th smallest
     spread = np.mean(np.abs(errors), axis=0)
-    second = signed_conformal_offsets(pooled, (80, 95), spread)
-    assert second[2] == "pooled"
-    np.testing.assert_allclose(upper[1], second[1])
+    q = np.sort((np.abs(mid) / spread).reshape(-1))[math.ceil(25 * 0.95) - 1]
+    np.testing.assert_allclose(upper[4, :, 1], q * spread)
     everyone, everyone_high, _ = conformal_offsets(errors, (80, 95))
     for i in (2, 3):  # too few errors, and none (series 3)
         np.testing.assert_array_equal(lower[i], everyone)
         np.testing.assert_array_equal(upper[i], everyone_high)
+    # windows 40 steps long overlap: one independent window per series, too
+    # few for signed tails, so every series' own offsets are symmetric
+    lower, upper, own = series_conformal_offsets(
+        errors, owners, 5, (80, 95), overlap=40
+    )
+    np.testing.assert_array_equal(own, [True, True, False, False, True])
+    np.testing.assert_allclose(upper, -lower)
+    widths, _ = conformal_widths(np.abs(long), (80, 95))
+    np.testing.assert_array_equal(upper[0], widths)
+
+
+def test_independent_windows_count_each_series_once_per_overlap():
+    owners = np.repeat([0, 1, 3], [10, 3, 1])
+    assert independent_windows(owners, 1) == 14
+    assert independent_windows(owners, 4) == 3 + 1 + 1
 
 
 def test_conformal_per_series_uses_each_fitted_series_errors(air, tmp_path):
     wiggly = air.assign(unique_id="wiggly", y=air["y"] * (1 + 0.2 * (air.index % 2)))
     data = pd.concat([air, wiggly])
     model = Forecaster(
-        horizon=3,
+        horizon=1,
         intervals="conformal",
-        validation_windows=20,
+        validation_windows=40,
         conformal_per_series=True,
         **TINY,
     ).fit(data)
-    np.testing.assert_array_equal(model.conformal_series_, np.repeat([0, 1], 20))
+    np.testing.assert_array_equal(model.conformal_series_, np.repeat([0, 1], 40))
     forecast = model.predict(level=LEVELS)
     assert model.interval_method_.startswith("own errors for 2 of 2 series")
     scores = model.conformal_scores_
@@ -288,7 +323,7 @@ def test_conformal_per_series_uses_each_fitted_series_errors(air, tmp_path):
     with pytest.raises(ModelFileError, match="do not fit this rnncast"):
         Forecaster.load(tmp_path / "broken")
     with pytest.raises(ConfigError, match="needs intervals='conformal'"):
-        Forecaster(horizon=3, intervals="cqr", conformal_per_series=True).fit(air)
+        Forecaster(horizon=1, intervals="cqr", conformal_per_series=True).fit(air)
 
 
 def test_conformal_intervals_scale_with_the_series(air):
@@ -474,11 +509,13 @@ def test_backtest_with_levels_scores_intervals(air):
     assert board["coverage_80"].between(0, 1).all()
 
 
-@pytest.mark.parametrize("windows", [4, 8])
-def test_conformal_baseline_calibrates_on_refits_at_earlier_origins(air, windows):
+@pytest.mark.parametrize(("horizon", "windows"), [(6, 4), (6, 8), (1, 40)])
+def test_conformal_baseline_calibrates_on_refits_at_earlier_origins(
+    air, horizon, windows
+):
     model = make_baseline(
         "snaive",
-        horizon=6,
+        horizon=horizon,
         levels=LEVELS,
         intervals="conformal",
         calibration_windows=windows,
@@ -491,19 +528,19 @@ def test_conformal_baseline_calibrates_on_refits_at_earlier_origins(air, windows
     unit = np.mean(np.abs(y[12:] - y[:-12]))  # the whole history's, for the bounds
     errors = []
     for j in range(windows):
-        n = len(y) - 6 - j
+        n = len(y) - horizon - j
         before = np.mean(np.abs(y[12:n] - y[: n - 12]))
-        errors.append((y[n : n + 6] - y[n - 12 : n - 6]) / before)
+        errors.append((y[n : n + horizon] - y[n - 12 : n - 12 + horizon]) / before)
     errors = np.array(errors)
     yhat = forecast["snaive"].to_numpy()
-    if windows == 4:  # 24 errors: too few for signed 95 % tails (39), symmetric
+    if horizon == 6:  # 24 errors, or 48 from 2 independent windows: symmetric
         widths, method = conformal_widths(np.abs(errors), (95,))
         assert method == "pooled"
         half = (forecast["snaive-hi-95"] - yhat).to_numpy()
         np.testing.assert_allclose(half, widths[:, 0] * unit, rtol=1e-9)
         return
-    low, high, method = signed_conformal_offsets(errors, (95,))  # 48 errors
-    assert method == "pooled"
+    low, high, method = signed_conformal_offsets(errors, (95,))  # 40 windows
+    assert method == "per-step"
     np.testing.assert_allclose(
         forecast["snaive-hi-95"], np.maximum(yhat + high[:, 0] * unit, yhat)
     )

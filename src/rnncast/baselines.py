@@ -362,6 +362,8 @@ class Baseline:
             scale,
             levels,
             signed=self.conformal_errors == "signed",
+            owners=np.tile(np.arange(series.n_series), self.calibration_windows),
+            overlap=self.horizon,  # origins 1 step apart
         )
         return np.concatenate([mean[:, :, None], lower, upper], axis=2), fallbacks
 

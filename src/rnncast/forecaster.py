@@ -222,9 +222,13 @@ default "auto"
         Which calibration errors set the bounds of ``intervals="conformal"``.
         ``"signed"``: each tail from its own quantile of the errors
         :math:`y - \hat y` (:func:`~rnncast.intervals.signed_conformal_offsets`),
-        so an interval follows a bias or a skew of the validation errors; it
-        needs twice as many errors (39 for 95 %) and falls back to symmetric
-        where there are fewer. ``"absolute"``: symmetric :math:`\hat y \mp q_k`
+        so an interval follows a bias or a skew of the validation errors. It
+        needs twice as many errors (39 for 95 %) and as many independent
+        validation windows (:func:`~rnncast.intervals.independent_windows`:
+        windows of one series count once per ``horizon``, so e.g. 39 series, or
+        one series with ``validation_windows=39 * horizon``), and is symmetric
+        where there are fewer: a few series' overlapping windows share one
+        stretch of history, whose direction signed intervals would carry on. ``"absolute"``: symmetric :math:`\hat y \mp q_k`
         from the absolute errors (:func:`~rnncast.intervals.conformal_widths`),
         the only kind before; model files saved without this parameter load so.
         Chosen by measurement (benchmarks/README.md): signed intervals were
@@ -881,11 +885,9 @@ default "auto"
                 unit,
                 levels,
                 signed=self.conformal_errors == "signed",
-                series=(
-                    (self.conformal_series_, rows)
-                    if self.conformal_per_series and rows is not None
-                    else None
-                ),
+                owners=self.conformal_series_,
+                overlap=int(self.horizon),  # validation windows are 1 step apart
+                rows=rows if self.conformal_per_series else None,
             )
             return lower, upper
         lower, upper = quantile_bounds(z, self.network_.config.quantiles, levels)

@@ -39,6 +39,7 @@ __all__ = [
     "conformal_offsets",
     "conformal_widths",
     "conformalized_quantile_bounds",
+    "independent_windows",
     "interval_columns",
     "level_quantiles",
     "nested_bounds",
@@ -132,6 +133,7 @@ def signed_conformal_offsets(
     errors: NDArray[np.float64],
     levels: Levels,
     spread: NDArray[np.float64] | None = None,
+    independent: int | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], str] | None:
     r"""Lower and upper offsets of asymmetric split-conformal intervals.
 
@@ -147,12 +149,19 @@ def signed_conformal_offsets(
     pooled over steps in units of each step's ``spread`` (default: its mean
     absolute error, as :func:`conformal_widths` pools).
 
+    The tails also need that many *independent* calibration windows
+    (``independent``, default: every row is one; see :func:`independent_windows`):
+    overlapping windows of a few series share one stretch of history, whose
+    direction a signed interval would carry into the future (a random walk's
+    last moves, say), where absolute errors only carry its size.
+
     Returns ``(lower, upper, method)``, each offset (horizon, n_levels), or None
-    when even the pool has too few errors (the caller falls back to symmetric).
+    when there are too few errors or windows (the caller falls back to symmetric).
     """
     tails = tuple(50 + lv / 2 for lv in levels)
     spread = _mean_absolute(errors) if spread is None else spread
-    if not _enough(errors, tails[-1], spread):
+    independent = len(errors) if independent is None else independent
+    if independent < _needed(tails[-1]) or not _enough(errors, tails[-1], spread):
         return None
     upper, method = _step_quantiles(errors, tails, spread)
     lower, _ = _step_quantiles(-errors, tails, spread)
@@ -160,22 +169,37 @@ def signed_conformal_offsets(
 
 
 def conformal_offsets(
-    errors: NDArray[np.float64], levels: Levels, *, signed: bool = True
+    errors: NDArray[np.float64],
+    levels: Levels,
+    *,
+    signed: bool = True,
+    independent: int | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
     r"""Lower and upper conformal offsets (horizon, n_levels) from signed errors.
 
-    ``signed``: :func:`signed_conformal_offsets` where the errors suffice, else
-    (and with ``signed=False``) the symmetric :math:`\mp q_k` of
-    :func:`conformal_widths` on the absolute errors. The method says which:
-    ``"per-step, signed"``, ``"pooled, symmetric"``...
+    ``signed``: :func:`signed_conformal_offsets` where the errors and the
+    ``independent`` windows suffice, else (and with ``signed=False``) the
+    symmetric :math:`\mp q_k` of :func:`conformal_widths` on the absolute errors.
+    The method says which: ``"per-step, signed"``, ``"pooled, symmetric"``...
     """
     if signed:
-        offsets = signed_conformal_offsets(errors, levels)
+        offsets = signed_conformal_offsets(errors, levels, independent=independent)
         if offsets is not None:
             lower, upper, method = offsets
             return lower, upper, f"{method}, signed"
     widths, method = conformal_widths(np.abs(errors), levels)
     return -widths, widths, f"{method}, symmetric"
+
+
+def independent_windows(owners: NDArray[np.int64], overlap: int) -> int:
+    """Calibration windows that do not overlap: per series ``ceil(rows / overlap)``.
+
+    ``owners``: the series of each calibration row, whose rows are consecutive
+    origins one step apart; ``overlap``: the horizon (closer origins share
+    targets and history).
+    """
+    counts = np.bincount(owners)
+    return int(np.ceil(counts[counts > 0] / overlap).sum())
 
 
 def series_conformal_offsets(
@@ -185,6 +209,7 @@ def series_conformal_offsets(
     levels: Levels,
     *,
     signed: bool = True,
+    overlap: int = 1,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """Conformal offsets per series (n_series, horizon, n_levels) from its own errors.
 
@@ -193,16 +218,23 @@ def series_conformal_offsets(
     them alone, as :func:`conformal_offsets` makes them (per step, or pooled over
     its steps in units of every series' mean absolute error of each step, which
     keeps the growth with the step of the whole pool); the others get the offsets
-    of all series' errors. Returns the lower and upper offsets and which series
-    had their own.
+    of all series' errors. ``overlap`` as in :func:`independent_windows`. Returns
+    the lower and upper offsets and which series had their own.
     """
-    lower, upper, _ = conformal_offsets(errors, levels, signed=signed)
+    lower, upper, _ = conformal_offsets(
+        errors,
+        levels,
+        signed=signed,
+        independent=independent_windows(owners, overlap),
+    )
     lower = np.repeat(lower[None], n_series, axis=0)
     upper = np.repeat(upper[None], n_series, axis=0)
     spread = _mean_absolute(errors)
     own = np.zeros(n_series, dtype=bool)
     for i in range(n_series):
-        offsets = _own_offsets(errors[owners == i], levels, signed, spread)
+        mine = errors[owners == i]
+        windows = math.ceil(len(mine) / overlap)
+        offsets = _own_offsets(mine, levels, windows if signed else 0, spread)
         if offsets is not None:
             lower[i], upper[i] = offsets
             own[i] = True
@@ -212,12 +244,15 @@ def series_conformal_offsets(
 def _own_offsets(
     errors: NDArray[np.float64],
     levels: Levels,
-    signed: bool,
+    signed_windows: int,
     spread: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-    """One series' offsets from its ``errors``, or None if they are too few."""
-    if signed:
-        offsets = signed_conformal_offsets(errors, levels, spread)
+    """One series' offsets from its ``errors``, or None if they are too few.
+
+    ``signed_windows``: its independent windows for signed offsets; 0: symmetric.
+    """
+    if signed_windows:
+        offsets = signed_conformal_offsets(errors, levels, spread, signed_windows)
         if offsets is not None:
             return offsets[0], offsets[1]
     scores = np.abs(errors)
@@ -317,7 +352,9 @@ def conformal_bounds(
     levels: Levels,
     *,
     signed: bool = True,
-    series: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
+    owners: NDArray[np.int64] | None = None,
+    overlap: int = 1,
+    rows: NDArray[np.int64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
     r"""Return conformal bounds :math:`\hat y + l_k u_i` and :math:`\hat y + h_k u_i`.
 
@@ -325,21 +362,25 @@ def conformal_bounds(
     :math:`y - \hat y` in conformal units (n_windows, horizon; absolute ones give
     the same symmetric bounds with ``signed=False``), ``unit`` each series' unit
     (:func:`seasonal_scale`). The offsets :math:`l_k \le h_k` are those of
-    :func:`conformal_offsets`, or with ``series = (owners, rows)`` (the fitted
-    series of each error row and of each forecast row, -1 for a series not
-    fitted) each series' own where it has enough errors
+    :func:`conformal_offsets`, signed where there are enough independent windows
+    (:func:`independent_windows` of ``owners``, the series of each error row, and
+    ``overlap``; without ``owners`` every row counts as one). With ``rows`` (the
+    fitted series of each forecast row, -1 for a series not fitted; needs
+    ``owners``) each series gets its own offsets where it has enough errors
     (:func:`series_conformal_offsets`). The bounds are then nested around the
     forecast (:func:`nested_bounds`), which a strongly biased calibration could
     otherwise leave outside its own 80 % interval. Returns lower and upper bounds
     (n_series, horizon, n_levels) and the method.
     """
-    low, high, method = conformal_offsets(errors, levels, signed=signed)
+    independent = None if owners is None else independent_windows(owners, overlap)
+    low, high, method = conformal_offsets(
+        errors, levels, signed=signed, independent=independent
+    )
     low, high = low[None], high[None]  # (1, horizon, n_levels): every series
-    if series is not None:
-        owners, rows = series
+    if rows is not None and owners is not None:
         n_fitted = int(max(owners.max(initial=-1), rows.max(initial=-1))) + 1
         own_low, own_high, own = series_conformal_offsets(
-            errors, owners, n_fitted, levels, signed=signed
+            errors, owners, n_fitted, levels, signed=signed, overlap=overlap
         )
         mine = (rows >= 0) & own[np.maximum(rows, 0)]
         pick = mine[:, None, None]
