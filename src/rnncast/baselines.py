@@ -194,7 +194,8 @@ class Baseline:
         Origins per series for ``intervals="conformal"``.
     conformal_errors : {"signed", "absolute"}, default "signed"
         As the networks' parameter of that name: each tail from the signed
-        errors (symmetric where they are too few), or symmetric from the
+        errors (symmetric where they, or the independent origins, are too few:
+        origins less than a horizon apart count once), or symmetric from the
         absolute errors.
     """
 

@@ -228,9 +228,10 @@ default "auto"
         windows of one series count once per ``horizon``, so e.g. 39 series, or
         one series with ``validation_windows=39 * horizon``), and is symmetric
         where there are fewer: a few series' overlapping windows share one
-        stretch of history, whose direction signed intervals would carry on. ``"absolute"``: symmetric :math:`\hat y \mp q_k`
-        from the absolute errors (:func:`~rnncast.intervals.conformal_widths`),
-        the only kind before; model files saved without this parameter load so.
+        stretch of history, whose direction signed intervals would carry on.
+        ``"absolute"``: symmetric :math:`\hat y \mp q_k` from the absolute
+        errors (:func:`~rnncast.intervals.conformal_widths`), the only kind
+        before; model files saved without this parameter load so.
         Chosen by measurement (benchmarks/README.md): signed intervals were
         closer to nominal and had a lower MSIS on the Tourism and M3 sets.
     conformal_per_series : bool, default False

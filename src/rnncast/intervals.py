@@ -14,7 +14,8 @@ the future are exchangeable, the interval covers the truth with probability at
 least :math:`1 - \alpha`. The signed errors :math:`y - \hat y` give each tail its
 own quantile instead (:func:`signed_conformal_offsets`, the default of the
 networks and of the baselines' conformal wrapper): the interval then follows a
-bias or a skew of the errors, at the price of twice as many errors needed.
+bias or a skew of the errors, at the price of twice as many errors, and of
+independent calibration windows (:func:`independent_windows`), needed.
 """
 
 from __future__ import annotations
