@@ -200,7 +200,8 @@ def backtest(
                     time_limit,
                     n_jobs,
                     levels,
-                    (baseline_intervals, conformal_errors),
+                    baseline_intervals,
+                    conformal_errors,
                 )
                 start = time.perf_counter()
                 _fit(model, train, name, w, series, cut[:, w])
@@ -334,10 +335,9 @@ def _make(
     time_limit: float | None,
     n_jobs: int | None,
     levels: Levels = (),
-    intervals: tuple[str, str] = ("model", "signed"),
+    baseline_intervals: str = "model",
+    conformal_errors: str = "signed",
 ) -> Forecaster | Baseline:
-    """Make the model ``name``; ``intervals``: baselines' kind, conformal errors."""
-    baseline_intervals, conformal_errors = intervals
     if name in NEURAL_MODELS:
         params: dict[str, Any] = {
             "season_length": season_length,

@@ -46,7 +46,7 @@ from rnncast.data.frame import (
 )
 from rnncast.exceptions import ConfigError, DataError, ModelFileError, NotFittedError
 from rnncast.intervals import (
-    CONFORMAL_ERRORS,
+    check_conformal_errors,
     check_levels,
     conformal_bounds,
     interval_columns,
@@ -258,11 +258,7 @@ class Baseline:
             raise ConfigError(
                 f"unknown intervals {self.intervals!r}; choose 'model' or 'conformal'."
             )
-        if self.conformal_errors not in CONFORMAL_ERRORS:
-            raise ConfigError(
-                f"unknown conformal_errors {self.conformal_errors!r}; choose "
-                "'signed' or 'absolute'."
-            )
+        check_conformal_errors(self.conformal_errors)
         if self.season_length is not None:
             require_positive_int("season_length", self.season_length)
         self._check_engine()
@@ -362,7 +358,7 @@ class Baseline:
             np.concatenate(scores),
             scale,
             levels,
-            signed=self.conformal_errors == "signed",
+            signed=check_conformal_errors(self.conformal_errors),
             owners=np.tile(np.arange(series.n_series), self.calibration_windows),
             overlap=self.horizon,  # origins 1 step apart
         )

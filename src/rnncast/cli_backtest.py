@@ -211,7 +211,6 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
             ("ensemble", args.ensemble),
             ("season_inputs", args.season_inputs),
             ("intervals", args.intervals if args.level else None),
-            ("conformal_errors", args.conformal_errors if args.level else None),
             ("conformal_per_series", args.conformal_per_series),
         )
         if value is not None

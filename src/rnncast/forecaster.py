@@ -64,10 +64,10 @@ from rnncast.data.windows import (
 from rnncast.exceptions import ConfigError, DataError, NotFittedError
 from rnncast.intervals import (
     CALIBRATED_INTERVALS,
-    CONFORMAL_ERRORS,
     NETWORK_INTERVALS,
     QUANTILE_INTERVALS,
     Levels,
+    check_conformal_errors,
     check_levels,
     conformal_bounds,
     conformalized_quantile_bounds,
@@ -781,9 +781,8 @@ default "auto"
             stats = self.scaler_for(series)
             unit = self._interval_units(series, stats)
         phases = self.season_phases(last_ds)
-        yhat, lower, upper = self._forecast(
-            context, stats, levels, unit, phases, self._fitted_rows(ids)
-        )
+        rows = self._fitted_rows(ids) if levels and self.conformal_per_series else None
+        yhat, lower, upper = self._forecast(context, stats, levels, unit, phases, rows)
         frame = forecast_frame(
             ids,
             last_ds,
@@ -850,7 +849,8 @@ default "auto"
         Returns yhat (n_series, horizon) and the lower and upper bounds
         (n_series, horizon, n_levels). ``unit``: each series' conformal unit;
         ``phases``: each context's last season phase (with ``season_inputs``);
-        ``rows``: each context's series in the fitted ones, -1 if new.
+        ``rows``: each context's series in the fitted ones, -1 if new (for
+        ``conformal_per_series``).
         """
         z = self._network_outputs(context, stats, phases)
         lower, upper = self._scaled_bounds(z, levels, unit, rows)
@@ -885,10 +885,10 @@ default "auto"
                 self.conformal_scores_,
                 unit,
                 levels,
-                signed=self.conformal_errors == "signed",
+                signed=check_conformal_errors(self.conformal_errors),
                 owners=self.conformal_series_,
                 overlap=int(self.horizon),  # validation windows are 1 step apart
-                rows=rows if self.conformal_per_series else None,
+                rows=rows,
             )
             return lower, upper
         lower, upper = quantile_bounds(z, self.network_.config.quantiles, levels)
@@ -1166,15 +1166,12 @@ default "auto"
                 f"unknown intervals {self.intervals!r}; choose 'conformal', "
                 "'quantile', 'cqr' or None."
             )
-        if self.conformal_errors not in CONFORMAL_ERRORS:
-            raise ConfigError(
-                f"unknown conformal_errors {self.conformal_errors!r}; choose "
-                "'signed' or 'absolute'."
-            )
+        check_conformal_errors(self.conformal_errors)
         if self.conformal_per_series and self.intervals != "conformal":
             raise ConfigError(
                 "conformal_per_series=True calibrates conformal intervals per "
-                f"series; it needs intervals='conformal', not {self.intervals!r}."
+                f"series; it needs intervals='conformal', not {self.intervals!r} "
+                "(in the CLI: --level with --intervals conformal)."
             )
         if self.intervals in CALIBRATED_INTERVALS and not self.validation:
             raise ConfigError(

@@ -35,6 +35,7 @@ __all__ = [
     "NETWORK_INTERVALS",
     "QUANTILE_INTERVALS",
     "bound_column",
+    "check_conformal_errors",
     "check_levels",
     "conformal_bounds",
     "conformal_offsets",
@@ -75,6 +76,15 @@ def check_levels(level: float | Sequence[float] | None) -> Levels:
     return tuple(sorted({_plain(v) for v in levels}))
 
 
+def check_conformal_errors(value: str) -> bool:
+    """Validate ``conformal_errors``; return whether the errors are signed."""
+    if value not in CONFORMAL_ERRORS:
+        raise ConfigError(
+            f"unknown conformal_errors {value!r}; choose 'signed' or 'absolute'."
+        )
+    return value == "signed"
+
+
 def _plain(value: float) -> float:
     """80.0 -> 80 so that column names read ``yhat-lo-80``."""
     value = float(value)
@@ -111,10 +121,8 @@ def conformal_widths(
         :math:`q_k = \hat q\,\bar s_k`; widths still grow with the step.
     """
     counts = (~np.isnan(scores)).sum(axis=0)
-    mean_score = np.nanmean(scores, axis=0) if counts.min() > 0 else None
-    if counts.min() < _needed(max(levels, default=50)) and (
-        mean_score is None or not np.all(mean_score > 0)
-    ):
+    mean_score = _mean_absolute(scores)  # NaN at a step without scores
+    if counts.min() < _needed(max(levels, default=50)) and not np.all(mean_score > 0):
         raise ConfigError(
             "too few calibration errors for conformal intervals: a horizon step has "
             f"{int(counts.min())} observed error(s) or only zero errors. Use more "
@@ -228,12 +236,36 @@ def series_conformal_offsets(
         signed=signed,
         independent=independent_windows(owners, overlap),
     )
-    lower = np.repeat(lower[None], n_series, axis=0)
-    upper = np.repeat(upper[None], n_series, axis=0)
-    spread = _mean_absolute(errors)
+    own_lower, own_upper, own = _own_series_offsets(
+        errors, owners, n_series, levels, signed, overlap
+    )
+    pick = own[:, None, None]
+    return (
+        np.where(pick, own_lower, lower[None]),
+        np.where(pick, own_upper, upper[None]),
+        own,
+    )
+
+
+def _own_series_offsets(
+    errors: NDArray[np.float64],
+    owners: NDArray[np.int64],
+    n_series: int,
+    levels: Levels,
+    signed: bool,
+    overlap: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """Each series' offsets from its own errors, and which series had enough.
+
+    The offsets of a series without enough errors are zeros, not to be used.
+    """
+    shape = (n_series, errors.shape[1], len(levels))
+    lower, upper = np.zeros(shape), np.zeros(shape)
     own = np.zeros(n_series, dtype=bool)
-    for i in range(n_series):
-        mine = errors[owners == i]
+    spread = _mean_absolute(errors)
+    counts = np.bincount(owners, minlength=n_series)
+    grouped = errors[np.argsort(owners, kind="stable")]  # one pass, not one per series
+    for i, mine in enumerate(np.split(grouped, np.cumsum(counts)[:-1])):
         windows = math.ceil(len(mine) / overlap)
         offsets = _own_offsets(mine, levels, windows if signed else 0, spread)
         if offsets is not None:
@@ -380,8 +412,8 @@ def conformal_bounds(
     low, high = low[None], high[None]  # (1, horizon, n_levels): every series
     if rows is not None and owners is not None:
         n_fitted = int(max(owners.max(initial=-1), rows.max(initial=-1))) + 1
-        own_low, own_high, own = series_conformal_offsets(
-            errors, owners, n_fitted, levels, signed=signed, overlap=overlap
+        own_low, own_high, own = _own_series_offsets(
+            errors, owners, n_fitted, levels, signed, overlap
         )
         mine = (rows >= 0) & own[np.maximum(rows, 0)]
         pick = mine[:, None, None]
