@@ -88,7 +88,13 @@ from rnncast.models.networks import (
     NetworkConfig,
     RecurrentNetwork,
 )
-from rnncast.training import EpochRecord, TrainConfig, seed_everything, train
+from rnncast.training import (
+    EpochRecord,
+    TrainConfig,
+    naive_loss,
+    seed_everything,
+    train,
+)
 
 __all__ = ["Forecaster"]
 
@@ -138,7 +144,16 @@ default "auto"
         also reads each series' flag as an input channel, and series new to
         :meth:`predict` are tested on the history given there. ``"none"``
         leaves windows as they are. ``"auto"``: ``"detect"`` for the direct
-        head, ``"season"`` for the recursive one. For non-seasonal data
+        head, ``"season"`` for the recursive one, with a naive check when
+        validating: if that network's best validation loss is not below the
+        naive (last-value) forecast's on the same windows
+        (:func:`~rnncast.training.naive_loss`), a second network is trained
+        with ``"last"`` and the one with the lower validation loss is kept
+        (``level_``, ``level_scores_``). A start from the seasonal pattern
+        around the last season's mean suits horizons of a season or more; when
+        the horizon is a small part of a long season whose peaks move (8 weeks
+        of weekly influenza), the last value is the better start, and a network
+        too far from it does not learn the way back. For non-seasonal data
         (``season_length=1``) ``"snaive"``, ``"season"`` and ``"last"`` are the
         same.
     seasonal_pattern : {"auto", "additive"}, default "auto"
@@ -290,6 +305,57 @@ default "auto"
     progress : bool, default False
         Show a progress bar of epochs with the losses on stderr.
 
+    Attributes
+    ----------
+    network_ : RecurrentNetwork or EnsembleNetwork
+        The trained network (the median ensemble of the members with
+        ``ensemble > 1``), in eval mode.
+    history_ : list of EpochRecord
+        Training and validation loss of every epoch (scaled units), per member;
+        with ``refit_full`` the validated training's epochs, then the refit's
+        (``refit=True``).
+    level_ : str
+        The per-window normalisation the network uses: ``level`` with "auto"
+        resolved, "last" where the naive check chose it.
+    level_scores_ : dict or None
+        The validation losses the naive check compared: ``"naive"`` (the last
+        value), the resolved level's network (e.g. ``"detect"``) and, when it
+        did not beat the naive forecast, ``"last"``. In scaled units (MASE
+        units with the default ``scaler="mase"``). None without validation or
+        with quantile heads.
+    ids_, freq_, season_length_, lookback_, transform_
+        The fitted series' ids (in order), their frequency, the season length
+        and (first member's) lookback used, and the resolved transform.
+    scaler_
+        Per-series scaling statistics (``y = z * scale + loc``) of the fitted
+        series.
+    n_train_windows_ : int
+        Training windows of the last training (the refit's with ``refit_full``).
+    validation_windows_ : int
+        Validation windows per series (see ``validation_windows``).
+    conformal_scores_ : ndarray of shape (n_windows, horizon) or None
+        Conformal intervals: the validated network's errors ``y - yhat`` (or
+        their absolute values with ``conformal_errors="absolute"``) on the
+        validation windows, each divided by its series' in-sample
+        seasonal-naive MAE; ``intervals="cqr"``: the quantile heads' conformity
+        scores (n_windows, horizon, n_levels). None without calibrated intervals.
+    conformal_series_ : ndarray of int or None
+        The series (row of ``ids_``) of each row of ``conformal_scores_``.
+    interval_scale_ : ndarray of shape (n_series,) or None
+        Each fitted series' unit of the conformal scores: its in-sample
+        seasonal-naive MAE (the denominator of MASE and MSIS).
+    interval_method_ : str
+        Set by :meth:`predict` with ``level``: how the last conformal bounds were
+        computed, e.g. ``"per-step, signed"`` (each step's own errors, each tail
+        its own quantile), ``"pooled, symmetric"`` (too few errors per step or
+        too few independent windows for signed tails: all steps' errors in
+        units of each step's mean absolute error), with the number of series
+        that had their own offsets under ``conformal_per_series``.
+    data_report_
+        What fitting changed in the data (filled values, resampling, gaps kept).
+    filled_ : dict
+        Values filled per series by the ``fill`` policy.
+
     Examples
     --------
     >>> from rnncast import Forecaster
@@ -387,6 +453,7 @@ default "auto"
         self.season_inputs = season_inputs
         self.cuda_graphs = cuda_graphs
         self.progress = progress
+        self._level_choice: str | None = None  # "last" when the naive check chose it
 
     def get_params(self) -> dict[str, Any]:
         """Return the constructor arguments as a dict (scikit-learn convention)."""
@@ -436,16 +503,53 @@ default "auto"
         series, resampled = self._read_reporting(data)
         season = self._season_length(series.freq)
         report = data_report(series, season, resampled=resampled)
-        if not (self.refit_full and self.validation):
+        if not self.validation:
             return self._fit(series, report, on_epoch)
+        if not self.refit_full:
+            return self._fit_validated(series, report, on_epoch)
         validated = Forecaster(**{**self.get_params(), "refit_full": False})
-        validated._fit(series, report, on_epoch)
+        validated._fit_validated(series, report, on_epoch)
         epochs = [_best_epoch(validated.history_, k) for k in range(self.ensemble)]
+        self._level_choice = validated._level_choice
         self._fit(series, report, on_epoch, refit_epochs=epochs)
         self.history_ = validated.history_ + self.history_
         self.validation_windows_ = validated.validation_windows_
         self.conformal_scores_ = validated.conformal_scores_
         self.conformal_series_ = validated.conformal_series_
+        self.level_scores_ = validated.level_scores_
+        return self
+
+    def _fit_validated(
+        self,
+        series: SeriesData,
+        report: DataReport,
+        on_epoch: Callable[[EpochRecord], None] | None,
+    ) -> Forecaster:
+        """:meth:`_fit` with validation, then ``level="auto"``'s naive check.
+
+        When the network's best validation loss is not below the naive
+        (last-value) forecast's on the same windows, a network with
+        ``level="last"`` is trained too, and the one with the lower validation
+        loss is kept; ``level_scores_`` holds the losses compared.
+        """
+        self._level_choice = None
+        self._fit(series, report, on_epoch)
+        first, scores = self.level_, self.level_scores_
+        if (
+            self.level != "auto"
+            or scores is None
+            or first == "last"
+            or scores[first] < scores["naive"]
+        ):
+            return self
+        kept = {k: v for k, v in vars(self).items() if k.endswith("_")}
+        self._level_choice = "last"
+        self._fit(series, report, on_epoch)
+        scores = {**scores, **self.level_scores_}
+        if not scores["last"] < scores[first]:
+            vars(self).update(kept)
+            self._level_choice = None
+        self.level_scores_ = scores
         return self
 
     def _fit(
@@ -507,6 +611,23 @@ default "auto"
             )
             members.append(network)
             history += records
+        self.level_ = network_config.level
+        self.level_scores_ = None
+        if validated and not network_config.quantiles:
+            val_starts = validation_starts(
+                series.offsets, lookbacks[0], self.horizon, n_val
+            )
+            naive = naive_loss(
+                scaled,
+                torch.as_tensor(val_starts).to(device),
+                lookback=lookbacks[0],
+                horizon=int(self.horizon),
+                config=train_config,
+                masked=self.missing == "mask",
+                channels=channels,
+                units=units,
+            )
+            self.level_scores_ = _level_scores(naive, self.level_, history, lookbacks)
         self.network_ = _combined(members, lookbacks)
         self.transform_ = power
         self.ids_ = list(series.ids)
@@ -684,6 +805,7 @@ default "auto"
         from rnncast.progress import training_bar
 
         label = self.cell.upper() + (f" {k + 1}" if self.ensemble > 1 else "")
+        label += " last-value start" if self._level_choice == "last" else ""
         label += " refit" if refit else ""
         with training_bar(label, config.epochs) as bar:
             records = train(
@@ -1154,7 +1276,12 @@ default "auto"
         )
 
     def _network_level(self) -> str:
-        """``level`` with "auto" resolved: "detect" (direct) or "season" (recursive)."""
+        """``level`` with "auto" resolved: "detect" (direct) or "season" (recursive).
+
+        Or "last", where the naive check of :meth:`_fit_validated` chose it.
+        """
+        if self._level_choice is not None:
+            return self._level_choice
         if self.level != "auto":
             return self.level
         return "detect" if self.output == "direct" else "season"
@@ -1336,6 +1463,29 @@ def _best_epoch(history: list[EpochRecord], member: int) -> int:
         if loss < best_loss:
             best_loss, best_epoch = loss, record.epoch
     return best_epoch
+
+
+def _level_scores(
+    naive: float | None,
+    level: str,
+    history: list[EpochRecord],
+    lookbacks: list[int],
+) -> dict[str, float] | None:
+    """Return the naive forecast's validation loss and the network's best, by name.
+
+    The network's: the mean over the ensemble's members of each one's lowest
+    validation loss. None when either is missing (no observed validation target).
+    """
+    best = [
+        min(
+            (r.val_loss for r in history if r.member == k and r.val_loss is not None),
+            default=None,
+        )
+        for k in range(len(lookbacks))
+    ]
+    if naive is None or any(b is None for b in best):
+        return None
+    return {"naive": naive, level: float(np.mean(best))}
 
 
 def _scaled_values(series: SeriesData, stats: ScalerStats) -> NDArray[np.float64]:

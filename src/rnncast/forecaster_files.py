@@ -54,6 +54,8 @@ def saved_parts(model: Forecaster) -> tuple[dict[str, Any], dict[str, torch.Tens
         "history": [asdict(r) for r in model.history_],
         "filled": [[python_scalar(k), v] for k, v in model.filled_.items()],
         "validation_windows": model.validation_windows_,
+        "level_choice": model._level_choice,
+        "level_scores": model.level_scores_,
     }
     return fitted, state
 
@@ -78,6 +80,7 @@ def restore(
     with model_file_error("the saved parameters or network do not fit this rnncast"):
         saved_before = {"conformal_errors": "absolute"}  # before signed errors
         forecaster = cls(**{**saved_before, **params, "device": device})
+        forecaster._level_choice = fitted.get("level_choice")  # None in older files
         saved = fitted["network"]
         network_config = NetworkConfig(
             **{
@@ -139,6 +142,8 @@ def restore(
         forecaster.filled_ = {k: v for k, v in fitted["filled"]}
         forecaster.data_report_ = None  # the report of fit is not saved
         forecaster.validation_windows_ = int(fitted["validation_windows"])
+        forecaster.level_ = network_config.level
+        forecaster.level_scores_ = fitted.get("level_scores")
         forecaster.conformal_scores_ = forecaster.interval_scale_ = None
         forecaster.conformal_series_ = None
         if forecaster.intervals in CALIBRATED_INTERVALS:

@@ -33,6 +33,7 @@ __all__ = [
     "LOSSES",
     "EpochRecord",
     "TrainConfig",
+    "naive_loss",
     "seed_everything",
     "smape_loss",
     "train",
@@ -290,6 +291,52 @@ def train(
     network.load_state_dict(best_state)
     network.eval()
     return history
+
+
+class LastValue(nn.Module):
+    r"""The naive forecast as a network: :math:`\hat y_{T+k} = x_T` for every step.
+
+    Reads the target channel of inputs (batch, lookback, channels); with masked
+    inputs that channel carries the last observation forward, so :math:`x_T` is
+    the last observed value.
+    """
+
+    def __init__(self, horizon: int) -> None:
+        super().__init__()
+        self.horizon = horizon
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, -1:, 0].expand(-1, self.horizon)  # (batch, horizon)
+
+
+def naive_loss(
+    values: torch.Tensor,
+    starts: torch.Tensor,
+    *,
+    lookback: int,
+    horizon: int,
+    config: TrainConfig,
+    masked: bool = False,
+    channels: torch.Tensor | None = None,
+    units: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> float | None:
+    """Loss of the naive (last-value) forecast on the windows at ``starts``.
+
+    The same loss, units and observed targets as :func:`train` monitors on its
+    validation windows, so the two are directly comparable: a network whose best
+    validation loss is not below this one has learned nothing the last value
+    does not already say. None without windows or observed targets.
+    """
+    loss_fn = loss_function(config.loss, config.quantiles, values.device)
+    return _evaluate(
+        LastValue(horizon),
+        values,
+        starts,
+        (lookback, horizon),
+        loss_fn,
+        masked,
+        (channels, units),
+    )
 
 
 def _adam(
