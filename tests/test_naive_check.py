@@ -1,6 +1,8 @@
 """level="auto"'s naive check: a network that cannot beat the last value on
 validation is compared with one that forecasts changes from the last value."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,7 +10,8 @@ import torch
 
 import rnncast.forecaster
 from conftest import TINY
-from rnncast import Forecaster
+from rnncast import Forecaster, ModelFileError
+from rnncast.cli import main
 from rnncast.datasets import load_ili
 from rnncast.training import TrainConfig, naive_loss
 
@@ -129,8 +132,6 @@ def test_the_check_also_runs_without_the_refit(ili_to_may_2020):
 def test_the_cli_says_what_the_check_chose(
     ili_to_may_2020, write_csv, tmp_path, capsys
 ):
-    from rnncast.cli import main
-
     data = write_csv(ili_to_may_2020)
     out = tmp_path / "fc.csv"
     args = ["forecast", str(data), "--horizon", "8", "--hidden", "8", "--epochs", "3"]
@@ -148,3 +149,16 @@ def test_an_ensemble_is_checked_on_its_members_mean_best_loss(ili_to_may_2020):
     validated = [r for r in model.history_ if not r.refit]
     best = [min(r.val_loss for r in validated if r.member == k) for k in (0, 1)]
     assert model.level_scores_["last"] == pytest.approx(np.mean(best))
+
+
+@pytest.mark.parametrize("choice", ["last", "season"])
+def test_a_level_choice_that_disagrees_with_the_saved_network_is_refused(
+    air, tmp_path, choice
+):
+    Forecaster(horizon=12, **TINY, seed=0).fit(air).save(tmp_path / "m")  # detect
+    path = tmp_path / "m" / "config.json"
+    config = json.loads(path.read_text())
+    config["fitted"]["level_choice"] = choice
+    path.write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match="do not fit this rnncast"):
+        Forecaster.load(tmp_path / "m")

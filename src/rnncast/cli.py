@@ -347,7 +347,7 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
     for line in model.data_report_.lines():
         console.print(f"data: {line}", highlight=False)
     if model.level_scores_ is not None and "last" in model.level_scores_:
-        line = _naive_check_line(model.level_scores_)
+        line = _naive_check_line(model.level_scores_, model.level_)
         console.print(f"level: {line}", highlight=False, soft_wrap=True)
     n_series = len(model.ids_)
     console.print(
@@ -360,10 +360,9 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _naive_check_line(scores: dict[str, float]) -> str:
+def _naive_check_line(scores: dict[str, float], kept: str) -> str:
     """Say in one line what the naive check of level="auto" compared and chose."""
     first = next(k for k in scores if k not in ("naive", "last"))
-    kept = "last" if scores["last"] < scores[first] else first
     return (
         f"the {first!r} network did not beat the last value on validation "
         f"(loss {scores[first]:.3f} against {scores['naive']:.3f}); with "

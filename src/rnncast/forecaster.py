@@ -611,16 +611,19 @@ default "auto"
             )
             members.append(network)
             history += records
+        # every member's validation windows end at the same targets: one set serves
+        val_starts = (
+            validation_starts(series.offsets, lookback, self.horizon, n_val)
+            if validated
+            else None
+        )
         self.level_ = network_config.level
         self.level_scores_ = None
-        if validated and not network_config.quantiles:
-            val_starts = validation_starts(
-                series.offsets, lookbacks[0], self.horizon, n_val
-            )
+        if val_starts is not None and not network_config.quantiles:
             naive = naive_loss(
                 scaled,
                 torch.as_tensor(val_starts).to(device),
-                lookback=lookbacks[0],
+                lookback=lookback,
                 horizon=int(self.horizon),
                 config=train_config,
                 masked=self.missing == "mask",
@@ -648,10 +651,8 @@ default "auto"
             self.interval_scale_ = seasonal_scale(
                 scaled_values, series.offsets, series.lengths - holdout, season
             )
-        if self.intervals in CALIBRATED_INTERVALS and validated:  # a refit's: from fit
-            val_starts = validation_starts(
-                series.offsets, lookback, self.horizon, n_val
-            )
+        if self.intervals in CALIBRATED_INTERVALS and val_starts is not None:
+            # (a refit has no validation windows: fit keeps the validated scores)
             scores = self._calibration_scores(
                 scaled, torch.as_tensor(val_starts).to(device), channels
             )
@@ -1455,14 +1456,24 @@ def _best_epoch(history: list[EpochRecord], member: int) -> int:
     The epoch whose weights :func:`~rnncast.training.train` restored; a refit
     trains that many epochs. Ties go to the earliest, as in ``train``.
     """
-    best_loss, best_epoch = math.inf, 1
+    best = _best_record(history, member)
+    return 1 if best is None else best.epoch
+
+
+def _best_record(history: list[EpochRecord], member: int) -> EpochRecord | None:
+    """Return ``member``'s epoch of lowest monitored loss (no refit epochs).
+
+    The monitored loss is the validation loss, or the training loss of epochs
+    without one. Ties go to the earliest; None without any epoch.
+    """
+    best_loss, best = math.inf, None
     for record in history:
         if record.member != member or record.refit:
             continue
         loss = record.train_loss if record.val_loss is None else record.val_loss
         if loss < best_loss:
-            best_loss, best_epoch = loss, record.epoch
-    return best_epoch
+            best_loss, best = loss, record
+    return best
 
 
 def _level_scores(
@@ -1474,18 +1485,14 @@ def _level_scores(
     """Return the naive forecast's validation loss and the network's best, by name.
 
     The network's: the mean over the ensemble's members of each one's lowest
-    validation loss. None when either is missing (no observed validation target).
+    validation loss (:func:`_best_record`). None when either is missing (no
+    observed validation target).
     """
-    best = [
-        min(
-            (r.val_loss for r in history if r.member == k and r.val_loss is not None),
-            default=None,
-        )
-        for k in range(len(lookbacks))
-    ]
-    if naive is None or any(b is None for b in best):
+    best = [_best_record(history, k) for k in range(len(lookbacks))]
+    losses = [None if b is None else b.val_loss for b in best]
+    if naive is None or any(loss is None for loss in losses):
         return None
-    return {"naive": naive, level: float(np.mean(best))}
+    return {"naive": naive, level: float(np.mean(losses))}
 
 
 def _scaled_values(series: SeriesData, stats: ScalerStats) -> NDArray[np.float64]:

@@ -239,11 +239,32 @@ def series_conformal_offsets(
     own_lower, own_upper, own = _own_series_offsets(
         errors, owners, n_series, levels, signed, overlap
     )
-    pick = own[:, None, None]
+    lower, upper, _ = _own_or_pooled(
+        (lower, upper), (own_lower, own_upper, own), np.arange(n_series)
+    )
+    return lower, upper, own
+
+
+def _own_or_pooled(
+    pooled: tuple[NDArray[np.float64], NDArray[np.float64]],
+    own: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]],
+    rows: NDArray[np.int64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """Per row: its series' own offsets where it had enough errors, else the pool's.
+
+    ``pooled``: lower and upper offsets (horizon, n_levels) of all errors;
+    ``own``: :func:`_own_series_offsets`; ``rows``: each row's series, -1 for
+    a series without errors. Returns offsets (n_rows, horizon, n_levels) and
+    which rows got their own.
+    """
+    own_lower, own_upper, enough = own
+    series = np.maximum(rows, 0)
+    mine = (rows >= 0) & enough[series]
+    pick = mine[:, None, None]
     return (
-        np.where(pick, own_lower, lower[None]),
-        np.where(pick, own_upper, upper[None]),
-        own,
+        np.where(pick, own_lower[series], pooled[0][None]),
+        np.where(pick, own_upper[series], pooled[1][None]),
+        mine,
     )
 
 
@@ -412,13 +433,8 @@ def conformal_bounds(
     low, high = low[None], high[None]  # (1, horizon, n_levels): every series
     if rows is not None and owners is not None:
         n_fitted = int(max(owners.max(initial=-1), rows.max(initial=-1))) + 1
-        own_low, own_high, own = _own_series_offsets(
-            errors, owners, n_fitted, levels, signed, overlap
-        )
-        mine = (rows >= 0) & own[np.maximum(rows, 0)]
-        pick = mine[:, None, None]
-        low = np.where(pick, own_low[np.maximum(rows, 0)], low)
-        high = np.where(pick, own_high[np.maximum(rows, 0)], high)
+        own = _own_series_offsets(errors, owners, n_fitted, levels, signed, overlap)
+        low, high, mine = _own_or_pooled((low[0], high[0]), own, rows)
         method = f"own errors for {mine.sum()} of {len(rows)} series, else {method}"
     scale = unit[:, None, None]
     lower = forecasts[:, :, None] + low * scale
