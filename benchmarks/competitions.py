@@ -28,6 +28,8 @@ Models:
 ``--cache DIR`` keeps the baselines' forecasts (and their measured wall time) in
 DIR, so that repeated runs while developing do not refit them. ``--save DIR`` writes
 every model's forecasts to ``DIR/DATASET-MODEL.parquet`` for per-series analysis.
+``--by-step`` adds a table of each model's scaled error per horizon step (whose
+mean over the steps is its MASE), to see where in the horizon models differ.
 """
 
 from __future__ import annotations
@@ -138,6 +140,30 @@ def score(data: Competition, predicted: pd.DataFrame) -> dict[str, float]:
     return {"mase": scores["mase"].mean(), "smape": scores["smape"].mean()}
 
 
+def step_errors(data: Competition, predicted: pd.DataFrame) -> np.ndarray:
+    r"""Mean scaled absolute error of every horizon step, (horizon,).
+
+    .. math::
+        e_k = \frac1N \sum_{i=1}^{N} \frac{|y_{i,T_i+k} - \hat y_{i,T_i+k}|}{d_i},
+        \qquad d_i = \operatorname{mean}_t |y_{i,t} - y_{i,t-m}|,
+
+    with :math:`d_i` the in-sample seasonal-naive MAE of series :math:`i` (MASE's
+    denominator), so the mean of :math:`e_1 .. e_h` is the set's MASE.
+    """
+    m = data.season_length
+    scale = data.train.groupby("unique_id")["y"].agg(
+        lambda y: np.mean(np.abs(y.to_numpy()[m:] - y.to_numpy()[:-m]))
+    )
+    merged = data.test.merge(predicted, on=["unique_id", "ds"]).sort_values(
+        ["unique_id", "ds"]
+    )
+    merged["step"] = merged.groupby("unique_id").cumcount()
+    merged["error"] = (merged["y"] - merged["yhat"]).abs() / merged["unique_id"].map(
+        scale
+    )
+    return merged.groupby("step")["error"].mean().to_numpy()
+
+
 def parse_config(text: str) -> tuple[str, dict[str, Any]]:
     """``name:key=value,key=value`` -> (name, params); values are Python literals."""
     name, _, rest = text.partition(":")
@@ -157,7 +183,9 @@ def run(
     configs: dict[str, dict[str, Any]],
     cache: Path | None,
     save: Path | None = None,
+    steps: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
+    """Score every model on ``data``; ``steps``, if given, gets their step errors."""
     rows: dict[str, dict[str, float]] = {}
     kept: dict[str, tuple[pd.DataFrame, float]] = {}
     for name in models:
@@ -178,6 +206,8 @@ def run(
             save.mkdir(parents=True, exist_ok=True)
             predicted.to_parquet(save / f"{data.name}-{name}.parquet")
         rows[name] = {**score(data, predicted), "seconds": seconds}
+        if steps is not None:
+            steps[name] = step_errors(data, predicted)
         print(f"  {name}: MASE {rows[name]['mase']:.3f} ({seconds:.0f} s)", flush=True)
     table = pd.DataFrame(rows).T
     if "snaive" not in table.index:
@@ -216,6 +246,16 @@ def print_table(data: Competition, table: pd.DataFrame) -> None:
         )
 
 
+def print_steps(steps: dict[str, np.ndarray]) -> None:
+    """Each model's mean scaled error per horizon step (:func:`step_errors`)."""
+    horizon = len(next(iter(steps.values())))
+    print("\nScaled absolute error per horizon step (their mean is MASE):\n")
+    print("| model | " + " | ".join(str(k + 1) for k in range(horizon)) + " |")
+    print("|---|" + "---|" * horizon)
+    for model, errors in steps.items():
+        print(f"| {model} | " + " | ".join(f"{e:.3f}" for e in errors) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("datasets", nargs="+")
@@ -227,6 +267,9 @@ def main() -> None:
     parser.add_argument("--config", action="append", default=[])
     parser.add_argument("--cache", type=Path)
     parser.add_argument("--save", type=Path)
+    parser.add_argument(
+        "--by-step", action="store_true", help="also print errors per horizon step"
+    )
     args = parser.parse_args()
     configs = dict(CONFIGS)
     for text in args.config:
@@ -245,7 +288,11 @@ def main() -> None:
             print(f"  {name}: {configs[name]}")
     for dataset in args.datasets:
         data = load(dataset)
-        print_table(data, run(data, args.models, configs, args.cache, args.save))
+        steps: dict[str, np.ndarray] | None = {} if args.by_step else None
+        table = run(data, args.models, configs, args.cache, args.save, steps)
+        print_table(data, table)
+        if steps:
+            print_steps(steps)
 
 
 if __name__ == "__main__":
