@@ -50,7 +50,7 @@ import torch
 from competition_data import Competition, load
 from rnncast import Forecaster, __version__
 from rnncast.baselines import make_baseline
-from rnncast.metrics import evaluate
+from rnncast.metrics import evaluate, step_scores
 
 BASELINES = ("snaive", "naive", "ets", "arima", "theta")
 COMBINED = ("ets", "arima", "theta")
@@ -141,27 +141,19 @@ def score(data: Competition, predicted: pd.DataFrame) -> dict[str, float]:
 
 
 def step_errors(data: Competition, predicted: pd.DataFrame) -> np.ndarray:
-    r"""Mean scaled absolute error of every horizon step, (horizon,).
+    """MASE of every horizon step, (horizon,): :func:`rnncast.metrics.step_scores`.
 
-    .. math::
-        e_k = \frac1N \sum_{i=1}^{N} \frac{|y_{i,T_i+k} - \hat y_{i,T_i+k}|}{d_i},
-        \qquad d_i = \operatorname{mean}_t |y_{i,t} - y_{i,t-m}|,
-
-    with :math:`d_i` the in-sample seasonal-naive MAE of series :math:`i` (MASE's
-    denominator), so the mean of :math:`e_1 .. e_h` is the set's MASE.
+    The mean over series of the step's absolute error over the series' in-sample
+    seasonal-naive MAE, so the mean over the steps is the set's MASE.
     """
-    m = data.season_length
-    scale = data.train.groupby("unique_id")["y"].agg(
-        lambda y: np.mean(np.abs(y.to_numpy()[m:] - y.to_numpy()[:-m]))
+    steps = step_scores(
+        predicted.rename(columns={"yhat": "model"}),
+        data.test,
+        data.train,
+        models=["model"],
+        season_length=data.season_length,
     )
-    merged = data.test.merge(predicted, on=["unique_id", "ds"]).sort_values(
-        ["unique_id", "ds"]
-    )
-    merged["step"] = merged.groupby("unique_id").cumcount()
-    merged["error"] = (merged["y"] - merged["yhat"]).abs() / merged["unique_id"].map(
-        scale
-    )
-    return merged.groupby("step")["error"].mean().to_numpy()
+    return steps["mase"].to_numpy()
 
 
 def parse_config(text: str) -> tuple[str, dict[str, Any]]:

@@ -141,3 +141,31 @@ def test_network_too_long_for_a_window_names_the_window(air):
             n_windows=3,
             neural_params={**TINY, "lookback": 100},
         )
+
+
+def test_steps_break_the_leaderboard_down_by_horizon_step(air_panel):
+    result = backtest(
+        air_panel, ["naive", "snaive"], horizon=4, n_windows=3, level=[80]
+    )
+    steps = result.steps
+    assert list(steps.columns) == [
+        "model",
+        "step",
+        "mae",
+        "smape",
+        "mase",
+        "coverage_80",
+    ]
+    board = result.leaderboard.set_index("model")
+    for model in ("naive", "snaive"):
+        rows = steps[steps["model"] == model]
+        assert list(rows["step"]) == [1, 2, 3, 4]
+        for metric in ("mae", "smape", "mase", "coverage_80"):
+            assert rows[metric].mean() == pytest.approx(board.loc[model, metric])
+    # step 1 of the naive forecast is the last value's one-step error, by hand
+    fc = result.forecasts.sort_values(["unique_id", "cutoff", "ds"])
+    first = fc.groupby(["unique_id", "cutoff"]).head(1)
+    naive_step1 = steps[(steps["model"] == "naive") & (steps["step"] == 1)]
+    assert naive_step1["mae"].iloc[0] == pytest.approx(
+        (first["y"] - first["naive"]).abs().mean()
+    )

@@ -297,13 +297,20 @@ def test_backtest_prints_a_leaderboard_and_writes_files(tmp_path, capsys):
             str(tmp_path),
             "--plot",
             str(tmp_path / "bt.png"),
+            "--by-step",
             "-q",
         ]
     )
     assert code == 0
     out = capsys.readouterr().out
     assert "Leaderboard" in out and "OWA" in out
+    assert "MASE by horizon step" in out
     board = pd.read_csv(tmp_path / "leaderboard.csv")
+    steps = pd.read_csv(tmp_path / "steps.csv")
+    assert len(steps) == 3 * 6
+    assert steps.groupby("model")["mase"].mean().to_dict() == pytest.approx(
+        board.set_index("model")["mase"].to_dict()
+    )
     assert sorted(board["model"]) == ["lstm", "naive", "snaive"]
     assert list(board["mase"]) == sorted(board["mase"])
     assert set(pd.read_csv(tmp_path / "forecasts.csv").columns) >= {

@@ -18,6 +18,7 @@ from rnncast.metrics import (
     pinball,
     rmse,
     smape,
+    step_scores,
 )
 
 Y = np.array([10.0, 20.0, 30.0, 40.0])
@@ -169,3 +170,82 @@ def test_evaluate_scores_all_series_at_once_as_series_by_series(ragged):
     pd.testing.assert_frame_equal(scores, expected, check_exact=True)
     assert np.isinf(scores["mase"]).tolist()[:3] == [True, False, False]
     assert scores["mape"].isna().tolist()[:3] == [False, True, True]
+
+
+def test_step_scores_by_hand():
+    """Two series, two steps, one model with an 80 % interval, scored by hand."""
+    ds = pd.date_range("2021-01-01", periods=6, freq="D")
+    train = pd.DataFrame(
+        {
+            "unique_id": ["a"] * 4 + ["b"] * 4,
+            "ds": list(ds[:4]) * 2,
+            "y": [1.0, 2.0, 4.0, 7.0, 10.0, 10.0, 12.0, 10.0],
+        }
+    )  # lag-1 scales: a (1 + 2 + 3) / 3 = 2, b (0 + 2 + 2) / 3 = 4 / 3
+    actuals = pd.DataFrame(
+        {
+            "unique_id": ["a", "a", "b", "b"],
+            "ds": list(ds[4:]) * 2,
+            "y": [8.0, 9, 10, 14],
+        }
+    )
+    forecasts = actuals[["unique_id", "ds"]].assign(
+        m=[7.0, 10.0, 12.0, 11.0], **{"m-lo-80": [6.0, 9.5, 11.0, 9.0]}
+    )
+    forecasts["m-hi-80"] = [9.0, 11.0, 13.0, 12.0]
+    # the rows in any order: steps come from the timestamps
+    steps = step_scores(
+        forecasts.iloc[::-1],
+        actuals,
+        train,
+        models=["m"],
+        season_length=1,
+        levels=(80,),
+    )
+    assert list(steps["step"]) == [1, 2]
+    errors = np.array([[1.0, 2.0], [1.0, 3.0]])  # steps 1, 2 (rows); series a, b
+    assert list(steps["mae"]) == pytest.approx([1.5, 2.0])
+    assert list(steps["mase"]) == pytest.approx(
+        [(1 / 2 + 2 * 3 / 4) / 2, (1 / 2 + 3 * 3 / 4) / 2]
+    )
+    smape_terms = 200 * errors / np.array([[15.0, 22.0], [19.0, 25.0]])
+    assert list(steps["smape"]) == pytest.approx(list(smape_terms.mean(axis=1)))
+    # step 1: a 8 in [6, 9], b 10 outside [11, 13]; step 2: a 9 outside [9.5, 11],
+    # b 14 outside [9, 12]
+    assert list(steps["coverage_80"]) == [0.5, 0.0]
+
+
+def test_step_scores_average_to_evaluate():
+    """The mean over steps of each step metric is evaluate's mean over series."""
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2020-01-01", periods=30, freq="D")
+    frames = [
+        pd.DataFrame({"unique_id": uid, "ds": ds, "y": rng.normal(size=30) + 9})
+        for uid in "abc"
+    ]
+    data = pd.concat(frames, ignore_index=True)
+    train = data[data["ds"] < ds[24]]
+    actuals = data[data["ds"] >= ds[24]]
+    forecasts = actuals[["unique_id", "ds"]].assign(
+        m1=rng.normal(size=18) + 9, m2=rng.normal(size=18) + 9
+    )
+    kwargs = {"models": ["m1", "m2"], "season_length": 7}
+    steps = step_scores(forecasts, actuals, train, **kwargs)
+    scores = evaluate(forecasts, actuals, train, **kwargs)
+    assert len(steps) == 2 * 6
+    for model in ("m1", "m2"):
+        per_step = steps[steps["model"] == model]
+        assert list(per_step["step"]) == list(range(1, 7))
+        for metric in ("mae", "smape", "mase"):
+            assert per_step[metric].mean() == pytest.approx(
+                scores.loc[scores["model"] == model, metric].mean()
+            )
+
+
+def test_step_scores_need_the_actuals():
+    ds = pd.date_range("2021-01-01", periods=6, freq="D")
+    train = pd.DataFrame({"unique_id": "a", "ds": ds[:4], "y": [1.0, 2, 3, 4]})
+    actuals = pd.DataFrame({"unique_id": "a", "ds": ds[4:5], "y": [5.0]})
+    forecasts = pd.DataFrame({"unique_id": "a", "ds": ds[4:], "m": [5.0, 6.0]})
+    with pytest.raises(DataError, match="no actual value"):
+        step_scores(forecasts, actuals, train, models=["m"], season_length=1)

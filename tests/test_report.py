@@ -60,6 +60,7 @@ def test_report_is_one_self_contained_file(result):
     )  # escaped
     assert page.count('class="series-plot') == 2
     assert "Training" in page and "Timings" in page
+    assert "Accuracy by horizon step" in page
 
 
 def test_write_report_is_atomic_and_utf8(result, tmp_path):

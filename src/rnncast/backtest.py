@@ -30,7 +30,7 @@ from rnncast.data.frame import (
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecaster import Forecaster
 from rnncast.intervals import Levels, bound_column, check_levels
-from rnncast.metrics import METRICS, evaluate, interval_metric_names
+from rnncast.metrics import METRICS, evaluate, interval_metric_names, step_scores
 from rnncast.training import EpochRecord
 
 __all__ = ["NEURAL_MODELS", "BacktestResult", "backtest"]
@@ -64,6 +64,11 @@ class BacktestResult:
         the ``fill`` policy), ``windows``, ``horizon``.
     training : dict
         Per network: one list of :class:`~rnncast.training.EpochRecord` per fit.
+    steps : DataFrame
+        Accuracy by horizon step, ``model, step, mae, smape, mase`` (and
+        ``coverage_{level}``): :func:`~rnncast.metrics.step_scores` of each
+        window, averaged over windows. The mean over steps of a model's ``mase``
+        is its leaderboard MASE.
     """
 
     forecasts: pd.DataFrame
@@ -76,6 +81,7 @@ class BacktestResult:
     training: dict[str, list[list[EpochRecord]]] = field(
         default_factory=dict, repr=False
     )
+    steps: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
 
 def backtest(
@@ -176,6 +182,7 @@ def backtest(
     cut = _cutoff_lengths(series, horizon, n_windows, step)
 
     forecasts, metric_parts, fallback_rows = [], [], []
+    step_parts: list[pd.DataFrame] = []
     seconds = {name: [0.0, 0.0] for name in names}
     fitted_once: dict[str, Forecaster] = {}
     training: dict[str, list[list[EpochRecord]]] = {}
@@ -237,6 +244,11 @@ def backtest(
         scores = evaluate(
             window, actual, train, models=names, season_length=m, levels=levels
         )
+        step_parts.append(
+            step_scores(
+                window, actual, train, models=names, season_length=m, levels=levels
+            )
+        )
         window = window.assign(
             cutoff=window["unique_id"].map(cutoffs), y=actual["y"].to_numpy()
         )
@@ -253,6 +265,13 @@ def backtest(
         fallback_rows, columns=["model", "cutoff", "unique_id", "reason"]
     )
     board = _leaderboard(metrics, seconds, fallbacks, reference, sort_by, scored)
+    # every window scores every series: the mean of the windows' means is the mean
+    steps = (
+        pd.concat(step_parts, ignore_index=True)
+        .groupby(["model", "step"], sort=False)
+        .mean()
+        .reset_index()
+    )
     lengths = series.lengths
     summary = {
         "series": series.n_series,
@@ -276,6 +295,7 @@ def backtest(
         season_length=m,
         summary=summary,
         training=training,
+        steps=steps,
     )
 
 

@@ -32,7 +32,8 @@ _BACKTEST_DESCRIPTION = """\
 Rolling-origin backtest: for each of --windows cutoffs, every model is trained on the
 data up to the cutoff only and forecasts the next --horizon values. Prints a
 leaderboard (mean over series and windows, best first) with MSE, MAE, RMSE, MAPE,
-sMAPE, MASE, OWA relative to --reference, and fit and predict seconds.
+sMAPE, MASE, OWA relative to --reference, and fit and predict seconds;
+--by-step adds each model's MASE at every step of the horizon.
 Models: lstm, gru, rnn; naive, snaive, drift; arima, ets, theta
 (pip install 'rnncast[baselines]'); prophet (pip install 'rnncast[prophet]').
 """
@@ -51,7 +52,7 @@ def add_backtest_commands(commands: Any) -> None:
         "-o",
         "--output-dir",
         type=Path,
-        help="write forecasts.csv, metrics.csv, leaderboard.csv here",
+        help="write forecasts.csv, metrics.csv, leaderboard.csv, steps.csv here",
     )
     backtest.add_argument(
         "--plot", type=Path, help="write a PNG of the forecasts over the actuals"
@@ -108,6 +109,11 @@ def _backtest_arguments(parser: argparse.ArgumentParser) -> None:
         "--reference", default="snaive", help="model that OWA is relative to"
     )
     parser.add_argument(
+        "--by-step",
+        action="store_true",
+        help="also print each model's MASE at every horizon step",
+    )
+    parser.add_argument(
         "--season-length",
         type=positive_int,
         help="seasonal period (default: from the frequency)",
@@ -149,6 +155,7 @@ def _run_backtest(args: argparse.Namespace, console: Console) -> int:
             ("forecasts", result.forecasts),
             ("metrics", result.metrics),
             ("leaderboard", board),
+            ("steps", result.steps),
         ):
             write_frame(frame, args.output_dir / f"{name}.csv")
             print(f"wrote {args.output_dir / f'{name}.csv'}")
@@ -281,6 +288,21 @@ def _interval_table(board: Any, levels: list[float]) -> Table:
     return table
 
 
+def _step_table(steps: Any, models: list[str]) -> Table:
+    """MASE of each model (columns, leaderboard order) at each step (rows)."""
+    table = Table(
+        title="MASE by horizon step",
+        caption="their mean over the steps is the leaderboard's MASE",
+    )
+    table.add_column("step", justify="right")
+    for model in models:
+        table.add_column(model, justify="right")
+    mase = steps.pivot(index="step", columns="model", values="mase")
+    for step, row in mase.iterrows():
+        table.add_row(str(step), *(f"{row[m]:.3f}" for m in models))
+    return table
+
+
 def _print_leaderboard(result: Any, args: argparse.Namespace, seconds: float) -> None:
     board = result.leaderboard
     n_series = result.history["unique_id"].nunique()
@@ -320,6 +342,8 @@ def _print_leaderboard(result: Any, args: argparse.Namespace, seconds: float) ->
     print_table(table)
     if result.summary.get("levels"):
         print_table(_interval_table(board, result.summary["levels"]))
+    if args.by_step:
+        print_table(_step_table(result.steps, list(board["model"])))
     for fallback in result.fallbacks.itertuples():
         print(
             f"fallback: {fallback.model} on {fallback.unique_id!r} at cutoff "

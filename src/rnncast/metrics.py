@@ -30,6 +30,7 @@ __all__ = [
     "pinball",
     "rmse",
     "smape",
+    "step_scores",
 ]
 
 
@@ -277,11 +278,7 @@ def evaluate(
         One row per ``(unique_id, model)`` with a column per metric in ``METRICS``
         (and :func:`interval_metric_names`).
     """
-    joined = forecasts.merge(actuals, on=["unique_id", "ds"], how="left")
-    if joined["y"].isna().any():
-        raise DataError(
-            "some forecast timestamps have no actual value to score against."
-        )
+    joined = _with_actuals(forecasts, actuals)
     history = {
         uid: g["y"].to_numpy() for uid, g in train.groupby("unique_id", sort=False)
     }
@@ -302,6 +299,81 @@ def evaluate(
         return parts[0]
     order = np.argsort(np.concatenate(keys), kind="stable")  # series' first order
     return pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
+
+
+def step_scores(
+    forecasts: pd.DataFrame,
+    actuals: pd.DataFrame,
+    train: pd.DataFrame,
+    *,
+    models: list[str],
+    season_length: int,
+    levels: tuple[float, ...] = (),
+) -> pd.DataFrame:
+    r"""Accuracy of each forecast step: one row per model and step, over series.
+
+    Step :math:`k` is each series' :math:`k`-th forecast value (1 = the first
+    after its last observation). Over the :math:`N` series,
+
+    .. math::
+        \mathrm{MAE}_k = \frac1N \sum_i |e_{i,k}|,\quad
+        \mathrm{sMAPE}_k = \frac{200}{N} \sum_i
+            \frac{|e_{i,k}|}{|y_{i,k}| + |\hat y_{i,k}|},\quad
+        \mathrm{MASE}_k = \frac1N \sum_i \frac{|e_{i,k}|}{d_i},
+
+    with :math:`e_{i,k} = y_{i,k} - \hat y_{i,k}` and :math:`d_i` the in-sample
+    seasonal-naive MAE of ``train`` (MASE's scale), plus ``coverage_{level}``,
+    the share of series whose step-:math:`k` actual lies inside the interval.
+    When every series is forecast over the same horizon, the mean of
+    :math:`\mathrm{MASE}_k` over the steps is the mean of :func:`evaluate`'s MASE
+    over series (and likewise MAE and sMAPE): the table shows where in the
+    horizon a model gains or loses it.
+
+    Parameters are those of :func:`evaluate`.
+
+    Returns
+    -------
+    DataFrame
+        ``model, step, mae, smape, mase`` and ``coverage_{level}`` per level.
+    """
+    joined = _with_actuals(forecasts, actuals)
+    joined = joined.sort_values("ds", kind="stable")
+    step = joined.groupby("unique_id", sort=False).cumcount().to_numpy() + 1
+    scales = {
+        uid: _seasonal_scale(g["y"].to_numpy(), season_length)
+        for uid, g in train.groupby("unique_id", sort=False)
+    }
+    scale = joined["unique_id"].map(scales).to_numpy(dtype=np.float64)
+    y = joined["y"].to_numpy(dtype=np.float64)
+    parts = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for model in models:
+            yhat = joined[model].to_numpy(dtype=np.float64)
+            absolute = np.abs(y - yhat)
+            columns = {
+                "model": model,
+                "step": step,
+                "mae": absolute,
+                "smape": 200.0 * _smape_terms(y, yhat),
+                "mase": _scaled_rows(absolute, scale),
+            }
+            for lv in levels:
+                lo = joined[bound_column(model, "lo", lv)].to_numpy(dtype=np.float64)
+                hi = joined[bound_column(model, "hi", lv)].to_numpy(dtype=np.float64)
+                columns[f"coverage_{lv}"] = ((lo <= y) & (y <= hi)).astype(float)
+            parts.append(pd.DataFrame(columns))
+    rows = pd.concat(parts, ignore_index=True)
+    return rows.groupby(["model", "step"], sort=False).mean().reset_index()
+
+
+def _with_actuals(forecasts: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame:
+    """``forecasts`` with the column ``y`` of ``actuals``; every row must have one."""
+    joined = forecasts.merge(actuals, on=["unique_id", "ds"], how="left")
+    if joined["y"].isna().any():
+        raise DataError(
+            "some forecast timestamps have no actual value to score against."
+        )
+    return joined
 
 
 def _score_table(

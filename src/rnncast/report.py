@@ -64,9 +64,10 @@ def render_report(
 ) -> str:
     """Return the report of ``result`` as one self-contained HTML string.
 
-    Sections: data summary, leaderboard, each series' history, actuals and every
-    model's forecasts (the first ``max_series`` series, chosen with a selector),
-    training and validation loss curves of the networks, timings, fallbacks.
+    Sections: data summary, leaderboard, intervals (with levels), MASE by
+    horizon step, each series' history, actuals and every model's forecasts (the
+    first ``max_series`` series, chosen with a selector), training and validation
+    loss curves of the networks, timings, fallbacks.
     """
     ids = list(dict.fromkeys(result.forecasts["unique_id"]))[:max_series]
     parts = [
@@ -95,6 +96,15 @@ def render_report(
             "mean quantile loss over the point forecast and every bound, scaled "
             "like MASE. Bands are drawn on the forecasts below.</p>",
             _interval_table(result.leaderboard, levels),
+        ]
+    if len(result.steps):
+        parts += [
+            "<h2>Accuracy by horizon step</h2>",
+            '<p class="note">MASE of each forecast step (1 = the first value after '
+            "the cutoff), over series and windows; the mean over the steps is the "
+            "leaderboard's MASE. Where the lines cross, models gain and lose "
+            "their lead in different parts of the horizon.</p>",
+            _image(_step_figure(result.steps, list(result.leaderboard["model"]))),
         ]
     parts += [
         "<h2>Forecasts</h2>",
@@ -262,6 +272,27 @@ def _loss_figure(result: BacktestResult) -> plt.Figure:
         ax.grid(alpha=0.3, which="both")
     axes[0, 0].set_ylabel("loss (scaled units)")
     axes[0, -1].legend(fontsize="x-small")
+    return fig
+
+
+def _step_figure(steps: pd.DataFrame, models: list[str]) -> plt.Figure:
+    """MASE at each horizon step, one line per model (networks solid)."""
+    fig, ax = plt.subplots(figsize=(8, 3.4), layout="constrained")
+    for model in models:
+        rows = steps[steps["model"] == model]
+        ax.plot(
+            rows["step"],
+            rows["mase"],
+            marker="o",
+            ms=3,
+            lw=1.4,
+            ls="-" if model in NEURAL_MODELS else "--",
+            label=model,
+        )
+    ax.set_xlabel("horizon step")
+    ax.set_ylabel("MASE")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="x-small", ncol=2)
     return fig
 
 
