@@ -190,8 +190,8 @@ def report(data: Competition, table: pd.DataFrame) -> None:
         print(
             f"\nlstm-conformal: coverage off nominal by {gap[0]:.1f} / {gap[1]:.1f} "
             f"points (target <= 3); MSIS 95 % {'better' if better else 'worse'} than "
-            f"ETS ({table.loc['lstm-conformal', 'msis_95']:.3f} vs "
-            f"{table.loc['ets', 'msis_95']:.3f})."
+            f"ETS ({table.loc['lstm-conformal', 'msis_95']:.4f} vs "
+            f"{table.loc['ets', 'msis_95']:.4f})."
         )
 
 

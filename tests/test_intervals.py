@@ -14,6 +14,7 @@ from rnncast.baselines import make_baseline, simple_sigma
 from rnncast.datasets import load_exchange_rate
 from rnncast.exceptions import ModelFileError
 from rnncast.intervals import (
+    _step_quantiles,
     check_levels,
     conformal_bounds,
     conformal_offsets,
@@ -77,9 +78,11 @@ def test_signed_offsets_take_each_tail_from_its_own_quantile():
     lower, upper, method = signed_conformal_offsets(errors, (80, 95))
     assert method == "per-step"
     # upper: the ceil(40 * 0.9) = 36th and ceil(40 * 0.975) = 39th smallest of
-    # -10..28 (25, 28); lower: the same ranks from the top, negated (-7, -10)
-    np.testing.assert_array_equal(upper, [[25, 28], [50, 56]])
-    np.testing.assert_array_equal(lower, [[-7, -10], [-14, -20]])
+    # -10..28 (25, 28); lower: the same ranks from the top, negated (-7, -10).
+    # Step 2 is step 1 doubled, so pooling the neighbouring step in units of
+    # each step's spread changes nothing (but the rounding of e / s * s)
+    np.testing.assert_allclose(upper, [[25, 28], [50, 56]], rtol=1e-12)
+    np.testing.assert_allclose(lower, [[-7, -10], [-14, -20]], rtol=1e-12)
     # 40 windows, but step 2 observed in 20 (gaps), too few for 95 % tails per
     # step (39): pooled in units of each step's mean absolute error
     errors = np.tile(np.arange(-10.0, 30.0)[:, None], (1, 2))
@@ -93,6 +96,30 @@ def test_signed_offsets_take_each_tail_from_its_own_quantile():
     assert lower[0, 0] < 0 < upper[0, 0]
     # 20 windows are too few for 95 % tails whatever the errors
     assert signed_conformal_offsets(errors[:20], (95,)) is None
+
+
+def test_step_quantiles_pool_the_neighbouring_steps_in_spread_units():
+    """A step's quantile: its neighbours' errors over their spread, times its own."""
+    rng = np.random.default_rng(3)
+    errors = rng.standard_t(3, size=(60, 5)) * np.array([1.0, 2.0, 3.0, 5.0, 8.0])
+    errors[:, 2] = 0.0  # a step with only zero errors keeps its own quantile, 0
+    spread = np.mean(np.abs(errors), axis=0)
+    lower, upper, method = signed_conformal_offsets(errors, (80, 95))
+    assert method == "per-step"
+    for k in range(5):
+        near = [j for j in range(k - 2, k + 3) if 0 <= j < 5 and spread[j] > 0]
+        pool = np.sort(np.concatenate([errors[:, j] / spread[j] for j in near]))
+        n = len(pool)
+        for i, level in enumerate((80, 95)):
+            rank = math.ceil((n + 1) * (50 + level / 2) / 100)
+            want_hi = 0.0 if k == 2 else pool[rank - 1] * spread[k]
+            want_lo = 0.0 if k == 2 else pool[n - rank] * spread[k]
+            assert upper[k, i] == pytest.approx(want_hi, rel=1e-12)
+            assert lower[k, i] == pytest.approx(want_lo, rel=1e-12)
+    # no neighbours: each step's own quantile, as before session 11
+    widths, _ = _step_quantiles(np.abs(errors), (90,), spread, 0)
+    own = [np.sort(np.abs(errors[:, k]))[math.ceil(61 * 0.9) - 1] for k in range(5)]
+    np.testing.assert_array_equal(widths[:, 0], own)
 
 
 def test_too_few_errors_for_signed_tails_give_symmetric_intervals():
@@ -239,17 +266,20 @@ def test_series_offsets_come_from_each_series_own_errors():
     owners = np.repeat([0, 1, 2, 4], [40, 20, 5, 12])
     lower, upper, own = series_conformal_offsets(errors, owners, 5, (80, 95))
     np.testing.assert_array_equal(own, [True, True, False, False, True])
-    first = signed_conformal_offsets(long, (80, 95))
+    # per step (with the neighbouring steps, in every series' spread of each step)
+    spread = np.mean(np.abs(errors), axis=0)
+    first = signed_conformal_offsets(long, (80, 95), spread)
     assert first[2] == "per-step"
     np.testing.assert_array_equal(lower[0], first[0])
     np.testing.assert_array_equal(upper[0], first[1])
     # 20 windows are too few for signed 95 % tails (39), enough for symmetric
-    # ones per step (19): the ceil(21 * 0.95) = 20th smallest |error|
-    np.testing.assert_allclose(upper[1, :, 1], np.abs(short).max(axis=0))
+    # ones per step (19): both steps' |errors| over their spread, 40 in all,
+    # give the ceil(41 * 0.95) = 39th smallest, times each step's spread
+    pool = np.sort((np.abs(short) / spread).reshape(-1))
+    np.testing.assert_allclose(upper[1, :, 1], pool[39 - 1] * spread)
     np.testing.assert_allclose(lower[1], -upper[1])
     # 12 a step are too few for 95 % per step (19), the 24 pooled over its steps
     # in units of every series' mean |error| of the step: the 24th smallest
-    spread = np.mean(np.abs(errors), axis=0)
     q = np.sort((np.abs(mid) / spread).reshape(-1))[math.ceil(25 * 0.95) - 1]
     np.testing.assert_allclose(upper[4, :, 1], q * spread)
     everyone, everyone_high, _ = conformal_offsets(errors, (80, 95))
@@ -263,7 +293,7 @@ def test_series_offsets_come_from_each_series_own_errors():
     )
     np.testing.assert_array_equal(own, [True, True, False, False, True])
     np.testing.assert_allclose(upper, -lower)
-    widths, _ = conformal_widths(np.abs(long), (80, 95))
+    widths, _ = _step_quantiles(np.abs(long), (80, 95), spread)  # every series'
     np.testing.assert_array_equal(upper[0], widths)
 
 

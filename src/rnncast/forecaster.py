@@ -346,10 +346,12 @@ default "auto"
         seasonal-naive MAE (the denominator of MASE and MSIS).
     interval_method_ : str
         Set by :meth:`predict` with ``level``: how the last conformal bounds were
-        computed, e.g. ``"per-step, signed"`` (each step's own errors, each tail
-        its own quantile), ``"pooled, symmetric"`` (too few errors per step or
-        too few independent windows for signed tails: all steps' errors in
-        units of each step's mean absolute error), with the number of series
+        computed, e.g. ``"per-step, signed"`` (each step's quantiles from its own
+        errors and those of the steps within two of it, in units of each step's
+        mean absolute error; each tail its own quantile), ``"pooled,
+        symmetric"`` (too few errors per step or too few independent windows
+        for signed tails: all steps' errors in units of each step's mean
+        absolute error), with the number of series
         that had their own offsets under ``conformal_per_series``.
     data_report_
         What fitting changed in the data (filled values, resampling, gaps kept).

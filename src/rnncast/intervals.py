@@ -59,6 +59,9 @@ NETWORK_INTERVALS = ("conformal", "quantile", "cqr")  # Forecaster(intervals=...
 CALIBRATED_INTERVALS = ("conformal", "cqr")  # calibrated on validation windows
 QUANTILE_INTERVALS = ("quantile", "cqr")  # the network forecasts quantiles
 CONFORMAL_ERRORS = ("signed", "absolute")  # conformal_errors=: asymmetric, symmetric
+# a step's conformal quantile also reads the (rescaled) errors of the steps this close:
+# measured on four development sets (benchmarks/README.md, session 11)
+NEIGHBOUR_STEPS = 2
 
 
 def check_levels(level: float | Sequence[float] | None) -> Levels:
@@ -113,8 +116,10 @@ def conformal_widths(
     -------
     widths : ndarray of shape (horizon, n_levels)
     method : {"per-step", "pooled"}
-        ``"per-step"``: the conformal quantile of each step's own scores, used when
-        every step has enough scores for the highest level,
+        ``"per-step"``: the conformal quantile of each step's scores, with those
+        of its ``NEIGHBOUR_STEPS`` neighbours on each side in units of each
+        step's mean score (:func:`_step_quantiles`), used when every step has
+        enough scores for the highest level,
         :math:`n_k \ge 1/\alpha - 1`. Otherwise ``"pooled"``: the scores of all
         steps are divided by their step's mean score :math:`\bar s_k`, pooled, and
         the conformal quantile :math:`\hat q` of the pool gives
@@ -154,7 +159,8 @@ def signed_conformal_offsets(
     :math:`\alpha / 2`. A forecast biased on the calibration windows gets an
     interval shifted by that bias, and a skewed error distribution a skewed one.
     Per step when every step has enough errors for the highest level's tails
-    (:math:`n_k \ge 2/\alpha - 1`, twice what a symmetric interval needs), else
+    (:math:`n_k \ge 2/\alpha - 1`, twice what a symmetric interval needs; with
+    the neighbouring steps' errors in ``spread`` units, :func:`_step_quantiles`), else
     pooled over steps in units of each step's ``spread`` (default: its mean
     absolute error, as :func:`conformal_widths` pools).
 
@@ -340,18 +346,39 @@ def _enough(
 def _step_quantiles(
     scores: NDArray[np.float64],
     levels: Levels,
-    spread: NDArray[np.float64] | None,
+    spread: NDArray[np.float64],
+    neighbours: int = NEIGHBOUR_STEPS,
 ) -> tuple[NDArray[np.float64], str]:
-    """Conformal quantiles (horizon, n_levels) per step, or pooled in ``spread``."""
+    r"""Conformal quantiles (horizon, n_levels) per step, or pooled in ``spread``.
+
+    ``"per-step"`` (every step has enough scores for the highest level): the
+    quantile of step :math:`k` comes from the scores of the steps within
+    ``neighbours`` of it, each divided by its step's spread :math:`\bar s_j`,
+    scaled back by its own,
+
+    .. math::
+        q_k = \bar s_k\, Q\big(\{ e_{i,j} / \bar s_j : |j - k| \le w \}\big),
+
+    so a tail quantile rests on up to :math:`2w + 1` times the errors of one step
+    while the width still follows each step's spread (a step whose spread is 0
+    keeps its own quantile, 0). ``neighbours=0`` is each step's own quantile.
+    Else ``"pooled"``: the same over all steps.
+    """
     quantiles = np.empty((scores.shape[1], len(levels)))
     counts = (~np.isnan(scores)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative = scores / spread  # NaN where a step's spread is 0 (all scores 0)
     if counts.min() >= max((_needed(lv) for lv in levels), default=1):
         for k in range(scores.shape[1]):
-            column = scores[:, k][~np.isnan(scores[:, k])]
-            quantiles[k] = [_conformal_quantile(column, lv) for lv in levels]
+            near = slice(max(0, k - neighbours), k + neighbours + 1)
+            column = relative[:, near].reshape(-1)
+            unit = spread[k]
+            if not unit > 0:  # only zero scores at this step: its own quantile
+                column, unit = scores[:, k], 1.0
+            column = column[~np.isnan(column)]
+            quantiles[k] = [_conformal_quantile(column, lv) * unit for lv in levels]
         return quantiles, "per-step"
-    assert spread is not None
-    pooled = (scores / spread).reshape(-1)
+    pooled = relative.reshape(-1)
     pooled = pooled[~np.isnan(pooled)]
     for j, lv in enumerate(levels):
         quantiles[:, j] = _conformal_quantile(pooled, lv) * spread
