@@ -59,11 +59,13 @@ def forecast(
     validation_windows: int | None = None,
     patience: int = 5,
     conformal_errors: str = "signed",
+    seed: int = 0,
 ) -> tuple[pd.DataFrame, str]:
     """Fit ``name`` on the training part; return its forecasts and their column.
 
     ``validation_windows``: the networks' calibration windows per series (default:
-    the Forecaster's choice); ``conformal_errors``: of the conformal intervals.
+    the Forecaster's choice); ``conformal_errors``: of the conformal intervals;
+    ``seed``: the networks'.
     """
     if name.startswith("lstm"):
         model = Forecaster(
@@ -78,7 +80,7 @@ def forecast(
             patience=patience,
             validation_windows=validation_windows,
             conformal_errors=conformal_errors,
-            seed=0,
+            seed=seed,
         )
         return model.fit(data.train).predict(level=LEVELS), "yhat"
     kind = "conformal" if name.endswith("-conformal") else "model"
@@ -130,12 +132,13 @@ def main() -> None:
     parser.add_argument(
         "--conformal-errors", choices=("signed", "absolute"), default="signed"
     )
+    parser.add_argument("--seed", type=int, default=0, help="the networks' seed")
     args = parser.parse_args()
     print(
         f"rnncast {__version__}, torch {torch.__version__}, statsforecast "
         f"{statsforecast.__version__}, {platform.machine()}, {torch.get_num_threads()}"
         f" threads; LSTM: defaults, epochs <= {args.epochs}, patience {args.patience}, "
-        f"seed 0; conformal errors: {args.conformal_errors}"
+        f"seed {args.seed}; conformal errors: {args.conformal_errors}"
     )
     for dataset in args.datasets:
         data = load(dataset)
@@ -149,6 +152,7 @@ def main() -> None:
                 args.validation_windows,
                 args.patience,
                 args.conformal_errors,
+                args.seed,
             )
             seconds = time.perf_counter() - start
             rows[name] = {**score(data, predicted, column), "seconds": seconds}
