@@ -39,6 +39,7 @@ import ast
 import os
 import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,13 +131,7 @@ def combination(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def score(data: Competition, predicted: pd.DataFrame) -> dict[str, float]:
-    scores = evaluate(
-        predicted.rename(columns={"yhat": "model"}),
-        data.test,
-        data.train,
-        models=["model"],
-        season_length=data.season_length,
-    )
+    scores = _scored(evaluate, data, predicted)
     return {"mase": scores["mase"].mean(), "smape": scores["smape"].mean()}
 
 
@@ -146,14 +141,20 @@ def step_errors(data: Competition, predicted: pd.DataFrame) -> np.ndarray:
     The mean over series of the step's absolute error over the series' in-sample
     seasonal-naive MAE, so the mean over the steps is the set's MASE.
     """
-    steps = step_scores(
+    return _scored(step_scores, data, predicted)["mase"].to_numpy()
+
+
+def _scored(
+    scorer: Callable[..., pd.DataFrame], data: Competition, predicted: pd.DataFrame
+) -> pd.DataFrame:
+    """``scorer`` (evaluate or step_scores) of the ``yhat`` forecasts on the test."""
+    return scorer(
         predicted.rename(columns={"yhat": "model"}),
         data.test,
         data.train,
         models=["model"],
         season_length=data.season_length,
     )
-    return steps["mase"].to_numpy()
 
 
 def parse_config(text: str) -> tuple[str, dict[str, Any]]:
