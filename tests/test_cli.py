@@ -362,15 +362,21 @@ def test_backtest_network_options_reach_the_networks(air, tmp_path):
     assert not np.allclose(cli, default, rtol=1e-3)  # the flags changed the model
 
 
+def _conformal_backtest(out, horizon: int, level: str, flags: list[str]):
+    """Forecasts of an LSTM and a conformal seasonal naive backtested with flags."""
+    out.mkdir()
+    args = ["backtest", "air_passengers", "--models", "lstm,snaive"]
+    args += ["--horizon", str(horizon), "--windows", "1", *TINY_ARGS]
+    args += ["--level", level, "--baseline-intervals", "conformal", *flags]
+    assert main([*args, "-o", str(out), "-q"]) == 0
+    return pd.read_csv(out / "forecasts.csv")
+
+
 def test_backtest_conformal_errors_reach_networks_and_baselines(tmp_path):
     def bands(errors):
-        out = tmp_path / errors
-        out.mkdir()
-        args = ["backtest", "air_passengers", "--models", "lstm,snaive"]
-        args += ["--horizon", "1", "--windows", "1", *TINY_ARGS, "--level", "50"]
-        args += ["--baseline-intervals", "conformal", "--conformal-errors", errors]
-        assert main([*args, "-o", str(out), "-q"]) == 0
-        fc = pd.read_csv(out / "forecasts.csv")
+        fc = _conformal_backtest(
+            tmp_path / errors, 1, "50", ["--conformal-errors", errors]
+        )
         return {
             m: (fc[f"{m}-hi-50"] - fc[m], fc[m] - fc[f"{m}-lo-50"])
             for m in ("lstm", "snaive")
@@ -383,6 +389,19 @@ def test_backtest_conformal_errors_reach_networks_and_baselines(tmp_path):
     # interval lies above it
     above, below = bands("signed")["snaive"]
     assert (above > below).all()
+
+
+def test_backtest_conformal_unit_reaches_networks_and_baselines(tmp_path):
+    def widths(unit):
+        fc = _conformal_backtest(tmp_path / unit, 6, "80", ["--conformal-unit", unit])
+        return {m: fc[f"{m}-hi-80"] - fc[f"{m}-lo-80"] for m in ("lstm", "snaive")}
+
+    recent, seasonal = widths("recent"), widths("seasonal")
+    for model in ("lstm", "snaive"):
+        # the same errors in other units: other widths (the airline's last 36
+        # seasonal changes vary by 19.4 around their mean; all of them average
+        # 32.0 away from zero)
+        assert not np.allclose(recent[model], seasonal[model], rtol=1e-3)
 
 
 def test_backtest_reports_fallbacks(capsys):

@@ -11,6 +11,7 @@ import torch
 from conftest import TINY
 from rnncast import ConfigError, Forecaster, backtest
 from rnncast.baselines import make_baseline, simple_sigma
+from rnncast.data.scaling import recent_change_deviations
 from rnncast.datasets import load_exchange_rate
 from rnncast.exceptions import ModelFileError
 from rnncast.intervals import (
@@ -18,6 +19,7 @@ from rnncast.intervals import (
     check_levels,
     conformal_bounds,
     conformal_offsets,
+    conformal_unit,
     conformal_widths,
     conformalized_quantile_bounds,
     independent_windows,
@@ -195,6 +197,79 @@ def test_seasonal_scale_is_the_mase_denominator():
     # only the first 2 values of series 2: not longer than a season, so lag 1,
     # and its one pair has the gap: no step left, the unit is 1
     np.testing.assert_allclose(seasonal_scale(values, offsets, [4, 2], 2), [2, 1])
+
+
+def test_recent_noise_is_the_spread_of_the_last_seasonal_changes():
+    # series 1 (season 2): changes y_t - y_{t-2} = 2, 4, 2, 6, 2; those whose y_t
+    # is among the last 3 values, 2, 6, 2, around their mean 10/3:
+    # (4/3 + 8/3 + 4/3) / 3 = 16/9
+    first = np.array([0.0, 1.0, 2.0, 5.0, 4.0, 11.0, 6.0])
+    # series 2: a steady trend, changes all 2: no noise at all
+    second = np.arange(0.0, 16.0, 2.0) / 2
+    # series 3: one change only (a gap breaks the other pair): undefined
+    third = np.array([1.0, np.nan, 4.0, 5.0])
+    values = np.concatenate([first, second, third])
+    offsets = np.array([0, 7, 15, 19])
+    lengths = np.array([7, 8, 4])
+    noise = recent_change_deviations(values, offsets, lengths, 2, count=3)
+    np.testing.assert_allclose(noise[:2], [16 / 9, 0.0])
+    assert np.isnan(noise[2])
+    # only the first 5 values of series 1: changes 2, 4, 2 (all three recent)
+    cut = recent_change_deviations(values, offsets, np.array([5, 8, 4]), 2, count=3)
+    np.testing.assert_allclose(cut[0], (2 / 3 + 4 / 3 + 2 / 3) / 3)
+
+
+def test_recent_unit_is_the_geometric_mean_and_falls_back_to_seasonal():
+    values = np.concatenate([np.arange(20.0), [3.0, 1.0, 4.0, 1.0, 5.0, 9.0]])
+    offsets = np.array([0, 20, 26])
+    lengths = np.array([20, 6])
+    seasonal = conformal_unit(values, offsets, lengths, 2, "seasonal")
+    np.testing.assert_allclose(seasonal, seasonal_scale(values, offsets, lengths, 2))
+    recent = conformal_unit(values, offsets, lengths, 2)
+    # series 1: a straight line, no recent noise: the seasonal unit (2)
+    assert recent[0] == seasonal[0] == 2.0
+    # series 2: changes 1, 0, 1, 8 (fewer than 12, all recent), mean 2.5 (the
+    # seasonal unit), around it 1.5, 2.5, 1.5, 5.5: spread 2.75
+    assert seasonal[1] == 2.5
+    np.testing.assert_allclose(recent[1], math.sqrt(2.5 * 2.75))
+    with pytest.raises(ConfigError, match="unknown conformal_unit"):
+        conformal_unit(values, offsets, lengths, 2, "local")
+
+
+def test_conformal_units_divide_the_same_errors(air, tmp_path):
+    """Both units see the same network errors; only each series' unit differs."""
+    fitted = {
+        kind: Forecaster(
+            horizon=6, intervals="conformal", conformal_unit=kind, **TINY
+        ).fit(air)
+        for kind in ("recent", "seasonal")
+    }
+    holdout = 6 + fitted["recent"].validation_windows_ - 1
+    y = air["y"].to_numpy()
+    errors = {}
+    for kind, model in fitted.items():
+        # the forecasts' unit: of the whole series (refit_full), in original units
+        unit = model.interval_scale_[0] * model.scaler_.scale[0]
+        np.testing.assert_allclose(unit, _unit_by_hand(y, kind), rtol=1e-9)
+        # the scores' unit: of the values before the validation windows
+        errors[kind] = model.conformal_scores_ * _unit_by_hand(y[:-holdout], kind)
+    np.testing.assert_allclose(errors["recent"], errors["seasonal"], rtol=1e-6)
+    # a model file saved before conformal_unit existed divided by the seasonal
+    # unit: it loads as "seasonal" and forecasts as before
+    model = fitted["seasonal"]
+    model.save(tmp_path / "m")
+    params, fitted_state, tensors = read_model_dir(tmp_path / "m")
+    del params["conformal_unit"]
+    write_model_dir(
+        tmp_path / "old", params=params, fitted=fitted_state, tensors=tensors
+    )
+    old = Forecaster.load(tmp_path / "old")
+    assert old.conformal_unit == "seasonal"
+    pd.testing.assert_frame_equal(
+        old.predict(air, level=LEVELS), model.predict(air, level=LEVELS)
+    )
+    with pytest.raises(ConfigError, match="unknown conformal_unit"):
+        Forecaster(horizon=1, intervals="conformal", conformal_unit="local").fit(air)
 
 
 def test_conformal_forecaster_saves_and_loads_its_intervals(air, tmp_path):
@@ -539,9 +614,22 @@ def test_backtest_with_levels_scores_intervals(air):
     assert board["coverage_80"].between(0, 1).all()
 
 
+def _unit_by_hand(y: np.ndarray, kind: str) -> float:
+    """conformal_unit of one monthly series, written out: the seasonal-naive MAE,
+    or its geometric mean with the mean absolute deviation of the last 36 seasonal
+    changes from their mean."""
+    changes = y[12:] - y[:-12]
+    mae = np.mean(np.abs(changes))
+    if kind == "seasonal":
+        return mae
+    recent = changes[-36:]
+    return np.sqrt(mae * np.mean(np.abs(recent - recent.mean())))
+
+
+@pytest.mark.parametrize("kind", ["recent", "seasonal"])
 @pytest.mark.parametrize(("horizon", "windows"), [(6, 4), (6, 8), (1, 40)])
 def test_conformal_baseline_calibrates_on_refits_at_earlier_origins(
-    air, horizon, windows
+    air, horizon, windows, kind
 ):
     model = make_baseline(
         "snaive",
@@ -549,17 +637,18 @@ def test_conformal_baseline_calibrates_on_refits_at_earlier_origins(
         levels=LEVELS,
         intervals="conformal",
         calibration_windows=windows,
+        conformal_unit=kind,
     ).fit(air)
     forecast = model.predict(level=LEVELS)
     assert _bounds_are_ordered(forecast, "snaive")
     # seasonal naive at the earlier origins, scored by hand: errors y - yhat,
-    # each in the in-sample seasonal-naive MAE of the values before its origin
+    # each in the unit of the values before its origin
     y = air["y"].to_numpy()
-    unit = np.mean(np.abs(y[12:] - y[:-12]))  # the whole history's, for the bounds
+    unit = _unit_by_hand(y, kind)  # the whole history's, for the bounds
     errors = []
     for j in range(windows):
         n = len(y) - horizon - j
-        before = np.mean(np.abs(y[12:n] - y[: n - 12]))
+        before = _unit_by_hand(y[:n], kind)
         errors.append((y[n : n + horizon] - y[n - 12 : n - 12 + horizon]) / before)
     errors = np.array(errors)
     yhat = forecast["snaive"].to_numpy()
@@ -579,6 +668,8 @@ def test_conformal_baseline_calibrates_on_refits_at_earlier_origins(
     )
     with pytest.raises(ConfigError, match="unknown conformal_errors"):
         make_baseline("snaive", horizon=6, conformal_errors="abs").fit(air)
+    with pytest.raises(ConfigError, match="unknown conformal_unit"):
+        make_baseline("snaive", horizon=6, conformal_unit="local").fit(air)
 
 
 def test_prophet_gives_ordered_intervals(air):

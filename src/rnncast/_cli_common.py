@@ -14,7 +14,7 @@ from rnncast.data.frame import FILL_POLICIES, MISSING_MODES, read_table
 from rnncast.data.quality import AGGREGATIONS
 from rnncast.data.scaling import SCALERS, TRANSFORMS
 from rnncast.exceptions import RnncastError
-from rnncast.intervals import CONFORMAL_ERRORS, NETWORK_INTERVALS
+from rnncast.intervals import CONFORMAL_ERRORS, CONFORMAL_UNITS, NETWORK_INTERVALS
 from rnncast.io import write_frame
 from rnncast.models.networks import LEVELS, SEASONAL_PATTERNS
 from rnncast.training import LOSSES
@@ -147,6 +147,14 @@ def interval_options(parser: argparse.ArgumentParser) -> None:
         help="conformal intervals (networks, and --baseline-intervals conformal): "
         "signed: each tail from its own quantile of the errors, following their "
         "bias and skew (symmetric where too few); absolute: symmetric widths",
+    )
+    group.add_argument(
+        "--conformal-unit",
+        choices=CONFORMAL_UNITS,
+        default="recent",
+        help="conformal intervals: each series' unit of the errors; recent: the "
+        "seasonal-naive MAE's geometric mean with the spread of the last three "
+        "seasons' changes (calm series get narrower bands); seasonal: that MAE",
     )
     group.add_argument(
         "--conformal-per-series",

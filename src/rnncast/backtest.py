@@ -107,6 +107,7 @@ def backtest(
     level: float | Sequence[float] | None = None,
     baseline_intervals: str = "model",
     conformal_errors: str = "signed",
+    conformal_unit: str = "recent",
     on_step: Callable[[str, int], None] | None = None,
 ) -> BacktestResult:
     """Backtest ``models`` on ``data`` over rolling forecast origins.
@@ -164,6 +165,10 @@ def backtest(
         ``neural_params`` sets it) and the conformal baselines: each tail from the
         signed errors, or symmetric from the absolute ones (see
         :class:`~rnncast.Forecaster`).
+    conformal_unit : {"recent", "seasonal"}, default "recent"
+        The conformal intervals' per-series unit, for the networks (unless
+        ``neural_params`` sets it) and the conformal baselines (see
+        :class:`~rnncast.Forecaster`).
     on_step : callable, optional
         Called as ``on_step(model, window)`` before each fit, for progress.
     """
@@ -208,7 +213,10 @@ def backtest(
                     n_jobs,
                     levels,
                     baseline_intervals,
-                    conformal_errors,
+                    {
+                        "conformal_errors": conformal_errors,
+                        "conformal_unit": conformal_unit,
+                    },
                 )
                 start = time.perf_counter()
                 _fit(model, train, name, w, series, cut[:, w])
@@ -356,8 +364,10 @@ def _make(
     n_jobs: int | None,
     levels: Levels = (),
     baseline_intervals: str = "model",
-    conformal_errors: str = "signed",
+    conformal: dict[str, str] | None = None,
 ) -> Forecaster | Baseline:
+    """Return a fresh model ``name`` (``conformal``: its conformal parameters)."""
+    conformal = conformal or {}
     if name in NEURAL_MODELS:
         params: dict[str, Any] = {
             "season_length": season_length,
@@ -365,11 +375,7 @@ def _make(
             "seed": seed,
         }
         if levels:
-            params |= {
-                "intervals": "conformal",
-                "levels": levels,
-                "conformal_errors": conformal_errors,
-            }
+            params |= {"intervals": "conformal", "levels": levels, **conformal}
         return Forecaster(
             cell=name, horizon=horizon, **{**params, **(neural_params or {})}
         )
@@ -382,7 +388,7 @@ def _make(
         n_jobs=n_jobs,
         levels=levels,
         intervals=baseline_intervals,
-        conformal_errors=conformal_errors,
+        **conformal,
     )
 
 

@@ -47,10 +47,11 @@ from rnncast.data.frame import (
 from rnncast.exceptions import ConfigError, DataError, ModelFileError, NotFittedError
 from rnncast.intervals import (
     check_conformal_errors,
+    check_conformal_unit,
     check_levels,
     conformal_bounds,
+    conformal_unit,
     interval_columns,
-    seasonal_scale,
 )
 from rnncast.io import atomic_path
 from rnncast.runner import default_jobs, run_all
@@ -186,9 +187,9 @@ class Baseline:
         uncertainty intervals). ``"conformal"``: split-conformal intervals as the
         networks make them: the model is refitted at ``calibration_windows``
         origins, 1 to ``calibration_windows`` steps before the last ``horizon``
-        values, and its errors there, divided by each series' in-sample
-        seasonal-naive MAE on the values before each origin
-        (:func:`~rnncast.intervals.seasonal_scale`), give per-step offsets
+        values, and its errors there, divided by each series' unit on the values
+        before each origin (:func:`~rnncast.intervals.conformal_unit`; see
+        ``conformal_unit``), give per-step offsets
         (:func:`~rnncast.intervals.conformal_offsets`).
     calibration_windows : int, default 3
         Origins per series for ``intervals="conformal"``.
@@ -197,6 +198,10 @@ class Baseline:
         errors (symmetric where they, or the independent origins, are too few:
         origins less than a horizon apart count once), or symmetric from the
         absolute errors.
+    conformal_unit : {"recent", "seasonal"}, default "recent"
+        As the networks' parameter of that name: each series' unit of the
+        conformal errors, its seasonal-naive MAE or (the default) that MAE's
+        geometric mean with the series' recent noise.
     """
 
     alias: ClassVar[str] = ""
@@ -215,6 +220,7 @@ class Baseline:
         intervals: str = "model",
         calibration_windows: int = 3,
         conformal_errors: str = "signed",
+        conformal_unit: str = "recent",
     ) -> None:
         self.horizon = horizon
         self.season_length = season_length
@@ -225,6 +231,7 @@ class Baseline:
         self.intervals = intervals
         self.calibration_windows = calibration_windows
         self.conformal_errors = conformal_errors
+        self.conformal_unit = conformal_unit
 
     def get_params(self) -> dict[str, Any]:
         """Return the constructor arguments as a dict (scikit-learn convention)."""
@@ -238,6 +245,7 @@ class Baseline:
             "intervals": self.intervals,
             "calibration_windows": self.calibration_windows,
             "conformal_errors": self.conformal_errors,
+            "conformal_unit": self.conformal_unit,
         }
 
     def __repr__(self) -> str:
@@ -259,6 +267,7 @@ class Baseline:
                 f"unknown intervals {self.intervals!r}; choose 'model' or 'conformal'."
             )
         check_conformal_errors(self.conformal_errors)
+        check_conformal_unit(self.conformal_unit)
         if self.season_length is not None:
             require_positive_int("season_length", self.season_length)
         self._check_engine()
@@ -327,20 +336,21 @@ class Baseline:
         """Return point forecasts with split-conformal bounds from earlier refits.
 
         Each calibration error is divided by its series' unit
-        (:func:`~rnncast.intervals.seasonal_scale`) measured on the values before
+        (:func:`~rnncast.intervals.conformal_unit`) measured on the values before
         that window's origin, as the bounds use the unit of the whole history
         before the forecast's origin; the networks' scores likewise use the values
         before their validation windows.
         """
         point, fallbacks = self._run(series, ())
         m = self._season(series)
-        scale = seasonal_scale(series.values, series.offsets, series.lengths, m)
+        kind = self.conformal_unit
+        scale = conformal_unit(series.values, series.offsets, series.lengths, m, kind)
         scores = []
         for j in range(self.calibration_windows):
             lengths = series.lengths - self.horizon - j
             usable = lengths >= 2
             cut = series.head(np.maximum(lengths, 1))
-            unit = seasonal_scale(cut.values, cut.offsets, cut.lengths, m)
+            unit = conformal_unit(cut.values, cut.offsets, cut.lengths, m, kind)
             forecast, _ = self._run(cut, ())
             actual = np.stack(
                 [
@@ -446,7 +456,8 @@ class Baseline:
                 raise ModelFileError(
                     f"{str(file)!r} does not hold an rnncast baseline."
                 )
-            before = {"conformal_errors": "absolute"}  # files saved before signed
+            # parameters added since, with the value that files saved before meant
+            before = {"conformal_errors": "absolute", "conformal_unit": "seasonal"}
             model = make_baseline(content["model"], **{**before, **content["params"]})
             data = content["data"]
             offsets = data["offsets"]

@@ -310,6 +310,7 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
         intervals=args.intervals if args.level else None,
         levels=tuple(args.level or (80, 95)),
         conformal_errors=args.conformal_errors,
+        conformal_unit=args.conformal_unit,
         conformal_per_series=bool(args.conformal_per_series),
         resample=args.resample,
         aggregation=args.aggregation,

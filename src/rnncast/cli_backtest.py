@@ -264,6 +264,7 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
             level=args.level,
             baseline_intervals=args.baseline_intervals,
             conformal_errors=args.conformal_errors,
+            conformal_unit=args.conformal_unit,
             on_step=on_step,
         )
     return result, time.perf_counter() - start

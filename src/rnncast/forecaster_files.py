@@ -78,7 +78,8 @@ def restore(
     from rnncast.model_files import model_file_error
 
     with model_file_error("the saved parameters or network do not fit this rnncast"):
-        saved_before = {"conformal_errors": "absolute"}  # before signed errors
+        # parameters added since, with the value that files saved before meant
+        saved_before = {"conformal_errors": "absolute", "conformal_unit": "seasonal"}
         forecaster = cls(**{**saved_before, **params, "device": device})
         forecaster._level_choice = fitted.get("level_choice")  # None in older files
         saved = fitted["network"]

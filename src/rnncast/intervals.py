@@ -26,19 +26,22 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from rnncast.data.scaling import seasonal_maes
+from rnncast.data.scaling import recent_change_deviations, seasonal_maes
 from rnncast.exceptions import ConfigError
 
 __all__ = [
     "CALIBRATED_INTERVALS",
     "CONFORMAL_ERRORS",
+    "CONFORMAL_UNITS",
     "NETWORK_INTERVALS",
     "QUANTILE_INTERVALS",
     "bound_column",
     "check_conformal_errors",
+    "check_conformal_unit",
     "check_levels",
     "conformal_bounds",
     "conformal_offsets",
+    "conformal_unit",
     "conformal_widths",
     "conformalized_quantile_bounds",
     "independent_windows",
@@ -59,6 +62,10 @@ NETWORK_INTERVALS = ("conformal", "quantile", "cqr")  # Forecaster(intervals=...
 CALIBRATED_INTERVALS = ("conformal", "cqr")  # calibrated on validation windows
 QUANTILE_INTERVALS = ("quantile", "cqr")  # the network forecasts quantiles
 CONFORMAL_ERRORS = ("signed", "absolute")  # conformal_errors=: asymmetric, symmetric
+CONFORMAL_UNITS = ("recent", "seasonal")  # conformal_unit=: see conformal_unit()
+# The "recent" unit's noise: the seasonal changes of the last 3 seasons, at least 12.
+RECENT_SEASONS = 3
+RECENT_CHANGES = 12
 # a step's conformal quantile also reads the (rescaled) errors of the steps this close:
 # measured on four development sets (benchmarks/README.md, session 11)
 NEIGHBOUR_STEPS = 2
@@ -86,6 +93,15 @@ def check_conformal_errors(value: str) -> bool:
             f"unknown conformal_errors {value!r}; choose 'signed' or 'absolute'."
         )
     return value == "signed"
+
+
+def check_conformal_unit(value: str) -> str:
+    """Validate ``conformal_unit`` (one of :data:`CONFORMAL_UNITS`) and return it."""
+    if value not in CONFORMAL_UNITS:
+        raise ConfigError(
+            f"unknown conformal_unit {value!r}; choose 'recent' or 'seasonal'."
+        )
+    return value
 
 
 def _plain(value: float) -> float:
@@ -424,6 +440,48 @@ def seasonal_scale(
     """
     maes = seasonal_maes(values, offsets, lengths, season_length)
     return np.where(np.isnan(maes), 1.0, maes)
+
+
+def conformal_unit(
+    values: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    season_length: int,
+    kind: str = "recent",
+) -> NDArray[np.float64]:
+    r"""Per-series unit of conformal scores, measured on the first ``lengths[i]``.
+
+    ``"seasonal"``: :math:`d_i`, the in-sample seasonal-naive MAE
+    (:func:`seasonal_scale`, the denominator of MASE and MSIS). ``"recent"`` (the
+    default): the geometric mean
+
+    .. math::
+        u_i = \sqrt{d_i\, r_i},
+
+    with :math:`r_i` the recent noise of the series
+    (:func:`~rnncast.data.scaling.recent_change_deviations`): the mean absolute
+    deviation of its seasonal changes over the last ``RECENT_SEASONS`` seasons
+    (at least ``RECENT_CHANGES`` changes) from their mean. :math:`d_i` counts a
+    steady trend and old turbulence as noise; :math:`r_i` counts neither but rests
+    on few values, so the geometric mean shrinks it towards :math:`d_i`. A series
+    whose errors are in fact smaller or larger than :math:`d_i` suggests then gets
+    a narrower or wider interval, where one pool of scores in units of
+    :math:`d_i` gives every series the same width in MASE units. :math:`u_i =
+    d_i` where :math:`r_i` is undefined (fewer than two changes) or zero.
+    Measured on Tourism and M3 (``benchmarks/README.md``): MSIS 5-6 % lower at
+    the same coverage.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+    """
+    scale = seasonal_scale(values, offsets, lengths, season_length)
+    if check_conformal_unit(kind) == "seasonal":
+        return scale
+    count = max(RECENT_SEASONS * season_length, RECENT_CHANGES)
+    noise = recent_change_deviations(values, offsets, lengths, season_length, count)
+    usable = np.isfinite(noise) & (noise > 0)
+    return np.where(usable, np.sqrt(scale * np.where(usable, noise, 1.0)), scale)
 
 
 def conformal_bounds(

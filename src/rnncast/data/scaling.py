@@ -32,6 +32,7 @@ __all__ = [
     "inverse_transform",
     "lowest_allowed",
     "per_value",
+    "recent_change_deviations",
     "resolve_transform",
     "seasonal_mae",
     "seasonal_maes",
@@ -333,6 +334,43 @@ def _masked_seasonal_maes(
         found = np.isnan(result) & (pairs > 0) & np.isfinite(mae) & (mae > 0)
         result[found] = mae[found]
     return result
+
+
+def recent_change_deviations(
+    values: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    season_length: int,
+    count: int,
+) -> NDArray[np.float64]:
+    r"""Recent noise of every series: spread of its last seasonal changes.
+
+    Of the seasonal changes :math:`D_t = y_t - y_{t-m}` whose :math:`y_t` is among
+    the last ``count`` positions of the first ``lengths[i]`` values of series
+    ``i`` (pairs with a gap left out), the mean absolute deviation from their
+    mean, :math:`\operatorname{mean}_t |D_t - \bar D|`: the seasonal-naive MAE
+    with the recent drift :math:`\bar D` taken out, so that a steady trend,
+    which a forecaster follows, does not count as noise.
+
+    Returns an array of shape (n_series,), NaN where fewer than two changes are
+    observed.
+    """
+    n_series = len(offsets) - 1
+    if n_series < 1 or len(values) == 0:
+        return np.full(n_series, np.nan)
+    position, train, counts = _training_mask(offsets, lengths)
+    starts = offsets[:-1]
+    changes = np.full(len(values), np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        changes[season_length:] = values[season_length:] - values[:-season_length]
+    recent = position >= np.repeat(counts - count, np.diff(offsets))
+    paired = train & recent & (position >= season_length) & np.isfinite(changes)
+    pairs = np.add.reduceat(paired, starts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drift = np.add.reduceat(np.where(paired, changes, 0.0), starts) / pairs
+        deviations = np.abs(changes - np.repeat(drift, np.diff(offsets)))
+        spread = np.add.reduceat(np.where(paired, deviations, 0.0), starts) / pairs
+    return np.where(pairs >= 2, spread, np.nan)
 
 
 def _seasonal_mae_statistics(
