@@ -458,8 +458,10 @@ def test_quantile_scores_are_the_distance_outside_the_interval():
 
 
 def test_conformalized_quantile_bounds_shift_by_the_conformal_quantile():
-    # 19 scores per step: the 80 % shift is the ceil(20 * 0.8) = 16th smallest,
-    # the 95 % one the 19th; step 2's scores are step 1's minus 10 (too wide).
+    # 19 scores per step; step 2's scores are step 1's minus 10 (too wide). Each
+    # step's shift reads both steps' scores (neighbours within 2), each divided
+    # by its step's mean absolute score (10 and 90 / 19), scaled back by its own:
+    # of the 38, the ceil(39 * 0.8) = 32nd and ceil(39 * 0.95) = 38th smallest.
     base = np.arange(1.0, 20.0)[np.random.default_rng(0).permutation(19)]
     scores = np.stack([np.stack([base, base]), np.stack([base - 10, base - 10])])
     scores = scores.transpose(2, 0, 1)  # (19 windows, 2 steps, 2 levels)
@@ -468,7 +470,9 @@ def test_conformalized_quantile_bounds_shift_by_the_conformal_quantile():
     unit = np.array([1.0, 3.0])
     lo, hi, method = conformalized_quantile_bounds(lower, upper, scores, unit, (80, 95))
     assert method == "per-step"
-    shift = np.array([[16.0, 19.0], [6.0, 9.0]])  # (step, level)
+    spreads = np.array([10.0, 90 / 19])
+    relative = np.sort(np.concatenate([base / spreads[0], (base - 10) / spreads[1]]))
+    shift = np.outer(spreads, relative[[31, 37]])  # (step, level)
     np.testing.assert_allclose(hi, 1 + shift[None] * unit[:, None, None])
     np.testing.assert_allclose(lo, -shift[None] * unit[:, None, None])
     # 4 scores per step are too few for 95 % per step: one pooled shift, the

@@ -562,20 +562,23 @@ def conformalized_quantile_bounds(
     ``lower``, ``upper`` (n, horizon, n_levels) from the quantile heads, ``scores``
     (n_windows, horizon, n_levels) for the same levels, ``unit`` (n,). Returns the
     bounds and the method: ``"per-step"`` when every step has enough scores for
-    the highest level, else ``"pooled"`` (one :math:`c` from all steps' scores).
+    the highest level (each :math:`c_k` then also reads the scores of the
+    ``NEIGHBOUR_STEPS`` steps either side, in units of each step's mean absolute
+    score, :func:`_step_quantiles`; since session 12), else ``"pooled"`` (one
+    :math:`c` from all steps' scores).
     """
     counts = (~np.isnan(scores[:, :, -1])).sum(axis=0)
     needed = _needed(levels[-1])
     per_step = counts.min() >= needed
     shift = np.empty((scores.shape[1], len(levels)))  # (horizon, n_levels)
     for j, level in enumerate(levels):
-        columns = (
-            [scores[:, k, j] for k in range(scores.shape[1])]
-            if per_step
-            else [scores[:, :, j].reshape(-1)]
-        )
-        values = [_conformal_quantile(c[~np.isnan(c)], level) for c in columns]
-        shift[:, j] = values
+        level_scores = scores[:, :, j]
+        if per_step:  # with the neighbouring steps' scores, as conformal_widths
+            spread = _mean_absolute(level_scores)
+            shift[:, j] = _step_quantiles(level_scores, (level,), spread)[0][:, 0]
+            continue
+        pooled = level_scores.reshape(-1)
+        shift[:, j] = _conformal_quantile(pooled[~np.isnan(pooled)], level)
     if not np.isfinite(shift).all():
         raise ConfigError(
             f"too few calibration scores ({int(counts.sum())}) for a {levels[-1]} % "
