@@ -354,9 +354,12 @@ default "auto"
     conformal_series_ : ndarray of int or None
         The series (row of ``ids_``) of each row of ``conformal_scores_``.
     interval_scale_ : ndarray of shape (n_series,) or None
-        Each fitted series' unit of the conformal scores
+        Each fitted series' unit of its conformal bounds
         (:func:`~rnncast.intervals.conformal_unit` of ``conformal_unit``), measured
-        on the values before the validation windows.
+        on the values the network last trained on: whole series after
+        ``refit_full``, else the values before the validation windows (the
+        scores are always in the units of the values before the validation
+        windows).
     interval_method_ : str
         Set by :meth:`predict` with ``level``: how the last conformal bounds were
         computed, e.g. ``"per-step, signed"`` (each step's quantiles from its own

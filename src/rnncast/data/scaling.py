@@ -323,9 +323,7 @@ def _masked_seasonal_maes(
     """
     result = np.full(len(starts), np.nan)
     for lag in dict.fromkeys((season_length, 1)):
-        changes = np.full(len(values), np.nan)
-        with np.errstate(over="ignore", invalid="ignore"):
-            changes[lag:] = np.abs(values[lag:] - values[:-lag])
+        changes = np.abs(_lagged_changes(values, lag))
         paired = train & (position >= lag) & ~np.isnan(changes)
         pairs = np.add.reduceat(paired, starts)
         total = np.add.reduceat(np.where(paired, changes, 0.0), starts)
@@ -334,6 +332,18 @@ def _masked_seasonal_maes(
         found = np.isnan(result) & (pairs > 0) & np.isfinite(mae) & (mae > 0)
         result[found] = mae[found]
     return result
+
+
+def _lagged_changes(values: NDArray[np.float64], lag: int) -> NDArray[np.float64]:
+    """:math:`y_t - y_{t-lag}` at every flat position (NaN for the first ``lag``).
+
+    Differences across two series' boundary are there too: callers keep only
+    positions at least ``lag`` into their series.
+    """
+    changes = np.full(len(values), np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        changes[lag:] = values[lag:] - values[:-lag]
+    return changes
 
 
 def recent_change_deviations(
@@ -360,9 +370,7 @@ def recent_change_deviations(
         return np.full(n_series, np.nan)
     position, train, counts = _training_mask(offsets, lengths)
     starts = offsets[:-1]
-    changes = np.full(len(values), np.nan)
-    with np.errstate(over="ignore", invalid="ignore"):
-        changes[season_length:] = values[season_length:] - values[:-season_length]
+    changes = _lagged_changes(values, season_length)
     recent = position >= np.repeat(counts - count, np.diff(offsets))
     paired = train & recent & (position >= season_length) & np.isfinite(changes)
     pairs = np.add.reduceat(paired, starts)
