@@ -69,6 +69,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "rnncast-season": {"season_inputs": True},
     "rnncast-smape": {"loss": "smape"},
     "rnncast-snaive": {"level": "snaive"},
+    # session 13: mixed with the Theta method, the weight chosen on validation
+    "rnncast-theta": {"combine": "theta"},
 }
 
 

@@ -18,7 +18,9 @@ that the competitions' series shorter than a window are padded instead of
 refused), ``lstm-conformal-series`` (the same, calibrated per series where a
 series has enough validation errors: set ``--validation-windows``),
 ``lstm-quantile`` (quantile heads, pinball loss), ``lstm-cqr`` (the quantile
-heads conformalized on the validation windows), ``ets`` and ``theta``
+heads conformalized on the validation windows), ``lstm-theta-conformal`` (the
+LSTM mixed with the Theta method, ``combine="theta"``, conformal intervals
+calibrated on the mixed forecast), ``ets`` and ``theta``
 (statsforecast's model-based intervals), ``ets-conformal`` (ETS with conformal
 intervals from refits at 3 earlier origins) and ``snaive`` (normal intervals from
 its residuals).
@@ -45,6 +47,7 @@ MODELS = (
     "lstm-conformal-series",
     "lstm-quantile",
     "lstm-cqr",
+    "lstm-theta-conformal",
     "ets",
     "ets-conformal",
     "theta",
@@ -72,7 +75,10 @@ def forecast(
             horizon=data.horizon,
             season_length=data.season_length,
             freq=data.freq,
-            intervals=name.removeprefix("lstm-").removesuffix("-series"),
+            intervals=name.removeprefix("lstm-")
+            .removeprefix("theta-")
+            .removesuffix("-series"),
+            combine="theta" if name.startswith("lstm-theta") else None,
             conformal_per_series=name.endswith("-series"),
             levels=LEVELS,
             missing="mask",  # pads the competition's series shorter than a window

@@ -602,3 +602,32 @@ def test_forecast_with_additive_patterns_saves_them_in_the_model(
     loaded = Forecaster.load(model_dir)
     assert loaded.seasonal_pattern == "additive"
     assert not loaded.network_.config.multiplicative
+
+
+def test_forecast_combined_with_theta_says_the_weight(air, write_csv, tmp_path, capsys):
+    out, model_dir = tmp_path / "fc.csv", tmp_path / "model"
+    args = ["forecast", str(write_csv(air)), "--horizon", "6", *FAST, "--combine"]
+    args += ["theta", "-o", str(out), "--save-model", str(model_dir)]
+    assert main(args) == 0
+    model = Forecaster.load(model_dir)
+    assert model.combine == "theta"
+    weight = model.combine_weight_
+    line = next(
+        x for x in capsys.readouterr().err.splitlines() if x.startswith("combine:")
+    )
+    assert f"{weight:.0%} network, {1 - weight:.0%} theta" in line
+    assert f"{model.combine_scores_[weight]:.3f}" in line
+    fc = pd.read_csv(out)
+    np.testing.assert_allclose(fc["yhat"], model.predict()["yhat"], rtol=1e-12)
+
+
+def test_backtest_combine_reaches_the_networks(tmp_path):
+    def lstm(flags):
+        out = tmp_path / ("mixed" if flags else "plain")
+        out.mkdir()
+        args = ["backtest", "air_passengers", "--models", "lstm", "--horizon", "6"]
+        args += ["--windows", "1", *TINY_ARGS, *flags, "-o", str(out), "-q"]
+        assert main(args) == 0
+        return pd.read_csv(out / "forecasts.csv")["lstm"].to_numpy()
+
+    assert not np.allclose(lstm(["--combine", "theta"]), lstm([]))

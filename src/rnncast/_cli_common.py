@@ -115,6 +115,13 @@ def network_options(group: Any, *, with_defaults: bool) -> None:
         "forecast" + shown("ensemble"),
     )
     group.add_argument(
+        "--combine",
+        choices=("theta",),
+        default=None,
+        help="networks: mix each forecast with the Theta method's, the network's "
+        "weight (0 to 1) chosen on the validation windows",
+    )
+    group.add_argument(
         "--loss",
         choices=[name for name in LOSSES if name != "pinball"],
         default=default("loss"),

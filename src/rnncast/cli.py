@@ -295,6 +295,7 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
         seasonal_pattern=args.seasonal_pattern,
         transform=args.transform,
         ensemble=args.ensemble,
+        combine=args.combine,
         season_inputs=bool(args.season_inputs),
         scaler=args.scaler,
         loss=args.loss,
@@ -350,6 +351,10 @@ def _run_forecast(args: argparse.Namespace, console: Console) -> int:
     if model.level_scores_ is not None and "last" in model.level_scores_:
         line = _naive_check_line(model.level_scores_, model.level_)
         console.print(f"level: {line}", highlight=False, soft_wrap=True)
+    if model.combine_weight_ is not None:
+        console.print(
+            f"combine: {_combine_line(model)}", highlight=False, soft_wrap=True
+        )
     n_series = len(model.ids_)
     console.print(
         f"{model.cell.upper()} {tuple(model.network_.config.hidden)}, lookback "
@@ -368,6 +373,18 @@ def _naive_check_line(scores: dict[str, float], kept: str) -> str:
         f"the {first!r} network did not beat the last value on validation "
         f"(loss {scores[first]:.3f} against {scores['naive']:.3f}); with "
         f"level='last' {scores['last']:.3f}: kept {kept!r}."
+    )
+
+
+def _combine_line(model: Any) -> str:
+    """Say in one line how much of the forecast is the network's, and why."""
+    weight, scores = model.combine_weight_, model.combine_scores_
+    share = f"{weight:.0%} network, {1 - weight:.0%} {model.combine}"
+    if scores is None:
+        return f"{share} (no validation to choose from: equal weights)."
+    return (
+        f"{share}: validation MAE {scores[weight]:.3f} against {scores[1.0]:.3f} "
+        f"for the network alone and {scores[0.0]:.3f} for {model.combine} alone."
     )
 
 

@@ -216,6 +216,7 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
             ("seasonal_pattern", args.seasonal_pattern),
             ("transform", args.transform),
             ("ensemble", args.ensemble),
+            ("combine", args.combine),
             ("season_inputs", args.season_inputs),
             ("intervals", args.intervals if args.level else None),
             ("conformal_per_series", args.conformal_per_series),

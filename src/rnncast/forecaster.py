@@ -89,6 +89,12 @@ from rnncast.models.networks import (
     NetworkConfig,
     RecurrentNetwork,
 )
+from rnncast.theta import (
+    EQUAL_WEIGHT,
+    check_combine,
+    combination_weight,
+    theta_forecasts,
+)
 from rnncast.training import (
     EpochRecord,
     TrainConfig,
@@ -195,6 +201,17 @@ default "auto"
         lookbacks of ``lookback``; the forecast is their median, step by step
         (:class:`~rnncast.models.networks.EnsembleNetwork`). Costs one training
         per member.
+    combine : {"theta"}, optional
+        Mix the network's forecast with a classical one: ``"theta"``, the Theta
+        method of the M3 and M4 competitions on each series' whole history
+        (:mod:`rnncast.theta`), whose errors differ from a network that sees one
+        window. The forecast is :math:`w \hat y_{net} + (1 - w) \hat y_{theta}`,
+        in scaled units (the data's own units without ``transform``), with the
+        network's weight :math:`w` of 0, 0.1, ..., 1 that scores the lowest mean
+        absolute error on the validation windows (``combine_weight_``, the
+        scores in ``combine_scores_``; ties go to the larger :math:`w`); without
+        ``validation``, :math:`w = 0.5`. Conformal intervals are calibrated on
+        the mixed forecast's errors; quantile heads cannot be mixed.
     validation : bool, default True
         Hold out the last ``horizon + validation_windows - 1`` values of each
         series for early stopping, best-weights restore and conformal calibration;
@@ -335,6 +352,14 @@ default "auto"
         did not beat the naive forecast, ``"last"``. In scaled units (MASE
         units with the default ``scaler="mase"``). None without validation or
         with quantile heads.
+    combine_weight_ : float or None
+        With ``combine``: the network's weight :math:`w` in the mixed forecast.
+    combine_scores_ : dict or None
+        With ``combine`` and validation: the validation mean absolute error
+        (scaled units) of every weight tried, ``{w: error}``.
+    theta_ : ndarray of shape (n_series, horizon) or None
+        With ``combine="theta"``: each fitted series' Theta forecast from its
+        whole history, in the data's units.
     ids_, freq_, season_length_, lookback_, transform_
         The fitted series' ids (in order), their frequency, the season length
         and (first member's) lookback used, and the resolved transform.
@@ -408,6 +433,7 @@ default "auto"
         patience: int = 20,
         max_steps: int | None = None,
         ensemble: int = 1,
+        combine: Literal["theta"] | None = None,
         validation: bool = True,
         validation_windows: int | None = None,
         refit_full: bool = True,
@@ -450,6 +476,7 @@ default "auto"
         self.max_steps = max_steps
         self.patience = patience
         self.ensemble = ensemble
+        self.combine = combine
         self.validation = validation
         self.validation_windows = validation_windows
         self.refit_full = refit_full
@@ -537,6 +564,8 @@ default "auto"
         self.conformal_scores_ = validated.conformal_scores_
         self.conformal_series_ = validated.conformal_series_
         self.level_scores_ = validated.level_scores_
+        self.combine_weight_ = validated.combine_weight_
+        self.combine_scores_ = validated.combine_scores_
         return self
 
     def _fit_validated(
@@ -675,10 +704,18 @@ default "auto"
                 season,
                 self.conformal_unit,
             )
+        val_theta = self._fit_combination(series, stats, lookback, val_starts)
+        if val_theta is not None:
+            outputs, targets = self._validation_outputs(
+                scaled, torch.as_tensor(val_starts).to(device), channels
+            )
+            self.combine_weight_, self.combine_scores_ = combination_weight(
+                outputs, val_theta, targets
+            )
         if self.intervals in CALIBRATED_INTERVALS and val_starts is not None:
             # (a refit has no validation windows: fit keeps the validated scores)
             scores = self._calibration_scores(
-                scaled, torch.as_tensor(val_starts).to(device), channels
+                scaled, torch.as_tensor(val_starts).to(device), channels, val_theta
             )
             self.conformal_series_ = series.owners(val_starts)
             unit = self.interval_scale_[self.conformal_series_]
@@ -843,20 +880,44 @@ default "auto"
             )
         return network, records
 
-    def _calibration_scores(
+    def _fit_combination(
+        self,
+        series: SeriesData,
+        stats: ScalerStats,
+        lookback: int,
+        val_starts: NDArray[np.int64] | None,
+    ) -> NDArray[np.float64] | None:
+        """Set ``theta_`` and the default weight; return the validation windows' Theta.
+
+        ``theta_``: each series' Theta forecast from all its values; the
+        returned array (n_windows, horizon), in scaled units, holds the Theta
+        forecast from the values before each validation window's targets
+        (None without ``combine`` or validation windows).
+        """
+        self.theta_ = self.combine_weight_ = self.combine_scores_ = None
+        if check_combine(self.combine) is None:
+            return None
+        season = self.season_length_
+        self.theta_ = theta_forecasts(
+            series.values, series.offsets[:-1], series.lengths, self.horizon, season
+        )
+        self.combine_weight_ = EQUAL_WEIGHT
+        if val_starts is None:
+            return None
+        owners = series.owners(val_starts)
+        firsts = series.offsets[owners]
+        theta = theta_forecasts(
+            series.values, firsts, val_starts + lookback - firsts, self.horizon, season
+        )
+        return transform_rows(theta, stats.take(owners))
+
+    def _validation_outputs(
         self,
         scaled: torch.Tensor,
         val_starts: torch.Tensor,
         channels: torch.Tensor | None,
-    ) -> NDArray[np.float64]:
-        r"""Conformity scores on the validation windows, in scaled units.
-
-        ``"conformal"``: errors :math:`y - \hat y` (n_windows, horizon); ``"cqr"``:
-        :func:`~rnncast.intervals.quantile_scores` of each level's quantile
-        interval (n_windows, horizon, n_levels). NaN where a target is a gap
-        (``missing="mask"``). :meth:`fit` divides them by each series'
-        :func:`~rnncast.intervals.conformal_unit`.
-        """
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return the network's outputs and the targets on the validation windows."""
         masked = self.missing == "mask"
         outputs, observed = [], []
         self.network_.eval()
@@ -874,8 +935,28 @@ default "auto"
                 observed.append(targets.cpu())
         z = torch.cat(outputs).double().numpy()
         y = torch.cat(observed).double().numpy()
+        return z, y
+
+    def _calibration_scores(
+        self,
+        scaled: torch.Tensor,
+        val_starts: torch.Tensor,
+        channels: torch.Tensor | None,
+        theta: NDArray[np.float64] | None = None,
+    ) -> NDArray[np.float64]:
+        r"""Conformity scores on the validation windows, in scaled units.
+
+        ``"conformal"``: errors :math:`y - \hat y` (n_windows, horizon); ``"cqr"``:
+        :func:`~rnncast.intervals.quantile_scores` of each level's quantile
+        interval (n_windows, horizon, n_levels). With ``combine``, the errors
+        are the mixed forecast's (``theta``: the validation windows' Theta
+        forecasts, scaled). NaN where a target is a gap
+        (``missing="mask"``). :meth:`fit` divides them by each series'
+        :func:`~rnncast.intervals.conformal_unit`.
+        """
+        z, y = self._validation_outputs(scaled, val_starts, channels)
         if z.ndim == 2:
-            return y - z
+            return y - self._mixed(z, theta)
         levels = check_levels(self.levels)
         lower, upper = quantile_bounds(
             sort_quantiles(z), self.network_.config.quantiles, levels
@@ -920,16 +1001,19 @@ default "auto"
                 self.context_,
                 self.scaler_,
             )
-            unit = self.interval_scale_
+            unit, theta = self.interval_scale_, getattr(self, "theta_", None)
         else:
             series = self._new_series(data)
             ids, last_ds = list(series.ids), list(series.last_ds)
             context = last_inputs(series.values, series.offsets, self.lookback_)
             stats = self.scaler_for(series)
             unit = self._interval_units(series, stats)
+            theta = self._new_theta(series)
         phases = self.season_phases(last_ds)
         rows = self._fitted_rows(ids) if levels and self.conformal_per_series else None
-        yhat, lower, upper = self._forecast(context, stats, levels, unit, phases, rows)
+        yhat, lower, upper = self._forecast(
+            context, stats, levels, unit, phases, rows, theta
+        )
         frame = forecast_frame(
             ids,
             last_ds,
@@ -994,6 +1078,7 @@ default "auto"
         unit: NDArray[np.float64] | None = None,
         phases: NDArray[np.int64] | None = None,
         rows: NDArray[np.int64] | None = None,
+        theta: NDArray[np.float64] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Forecasts and interval bounds in original units, from raw contexts.
 
@@ -1001,9 +1086,12 @@ default "auto"
         (n_series, horizon, n_levels). ``unit``: each series' conformal unit;
         ``phases``: each context's last season phase (with ``season_inputs``);
         ``rows``: each context's series in the fitted ones, -1 if new (for
-        ``conformal_per_series``).
+        ``conformal_per_series``); ``theta``: each context's Theta forecast in
+        the data's units, mixed in with ``combine``.
         """
         z = self._network_outputs(context, stats, phases)
+        if theta is not None:
+            z = self._mixed(z, transform_rows(theta, stats))
         lower, upper = self._scaled_bounds(z, levels, unit, rows)
         if z.ndim == 3:  # quantile heads: the median is the point forecast
             z = z[:, :, self.network_.config.quantiles.index(0.5)]
@@ -1018,6 +1106,33 @@ default "auto"
                 "by a constant) and fit again."
             )
         return yhat, lower, upper
+
+    def _mixed(
+        self, z: NDArray[np.float64], theta: NDArray[np.float64] | None
+    ) -> NDArray[np.float64]:
+        r"""Return the forecast of ``combine``, :math:`w z + (1 - w)\,\theta` (scaled).
+
+        ``z`` unchanged without ``combine`` (``theta`` None); where a Theta
+        forecast has no scaled value (below a log transform's range), the
+        network's alone.
+        """
+        weight = getattr(self, "combine_weight_", None)
+        if theta is None or weight is None:
+            return z
+        theta = np.where(np.isfinite(theta), theta, z)
+        return weight * z + (1.0 - weight) * theta
+
+    def _new_theta(self, series: SeriesData) -> NDArray[np.float64] | None:
+        """Theta forecasts of new history (n_series, horizon); None without combine."""
+        if self.combine is None:
+            return None
+        return theta_forecasts(
+            series.values,
+            series.offsets[:-1],
+            series.lengths,
+            self.horizon,
+            self.season_length_,
+        )
 
     def _scaled_bounds(
         self,
@@ -1230,6 +1345,12 @@ default "auto"
         require_positive_int("horizon", self.horizon)
         _check_lookback(self.lookback)
         require_positive_int("ensemble", self.ensemble)
+        if check_combine(self.combine) and self.intervals in QUANTILE_INTERVALS:
+            raise ConfigError(
+                f"combine={self.combine!r} mixes point forecasts, and "
+                f"intervals={self.intervals!r} needs the network's quantile heads; "
+                "use intervals='conformal' (calibrated on the mixed forecast)."
+            )
         if self.transform not in TRANSFORMS:
             raise ConfigError(
                 f"unknown transform {self.transform!r}; choose one of {TRANSFORMS}."

@@ -41,6 +41,8 @@ def saved_parts(model: Forecaster) -> tuple[dict[str, Any], dict[str, torch.Tens
         state["conformal.scores"] = torch.as_tensor(model.conformal_scores_)
         state["conformal.unit"] = torch.as_tensor(model.interval_scale_)
         state["conformal.series"] = torch.as_tensor(model.conformal_series_)
+    if model.theta_ is not None:
+        state["combine.theta"] = torch.as_tensor(model.theta_)
     fitted = {
         "network": asdict(model.network_.config),
         "ids": [python_scalar(i) for i in model.ids_],
@@ -56,8 +58,15 @@ def saved_parts(model: Forecaster) -> tuple[dict[str, Any], dict[str, torch.Tens
         "validation_windows": model.validation_windows_,
         "level_choice": model._level_choice,
         "level_scores": model.level_scores_,
+        "combine_weight": model.combine_weight_,
+        "combine_scores": _pairs(model.combine_scores_),
     }
     return fitted, state
+
+
+def _pairs(scores: dict[float, float] | None) -> list[list[float]] | None:
+    """``{weight: error}`` as JSON pairs (JSON object keys must be strings)."""
+    return None if scores is None else [[w, e] for w, e in scores.items()]
 
 
 def _lookbacks(model: Forecaster) -> list[int]:
@@ -147,6 +156,7 @@ def restore(
         forecaster.level_scores_ = fitted.get("level_scores")
         forecaster.conformal_scores_ = forecaster.interval_scale_ = None
         forecaster.conformal_series_ = None
+        _restore_combination(forecaster, fitted, tensors)
         if forecaster.intervals in CALIBRATED_INTERVALS:
             forecaster.conformal_scores_ = tensors["conformal.scores"].numpy()
             forecaster.interval_scale_ = tensors["conformal.unit"].numpy()
@@ -164,6 +174,10 @@ def restore(
             and (seasonal is None or seasonal.shape == (n,))
             and len(forecaster.last_ds_) == n
             and (
+                forecaster.theta_ is None
+                or forecaster.theta_.shape == (n, forecaster.horizon)
+            )
+            and (
                 forecaster.interval_scale_ is None
                 or forecaster.interval_scale_.shape == (n,)
             )
@@ -176,3 +190,24 @@ def restore(
         if not shapes_ok:
             raise ValueError("array shapes disagree with the number of series")
     return forecaster
+
+
+def _restore_combination(
+    forecaster: Forecaster, fitted: dict[str, Any], tensors: dict[str, torch.Tensor]
+) -> None:
+    """Set the fitted weight, scores and Theta forecasts of ``combine``.
+
+    Files saved before ``combine`` existed have none of them and no ``combine``.
+    """
+    theta = tensors.get("combine.theta")
+    weight = fitted.get("combine_weight")
+    if (theta is None) != (forecaster.combine is None) or (
+        (theta is None) != (weight is None)
+    ):
+        raise ValueError("the saved combination and its forecasts disagree")
+    forecaster.theta_ = None if theta is None else theta.numpy()
+    forecaster.combine_weight_ = None if weight is None else float(weight)
+    pairs = fitted.get("combine_scores")
+    forecaster.combine_scores_ = (
+        None if pairs is None else {float(w): float(e) for w, e in pairs}
+    )
