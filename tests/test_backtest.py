@@ -169,3 +169,19 @@ def test_steps_break_the_leaderboard_down_by_horizon_step(air_panel):
     assert naive_step1["mae"].iloc[0] == pytest.approx(
         (first["y"] - first["naive"]).abs().mean()
     )
+
+
+def test_a_network_mixed_with_theta_is_its_own_model(air):
+    from rnncast import Forecaster
+
+    result = backtest(
+        air, ["lstm", "lstm+theta"], horizon=12, n_windows=1, neural_params=NEURAL
+    )
+    fc = result.forecasts
+    assert {"lstm", "lstm+theta"} <= set(result.leaderboard["model"])
+    history = air[air["ds"] <= fc["cutoff"].iloc[0]]
+    mixed = Forecaster(horizon=12, combine="theta", seed=0, **NEURAL).fit(history)
+    plain = Forecaster(horizon=12, seed=0, **NEURAL).fit(history)
+    np.testing.assert_allclose(fc["lstm+theta"], mixed.predict()["yhat"], rtol=1e-12)
+    np.testing.assert_allclose(fc["lstm"], plain.predict()["yhat"], rtol=1e-12)
+    assert mixed.combine_weight_ < 1.0  # else the two columns would be equal

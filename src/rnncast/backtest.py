@@ -35,7 +35,9 @@ from rnncast.training import EpochRecord
 
 __all__ = ["NEURAL_MODELS", "BacktestResult", "backtest"]
 
-NEURAL_MODELS = ("lstm", "gru", "rnn")
+CELLS = ("lstm", "gru", "rnn")
+# each cell alone, then mixed with the Theta method (Forecaster(combine="theta"))
+NEURAL_MODELS = (*CELLS, *(f"{cell}+theta" for cell in CELLS))
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,9 @@ def backtest(
     data : DataFrame, Series, ndarray or path
         Long frame ``unique_id, ds, y`` or one series.
     models : sequence of str
-        Names: ``"lstm"``, ``"gru"``, ``"rnn"`` and the baselines ``"naive"``,
+        Names: ``"lstm"``, ``"gru"``, ``"rnn"``, the same mixed with the Theta
+        method (``"lstm+theta"``...: ``Forecaster(combine="theta")``, to see
+        side by side what the mix changes) and the baselines ``"naive"``,
         ``"snaive"``, ``"drift"``, ``"arima"``, ``"ets"``, ``"theta"``,
         ``"prophet"``. The ``reference`` model is added if missing.
     horizon : int
@@ -369,6 +373,7 @@ def _make(
     """Return a fresh model ``name`` (``conformal``: its conformal parameters)."""
     conformal = conformal or {}
     if name in NEURAL_MODELS:
+        cell, _, combine = name.partition("+")
         params: dict[str, Any] = {
             "season_length": season_length,
             "freq": freq,
@@ -376,9 +381,10 @@ def _make(
         }
         if levels:
             params |= {"intervals": "conformal", "levels": levels, **conformal}
-        return Forecaster(
-            cell=name, horizon=horizon, **{**params, **(neural_params or {})}
-        )
+        params |= neural_params or {}
+        if combine:  # the name's mix, whatever neural_params say
+            params["combine"] = combine
+        return Forecaster(cell=cell, horizon=horizon, **params)
     return make_baseline(
         name,
         horizon=horizon,
