@@ -2,14 +2,16 @@
 
 Run: python examples/health.py   (about 2-3 minutes on 2 CPU cores)
 
-ILI: 8 weeks ahead, networks against ETS, Theta and seasonal naive, and the LSTM
-again with ``level="detect"`` forced. The last windows fall in spring 2020, when
-reported influenza-like illness collapsed (COVID-19 measures) far below any earlier
-season. The start of seasonal series (the window's seasonal pattern around its last
-season's mean) anchors on the year before; with the default ``level="auto"`` such a
-network does not beat the last value on validation, so one forecasting changes from
-the last value is trained too and kept (the naive check), and it follows the break.
-The forced row shows what the check prevents.
+ILI: 8 weeks ahead, networks against ETS, Theta and seasonal naive, the LSTM mixed
+with the Theta method (``lstm+theta``: ``combine="theta"``, the weight chosen on the
+8 weeks before each origin), and the LSTM again with ``level="detect"`` forced. The
+last windows fall in spring 2020, when reported influenza-like illness collapsed
+(COVID-19 measures) far below any earlier season. The start of seasonal series (the
+window's seasonal pattern around its last season's mean) anchors on the year before;
+with the default ``level="auto"`` such a network does not beat the last value on
+validation, so one forecasting changes from the last value is trained too and kept
+(the naive check), and it follows the break. The forced row shows what the check
+prevents.
 
 Glucose: a monitoring run over the last day of readings. The sensor skips readings;
 the gaps stay gaps (missing="mask": the network sees which readings are missing and
@@ -82,7 +84,7 @@ def ili_leaderboard(models: list[str], **network: object) -> pd.DataFrame:
 
 
 def main() -> None:
-    board = ili_leaderboard(["lstm", "gru", "ets", "theta", "snaive"])
+    board = ili_leaderboard(["lstm", "lstm+theta", "gru", "ets", "theta", "snaive"])
     forced = ili_leaderboard(["lstm"], level="detect").loc[["lstm"]]
     board = pd.concat([board, forced.rename(index={"lstm": "lstm, level=detect"})])
     print("\nInfluenza-like illness, 8 weeks ahead, 3 windows")
