@@ -69,8 +69,10 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "rnncast-season": {"season_inputs": True},
     "rnncast-smape": {"loss": "smape"},
     "rnncast-snaive": {"level": "snaive"},
-    # session 13: mixed with the Theta method, the weight chosen on validation
+    # session 13: mixed with the Theta method (or its mean with the damped trend's),
+    # the network's weight chosen on validation
     "rnncast-theta": {"combine": "theta"},
+    "rnncast-theta-damped": {"combine": "theta+damped"},
 }
 
 

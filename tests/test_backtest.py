@@ -174,11 +174,10 @@ def test_steps_break_the_leaderboard_down_by_horizon_step(air_panel):
 def test_a_network_mixed_with_theta_is_its_own_model(air):
     from rnncast import Forecaster
 
-    result = backtest(
-        air, ["lstm", "lstm+theta"], horizon=12, n_windows=1, neural_params=NEURAL
-    )
+    names = ["lstm", "lstm+theta", "gru+theta+damped"]
+    result = backtest(air, names, horizon=12, n_windows=1, neural_params=NEURAL)
     fc = result.forecasts
-    assert {"lstm", "lstm+theta"} <= set(result.leaderboard["model"])
+    assert set(names) <= set(result.leaderboard["model"])
     history = air[air["ds"] <= fc["cutoff"].iloc[0]]
     mixed = Forecaster(horizon=12, combine="theta", seed=0, **NEURAL).fit(history)
     plain = Forecaster(horizon=12, seed=0, **NEURAL).fit(history)

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from rnncast.classical import COMBINATIONS
 from rnncast.data.frame import FILL_POLICIES, MISSING_MODES, read_table
 from rnncast.data.quality import AGGREGATIONS
 from rnncast.data.scaling import SCALERS, TRANSFORMS
@@ -116,10 +117,11 @@ def network_options(group: Any, *, with_defaults: bool) -> None:
     )
     group.add_argument(
         "--combine",
-        choices=("theta",),
+        choices=COMBINATIONS,
         default=None,
-        help="networks: mix each forecast with the Theta method's, the network's "
-        "weight (0 to 1) chosen on the validation windows",
+        help="networks: mix each forecast with the Theta method's (or the mean of "
+        "it and damped-trend smoothing's), the network's weight (0 to 1) chosen on "
+        "the validation windows",
     )
     group.add_argument(
         "--loss",

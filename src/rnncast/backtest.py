@@ -19,6 +19,7 @@ import pandas as pd
 
 from rnncast._checks import require_positive_int
 from rnncast.baselines import BASELINES, Baseline, make_baseline
+from rnncast.classical import COMBINATIONS
 from rnncast.data.frame import (
     Freq,
     SeriesData,
@@ -36,8 +37,9 @@ from rnncast.training import EpochRecord
 __all__ = ["NEURAL_MODELS", "BacktestResult", "backtest"]
 
 CELLS = ("lstm", "gru", "rnn")
-# each cell alone, then mixed with the Theta method (Forecaster(combine="theta"))
-NEURAL_MODELS = (*CELLS, *(f"{cell}+theta" for cell in CELLS))
+# each cell alone, then mixed with classical forecasts (Forecaster(combine=...)):
+# "lstm+theta", "lstm+theta+damped", ...
+NEURAL_MODELS = (*CELLS, *(f"{c}+{mix}" for mix in COMBINATIONS for c in CELLS))
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,10 @@ def backtest(
     data : DataFrame, Series, ndarray or path
         Long frame ``unique_id, ds, y`` or one series.
     models : sequence of str
-        Names: ``"lstm"``, ``"gru"``, ``"rnn"``, the same mixed with the Theta
-        method (``"lstm+theta"``...: ``Forecaster(combine="theta")``, to see
-        side by side what the mix changes) and the baselines ``"naive"``,
+        Names: ``"lstm"``, ``"gru"``, ``"rnn"``, the same mixed with classical
+        forecasts (``"lstm+theta"``, ``"lstm+theta+damped"``...:
+        ``Forecaster(combine="theta")``..., to see side by side what the mix
+        changes) and the baselines ``"naive"``,
         ``"snaive"``, ``"drift"``, ``"arima"``, ``"ets"``, ``"theta"``,
         ``"prophet"``. The ``reference`` model is added if missing.
     horizon : int

@@ -19,6 +19,12 @@ import torch
 from numpy.typing import NDArray
 
 from rnncast._checks import require_positive_int
+from rnncast.classical import (
+    EQUAL_WEIGHT,
+    check_combine,
+    classical_forecasts,
+    combination_weight,
+)
 from rnncast.data.frame import (
     MISSING_MODES,
     FillPolicy,
@@ -88,12 +94,6 @@ from rnncast.models.networks import (
     EnsembleNetwork,
     NetworkConfig,
     RecurrentNetwork,
-)
-from rnncast.theta import (
-    EQUAL_WEIGHT,
-    check_combine,
-    combination_weight,
-    theta_forecasts,
 )
 from rnncast.training import (
     EpochRecord,
@@ -201,11 +201,13 @@ default "auto"
         lookbacks of ``lookback``; the forecast is their median, step by step
         (:class:`~rnncast.models.networks.EnsembleNetwork`). Costs one training
         per member.
-    combine : {"theta"}, optional
-        Mix the network's forecast with a classical one: ``"theta"``, the Theta
-        method of the M3 and M4 competitions on each series' whole history
-        (:mod:`rnncast.theta`), whose errors differ from a network that sees one
-        window. The forecast is :math:`w \hat y_{net} + (1 - w) \hat y_{theta}`,
+    combine : {"theta", "theta+damped"}, optional
+        Mix the network's forecast with a classical one, on each series' whole
+        history (:mod:`rnncast.classical`), whose errors differ from a network
+        that sees one window: ``"theta"``, the Theta method of the M3 and M4
+        competitions; ``"theta+damped"``, the mean of it and damped-trend
+        exponential smoothing. The forecast is
+        :math:`w \hat y_{net} + (1 - w) \hat y_{classical}`,
         in scaled units (the data's own units without ``transform``), with the
         network's weight :math:`w` of 0, 0.1, ..., 1 that scores the lowest mean
         absolute error on the validation windows (``combine_weight_``, the
@@ -357,9 +359,9 @@ default "auto"
     combine_scores_ : dict or None
         With ``combine`` and validation: the validation mean absolute error
         (scaled units) of every weight tried, ``{w: error}``.
-    theta_ : ndarray of shape (n_series, horizon) or None
-        With ``combine="theta"``: each fitted series' Theta forecast from its
-        whole history, in the data's units.
+    classical_ : ndarray of shape (n_series, horizon) or None
+        With ``combine``: each fitted series' classical forecast from its whole
+        history, in the data's units.
     ids_, freq_, season_length_, lookback_, transform_
         The fitted series' ids (in order), their frequency, the season length
         and (first member's) lookback used, and the resolved transform.
@@ -433,7 +435,7 @@ default "auto"
         patience: int = 20,
         max_steps: int | None = None,
         ensemble: int = 1,
-        combine: Literal["theta"] | None = None,
+        combine: Literal["theta", "theta+damped"] | None = None,
         validation: bool = True,
         validation_windows: int | None = None,
         refit_full: bool = True,
@@ -704,18 +706,18 @@ default "auto"
                 season,
                 self.conformal_unit,
             )
-        val_theta = self._fit_combination(series, stats, lookback, val_starts)
-        if val_theta is not None:
+        val_classical = self._fit_combination(series, stats, lookback, val_starts)
+        if val_classical is not None:
             outputs, targets = self._validation_outputs(
                 scaled, torch.as_tensor(val_starts).to(device), channels
             )
             self.combine_weight_, self.combine_scores_ = combination_weight(
-                outputs, val_theta, targets
+                outputs, val_classical, targets
             )
         if self.intervals in CALIBRATED_INTERVALS and val_starts is not None:
             # (a refit has no validation windows: fit keeps the validated scores)
             scores = self._calibration_scores(
-                scaled, torch.as_tensor(val_starts).to(device), channels, val_theta
+                scaled, torch.as_tensor(val_starts).to(device), channels, val_classical
             )
             self.conformal_series_ = series.owners(val_starts)
             unit = self.interval_scale_[self.conformal_series_]
@@ -887,29 +889,39 @@ default "auto"
         lookback: int,
         val_starts: NDArray[np.int64] | None,
     ) -> NDArray[np.float64] | None:
-        """Set ``theta_`` and the default weight; return the validation windows' Theta.
+        """Set ``classical_`` and the default weight; return the validation ones.
 
-        ``theta_``: each series' Theta forecast from all its values; the
-        returned array (n_windows, horizon), in scaled units, holds the Theta
-        forecast from the values before each validation window's targets
-        (None without ``combine`` or validation windows).
+        ``classical_``: each series' classical forecast from all its values;
+        the returned array (n_windows, horizon), in scaled units, holds the
+        classical forecast from the values before each validation window's
+        targets (None without ``combine`` or validation windows).
         """
-        self.theta_ = self.combine_weight_ = self.combine_scores_ = None
+        self.classical_ = self.combine_weight_ = self.combine_scores_ = None
         if check_combine(self.combine) is None:
             return None
-        season = self.season_length_
-        self.theta_ = theta_forecasts(
-            series.values, series.offsets[:-1], series.lengths, self.horizon, season
+        self.classical_ = self._classical(
+            series.values, series.offsets[:-1], series.lengths
         )
         self.combine_weight_ = EQUAL_WEIGHT
         if val_starts is None:
             return None
         owners = series.owners(val_starts)
         firsts = series.offsets[owners]
-        theta = theta_forecasts(
-            series.values, firsts, val_starts + lookback - firsts, self.horizon, season
+        classical = self._classical(
+            series.values, firsts, val_starts + lookback - firsts
         )
-        return transform_rows(theta, stats.take(owners))
+        return transform_rows(classical, stats.take(owners))
+
+    def _classical(
+        self,
+        values: NDArray[np.float64],
+        starts: NDArray[np.int64],
+        lengths: NDArray[np.int64],
+    ) -> NDArray[np.float64]:
+        """:func:`~rnncast.classical.classical_forecasts` of ``combine``."""
+        return classical_forecasts(
+            values, starts, lengths, self.horizon, self.season_length_, self.combine
+        )
 
     def _validation_outputs(
         self,
@@ -942,21 +954,21 @@ default "auto"
         scaled: torch.Tensor,
         val_starts: torch.Tensor,
         channels: torch.Tensor | None,
-        theta: NDArray[np.float64] | None = None,
+        classical: NDArray[np.float64] | None = None,
     ) -> NDArray[np.float64]:
         r"""Conformity scores on the validation windows, in scaled units.
 
         ``"conformal"``: errors :math:`y - \hat y` (n_windows, horizon); ``"cqr"``:
         :func:`~rnncast.intervals.quantile_scores` of each level's quantile
         interval (n_windows, horizon, n_levels). With ``combine``, the errors
-        are the mixed forecast's (``theta``: the validation windows' Theta
-        forecasts, scaled). NaN where a target is a gap
+        are the mixed forecast's (``classical``: the validation windows'
+        classical forecasts, scaled). NaN where a target is a gap
         (``missing="mask"``). :meth:`fit` divides them by each series'
         :func:`~rnncast.intervals.conformal_unit`.
         """
         z, y = self._validation_outputs(scaled, val_starts, channels)
         if z.ndim == 2:
-            return y - self._mixed(z, theta)
+            return y - self._mixed(z, classical)
         levels = check_levels(self.levels)
         lower, upper = quantile_bounds(
             sort_quantiles(z), self.network_.config.quantiles, levels
@@ -1001,18 +1013,18 @@ default "auto"
                 self.context_,
                 self.scaler_,
             )
-            unit, theta = self.interval_scale_, getattr(self, "theta_", None)
+            unit, classical = self.interval_scale_, getattr(self, "classical_", None)
         else:
             series = self._new_series(data)
             ids, last_ds = list(series.ids), list(series.last_ds)
             context = last_inputs(series.values, series.offsets, self.lookback_)
             stats = self.scaler_for(series)
             unit = self._interval_units(series, stats)
-            theta = self._new_theta(series)
+            classical = self._new_classical(series)
         phases = self.season_phases(last_ds)
         rows = self._fitted_rows(ids) if levels and self.conformal_per_series else None
         yhat, lower, upper = self._forecast(
-            context, stats, levels, unit, phases, rows, theta
+            context, stats, levels, unit, phases, rows, classical
         )
         frame = forecast_frame(
             ids,
@@ -1078,7 +1090,7 @@ default "auto"
         unit: NDArray[np.float64] | None = None,
         phases: NDArray[np.int64] | None = None,
         rows: NDArray[np.int64] | None = None,
-        theta: NDArray[np.float64] | None = None,
+        classical: NDArray[np.float64] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Forecasts and interval bounds in original units, from raw contexts.
 
@@ -1086,12 +1098,12 @@ default "auto"
         (n_series, horizon, n_levels). ``unit``: each series' conformal unit;
         ``phases``: each context's last season phase (with ``season_inputs``);
         ``rows``: each context's series in the fitted ones, -1 if new (for
-        ``conformal_per_series``); ``theta``: each context's Theta forecast in
-        the data's units, mixed in with ``combine``.
+        ``conformal_per_series``); ``classical``: each context's classical
+        forecast in the data's units, mixed in with ``combine``.
         """
         z = self._network_outputs(context, stats, phases)
-        if theta is not None:
-            z = self._mixed(z, transform_rows(theta, stats))
+        if classical is not None:
+            z = self._mixed(z, transform_rows(classical, stats))
         lower, upper = self._scaled_bounds(z, levels, unit, rows)
         if z.ndim == 3:  # quantile heads: the median is the point forecast
             z = z[:, :, self.network_.config.quantiles.index(0.5)]
@@ -1108,31 +1120,25 @@ default "auto"
         return yhat, lower, upper
 
     def _mixed(
-        self, z: NDArray[np.float64], theta: NDArray[np.float64] | None
+        self, z: NDArray[np.float64], classical: NDArray[np.float64] | None
     ) -> NDArray[np.float64]:
-        r"""Return the forecast of ``combine``, :math:`w z + (1 - w)\,\theta` (scaled).
+        r"""Return the forecast of ``combine``, :math:`w z + (1 - w)\,c` (scaled).
 
-        ``z`` unchanged without ``combine`` (``theta`` None); where a Theta
-        forecast has no scaled value (below a log transform's range), the
-        network's alone.
+        ``z`` unchanged without ``combine`` (``classical`` None); where a
+        classical forecast :math:`c` has no scaled value (below a log
+        transform's range), the network's alone.
         """
         weight = getattr(self, "combine_weight_", None)
-        if theta is None or weight is None:
+        if classical is None or weight is None:
             return z
-        theta = np.where(np.isfinite(theta), theta, z)
-        return weight * z + (1.0 - weight) * theta
+        classical = np.where(np.isfinite(classical), classical, z)
+        return weight * z + (1.0 - weight) * classical
 
-    def _new_theta(self, series: SeriesData) -> NDArray[np.float64] | None:
-        """Theta forecasts of new history (n_series, horizon); None without combine."""
+    def _new_classical(self, series: SeriesData) -> NDArray[np.float64] | None:
+        """Return classical forecasts of new history (n_series, horizon), or None."""
         if self.combine is None:
             return None
-        return theta_forecasts(
-            series.values,
-            series.offsets[:-1],
-            series.lengths,
-            self.horizon,
-            self.season_length_,
-        )
+        return self._classical(series.values, series.offsets[:-1], series.lengths)
 
     def _scaled_bounds(
         self,

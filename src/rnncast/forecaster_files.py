@@ -41,8 +41,8 @@ def saved_parts(model: Forecaster) -> tuple[dict[str, Any], dict[str, torch.Tens
         state["conformal.scores"] = torch.as_tensor(model.conformal_scores_)
         state["conformal.unit"] = torch.as_tensor(model.interval_scale_)
         state["conformal.series"] = torch.as_tensor(model.conformal_series_)
-    if model.theta_ is not None:
-        state["combine.theta"] = torch.as_tensor(model.theta_)
+    if model.classical_ is not None:
+        state["combine.classical"] = torch.as_tensor(model.classical_)
     fitted = {
         "network": asdict(model.network_.config),
         "ids": [python_scalar(i) for i in model.ids_],
@@ -174,8 +174,8 @@ def restore(
             and (seasonal is None or seasonal.shape == (n,))
             and len(forecaster.last_ds_) == n
             and (
-                forecaster.theta_ is None
-                or forecaster.theta_.shape == (n, forecaster.horizon)
+                forecaster.classical_ is None
+                or forecaster.classical_.shape == (n, forecaster.horizon)
             )
             and (
                 forecaster.interval_scale_ is None
@@ -195,17 +195,17 @@ def restore(
 def _restore_combination(
     forecaster: Forecaster, fitted: dict[str, Any], tensors: dict[str, torch.Tensor]
 ) -> None:
-    """Set the fitted weight, scores and Theta forecasts of ``combine``.
+    """Set the fitted weight, scores and classical forecasts of ``combine``.
 
     Files saved before ``combine`` existed have none of them and no ``combine``.
     """
-    theta = tensors.get("combine.theta")
+    classical = tensors.get("combine.classical")
     weight = fitted.get("combine_weight")
-    if (theta is None) != (forecaster.combine is None) or (
-        (theta is None) != (weight is None)
+    if (classical is None) != (forecaster.combine is None) or (
+        (classical is None) != (weight is None)
     ):
         raise ValueError("the saved combination and its forecasts disagree")
-    forecaster.theta_ = None if theta is None else theta.numpy()
+    forecaster.classical_ = None if classical is None else classical.numpy()
     forecaster.combine_weight_ = None if weight is None else float(weight)
     pairs = fitted.get("combine_scores")
     forecaster.combine_scores_ = (

@@ -1,4 +1,4 @@
-"""The Theta method and ``Forecaster(combine="theta")``, which mixes it in."""
+"""Classical forecasts (Theta, damped trend) and ``Forecaster(combine=...)``."""
 
 import numpy as np
 import pandas as pd
@@ -7,15 +7,17 @@ from statsmodels.tsa.seasonal import seasonal_decompose
 
 from conftest import TINY
 from rnncast import ConfigError, Forecaster
-from rnncast.exceptions import ModelFileError
-from rnncast.model_files import read_model_dir, write_model_dir
-from rnncast.theta import (
+from rnncast.classical import (
+    classical_forecasts,
     combination_weight,
+    damped_forecast,
+    damped_trend,
     seasonal_indices,
     smoothing_weight,
     theta_forecast,
-    theta_forecasts,
 )
+from rnncast.exceptions import ModelFileError
+from rnncast.model_files import read_model_dir, write_model_dir
 
 PATTERN = np.array([0.8, 1.1, 1.3, 0.8])  # a quarterly pattern of mean 1
 
@@ -99,11 +101,55 @@ def test_theta_forecasts_from_cut_offs_skip_padding_and_fill_gaps():
     values_gappy = np.concatenate([values, gappy])
     starts = np.array([0, 22, 22, 34])
     lengths = np.array([22, 12, 8, 12])
-    forecasts = theta_forecasts(values_gappy, starts, lengths, 3, 4)
+    forecasts = classical_forecasts(values_gappy, starts, lengths, 3, 4)
     np.testing.assert_allclose(forecasts[0], theta_forecast(a, 3, 4))
     np.testing.assert_allclose(forecasts[1], theta_forecast(b, 3, 4))
     np.testing.assert_allclose(forecasts[2], theta_forecast(b[:8], 3, 4))
     np.testing.assert_allclose(forecasts[3], forecasts[1])  # linear fill of the line
+
+
+def test_damped_trend_is_the_grid_minimum_of_a_plain_loop(air):
+    y = air["y"].to_numpy()
+    x = y / np.tile(seasonal_indices(y, 12, True), 12)  # seasonally adjusted
+
+    def squared_errors(alpha, beta, phi):
+        level, trend, total = x[0], x[1] - x[0], 0.0
+        for value in x[1:]:
+            forecast = level + phi * trend
+            total += (value - forecast) ** 2
+            level = forecast + alpha * (value - forecast)
+            trend = phi * trend + alpha * beta * (value - forecast)
+        return total, level, trend
+
+    grid = [
+        (a / 20, b, p)
+        for a in range(1, 21)
+        for b in (0.01, 0.05, 0.1, 0.2, 0.3)
+        for p in (0.8, 0.85, 0.9, 0.95, 0.98)
+        if b <= a / 20
+    ]
+    best = min(grid, key=lambda g: squared_errors(*g)[0])
+    params, level, trend = damped_trend(x)
+    np.testing.assert_allclose(params, best)
+    np.testing.assert_allclose([level, trend], squared_errors(*best)[1:])
+
+
+def test_damped_forecast_steps_shrink_by_phi():
+    y = 3.0 + 2.0 * np.arange(20)  # a line: the trend is damped, not dropped
+    (_, _, phi), level, trend = damped_trend(y)
+    forecast = damped_forecast(y, 6, 1)
+    steps = np.diff(np.concatenate([[level], forecast]))
+    np.testing.assert_allclose(steps, trend * phi ** np.arange(1, 7))
+    assert trend > 0 and (forecast < y[-1] + 2.0 * np.arange(1, 7) + 1e-9).all()
+
+
+def test_theta_plus_damped_is_the_mean_of_both():
+    y = 100.0 * np.tile(PATTERN, 5) + np.arange(20.0)
+    values, starts, lengths = y, np.array([0, 0]), np.array([20, 14])
+    mixed = classical_forecasts(values, starts, lengths, 3, 4, "theta+damped")
+    for row, n in zip(mixed, lengths, strict=True):
+        expected = (theta_forecast(y[:n], 3, 4) + damped_forecast(y[:n], 3, 4)) / 2
+        np.testing.assert_allclose(row, expected)
 
 
 def test_combination_weight_by_hand():
@@ -161,7 +207,7 @@ def test_combined_forecast_is_the_weighted_mean_of_network_and_theta(quarterly):
             for i in model.ids_
         ]
     )
-    np.testing.assert_allclose(model.theta_.ravel(), theta)
+    np.testing.assert_allclose(model.classical_.ravel(), theta)
     np.testing.assert_allclose(
         mixed["yhat"], weight * network + (1 - weight) * theta, rtol=1e-12
     )
@@ -172,7 +218,7 @@ def test_combination_of_new_history_uses_its_theta(quarterly):
     cut = quarterly.groupby("unique_id").head(-4)
     from_cut = model.predict(cut)["yhat"].to_numpy()
     # the same forecast as a model that had held the cut's context and Theta
-    model.theta_ = theta_forecasts(*_flat(cut, model.ids_), 4, 4)
+    model.classical_ = classical_forecasts(*_flat(cut, model.ids_), 4, 4)
     model.context_ = np.stack(
         [cut.loc[cut.unique_id == i, "y"].to_numpy()[-8:] for i in model.ids_]
     )
@@ -199,6 +245,21 @@ def test_conformal_scores_are_the_mixed_forecasts_errors(quarterly):
     np.testing.assert_allclose(model.conformal_scores_[0], errors / unit, rtol=1e-5)
 
 
+def test_combine_theta_plus_damped_mixes_their_mean(quarterly):
+    model = _mixed(combine="theta+damped").fit(quarterly)
+    parts = [
+        quarterly.loc[quarterly.unique_id == i, "y"].to_numpy() for i in model.ids_
+    ]
+    expected = [(theta_forecast(y, 4, 4) + damped_forecast(y, 4, 4)) / 2 for y in parts]
+    np.testing.assert_allclose(model.classical_, expected)
+    mixed, weight = model.predict()["yhat"], model.combine_weight_
+    model.combine_weight_ = 1.0
+    network = model.predict()["yhat"]
+    np.testing.assert_allclose(
+        mixed, weight * network + (1 - weight) * np.ravel(expected), rtol=1e-12
+    )
+
+
 def test_without_validation_the_weights_are_equal(quarterly):
     model = _mixed(validation=False).fit(quarterly)
     assert model.combine_weight_ == 0.5 and model.combine_scores_ is None
@@ -212,7 +273,7 @@ def test_save_load_keeps_the_combination(quarterly, tmp_path):
     assert loaded.combine_scores_ == model.combine_scores_
     pd.testing.assert_frame_equal(loaded.predict(level=[80]), model.predict(level=[80]))
     params, fitted, tensors = read_model_dir(tmp_path / "m")
-    del tensors["combine.theta"]
+    del tensors["combine.classical"]
     write_model_dir(tmp_path / "broken", params=params, fitted=fitted, tensors=tensors)
     with pytest.raises(ModelFileError, match="combination"):
         Forecaster.load(tmp_path / "broken")
@@ -220,16 +281,17 @@ def test_save_load_keeps_the_combination(quarterly, tmp_path):
 
 def test_a_model_without_combine_saves_no_theta(quarterly, tmp_path):
     model = Forecaster(horizon=4, lookback=8, **TINY).fit(quarterly)
-    assert model.theta_ is None and model.combine_weight_ is None
+    assert model.classical_ is None and model.combine_weight_ is None
     model.save(tmp_path / "m")
-    assert "combine.theta" not in read_model_dir(tmp_path / "m")[2]
-    assert Forecaster.load(tmp_path / "m").theta_ is None
+    assert "combine.classical" not in read_model_dir(tmp_path / "m")[2]
+    assert Forecaster.load(tmp_path / "m").classical_ is None
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"combine": "ets"}, "unknown combine 'ets'"),
+        ({"combine": "damped"}, "unknown combine 'damped'"),
         ({"combine": "theta", "intervals": "quantile"}, "intervals='conformal'"),
         ({"combine": "theta", "intervals": "cqr"}, "quantile heads"),
     ],
