@@ -97,20 +97,21 @@ def check_combine(combine: str | None) -> str | None:
 
 
 def combination_weight(
-    network: Array, theta: Array, targets: Array
+    network: Array, classical: Array, targets: Array
 ) -> tuple[float, dict[float, float]]:
     r"""Return the network's weight :math:`w` whose mix has the lowest validation MAE.
 
     For each :math:`w` of 1, 0.9, ..., 0 the mean over the observed (not NaN)
-    ``targets`` of :math:`|y - (w \hat y_{net} + (1 - w) \hat y_{theta})|`;
+    ``targets`` of :math:`|y - (w \hat y_{net} + (1 - w) \hat y_{classical})|`;
     all three arrays (n_windows, horizon) in the same (scaled) units. Returns
     the best weight (the first, so the largest, of equal errors) and every
-    weight's error. Theta forecasts that are not finite count as the network's.
+    weight's error. Classical forecasts that are not finite count as the
+    network's.
     """
-    theta = np.where(np.isfinite(theta), theta, network)
+    classical = np.where(np.isfinite(classical), classical, network)
     observed = ~np.isnan(targets)
     errors = {
-        w: float(np.abs(targets - (w * network + (1 - w) * theta))[observed].mean())
+        w: float(np.abs(targets - (w * network + (1 - w) * classical))[observed].mean())
         for w in NETWORK_WEIGHTS
     }
     best = min(errors, key=lambda w: (errors[w], -w))
