@@ -32,11 +32,11 @@ from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecaster import Forecaster
 from rnncast.intervals import Levels, bound_column, check_levels
 from rnncast.metrics import METRICS, evaluate, interval_metric_names, step_scores
+from rnncast.models.networks import CELLS
 from rnncast.training import EpochRecord
 
 __all__ = ["NEURAL_MODELS", "BacktestResult", "backtest"]
 
-CELLS = ("lstm", "gru", "rnn")
 # each cell alone, then mixed with classical forecasts (Forecaster(combine=...)):
 # "lstm+theta", "lstm+theta+damped", ...
 NEURAL_MODELS = (*CELLS, *(f"{c}+{mix}" for mix in COMBINATIONS for c in CELLS))
