@@ -553,21 +553,24 @@ default "auto"
         season = self._season_length(series.freq)
         report = data_report(series, season, resampled=resampled)
         if not self.validation:
-            return self._fit(series, report, on_epoch)
-        if not self.refit_full:
-            return self._fit_validated(series, report, on_epoch)
-        validated = Forecaster(**{**self.get_params(), "refit_full": False})
-        validated._fit_validated(series, report, on_epoch)
-        epochs = [_best_epoch(validated.history_, k) for k in range(self.ensemble)]
-        self._level_choice = validated._level_choice
-        self._fit(series, report, on_epoch, refit_epochs=epochs)
-        self.history_ = validated.history_ + self.history_
-        self.validation_windows_ = validated.validation_windows_
-        self.conformal_scores_ = validated.conformal_scores_
-        self.conformal_series_ = validated.conformal_series_
-        self.level_scores_ = validated.level_scores_
-        self.combine_weight_ = validated.combine_weight_
-        self.combine_scores_ = validated.combine_scores_
+            self._fit(series, report, on_epoch)
+        elif not self.refit_full:
+            self._fit_validated(series, report, on_epoch)
+        else:
+            validated = Forecaster(**{**self.get_params(), "refit_full": False})
+            validated._fit_validated(series, report, on_epoch)
+            epochs = [_best_epoch(validated.history_, k) for k in range(self.ensemble)]
+            self._level_choice = validated._level_choice
+            self._fit(series, report, on_epoch, refit_epochs=epochs)
+            self.history_ = validated.history_ + self.history_
+            self.validation_windows_ = validated.validation_windows_
+            self.conformal_scores_ = validated.conformal_scores_
+            self.conformal_series_ = validated.conformal_series_
+            self.level_scores_ = validated.level_scores_
+            self.combine_weight_ = validated.combine_weight_
+            self.combine_scores_ = validated.combine_scores_
+        # once, from whole series: the trainings above need only the validation ones
+        self.classical_ = self._new_classical(series)
         return self
 
     def _fit_validated(
@@ -706,19 +709,20 @@ default "auto"
                 season,
                 self.conformal_unit,
             )
-        val_classical = self._fit_combination(series, stats, lookback, val_starts)
-        if val_classical is not None:
+        calibrated = self.intervals in CALIBRATED_INTERVALS
+        if val_starts is not None and (self.combine is not None or calibrated):
+            # one pass over the validation windows serves the weight and the scores
             outputs, targets = self._validation_outputs(
                 scaled, torch.as_tensor(val_starts).to(device), channels
             )
+        val_classical = self._fit_combination(series, stats, lookback, val_starts)
+        if val_classical is not None:
             self.combine_weight_, self.combine_scores_ = combination_weight(
                 outputs, val_classical, targets
             )
-        if self.intervals in CALIBRATED_INTERVALS and val_starts is not None:
+        if calibrated and val_starts is not None:
             # (a refit has no validation windows: fit keeps the validated scores)
-            scores = self._calibration_scores(
-                scaled, torch.as_tensor(val_starts).to(device), channels, val_classical
-            )
+            scores = self._calibration_scores(outputs, targets, val_classical)
             self.conformal_series_ = series.owners(val_starts)
             unit = self.interval_scale_[self.conformal_series_]
             shape = (-1,) + (1,) * (scores.ndim - 1)  # one unit per window
@@ -889,19 +893,16 @@ default "auto"
         lookback: int,
         val_starts: NDArray[np.int64] | None,
     ) -> NDArray[np.float64] | None:
-        """Set ``classical_`` and the default weight; return the validation ones.
+        """Set the default weight; return the validation windows' classical forecasts.
 
-        ``classical_``: each series' classical forecast from all its values;
-        the returned array (n_windows, horizon), in scaled units, holds the
+        The returned array (n_windows, horizon), in scaled units, holds the
         classical forecast from the values before each validation window's
-        targets (None without ``combine`` or validation windows).
+        targets (None without ``combine`` or validation windows). :meth:`fit`
+        sets ``classical_``, from whole series, once.
         """
-        self.classical_ = self.combine_weight_ = self.combine_scores_ = None
+        self.combine_weight_ = self.combine_scores_ = None
         if check_combine(self.combine) is None:
             return None
-        self.classical_ = self._classical(
-            series.values, series.offsets[:-1], series.lengths
-        )
         self.combine_weight_ = EQUAL_WEIGHT
         if val_starts is None:
             return None
@@ -951,14 +952,15 @@ default "auto"
 
     def _calibration_scores(
         self,
-        scaled: torch.Tensor,
-        val_starts: torch.Tensor,
-        channels: torch.Tensor | None,
+        z: NDArray[np.float64],
+        y: NDArray[np.float64],
         classical: NDArray[np.float64] | None = None,
     ) -> NDArray[np.float64]:
         r"""Conformity scores on the validation windows, in scaled units.
 
-        ``"conformal"``: errors :math:`y - \hat y` (n_windows, horizon); ``"cqr"``:
+        ``z``, ``y``: the network's outputs and the targets there
+        (:meth:`_validation_outputs`). ``"conformal"``: errors :math:`y - \hat y`
+        (n_windows, horizon); ``"cqr"``:
         :func:`~rnncast.intervals.quantile_scores` of each level's quantile
         interval (n_windows, horizon, n_levels). With ``combine``, the errors
         are the mixed forecast's (``classical``: the validation windows'
@@ -966,7 +968,6 @@ default "auto"
         (``missing="mask"``). :meth:`fit` divides them by each series'
         :func:`~rnncast.intervals.conformal_unit`.
         """
-        z, y = self._validation_outputs(scaled, val_starts, channels)
         if z.ndim == 2:
             return y - self._mixed(z, classical)
         levels = check_levels(self.levels)
@@ -1135,7 +1136,7 @@ default "auto"
         return weight * z + (1.0 - weight) * classical
 
     def _new_classical(self, series: SeriesData) -> NDArray[np.float64] | None:
-        """Return classical forecasts of new history (n_series, horizon), or None."""
+        """Return each series' classical forecast from all its values, or None."""
         if self.combine is None:
             return None
         return self._classical(series.values, series.offsets[:-1], series.lengths)
