@@ -11,7 +11,8 @@ model: empirical coverage at 80 % and 95 % (target: within 3 points of nominal),
 mean scaled interval score MSIS at 95 % (the M4 interval measure) and 80 %, the
 scaled pinball loss, MASE and sMAPE of the point forecasts, and wall time.
 
-Models: ``lstm-conformal`` (rnncast's default LSTM with split-conformal intervals
+Models: ``lstm-conformal`` (rnncast's LSTM alone, ``combine="none"``, the defaults
+until session 14, with split-conformal intervals
 from its validation windows, from the signed errors or with ``--conformal-errors
 absolute`` the absolute ones, as for ``ets-conformal``; ``missing="mask"``, so
 that the competitions' series shorter than a window are padded instead of
@@ -19,8 +20,10 @@ refused), ``lstm-conformal-series`` (the same, calibrated per series where a
 series has enough validation errors: set ``--validation-windows``),
 ``lstm-quantile`` (quantile heads, pinball loss), ``lstm-cqr`` (the quantile
 heads conformalized on the validation windows), ``lstm-theta-conformal`` (the
-LSTM mixed with the Theta method, ``combine="theta"``, conformal intervals
-calibrated on the mixed forecast), ``ets`` and ``theta``
+LSTM mixed with the Theta method, ``combine="theta"``, the defaults since session
+14, conformal intervals calibrated on the mixed forecast), ``lstm-theta-cqr``
+(the mix with conformalized quantile heads moved by the median's change), ``ets``
+and ``theta``
 (statsforecast's model-based intervals), ``ets-conformal`` (ETS with conformal
 intervals from refits at 3 earlier origins) and ``snaive`` (normal intervals from
 its residuals).
@@ -48,6 +51,7 @@ MODELS = (
     "lstm-quantile",
     "lstm-cqr",
     "lstm-theta-conformal",
+    "lstm-theta-cqr",
     "ets",
     "ets-conformal",
     "theta",
@@ -78,7 +82,7 @@ def forecast(
             intervals=name.removeprefix("lstm-")
             .removeprefix("theta-")
             .removesuffix("-series"),
-            combine="theta" if name.startswith("lstm-theta") else None,
+            combine="theta" if name.startswith("lstm-theta") else "none",
             conformal_per_series=name.endswith("-series"),
             levels=LEVELS,
             missing="mask",  # pads the competition's series shorter than a window

@@ -97,6 +97,7 @@ def fit_rnncast(steps: int, hidden: int, layers: int) -> tuple[pd.DataFrame, str
         epochs=epochs,
         patience=epochs,
         validation=False,
+        combine="none",  # the same network as the peers', nothing mixed in
         seed=0,
         device=DEVICE,
     )

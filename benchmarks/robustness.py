@@ -164,6 +164,7 @@ def run_lstm(train: pd.DataFrame, task: Task, epochs: int, **kwargs: object) -> 
         season_length=task.season_length,
         epochs=epochs,
         patience=5,
+        combine="none",  # the network alone, as the tables were measured
         seed=0,
         **kwargs,
     )

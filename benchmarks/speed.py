@@ -178,6 +178,7 @@ def epoch_seconds(panel: pd.DataFrame) -> tuple[int, float]:
         epochs=1,
         batch_size=1024,
         validation=False,
+        combine="none",  # the network's cost alone (the Theta mix is timed apart)
         freq="h",
         seed=0,
         device=str(DEVICE),
@@ -220,6 +221,7 @@ def backtest_cost(n_windows: int = 10) -> None:
         "hidden": (32,),
         "epochs": 1,
         "validation": False,
+        "combine": "none",  # the network's cost alone, as measured before session 14
         "device": str(DEVICE),
     }
     horizon = 48
@@ -354,6 +356,7 @@ def preparation(n_series: int, length: int) -> None:
         hidden=(64,),
         epochs=1,
         validation=False,
+        combine="none",
         seed=0,
         device=str(DEVICE),
     )

@@ -23,7 +23,8 @@ from rnncast.baselines import make_baseline
 from rnncast.datasets import load_exchange_rate, load_stocks
 
 NETWORK = {"hidden": (32,), "lookback": 30, "epochs": 30, "patience": 5}
-MODELS = ["lstm", "gru", "naive", "drift", "theta"]
+# lstm, gru: the defaults, mixed with the Theta method; lstm+none: the network alone
+MODELS = ["lstm", "lstm+none", "gru", "naive", "drift", "theta"]
 
 
 def directional_accuracy(result, models: list[str]) -> pd.Series:

@@ -1,5 +1,7 @@
 """Classical forecasts (Theta, damped trend) and ``Forecaster(combine=...)``."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,6 +10,7 @@ from statsmodels.tsa.seasonal import seasonal_decompose
 from conftest import TINY
 from rnncast import ConfigError, Forecaster
 from rnncast.classical import (
+    best_weight,
     classical_forecasts,
     combination_weight,
     damped_forecast,
@@ -168,6 +171,24 @@ def test_combination_weight_by_hand():
     assert errors[0.0] == pytest.approx((4 * 1.0 + 1.0) / 5)
 
 
+def test_validation_targets_that_are_all_gaps_give_equal_weights():
+    targets = np.full((2, 3), np.nan)
+    weight, errors = combination_weight(targets + 1.0, targets - 1.0, targets)
+    assert weight == 0.5 and errors is None
+
+
+def test_few_validation_windows_pull_the_weight_towards_equal():
+    targets = np.zeros((1, 3))
+    network = targets.copy()  # the network alone is best: w-hat = 1
+    theta = targets - 1.0
+    assert combination_weight(network, theta, targets)[0] == 1.0
+    # n independent windows: 0.5 + (1 - 0.5) * n / (n + 3)
+    assert combination_weight(network, theta, targets, independent=1)[0] == 0.625
+    assert combination_weight(network, theta, targets, independent=3)[0] == 0.75
+    # many series keep the validated weight
+    assert combination_weight(network, theta, targets, independent=1e9)[0] == 1.0
+
+
 @pytest.fixture(scope="module")
 def quarterly() -> pd.DataFrame:
     """Three real quarterly series: the airline data summed to quarters."""
@@ -194,7 +215,9 @@ def _mixed(**kwargs):
 def test_combined_forecast_is_the_weighted_mean_of_network_and_theta(quarterly):
     model = _mixed().fit(quarterly)
     weight = model.combine_weight_
-    assert weight == min(model.combine_scores_, key=model.combine_scores_.get)
+    # three series, one validation window each: 3 independent windows
+    pulled = 0.5 + (best_weight(model.combine_scores_) - 0.5) * 3 / 6
+    assert weight == round(pulled, 3)
     assert sorted(model.combine_scores_) == [w / 10 for w in range(11)]
     mixed = model.predict()
     model.combine_weight_ = 1.0  # the network alone
@@ -279,8 +302,13 @@ def test_save_load_keeps_the_combination(quarterly, tmp_path):
         Forecaster.load(tmp_path / "broken")
 
 
-def test_a_model_without_combine_saves_no_theta(quarterly, tmp_path):
-    model = Forecaster(horizon=4, lookback=8, **TINY).fit(quarterly)
+def test_theta_is_the_default_mix():
+    assert Forecaster(horizon=4).combine == "theta"
+
+
+@pytest.mark.parametrize("none", ["none", None])
+def test_a_model_without_combine_saves_no_theta(quarterly, tmp_path, none):
+    model = Forecaster(horizon=4, lookback=8, combine=none, **TINY).fit(quarterly)
     assert model.classical_ is None and model.combine_weight_ is None
     model.save(tmp_path / "m")
     assert "combine.classical" not in read_model_dir(tmp_path / "m")[2]
@@ -292,13 +320,38 @@ def test_a_model_without_combine_saves_no_theta(quarterly, tmp_path):
     [
         ({"combine": "ets"}, "unknown combine 'ets'"),
         ({"combine": "damped"}, "unknown combine 'damped'"),
-        ({"combine": "theta", "intervals": "quantile"}, "intervals='conformal'"),
-        ({"combine": "theta", "intervals": "cqr"}, "quantile heads"),
     ],
 )
 def test_bad_combinations_are_reported(quarterly, kwargs, message):
     with pytest.raises(ConfigError, match=message):
         Forecaster(horizon=4, **TINY, **kwargs).fit(quarterly)
+
+
+@pytest.mark.parametrize("intervals", ["quantile", "cqr"])
+def test_quantile_heads_move_with_the_mixed_median(quarterly, intervals):
+    model = _mixed(intervals=intervals, levels=(80,)).fit(quarterly)
+    assert model.combine_weight_ < 1.0  # else the mix would change nothing
+    mixed = model.predict(level=[80])
+    weight, model.combine_weight_ = model.combine_weight_, 1.0
+    network = model.predict(level=[80])
+    theta = model.classical_.ravel()
+    expected = weight * network["yhat"] + (1 - weight) * theta
+    np.testing.assert_allclose(mixed["yhat"], expected, rtol=1e-12)
+    # no transform, scaler="mase": the bounds move by the median's change
+    shift = (mixed["yhat"] - network["yhat"]).to_numpy()
+    for bound in ("yhat-lo-80", "yhat-hi-80"):
+        np.testing.assert_allclose(mixed[bound], network[bound] + shift, rtol=1e-9)
+
+
+def test_cqr_scores_are_those_of_the_mixed_quantiles():
+    model = Forecaster(horizon=2, combine="theta", intervals="cqr", levels=(80,))
+    model.combine_weight_ = 0.5
+    model.network_ = SimpleNamespace(config=SimpleNamespace(quantiles=(0.1, 0.5, 0.9)))
+    z = np.array([[[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]]])  # quantiles 0.1, 0.5, 0.9
+    theta, y = np.array([[3.0, 2.0]]), np.array([[4.0, 2.5]])
+    # mixed medians 2.0 and 2.0: 80 % intervals [1, 3] and [1, 3]
+    scores = model._calibration_scores(z, y, theta)
+    np.testing.assert_allclose(scores[..., 0], [[1.0, -0.5]])
 
 
 def test_theta_without_a_scaled_value_leaves_the_network_alone():

@@ -4,6 +4,7 @@ import pytest
 
 from conftest import TINY_ARGS
 from rnncast import Forecaster
+from rnncast.classical import best_weight
 from rnncast.cli import main
 
 FAST = ["--hidden", "8", "--epochs", "2"]
@@ -215,7 +216,8 @@ def test_demo_prints_every_metric_and_writes_files(tmp_path, capsys):
     ):
         assert word in out
     metrics = pd.read_csv(tmp_path / "demo" / "metrics.csv")
-    assert sorted(metrics["model"]) == ["gru", "lstm", "rnn", "snaive"]
+    assert sorted(metrics["model"]) == ["gru", "lstm", "rnn", "snaive", "theta"]
+    assert "network's weight" in out
     assert (tmp_path / "demo" / "forecast.png").stat().st_size > 10_000
 
 
@@ -604,21 +606,32 @@ def test_forecast_with_additive_patterns_saves_them_in_the_model(
     assert not loaded.network_.config.multiplicative
 
 
-def test_forecast_combined_with_theta_says_the_weight(air, write_csv, tmp_path, capsys):
+def test_forecast_mixed_with_theta_says_the_weight(air, write_csv, tmp_path, capsys):
     out, model_dir = tmp_path / "fc.csv", tmp_path / "model"
-    args = ["forecast", str(write_csv(air)), "--horizon", "6", *FAST, "--combine"]
-    args += ["theta", "-o", str(out), "--save-model", str(model_dir)]
+    args = ["forecast", str(write_csv(air)), "--horizon", "6", *FAST]  # the default
+    args += ["-o", str(out), "--save-model", str(model_dir)]
     assert main(args) == 0
     model = Forecaster.load(model_dir)
     assert model.combine == "theta"
-    weight = model.combine_weight_
+    weight, best = model.combine_weight_, best_weight(model.combine_scores_)
+    assert weight != best  # one series: pulled towards equal weights
     line = next(
         x for x in capsys.readouterr().err.splitlines() if x.startswith("combine:")
     )
-    assert f"{weight:.0%} network, {1 - weight:.0%} theta" in line
-    assert f"{model.combine_scores_[weight]:.3f}" in line
+    assert f"{weight:.1%} network, {1 - weight:.1%} theta (pulled" in line
+    assert f"{model.combine_scores_[best]:.3f} with {best:.0%} network" in line
     fc = pd.read_csv(out)
     np.testing.assert_allclose(fc["yhat"], model.predict()["yhat"], rtol=1e-12)
+
+
+def test_forecast_combine_none_is_the_network_alone(air, write_csv, tmp_path, capsys):
+    model_dir = tmp_path / "model"
+    args = ["forecast", str(write_csv(air)), "--horizon", "6", *FAST, "--combine"]
+    args += ["none", "-o", str(tmp_path / "fc.csv"), "--save-model", str(model_dir)]
+    assert main(args) == 0
+    model = Forecaster.load(model_dir)
+    assert model.combine == "none" and model.combine_weight_ is None
+    assert "combine:" not in capsys.readouterr().err
 
 
 def test_backtest_combine_reaches_the_networks(tmp_path):
@@ -630,4 +643,4 @@ def test_backtest_combine_reaches_the_networks(tmp_path):
         assert main(args) == 0
         return pd.read_csv(out / "forecasts.csv")["lstm"].to_numpy()
 
-    assert not np.allclose(lstm(["--combine", "theta"]), lstm([]))
+    assert not np.allclose(lstm(["--combine", "none"]), lstm([]))

@@ -68,8 +68,8 @@ def test_mask_and_fill_together_are_refused(air):
 def test_masked_explain_runs_on_the_two_channels(gappy_air):
     from rnncast.explain import gate_activations, gradient_decay
 
-    model = Forecaster(horizon=6, missing="mask", **TINY).fit(gappy_air)
-    trace = gate_activations(model)
+    model = Forecaster(horizon=6, missing="mask", combine="none", **TINY)
+    trace = gate_activations(model.fit(gappy_air))
     np.testing.assert_allclose(
         trace.forecast["yhat"], model.predict()["yhat"], rtol=1e-5
     )

@@ -217,6 +217,7 @@ def test_trained_forecaster_is_reproduced_by_the_reference(
         horizon=6,
         cell=cell,
         output=output,
+        combine="none",
         ensemble=1,
         **{**TINY, "hidden": (8, 4), **settings},
     ).fit(air_panel)

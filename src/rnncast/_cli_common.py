@@ -49,6 +49,7 @@ FORECASTER_DEFAULTS: dict[str, Any] = {
     "level": "auto",
     "seasonal_pattern": "auto",
     "ensemble": 1,
+    "combine": "theta",
     "loss": "mae",
     "epochs": 100,
     "batch_size": 256,
@@ -117,11 +118,11 @@ def network_options(group: Any, *, with_defaults: bool) -> None:
     )
     group.add_argument(
         "--combine",
-        choices=COMBINATIONS,
-        default=None,
+        choices=(*COMBINATIONS, "none"),
+        default=default("combine"),
         help="networks: mix each forecast with the Theta method's (or the mean of "
         "it and damped-trend smoothing's), the network's weight (0 to 1) chosen on "
-        "the validation windows",
+        "the validation windows; none: the network alone" + shown("combine"),
     )
     group.add_argument(
         "--loss",

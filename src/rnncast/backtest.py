@@ -37,9 +37,12 @@ from rnncast.training import EpochRecord
 
 __all__ = ["NEURAL_MODELS", "BacktestResult", "backtest"]
 
-# each cell alone, then mixed with classical forecasts (Forecaster(combine=...)):
-# "lstm+theta", "lstm+theta+damped", ...
-NEURAL_MODELS = (*CELLS, *(f"{c}+{mix}" for mix in COMBINATIONS for c in CELLS))
+# each cell with the defaults (mixed with Theta), then with each combine:
+# "lstm+theta", "lstm+theta+damped", ..., "lstm+none" (the network alone)
+NEURAL_MODELS = (
+    *CELLS,
+    *(f"{c}+{mix}" for mix in (*COMBINATIONS, "none") for c in CELLS),
+)
 
 
 @dataclass(frozen=True)
@@ -121,10 +124,10 @@ def backtest(
     data : DataFrame, Series, ndarray or path
         Long frame ``unique_id, ds, y`` or one series.
     models : sequence of str
-        Names: ``"lstm"``, ``"gru"``, ``"rnn"``, the same mixed with classical
-        forecasts (``"lstm+theta"``, ``"lstm+theta+damped"``...:
-        ``Forecaster(combine="theta")``..., to see side by side what the mix
-        changes) and the baselines ``"naive"``,
+        Names: ``"lstm"``, ``"gru"``, ``"rnn"`` (the defaults: the network mixed
+        with the Theta method), the same with another ``combine``
+        (``"lstm+theta+damped"``..., and ``"lstm+none"``, the network alone, to
+        see side by side what the mix changes) and the baselines ``"naive"``,
         ``"snaive"``, ``"drift"``, ``"arima"``, ``"ets"``, ``"theta"``,
         ``"prophet"``. The ``reference`` model is added if missing.
     horizon : int

@@ -40,6 +40,7 @@ forecast in, ``"theta+damped"`` the mean of both (benchmarks/README.md, session
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -51,6 +52,8 @@ from rnncast.exceptions import ConfigError
 __all__ = [
     "COMBINATIONS",
     "EQUAL_WEIGHT",
+    "PRIOR_WINDOWS",
+    "best_weight",
     "check_combine",
     "classical_forecasts",
     "combination_weight",
@@ -83,39 +86,70 @@ _DAMPED = _damped_grid()
 # what ``combine`` can mix in: the Theta forecast, or its mean with the damped trend's
 COMBINATIONS = ("theta", "theta+damped")
 EQUAL_WEIGHT = 0.5  # the network's weight when there is no validation to choose it
+# independent validation windows' worth of belief in equal weights (combination_weight)
+PRIOR_WINDOWS = 3.0
 # the network's weights tried, largest first so that ties keep more of the network
 NETWORK_WEIGHTS = tuple(float(round(w, 1)) for w in np.linspace(1.0, 0.0, 11))
 
 
 def check_combine(combine: str | None) -> str | None:
-    """Return ``combine`` if it is None or a known combination, else raise."""
-    if combine is not None and combine not in COMBINATIONS:
+    """Return the known combination ``combine``, None for none, else raise.
+
+    ``None`` and ``"none"`` both mean the network alone.
+    """
+    if combine is None or combine == "none":
+        return None
+    if combine not in COMBINATIONS:
         raise ConfigError(
-            f"unknown combine {combine!r}; choose one of {COMBINATIONS} or None."
+            f"unknown combine {combine!r}; choose one of {COMBINATIONS} or 'none' "
+            "(the network alone)."
         )
     return combine
 
 
 def combination_weight(
-    network: Array, classical: Array, targets: Array
-) -> tuple[float, dict[float, float]]:
-    r"""Return the network's weight :math:`w` whose mix has the lowest validation MAE.
+    network: Array, classical: Array, targets: Array, independent: float = math.inf
+) -> tuple[float, dict[float, float] | None]:
+    r"""Return the network's weight :math:`w` in the mix, chosen on validation windows.
 
     For each :math:`w` of 1, 0.9, ..., 0 the mean over the observed (not NaN)
     ``targets`` of :math:`|y - (w \hat y_{net} + (1 - w) \hat y_{classical})|`;
-    all three arrays (n_windows, horizon) in the same (scaled) units. Returns
-    the best weight (the first, so the largest, of equal errors) and every
-    weight's error. Classical forecasts that are not finite count as the
-    network's.
+    all three arrays (n_windows, horizon) in the same (scaled) units. The weight
+    of the lowest error, :math:`\hat w` (:func:`best_weight`), is pulled towards
+    equal weights as far as the validation is thin: with :math:`n` independent
+    validation windows (``independent``; windows of one series that overlap
+    count as the horizons they span),
+
+    .. math::
+        w = \tfrac12 + \left(\hat w - \tfrac12\right) \frac{n}{n + n_0},
+        \qquad n_0 = 3 \text{ (PRIOR\_WINDOWS)},
+
+    so hundreds of series keep :math:`\hat w` and one series' last weeks do not
+    decide the mix alone (equal weights are the robust default of forecast
+    combination; :math:`n_0` was chosen over 0, 3, 10, 30 and :math:`\infty` on
+    models of one and of ten series of the development sets, benchmarks/README.md
+    session 14). Returns :math:`w` and every grid weight's error; without any
+    observed target (all gaps), 0.5 and None. Classical forecasts that are not
+    finite count as the network's.
     """
     classical = np.where(np.isfinite(classical), classical, network)
     observed = ~np.isnan(targets)
+    if not observed.any():
+        return EQUAL_WEIGHT, None
     errors = {
         w: float(np.abs(targets - (w * network + (1 - w) * classical))[observed].mean())
         for w in NETWORK_WEIGHTS
     }
-    best = min(errors, key=lambda w: (errors[w], -w))
-    return best, errors
+    pull = (
+        1.0 if math.isinf(independent) else independent / (independent + PRIOR_WINDOWS)
+    )
+    weight = EQUAL_WEIGHT + (best_weight(errors) - EQUAL_WEIGHT) * pull
+    return float(round(weight, 3)), errors
+
+
+def best_weight(errors: dict[float, float]) -> float:
+    """Return the weight of the lowest validation error; of ties, the largest."""
+    return min(errors, key=lambda w: (errors[w], -w))
 
 
 def classical_forecasts(
@@ -139,7 +173,12 @@ def classical_forecasts(
     forecasts = []
     for start, length in zip(starts, lengths, strict=True):
         y = _observed_part(values[start : start + length])
-        forecasts.append(np.mean([f(y, horizon, season_length) for f in methods], 0))
+        # both methods are scale-equivariant; fitted on y / max|y|, squared
+        # errors of values near the float limit do not overflow
+        top = float(np.max(np.abs(y))) if len(y) else 1.0
+        scale = top if 0.0 < top < np.inf else 1.0
+        fitted = np.mean([f(y / scale, horizon, season_length) for f in methods], 0)
+        forecasts.append(fitted * scale)
     return np.array(forecasts, dtype=np.float64).reshape(len(forecasts), horizon)
 
 

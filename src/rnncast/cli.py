@@ -31,6 +31,7 @@ from rnncast._cli_common import (
     write_outputs,
 )
 from rnncast._version import __version__
+from rnncast.classical import best_weight
 from rnncast.data.frame import format_time
 from rnncast.exceptions import RnncastError
 from rnncast.io import write_frame
@@ -379,12 +380,19 @@ def _naive_check_line(scores: dict[str, float], kept: str) -> str:
 def _combine_line(model: Any) -> str:
     """Say in one line how much of the forecast is the network's, and why."""
     weight, scores = model.combine_weight_, model.combine_scores_
-    share = f"{weight:.0%} network, {1 - weight:.0%} {model.combine}"
+    share = f"{weight:.1%} network, {1 - weight:.1%} {model.combine}"
     if scores is None:
         return f"{share} (no validation to choose from: equal weights)."
+    best = best_weight(scores)
+    pulled = (
+        ""
+        if weight == best
+        else " (pulled towards equal weights: few validation windows)"
+    )
     return (
-        f"{share}: validation MAE {scores[weight]:.3f} against {scores[1.0]:.3f} "
-        f"for the network alone and {scores[0.0]:.3f} for {model.combine} alone."
+        f"{share}{pulled}: validation MAE {scores[best]:.3f} with {best:.0%} "
+        f"network, {scores[1.0]:.3f} for the network alone and {scores[0.0]:.3f} "
+        f"for {model.combine} alone."
     )
 
 
@@ -431,10 +439,12 @@ def _run_demo(args: argparse.Namespace, console: Console) -> int:
     )
     table = Table(title="Forecast accuracy on 1960 (12 months), best MASE first")
     table.add_column("model")
-    for metric in ("MSE", "MAE", "RMSE", "MAPE %", "sMAPE %", "MASE", "seconds"):
+    columns = ("MSE", "MAE", "RMSE", "MAPE %", "sMAPE %", "MASE", "seconds", "network")
+    for metric in columns:
         table.add_column(metric, justify="right")
     for row in result.metrics.itertuples():
         seconds = result.seconds.get(row.model)
+        weight = result.weights.get(row.model)
         table.add_row(
             row.model,
             f"{row.mse:.1f}",
@@ -444,8 +454,14 @@ def _run_demo(args: argparse.Namespace, console: Console) -> int:
             f"{row.smape:.2f}",
             f"{row.mase:.3f}",
             "-" if seconds is None else f"{seconds:.1f}",
+            "-" if weight is None else f"{weight:.3f}",
         )
     print_table(table)
+    print(
+        "network: the network's weight in its forecast, mixed with theta's "
+        "(combine='theta'; chosen on validation, pulled towards 0.5 when, as "
+        "here, one series gives few validation windows)."
+    )
     for path in result.files:
         print(f"wrote {path}")
     return 0

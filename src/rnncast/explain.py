@@ -69,7 +69,8 @@ class GateTrace:
     inputs : ndarray (lookback,)
         The input values in original units.
     forecast : DataFrame
-        ``unique_id, ds, yhat`` forecast from this window by the reference.
+        ``unique_id, ds, yhat`` forecast from this window by the reference: the
+        network's, before ``combine`` mixes in a classical forecast.
     gates : dict
         ``(layer, label) -> (lookback, units)`` activations; layer counts from 1.
     """

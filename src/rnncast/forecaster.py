@@ -79,6 +79,7 @@ from rnncast.intervals import (
     conformal_bounds,
     conformal_unit,
     conformalized_quantile_bounds,
+    independent_windows,
     interval_columns,
     level_quantiles,
     nested_bounds,
@@ -201,19 +202,25 @@ default "auto"
         lookbacks of ``lookback``; the forecast is their median, step by step
         (:class:`~rnncast.models.networks.EnsembleNetwork`). Costs one training
         per member.
-    combine : {"theta", "theta+damped"}, optional
+    combine : {"theta", "theta+damped", "none"}, default "theta"
         Mix the network's forecast with a classical one, on each series' whole
         history (:mod:`rnncast.classical`), whose errors differ from a network
-        that sees one window: ``"theta"``, the Theta method of the M3 and M4
-        competitions; ``"theta+damped"``, the mean of it and damped-trend
-        exponential smoothing. The forecast is
+        that sees one window, as the hybrid that won M4 did: ``"theta"``, the
+        Theta method of the M3 and M4 competitions; ``"theta+damped"``, the mean
+        of it and damped-trend exponential smoothing; ``"none"`` (or None), the
+        network alone. The forecast is
         :math:`w \hat y_{net} + (1 - w) \hat y_{classical}`,
         in scaled units (the data's own units without ``transform``), with the
-        network's weight :math:`w` of 0, 0.1, ..., 1 that scores the lowest mean
-        absolute error on the validation windows (``combine_weight_``, the
-        scores in ``combine_scores_``; ties go to the larger :math:`w`); without
+        network's weight :math:`w` chosen on the validation windows: the
+        :math:`\hat w` of 0, 0.1, ..., 1 of the lowest mean absolute error there
+        (ties go to the larger), pulled towards 0.5 when few independent
+        windows validate it (one series: 0.375 to 0.625;
+        :func:`~rnncast.classical.combination_weight`). ``combine_weight_`` holds
+        :math:`w`, ``combine_scores_`` every :math:`\hat w`'s error; without
         ``validation``, :math:`w = 0.5`. Conformal intervals are calibrated on
-        the mixed forecast's errors; quantile heads cannot be mixed.
+        the mixed forecast's errors; quantile heads are moved by the median's
+        change. The default since session 14: on the competition sets the mix
+        beat the network alone (benchmarks/README.md).
     validation : bool, default True
         Hold out the last ``horizon + validation_windows - 1`` values of each
         series for early stopping, best-weights restore and conformal calibration;
@@ -358,7 +365,7 @@ default "auto"
         With ``combine``: the network's weight :math:`w` in the mixed forecast.
     combine_scores_ : dict or None
         With ``combine`` and validation: the validation mean absolute error
-        (scaled units) of every weight tried, ``{w: error}``.
+        (scaled units) of every grid weight :math:`\hat w`, ``{w: error}``.
     classical_ : ndarray of shape (n_series, horizon) or None
         With ``combine``: each fitted series' classical forecast from its whole
         history, in the data's units.
@@ -435,7 +442,7 @@ default "auto"
         patience: int = 20,
         max_steps: int | None = None,
         ensemble: int = 1,
-        combine: Literal["theta", "theta+damped"] | None = None,
+        combine: Literal["theta", "theta+damped", "none"] | None = "theta",
         validation: bool = True,
         validation_windows: int | None = None,
         refit_full: bool = True,
@@ -710,7 +717,7 @@ default "auto"
                 self.conformal_unit,
             )
         calibrated = self.intervals in CALIBRATED_INTERVALS
-        if val_starts is not None and (self.combine is not None or calibrated):
+        if val_starts is not None and (check_combine(self.combine) or calibrated):
             # one pass over the validation windows serves the weight and the scores
             outputs, targets = self._validation_outputs(
                 scaled, torch.as_tensor(val_starts).to(device), channels
@@ -718,7 +725,10 @@ default "auto"
         val_classical = self._fit_combination(series, stats, lookback, val_starts)
         if val_classical is not None:
             self.combine_weight_, self.combine_scores_ = combination_weight(
-                outputs, val_classical, targets
+                self._point(outputs),
+                val_classical,
+                targets,
+                independent_windows(series.owners(val_starts), self.horizon),
             )
         if calibrated and val_starts is not None:
             # (a refit has no validation windows: fit keeps the validated scores)
@@ -968,8 +978,9 @@ default "auto"
         (``missing="mask"``). :meth:`fit` divides them by each series'
         :func:`~rnncast.intervals.conformal_unit`.
         """
+        z = self._mixed(z, classical)
         if z.ndim == 2:
-            return y - self._mixed(z, classical)
+            return y - z
         levels = check_levels(self.levels)
         lower, upper = quantile_bounds(
             sort_quantiles(z), self.network_.config.quantiles, levels
@@ -1106,8 +1117,7 @@ default "auto"
         if classical is not None:
             z = self._mixed(z, transform_rows(classical, stats))
         lower, upper = self._scaled_bounds(z, levels, unit, rows)
-        if z.ndim == 3:  # quantile heads: the median is the point forecast
-            z = z[:, :, self.network_.config.quantiles.index(0.5)]
+        z = self._point(z)
         with np.errstate(over="ignore", invalid="ignore"):
             yhat = inverse_transform(z, stats)
             lower = inverse_transform(lower, stats)
@@ -1127,17 +1137,29 @@ default "auto"
 
         ``z`` unchanged without ``combine`` (``classical`` None); where a
         classical forecast :math:`c` has no scaled value (below a log
-        transform's range), the network's alone.
+        transform's range), the network's alone. Quantile heads (``z``
+        (n, horizon, n_quantiles)) are all moved by the median's change,
+        :math:`(1 - w)(c - z_{0.5})`: the mix sets the centre, the network's
+        quantiles keep their spread around it.
         """
         weight = getattr(self, "combine_weight_", None)
         if classical is None or weight is None:
             return z
-        classical = np.where(np.isfinite(classical), classical, z)
-        return weight * z + (1.0 - weight) * classical
+        point = self._point(z)
+        shift = (1.0 - weight) * (
+            np.where(np.isfinite(classical), classical, point) - point
+        )
+        return z + (shift[:, :, None] if z.ndim == 3 else shift)
+
+    def _point(self, z: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Return the point forecasts of outputs ``z``: the median of quantile heads."""
+        if z.ndim == 2:
+            return z
+        return z[:, :, self.network_.config.quantiles.index(0.5)]
 
     def _new_classical(self, series: SeriesData) -> NDArray[np.float64] | None:
         """Return each series' classical forecast from all its values, or None."""
-        if self.combine is None:
+        if check_combine(self.combine) is None:
             return None
         return self._classical(series.values, series.offsets[:-1], series.lengths)
 
@@ -1352,12 +1374,7 @@ default "auto"
         require_positive_int("horizon", self.horizon)
         _check_lookback(self.lookback)
         require_positive_int("ensemble", self.ensemble)
-        if check_combine(self.combine) and self.intervals in QUANTILE_INTERVALS:
-            raise ConfigError(
-                f"combine={self.combine!r} mixes point forecasts, and "
-                f"intervals={self.intervals!r} needs the network's quantile heads; "
-                "use intervals='conformal' (calibrated on the mixed forecast)."
-            )
+        check_combine(self.combine)
         if self.transform not in TRANSFORMS:
             raise ConfigError(
                 f"unknown transform {self.transform!r}; choose one of {TRANSFORMS}."

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from rnncast.classical import check_combine
 from rnncast.data.frame import decode_time, encode_time, python_scalar
 from rnncast.data.scaling import ScalerStats
 from rnncast.intervals import CALIBRATED_INTERVALS
@@ -88,7 +89,11 @@ def restore(
 
     with model_file_error("the saved parameters or network do not fit this rnncast"):
         # parameters added since, with the value that files saved before meant
-        saved_before = {"conformal_errors": "absolute", "conformal_unit": "seasonal"}
+        saved_before = {
+            "conformal_errors": "absolute",
+            "conformal_unit": "seasonal",
+            "combine": None,
+        }
         forecaster = cls(**{**saved_before, **params, "device": device})
         forecaster._level_choice = fitted.get("level_choice")  # None in older files
         saved = fitted["network"]
@@ -201,7 +206,7 @@ def _restore_combination(
     """
     classical = tensors.get("combine.classical")
     weight = fitted.get("combine_weight")
-    if (classical is None) != (forecaster.combine is None) or (
+    if (classical is None) != (check_combine(forecaster.combine) is None) or (
         (classical is None) != (weight is None)
     ):
         raise ValueError("the saved combination and its forecasts disagree")
