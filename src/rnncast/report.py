@@ -82,8 +82,9 @@ def render_report(
         _summary_table(result.summary),
         "<h2>Leaderboard</h2>",
         '<p class="note">Means over series and windows, best first; OWA is relative to '
-        "the reference model (below 1 is better). \u25cf marks the recurrent networks."
-        "</p>",
+        "the reference model (below 1 is better). \u25cf marks the recurrent networks: "
+        "with the defaults, lstm, gru and rnn mix the network's forecast with the "
+        "Theta method's, and lstm+none... is the network alone.</p>",
         _leaderboard_table(result.leaderboard),
     ]
     levels = result.summary.get("levels") or []
