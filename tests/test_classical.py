@@ -315,6 +315,21 @@ def test_a_model_without_combine_saves_no_theta(quarterly, tmp_path, none):
     assert Forecaster.load(tmp_path / "m").classical_ is None
 
 
+def test_a_model_saved_before_combine_existed_loads_as_the_network_alone(
+    quarterly, tmp_path
+):
+    model = Forecaster(horizon=4, lookback=8, combine="none", **TINY).fit(quarterly)
+    model.save(tmp_path / "m")
+    params, fitted, tensors = read_model_dir(tmp_path / "m")
+    for key in ("combine_weight", "combine_scores"):
+        del fitted[key]
+    del params["combine"]  # files before session 13 had no such parameter
+    write_model_dir(tmp_path / "old", params=params, fitted=fitted, tensors=tensors)
+    loaded = Forecaster.load(tmp_path / "old")
+    assert loaded.combine is None and loaded.classical_ is None
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
