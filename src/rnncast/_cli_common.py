@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from rnncast.classical import COMBINATIONS
+from rnncast.classical import COMBINE_CHOICES
 from rnncast.data.frame import FILL_POLICIES, MISSING_MODES, read_table
 from rnncast.data.quality import AGGREGATIONS
 from rnncast.data.scaling import SCALERS, TRANSFORMS
@@ -118,7 +118,7 @@ def network_options(group: Any, *, with_defaults: bool) -> None:
     )
     group.add_argument(
         "--combine",
-        choices=(*COMBINATIONS, "none"),
+        choices=COMBINE_CHOICES,
         default=default("combine"),
         help="networks: mix each forecast with the Theta method's (or the mean of "
         "it and damped-trend smoothing's), the network's weight (0 to 1) chosen on "

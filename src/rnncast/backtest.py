@@ -19,7 +19,7 @@ import pandas as pd
 
 from rnncast._checks import require_positive_int
 from rnncast.baselines import BASELINES, Baseline, make_baseline
-from rnncast.classical import COMBINATIONS
+from rnncast.classical import COMBINE_CHOICES
 from rnncast.data.frame import (
     Freq,
     SeriesData,
@@ -39,10 +39,7 @@ __all__ = ["NEURAL_MODELS", "BacktestResult", "backtest"]
 
 # each cell with the defaults (mixed with Theta), then with each combine:
 # "lstm+theta", "lstm+theta+damped", ..., "lstm+none" (the network alone)
-NEURAL_MODELS = (
-    *CELLS,
-    *(f"{c}+{mix}" for mix in (*COMBINATIONS, "none") for c in CELLS),
-)
+NEURAL_MODELS = (*CELLS, *(f"{c}+{mix}" for mix in COMBINE_CHOICES for c in CELLS))
 
 
 @dataclass(frozen=True)

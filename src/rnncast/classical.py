@@ -51,6 +51,7 @@ from rnncast.exceptions import ConfigError
 
 __all__ = [
     "COMBINATIONS",
+    "COMBINE_CHOICES",
     "EQUAL_WEIGHT",
     "PRIOR_WINDOWS",
     "best_weight",
@@ -59,6 +60,7 @@ __all__ = [
     "combination_weight",
     "damped_forecast",
     "damped_trend",
+    "mixed_forecast",
     "seasonal_indices",
     "smoothing_weight",
     "theta_forecast",
@@ -85,6 +87,7 @@ _DAMPED = _damped_grid()
 
 # what ``combine`` can mix in: the Theta forecast, or its mean with the damped trend's
 COMBINATIONS = ("theta", "theta+damped")
+COMBINE_CHOICES = (*COMBINATIONS, "none")  # "none" (or None): the network alone
 EQUAL_WEIGHT = 0.5  # the network's weight when there is no validation to choose it
 # independent validation windows' worth of belief in equal weights (combination_weight)
 PRIOR_WINDOWS = 3.0
@@ -132,12 +135,13 @@ def combination_weight(
     observed target (all gaps), 0.5 and None. Classical forecasts that are not
     finite count as the network's.
     """
-    classical = np.where(np.isfinite(classical), classical, network)
     observed = ~np.isnan(targets)
     if not observed.any():
         return EQUAL_WEIGHT, None
     errors = {
-        w: float(np.abs(targets - (w * network + (1 - w) * classical))[observed].mean())
+        w: float(
+            np.abs(targets - mixed_forecast(network, classical, w))[observed].mean()
+        )
         for w in NETWORK_WEIGHTS
     }
     pull = (
@@ -145,6 +149,16 @@ def combination_weight(
     )
     weight = EQUAL_WEIGHT + (best_weight(errors) - EQUAL_WEIGHT) * pull
     return float(round(weight, 3)), errors
+
+
+def mixed_forecast(network: Array, classical: Array, weight: float) -> Array:
+    r"""Return :math:`w \hat y_{net} + (1 - w) \hat y_{classical}`, elementwise.
+
+    Where a classical forecast is not finite (e.g. below a log transform's
+    range once scaled) the network's stands alone.
+    """
+    classical = np.where(np.isfinite(classical), classical, network)
+    return weight * network + (1.0 - weight) * classical
 
 
 def best_weight(errors: dict[float, float]) -> float:

@@ -24,6 +24,7 @@ from rnncast.classical import (
     check_combine,
     classical_forecasts,
     combination_weight,
+    mixed_forecast,
 )
 from rnncast.data.frame import (
     MISSING_MODES,
@@ -1146,10 +1147,8 @@ default "auto"
         if classical is None or weight is None:
             return z
         point = self._point(z)
-        shift = (1.0 - weight) * (
-            np.where(np.isfinite(classical), classical, point) - point
-        )
-        return z + (shift[:, :, None] if z.ndim == 3 else shift)
+        mixed = mixed_forecast(point, classical, weight)
+        return mixed if z.ndim == 2 else z + (mixed - point)[:, :, None]
 
     def _point(self, z: NDArray[np.float64]) -> NDArray[np.float64]:
         """Return the point forecasts of outputs ``z``: the median of quantile heads."""
