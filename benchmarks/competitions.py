@@ -51,7 +51,7 @@ import torch
 from competition_data import Competition, load
 from rnncast import Forecaster, __version__
 from rnncast.baselines import make_baseline
-from rnncast.metrics import evaluate, step_scores
+from rnncast.evaluation.metrics import evaluate, step_scores
 
 BASELINES = ("snaive", "naive", "ets", "arima", "theta")
 COMBINED = ("ets", "arima", "theta")
@@ -143,7 +143,7 @@ def score(data: Competition, predicted: pd.DataFrame) -> dict[str, float]:
 
 
 def step_errors(data: Competition, predicted: pd.DataFrame) -> np.ndarray:
-    """MASE of every horizon step, (horizon,): :func:`rnncast.metrics.step_scores`.
+    """MASE of every horizon step, (horizon,): :func:`rnncast.evaluation.metrics.step_scores`.
 
     The mean over series of the step's absolute error over the series' in-sample
     seasonal-naive MAE, so the mean over the steps is the set's MASE.

@@ -42,7 +42,7 @@ import torch
 from competition_data import Competition, load
 from rnncast import Forecaster, __version__
 from rnncast.baselines import make_baseline
-from rnncast.metrics import evaluate
+from rnncast.evaluation.metrics import evaluate
 
 LEVELS = (80, 95)
 MODELS = (

@@ -54,7 +54,7 @@ import torch
 
 from rnncast import Forecaster, __version__
 from rnncast.datasets import load_tourism_monthly
-from rnncast.metrics import evaluate
+from rnncast.evaluation.metrics import evaluate
 
 HORIZON, LOOKBACK, BATCH, SEASON = 24, 36, 256, 12
 PEERS = ("neuralforecast", "darts")

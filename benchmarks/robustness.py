@@ -41,7 +41,7 @@ import pandas as pd
 from rnncast import Forecaster, __version__
 from rnncast.baselines import make_baseline
 from rnncast.datasets import load_glucose, load_ili, load_tourism_monthly
-from rnncast.metrics import mase
+from rnncast.evaluation.metrics import mase
 
 _MAD_TO_STD = 1.4826
 BASELINES = ("ets", "arima", "snaive")

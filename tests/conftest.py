@@ -44,3 +44,51 @@ def write_csv(tmp_path):
         return path
 
     return write
+
+
+def rewrite_model(folder, edit, target=None):
+    """Rewrite a saved model folder as another version or an attacker would.
+
+    ``edit(config, tensors)`` changes the parsed config.json and the tensors in
+    place; they are written to ``target`` (default: ``folder`` itself) with the
+    weights' checksum updated, so only the edit can make loading refuse it.
+    """
+    import hashlib
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    config = json.loads((folder / "config.json").read_text())
+    tensors = load_file(folder / "weights.safetensors")
+    edit(config, tensors)
+    target = folder if target is None else target
+    target.mkdir(exist_ok=True)
+    save_file(tensors, target / "weights.safetensors")
+    digest = hashlib.sha256((target / "weights.safetensors").read_bytes())
+    config["weights_sha256"] = digest.hexdigest()
+    (target / "config.json").write_text(json.dumps(config))
+    return target
+
+
+def as_version_1(config, tensors):
+    """Make a saved config look as rnncast 0.1.0 wrote it (format version 1)."""
+    config["format_version"] = 1
+    config["rnncast_version"] = "0.1.0"
+    params = config["params"]
+    params["level"] = params.pop("window_level")
+    params.pop("alias", None)
+
+
+def with_state(model, **changes):
+    """``model`` with parts of its fitted state replaced (tests of what they do)."""
+    import dataclasses
+
+    model.fitted_ = dataclasses.replace(model.fitted_, **changes)
+    return model
+
+
+def with_weight(model, weight):
+    """``model`` with the network's weight in its mix set to ``weight``."""
+    import dataclasses
+
+    return with_state(model, mix=dataclasses.replace(model.fitted_.mix, weight=weight))

@@ -10,7 +10,7 @@ from rnncast import Forecaster
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.explain import gate_activations
 from rnncast.models.networks import EnsembleNetwork
-from rnncast.tune import candidate_grid, tune
+from rnncast.evaluation.tune import candidate_grid, tune
 
 
 def test_ensemble_forecast_is_the_median_of_its_members(air_panel):
@@ -45,7 +45,7 @@ def test_default_ensemble_lookbacks_grow_from_the_base(air):
 
 def test_ensemble_with_transform_round_trips_through_save_and_load(air_panel, tmp_path):
     model = Forecaster(
-        horizon=4, ensemble=2, transform="boxcox", level="season", **TINY
+        horizon=4, ensemble=2, transform="boxcox", window_level="season", **TINY
     ).fit(air_panel)
     assert model.transform_ == "boxcox"
     assert model.scaler_.power is not None and (model.scaler_.power <= 1).all()
@@ -57,7 +57,7 @@ def test_ensemble_with_transform_round_trips_through_save_and_load(air_panel, tm
 
 
 def test_seasonal_level_averages_the_last_season(air):
-    model = Forecaster(horizon=3, level="season", **TINY).fit(air)
+    model = Forecaster(horizon=3, window_level="season", **TINY).fit(air)
     assert model.network_.config.season_length == 12
     x = torch.arange(24.0).reshape(1, 24, 1)
     assert model.network_.window_level(x).item() == pytest.approx(
@@ -69,7 +69,7 @@ def test_adaptive_level_adds_the_seasonal_naive_only_to_seasonal_windows(air):
     # A strongly seasonal window and a trending, non-seasonal one: the first
     # forecasts corrections to its seasonal naive, the second to its last season's
     # mean, so with a network that outputs 0 the forecasts are exactly those.
-    model = Forecaster(horizon=6, level="adaptive", **TINY).fit(air)
+    model = Forecaster(horizon=6, window_level="adaptive", **TINY).fit(air)
     network = model.network_
     torch.nn.init.zeros_(network.head.weight)
     torch.nn.init.zeros_(network.head.bias)
@@ -119,33 +119,33 @@ def test_predict_refuses_new_history_outside_the_fitted_transform(air):
     [
         ({"ensemble": 0}, "ensemble must be a positive integer"),
         ({"transform": "sqrt"}, "unknown transform 'sqrt'"),
-        ({"level": "median"}, "unknown level 'median'"),
+        ({"window_level": "median"}, "unknown window_level 'median'"),
         ({"lookback": []}, "lookback must be an integer or a non-empty list"),
         ({"lookback": [12, 0]}, "lookback must be a positive integer, got 0"),
         (
-            {"level": "snaive", "lookback": 6},
+            {"window_level": "snaive", "lookback": 6},
             "level='snaive' repeats the last season .* lookback=6 is shorter than "
             "season_length=12",
         ),
         (
-            {"level": "adaptive", "lookback": 6},
+            {"window_level": "adaptive", "lookback": 6},
             "level='adaptive' repeats the last season .* lookback=6",
         ),
         (
-            {"level": "adaptive", "output": "recursive"},
+            {"window_level": "adaptive", "output": "recursive"},
             "level='adaptive' forecasts corrections .* use output='direct'",
         ),
         (
-            {"level": "snaive", "output": "recursive"},
+            {"window_level": "snaive", "output": "recursive"},
             "level='snaive' forecasts corrections .* use output='direct'",
         ),
         (
-            {"level": "detect", "lookback": 6},
+            {"window_level": "detect", "lookback": 6},
             "level='detect' repeats the last season .* lookback=6 is shorter than "
             "season_length=12",
         ),
         (
-            {"level": "detect", "output": "recursive"},
+            {"window_level": "detect", "output": "recursive"},
             "level='detect' forecasts corrections .* use output='direct'",
         ),
     ],
@@ -258,7 +258,7 @@ def test_training_windows_carry_the_phases_predict_gives(air):
     ("params", "match"),
     [
         ({"season_length": 1}, "season of at least 2"),
-        ({"output": "recursive", "level": "last"}, "output='direct'"),
+        ({"output": "recursive", "window_level": "last"}, "output='direct'"),
     ],
 )
 def test_season_inputs_refuse_what_they_cannot_do(air, params, match):

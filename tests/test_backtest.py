@@ -4,8 +4,8 @@ import pytest
 
 from conftest import TINY
 from rnncast import ConfigError, DataError
-from rnncast.backtest import backtest
-from rnncast.metrics import mase, smape
+from rnncast.evaluation.backtest import backtest
+from rnncast.evaluation.metrics import mase, smape
 
 NEURAL = {**TINY, "lookback": 24}
 

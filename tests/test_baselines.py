@@ -25,7 +25,7 @@ from rnncast.baselines import (
     seasonal_naive,
 )
 from rnncast.exceptions import DataError
-from rnncast.metrics import mase
+from rnncast.evaluation.metrics import mase
 
 
 def test_seasonal_naive_reproduces_the_last_season_exactly(air):

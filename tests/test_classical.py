@@ -1,26 +1,25 @@
 """Classical forecasts (Theta, damped trend) and ``Forecaster(combine=...)``."""
 
-from types import SimpleNamespace
+import dataclasses
 
 import numpy as np
 import pandas as pd
 import pytest
 from statsmodels.tsa.seasonal import seasonal_decompose
 
-from conftest import TINY
+from conftest import TINY, as_version_1, rewrite_model, with_state, with_weight
 from rnncast import ConfigError, Forecaster
 from rnncast.classical import (
-    best_weight,
     classical_forecasts,
-    combination_weight,
     damped_forecast,
     damped_trend,
     seasonal_indices,
     smoothing_weight,
     theta_forecast,
 )
+from rnncast.combine import FittedMix, best_weight, combination_weight
 from rnncast.exceptions import ModelFileError
-from rnncast.model_files import read_model_dir, write_model_dir
+from rnncast.intervals.methods import ConformalizedQuantiles
 
 PATTERN = np.array([0.8, 1.1, 1.3, 0.8])  # a quarterly pattern of mean 1
 
@@ -220,8 +219,7 @@ def test_combined_forecast_is_the_weighted_mean_of_network_and_theta(quarterly):
     assert weight == round(pulled, 3)
     assert sorted(model.combine_scores_) == [w / 10 for w in range(11)]
     mixed = model.predict()
-    model.combine_weight_ = 1.0  # the network alone
-    network = model.predict()["yhat"].to_numpy()
+    network = with_weight(model, 1.0).predict()["yhat"].to_numpy()  # network alone
     theta = np.concatenate(
         [
             theta_forecast(
@@ -241,10 +239,14 @@ def test_combination_of_new_history_uses_its_theta(quarterly):
     cut = quarterly.groupby("unique_id").head(-4)
     from_cut = model.predict(cut)["yhat"].to_numpy()
     # the same forecast as a model that had held the cut's context and Theta
-    model.classical_ = classical_forecasts(*_flat(cut, model.ids_), 4, 4)
-    model.context_ = np.stack(
-        [cut.loc[cut.unique_id == i, "y"].to_numpy()[-8:] for i in model.ids_]
+    series = dataclasses.replace(
+        model.fitted_.series,
+        classical=classical_forecasts(*_flat(cut, model.ids_), 4, 4),
+        context=np.stack(
+            [cut.loc[cut.unique_id == i, "y"].to_numpy()[-8:] for i in model.ids_]
+        ),
     )
+    with_state(model, series=series)
     np.testing.assert_allclose(from_cut, model.predict()["yhat"], rtol=1e-12)
     assert not np.allclose(from_cut, _mixed().fit(quarterly).predict()["yhat"])
 
@@ -276,8 +278,7 @@ def test_combine_theta_plus_damped_mixes_their_mean(quarterly):
     expected = [(theta_forecast(y, 4, 4) + damped_forecast(y, 4, 4)) / 2 for y in parts]
     np.testing.assert_allclose(model.classical_, expected)
     mixed, weight = model.predict()["yhat"], model.combine_weight_
-    model.combine_weight_ = 1.0
-    network = model.predict()["yhat"]
+    network = with_weight(model, 1.0).predict()["yhat"]
     np.testing.assert_allclose(
         mixed, weight * network + (1 - weight) * np.ravel(expected), rtol=1e-12
     )
@@ -295,9 +296,11 @@ def test_save_load_keeps_the_combination(quarterly, tmp_path):
     assert loaded.combine_weight_ == model.combine_weight_
     assert loaded.combine_scores_ == model.combine_scores_
     pd.testing.assert_frame_equal(loaded.predict(level=[80]), model.predict(level=[80]))
-    params, fitted, tensors = read_model_dir(tmp_path / "m")
-    del tensors["combine.classical"]
-    write_model_dir(tmp_path / "broken", params=params, fitted=fitted, tensors=tensors)
+    rewrite_model(
+        tmp_path / "m",
+        lambda config, tensors: tensors.pop("combine.classical"),
+        tmp_path / "broken",
+    )
     with pytest.raises(ModelFileError, match="combination"):
         Forecaster.load(tmp_path / "broken")
 
@@ -311,7 +314,9 @@ def test_a_model_without_combine_saves_no_theta(quarterly, tmp_path, none):
     model = Forecaster(horizon=4, lookback=8, combine=none, **TINY).fit(quarterly)
     assert model.classical_ is None and model.combine_weight_ is None
     model.save(tmp_path / "m")
-    assert "combine.classical" not in read_model_dir(tmp_path / "m")[2]
+    saved = []
+    rewrite_model(tmp_path / "m", lambda config, tensors: saved.extend(tensors))
+    assert "combine.classical" not in saved
     assert Forecaster.load(tmp_path / "m").classical_ is None
 
 
@@ -320,11 +325,13 @@ def test_a_model_saved_before_combine_existed_loads_as_the_network_alone(
 ):
     model = Forecaster(horizon=4, lookback=8, combine="none", **TINY).fit(quarterly)
     model.save(tmp_path / "m")
-    params, fitted, tensors = read_model_dir(tmp_path / "m")
-    for key in ("combine_weight", "combine_scores"):
-        del fitted[key]
-    del params["combine"]  # files before session 13 had no such parameter
-    write_model_dir(tmp_path / "old", params=params, fitted=fitted, tensors=tensors)
+    def before_combine(config, tensors):
+        as_version_1(config, tensors)
+        for key in ("combine_weight", "combine_scores"):
+            del config["fitted"][key]
+        del config["params"]["combine"]  # files from before it had no such parameter
+
+    rewrite_model(tmp_path / "m", before_combine, tmp_path / "old")
     loaded = Forecaster.load(tmp_path / "old")
     assert loaded.combine is None and loaded.classical_ is None
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
@@ -347,8 +354,8 @@ def test_quantile_heads_move_with_the_mixed_median(quarterly, intervals):
     model = _mixed(intervals=intervals, levels=(80,)).fit(quarterly)
     assert model.combine_weight_ < 1.0  # else the mix would change nothing
     mixed = model.predict(level=[80])
-    weight, model.combine_weight_ = model.combine_weight_, 1.0
-    network = model.predict(level=[80])
+    weight = model.combine_weight_
+    network = with_weight(model, 1.0).predict(level=[80])
     theta = model.classical_.ravel()
     expected = weight * network["yhat"] + (1 - weight) * theta
     np.testing.assert_allclose(mixed["yhat"], expected, rtol=1e-12)
@@ -359,19 +366,16 @@ def test_quantile_heads_move_with_the_mixed_median(quarterly, intervals):
 
 
 def test_cqr_scores_are_those_of_the_mixed_quantiles():
-    model = Forecaster(horizon=2, combine="theta", intervals="cqr", levels=(80,))
-    model.combine_weight_ = 0.5
-    model.network_ = SimpleNamespace(config=SimpleNamespace(quantiles=(0.1, 0.5, 0.9)))
+    quantiles = (0.1, 0.5, 0.9)
     z = np.array([[[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]]])  # quantiles 0.1, 0.5, 0.9
     theta, y = np.array([[3.0, 2.0]]), np.array([[4.0, 2.5]])
     # mixed medians 2.0 and 2.0: 80 % intervals [1, 3] and [1, 3]
-    scores = model._calibration_scores(z, y, theta)
+    mixed = FittedMix("theta", 0.5).apply(z, theta, median=1)
+    scores = ConformalizedQuantiles(levels=(80,)).scores(mixed, y, quantiles)
     np.testing.assert_allclose(scores[..., 0], [[1.0, -0.5]])
 
 
 def test_theta_without_a_scaled_value_leaves_the_network_alone():
     # e.g. a Theta forecast below zero under transform="log" scales to NaN
-    model = Forecaster(horizon=2, combine="theta")
-    model.combine_weight_ = 0.6
     z, theta = np.array([[1.0, 2.0]]), np.array([[3.0, np.nan]])
-    np.testing.assert_allclose(model._mixed(z, theta), [[1.8, 2.0]])
+    np.testing.assert_allclose(FittedMix("theta", 0.6).apply(z, theta), [[1.8, 2.0]])

@@ -4,7 +4,7 @@ import pytest
 
 from conftest import TINY_ARGS
 from rnncast import Forecaster
-from rnncast.classical import best_weight
+from rnncast.combine import best_weight
 from rnncast.cli import main
 
 FAST = ["--hidden", "8", "--epochs", "2"]
@@ -326,7 +326,7 @@ def test_backtest_prints_a_leaderboard_and_writes_files(tmp_path, capsys):
 def test_backtest_network_options_reach_the_networks(air, tmp_path):
     from rnncast import backtest
 
-    settings = {"scaler": "standard", "loss": "mse", "level": "last"}
+    settings = {"scaler": "standard", "loss": "mse", "window_level": "last"}
     flags = ["--scaler", "standard", "--loss", "mse", "--window-level", "last"]
     code = main(
         [
@@ -532,17 +532,6 @@ def test_backtest_with_levels_prints_the_interval_table(capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "Prediction intervals" in printed and "cover 80%" in printed
-
-
-def test_cli_defaults_are_the_forecasters():
-    import inspect
-
-    from rnncast import Forecaster
-    from rnncast._cli_common import FORECASTER_DEFAULTS
-
-    parameters = inspect.signature(Forecaster).parameters
-    for name, value in FORECASTER_DEFAULTS.items():
-        assert parameters[name].default == value, name
 
 
 def test_cell_auto_prints_every_candidate_and_keeps_the_best(

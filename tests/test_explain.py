@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import TINY
+from conftest import TINY, with_weight
 from rnncast import DataError, Forecaster
 from rnncast.datasets import load_air_passengers
 from rnncast.explain import (
@@ -38,11 +38,11 @@ def test_lstm_gates_are_reported_per_layer(lstm):
 
 def test_gate_trace_forecast_equals_the_network_forecast(lstm):
     trace = gate_activations(lstm)
-    weight, lstm.combine_weight_ = lstm.combine_weight_, 1.0  # before the mix
+    state = lstm.fitted_
     try:
-        network = lstm.predict()["yhat"]
+        network = with_weight(lstm, 1.0).predict()["yhat"]  # before the mix
     finally:
-        lstm.combine_weight_ = weight
+        lstm.fitted_ = state
     np.testing.assert_allclose(trace.forecast["yhat"], network, rtol=1e-5)
     assert not np.allclose(trace.forecast["yhat"], lstm.predict()["yhat"])
 

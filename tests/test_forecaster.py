@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import TINY
+from conftest import TINY, as_version_1, rewrite_model
 from rnncast import (
     ConfigError,
     DataError,
@@ -13,7 +13,7 @@ from rnncast import (
     NotFittedError,
     SeasonalNaive,
 )
-from rnncast.metrics import mase
+from rnncast.evaluation.metrics import mase
 
 
 @pytest.fixture(params=["lstm", "gru", "rnn"])
@@ -179,14 +179,17 @@ def test_load_config_naming_an_unknown_cell(saved):
 
 
 def test_a_model_saved_before_multiplicative_patterns_loads_as_additive(air, saved):
-    # Session-6 files have no "multiplicative" key; their networks used additive
-    # seasonal patterns and read no scaled-zero channel.
+    # Files saved before multiplicative patterns existed have no "multiplicative"
+    # key; their networks used additive seasonal patterns and read no scaled-zero
+    # channel.
     assert Forecaster.load(saved).network_.config.multiplicative
-    config = saved / "config.json"
-    content = json.loads(config.read_text())
-    del content["fitted"]["network"]["multiplicative"]
-    config.write_text(json.dumps(content))
-    old = Forecaster.load(saved)
+
+    def before_multiplicative(config, tensors):
+        as_version_1(config, tensors)
+        del config["fitted"]["network"]["multiplicative"]
+        del config["params"]["seasonal_pattern"]
+
+    old = Forecaster.load(rewrite_model(saved, before_multiplicative))
     assert not old.network_.config.multiplicative
     x = old.network_inputs(old.context_, old.scaler_)
     assert x.shape[2] == old.network_.config.input_size  # value and flag only

@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import TINY
+from conftest import TINY, as_version_1, rewrite_model
 from rnncast import ConfigError, Forecaster, backtest
-from rnncast.baselines import make_baseline, simple_sigma
-from rnncast.data.scaling import recent_change_deviations
+from rnncast.baselines import make_baseline
+from rnncast.baselines.simple import simple_sigma
+from rnncast.data.scaling import recent_change_deviations, seasonal_maes
 from rnncast.datasets import load_exchange_rate
 from rnncast.exceptions import ModelFileError
 from rnncast.intervals import (
-    _step_quantiles,
     check_levels,
     conformal_bounds,
     conformal_offsets,
@@ -25,12 +25,11 @@ from rnncast.intervals import (
     independent_windows,
     nested_bounds,
     quantile_scores,
-    seasonal_scale,
     series_conformal_offsets,
     signed_conformal_offsets,
+    step_quantiles,
 )
-from rnncast.metrics import coverage, msis, pinball
-from rnncast.model_files import read_model_dir, write_model_dir
+from rnncast.evaluation.metrics import coverage, msis, pinball
 from rnncast.training import pinball_loss
 
 LEVELS = [80, 95]
@@ -118,8 +117,8 @@ def test_step_quantiles_pool_the_neighbouring_steps_in_spread_units():
             want_lo = 0.0 if k == 2 else pool[n - rank] * spread[k]
             assert upper[k, i] == pytest.approx(want_hi, rel=1e-12)
             assert lower[k, i] == pytest.approx(want_lo, rel=1e-12)
-    # no neighbours: each step's own quantile, as before session 11
-    widths, _ = _step_quantiles(np.abs(errors), (90,), spread, 0)
+    # no neighbours: each step's own quantile
+    widths, _ = step_quantiles(np.abs(errors), (90,), spread, 0)
     own = [np.sort(np.abs(errors[:, k]))[math.ceil(61 * 0.9) - 1] for k in range(5)]
     np.testing.assert_array_equal(widths[:, 0], own)
 
@@ -188,15 +187,16 @@ def test_conformal_coverage_is_close_to_nominal_on_stationary_returns(intervals)
         assert abs(row[f"coverage_{level}"] - p) <= tolerance
 
 
-def test_seasonal_scale_is_the_mase_denominator():
+def test_seasonal_unit_is_the_mase_denominator():
     values = np.array([1.0, 3.0, 2.0, 6.0, 5.0, np.nan, 7.0])
     offsets = np.array([0, 4, 7])
-    scale = seasonal_scale(values, offsets, np.array([4, 3]), 2)
+    scale = conformal_unit(values, offsets, np.array([4, 3]), 2, "seasonal")
     # series 1, lag 2: |2 - 1|, |6 - 3| -> 2; series 2, lag 2: |7 - 5| -> 2
     np.testing.assert_allclose(scale, [2.0, 2.0])
     # only the first 2 values of series 2: not longer than a season, so lag 1,
     # and its one pair has the gap: no step left, the unit is 1
-    np.testing.assert_allclose(seasonal_scale(values, offsets, [4, 2], 2), [2, 1])
+    cut = conformal_unit(values, offsets, np.array([4, 2]), 2, "seasonal")
+    np.testing.assert_allclose(cut, [2, 1])
 
 
 def test_recent_noise_is_the_spread_of_the_last_seasonal_changes():
@@ -224,7 +224,7 @@ def test_recent_unit_is_the_geometric_mean_and_falls_back_to_seasonal():
     offsets = np.array([0, 20, 26])
     lengths = np.array([20, 6])
     seasonal = conformal_unit(values, offsets, lengths, 2, "seasonal")
-    np.testing.assert_allclose(seasonal, seasonal_scale(values, offsets, lengths, 2))
+    np.testing.assert_allclose(seasonal, seasonal_maes(values, offsets, lengths, 2))
     recent = conformal_unit(values, offsets, lengths, 2)
     # series 1: a straight line, no recent noise: the seasonal unit (2)
     assert recent[0] == seasonal[0] == 2.0
@@ -258,11 +258,11 @@ def test_conformal_units_divide_the_same_errors(air, tmp_path):
     # unit: it loads as "seasonal" and forecasts as before
     model = fitted["seasonal"]
     model.save(tmp_path / "m")
-    params, fitted_state, tensors = read_model_dir(tmp_path / "m")
-    del params["conformal_unit"]
-    write_model_dir(
-        tmp_path / "old", params=params, fitted=fitted_state, tensors=tensors
-    )
+    def before_recent_units(config, tensors):
+        as_version_1(config, tensors)
+        del config["params"]["conformal_unit"]
+
+    rewrite_model(tmp_path / "m", before_recent_units, tmp_path / "old")
     old = Forecaster.load(tmp_path / "old")
     assert old.conformal_unit == "seasonal"
     pd.testing.assert_frame_equal(
@@ -293,7 +293,7 @@ def test_signed_conformal_bounds_are_the_stored_errors_offsets(air, tmp_path):
     scores = model.conformal_scores_  # 40 windows x 1 step of y - yhat, in units
     assert scores.shape == (40, 1)
     forecast = model.predict(level=LEVELS)
-    assert model.interval_method_ == "per-step, signed"  # 39 needed
+    assert forecast.attrs["interval_method"] == "per-step, signed"  # 39 needed
     assert _bounds_are_ordered(forecast)
     low, high, _ = signed_conformal_offsets(scores, (80, 95))
     unit = model.interval_scale_[0] * model.scaler_.scale[0]
@@ -310,20 +310,22 @@ def test_signed_conformal_bounds_are_the_stored_errors_offsets(air, tmp_path):
     np.testing.assert_allclose(
         symmetric["yhat-hi-95"] - yhat, yhat - symmetric["yhat-lo-95"], rtol=1e-9
     )
-    assert model.interval_method_ == "per-step, symmetric"
+    assert symmetric.attrs["interval_method"] == "per-step, symmetric"
     # 8 steps ahead from 8 origins: 64 errors, but the windows overlap (one
     # independent window), too few for signed tails
     overlapping = Forecaster(horizon=8, intervals="conformal", **TINY).fit(air)
-    overlapping.predict(level=LEVELS)
-    assert overlapping.interval_method_ == "pooled, symmetric"
+    method = overlapping.predict(level=LEVELS).attrs["interval_method"]
+    assert method == "pooled, symmetric"
     # a model file saved before conformal_errors existed held absolute errors:
     # it loads as "absolute"
     model.conformal_errors = "signed"
     model.save(tmp_path / "m")
-    params, fitted, tensors = read_model_dir(tmp_path / "m")
-    del params["conformal_errors"]
-    tensors["conformal.scores"] = tensors["conformal.scores"].abs()
-    write_model_dir(tmp_path / "old", params=params, fitted=fitted, tensors=tensors)
+    def before_signed_errors(config, tensors):
+        as_version_1(config, tensors)
+        del config["params"]["conformal_errors"]
+        tensors["conformal.scores"] = tensors["conformal.scores"].abs()
+
+    rewrite_model(tmp_path / "m", before_signed_errors, tmp_path / "old")
     old = Forecaster.load(tmp_path / "old")
     assert old.conformal_errors == "absolute"
     pd.testing.assert_frame_equal(old.predict(level=LEVELS), symmetric)
@@ -368,7 +370,7 @@ def test_series_offsets_come_from_each_series_own_errors():
     )
     np.testing.assert_array_equal(own, [True, True, False, False, True])
     np.testing.assert_allclose(upper, -lower)
-    widths, _ = _step_quantiles(np.abs(long), (80, 95), spread)  # every series'
+    widths, _ = step_quantiles(np.abs(long), (80, 95), spread)  # every series'
     np.testing.assert_array_equal(upper[0], widths)
 
 
@@ -390,7 +392,7 @@ def test_conformal_per_series_uses_each_fitted_series_errors(air, tmp_path):
     ).fit(data)
     np.testing.assert_array_equal(model.conformal_series_, np.repeat([0, 1], 40))
     forecast = model.predict(level=LEVELS)
-    assert model.interval_method_.startswith("own errors for 2 of 2 series")
+    assert forecast.attrs["interval_method"].startswith("own errors for 2 of 2 series")
     scores = model.conformal_scores_
     for i, uid in enumerate(model.ids_):
         low, high, _ = signed_conformal_offsets(
@@ -413,7 +415,7 @@ def test_conformal_per_series_uses_each_fitted_series_errors(air, tmp_path):
         )
     # a series not seen by fit gets the offsets of all series' errors
     new = model.predict(air.assign(unique_id="new"), level=[95])
-    assert model.interval_method_.startswith("own errors for 0 of 1 series")
+    assert new.attrs["interval_method"].startswith("own errors for 0 of 1 series")
     model.conformal_per_series = False
     pooled = model.predict(air.assign(unique_id="new"), level=[95])
     pd.testing.assert_frame_equal(new, pooled)
@@ -422,9 +424,11 @@ def test_conformal_per_series_uses_each_fitted_series_errors(air, tmp_path):
     pd.testing.assert_frame_equal(
         Forecaster.load(tmp_path / "m").predict(level=LEVELS), forecast
     )
-    params, fitted, tensors = read_model_dir(tmp_path / "m")
-    del tensors["conformal.series"]
-    write_model_dir(tmp_path / "broken", params=params, fitted=fitted, tensors=tensors)
+    rewrite_model(
+        tmp_path / "m",
+        lambda config, tensors: tensors.pop("conformal.series"),
+        tmp_path / "broken",
+    )
     with pytest.raises(ModelFileError, match="do not fit this rnncast"):
         Forecaster.load(tmp_path / "broken")
     with pytest.raises(ConfigError, match="needs intervals='conformal'"):
@@ -532,9 +536,11 @@ def test_a_calibrated_model_file_without_its_scores_is_refused(
     air, tmp_path, intervals
 ):
     Forecaster(horizon=6, intervals=intervals, **TINY).fit(air).save(tmp_path / "m")
-    params, fitted, tensors = read_model_dir(tmp_path / "m")
-    del tensors["conformal.scores"]
-    write_model_dir(tmp_path / "broken", params=params, fitted=fitted, tensors=tensors)
+    rewrite_model(
+        tmp_path / "m",
+        lambda config, tensors: tensors.pop("conformal.scores"),
+        tmp_path / "broken",
+    )
     with pytest.raises(ModelFileError, match="do not fit this rnncast"):
         Forecaster.load(tmp_path / "broken")
 

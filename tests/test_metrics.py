@@ -4,7 +4,7 @@ import pytest
 
 from rnncast.exceptions import DataError
 from rnncast.intervals import level_quantiles
-from rnncast.metrics import (
+from rnncast.evaluation.metrics import (
     _scaled,
     _seasonal_scale,
     coverage,

@@ -109,7 +109,7 @@ _SAVER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    import rnncast.io, rnncast.model_files
+    import rnncast.forecaster.files as files, rnncast.io
     from rnncast import Forecaster
     from rnncast.datasets import load_air_passengers
 
@@ -120,20 +120,19 @@ _SAVER = textwrap.dedent(
         time.sleep(120)  # killed by the test meanwhile
 
     if stage == "weights":  # half-way through writing the new weights
-        real_save = rnncast.model_files.save_file
+        real_save = files.save_file
         def save_file(tensors, path):
             real_save(tensors, path)
             with open(path, "r+b") as f:
                 f.truncate(100)
             stop_here()
-        rnncast.model_files.save_file = save_file
+        files.save_file = save_file
     elif stage == "swap":  # new folder complete, not yet moved into place
-        real_replace = rnncast.model_files.atomic_replace_dir
         def replace(build, target):
             stop_here()
-        rnncast.model_files.atomic_replace_dir = replace
+        files.atomic_replace_dir = replace
     elif stage == "aside":  # no atomic swap: old folder moved aside, new not in
-        rnncast.io._exchange = lambda a, b: False
+        sys.platform = "other"  # where folders cannot be swapped atomically
         real_os_replace = rnncast.io.os.replace
         calls = []
         def os_replace(src, dst):

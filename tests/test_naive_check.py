@@ -54,13 +54,13 @@ def test_a_seasonal_start_worse_than_the_last_value_is_replaced(ili_to_may_2020)
     horizon = 8
     model = Forecaster(horizon=horizon, **TINY, seed=0).fit(ili_to_may_2020)
 
-    scores = model.level_scores_
+    scores = model.window_level_scores_
     assert set(scores) == {"naive", "detect", "last"}
     assert scores["detect"] >= scores["naive"]  # what started the check
     assert scores["last"] < scores["detect"]
-    assert model.level_ == "last"
+    assert model.window_level_ == "last"
     assert model.network_.config.level == "last"
-    assert model.level == "auto"  # the parameter is left as given
+    assert model.window_level == "auto"  # the parameter is left as given
     # the naive score is the MASE of the last value on the held-out last weeks
     y = ili_to_may_2020["y"].to_numpy()
     seen, held_out = y[:-horizon], y[-horizon:]
@@ -74,7 +74,7 @@ def test_a_seasonal_start_worse_than_the_last_value_is_replaced(ili_to_may_2020)
     best = 1 + int(np.argmin([r.val_loss for r in validated]))
     assert len(refit) == best
     assert min(r.val_loss for r in validated) == pytest.approx(scores["last"])
-    last = Forecaster(horizon=horizon, **TINY, seed=0, level="last")
+    last = Forecaster(horizon=horizon, **TINY, seed=0, window_level="last")
     pd.testing.assert_frame_equal(model.predict(), last.fit(ili_to_may_2020).predict())
 
 
@@ -82,23 +82,23 @@ def test_the_choice_is_saved_with_the_model(ili_to_may_2020, tmp_path):
     model = Forecaster(horizon=8, **TINY, seed=0).fit(ili_to_may_2020)
     model.save(tmp_path / "m")
     loaded = Forecaster.load(tmp_path / "m")
-    assert loaded.level_ == "last"
-    assert loaded.level_scores_ == pytest.approx(model.level_scores_)
+    assert loaded.window_level_ == "last"
+    assert loaded.window_level_scores_ == pytest.approx(model.window_level_scores_)
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
 
 
 def test_an_explicit_level_is_never_replaced(ili_to_may_2020):
-    model = Forecaster(horizon=8, **TINY, seed=0, level="detect").fit(ili_to_may_2020)
-    assert model.level_ == "detect"
-    assert set(model.level_scores_) == {"naive", "detect"}
-    assert model.level_scores_["detect"] >= model.level_scores_["naive"]
+    model = Forecaster(horizon=8, **TINY, seed=0, window_level="detect").fit(ili_to_may_2020)
+    assert model.window_level_ == "detect"
+    assert set(model.window_level_scores_) == {"naive", "detect"}
+    assert model.window_level_scores_["detect"] >= model.window_level_scores_["naive"]
 
 
 def test_a_network_that_beats_the_last_value_is_kept_without_a_second_training(air):
     model = Forecaster(horizon=12, **TINY, seed=0).fit(air)
-    assert model.level_ == "detect"
-    assert set(model.level_scores_) == {"naive", "detect"}
-    assert model.level_scores_["detect"] < model.level_scores_["naive"]
+    assert model.window_level_ == "detect"
+    assert set(model.window_level_scores_) == {"naive", "detect"}
+    assert model.window_level_scores_["detect"] < model.window_level_scores_["naive"]
     assert len([r for r in model.history_ if not r.refit]) <= TINY["epochs"]
 
 
@@ -107,25 +107,25 @@ def test_the_first_network_is_restored_when_the_last_value_start_is_worse(
 ):
     """Every network fails a naive loss of 0; the seasonal one is then still better."""
     settings = {"horizon": 12, **TINY, "seed": 0}
-    monkeypatch.setattr(rnncast.forecaster, "naive_loss", lambda *a, **k: 0.0)
+    monkeypatch.setattr(rnncast.forecaster.fitting, "naive_loss", lambda *a, **k: 0.0)
     model = Forecaster(**settings).fit(air)
-    assert set(model.level_scores_) == {"naive", "detect", "last"}
-    assert model.level_scores_["last"] >= model.level_scores_["detect"]
-    assert model.level_ == "detect"
-    detect = Forecaster(**settings, level="detect").fit(air)
+    assert set(model.window_level_scores_) == {"naive", "detect", "last"}
+    assert model.window_level_scores_["last"] >= model.window_level_scores_["detect"]
+    assert model.window_level_ == "detect"
+    detect = Forecaster(**settings, window_level="detect").fit(air)
     pd.testing.assert_frame_equal(model.predict(), detect.predict())
     assert model.history_ == detect.history_
 
 
 def test_without_validation_there_is_no_check(air):
     model = Forecaster(horizon=12, **TINY, seed=0, validation=False).fit(air)
-    assert model.level_scores_ is None
-    assert model.level_ == "detect"
+    assert model.window_level_scores_ is None
+    assert model.window_level_ == "detect"
 
 
 def test_the_check_also_runs_without_the_refit(ili_to_may_2020):
     model = Forecaster(horizon=8, **TINY, seed=0, refit_full=False).fit(ili_to_may_2020)
-    assert model.level_ == "last"
+    assert model.window_level_ == "last"
     assert not any(r.refit for r in model.history_)
 
 
@@ -144,11 +144,11 @@ def test_the_cli_says_what_the_check_chose(
 
 def test_an_ensemble_is_checked_on_its_members_mean_best_loss(ili_to_may_2020):
     model = Forecaster(horizon=8, **TINY, seed=0, ensemble=2).fit(ili_to_may_2020)
-    assert model.level_ == "last"
+    assert model.window_level_ == "last"
     assert all(m.config.level == "last" for m in model.network_.members)
     validated = [r for r in model.history_ if not r.refit]
     best = [min(r.val_loss for r in validated if r.member == k) for k in (0, 1)]
-    assert model.level_scores_["last"] == pytest.approx(np.mean(best))
+    assert model.window_level_scores_["last"] == pytest.approx(np.mean(best))
 
 
 @pytest.mark.parametrize("choice", ["last", "season"])

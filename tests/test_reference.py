@@ -212,7 +212,7 @@ def test_clipping_leaves_small_gradients_alone():
 def test_trained_forecaster_is_reproduced_by_the_reference(
     air_panel, cell, output, log
 ):
-    settings = {"transform": "log", "level": "season"} if log else {}
+    settings = {"transform": "log", "window_level": "season"} if log else {}
     model = Forecaster(
         horizon=6,
         cell=cell,

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from conftest import TINY, TINY_ARGS
-from rnncast.backtest import backtest
+from rnncast.evaluation.backtest import backtest
 from rnncast.cli import main
-from rnncast.report import render_report, write_report
+from rnncast.evaluation.report import render_report, write_report
 
 BROWSER_ARGS = [
     "--no-sandbox",

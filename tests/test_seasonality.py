@@ -6,13 +6,12 @@ import pytest
 import torch
 from statsmodels.tsa.stattools import acf
 
-from conftest import TINY
+from conftest import TINY, rewrite_model
 from rnncast import Forecaster
 from rnncast.data.seasonality import autocorrelations, is_seasonal, seasonal_series
 from rnncast.datasets import load_stocks
 from rnncast.exceptions import ConfigError, ModelFileError
-from rnncast.model_files import read_model_dir, write_model_dir
-from rnncast.models.networks import seasonal_profile, seasonal_ratios
+from rnncast.models.window_levels import seasonal_profile, seasonal_ratios
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +67,7 @@ def test_detect_level_starts_each_series_from_its_flagged_level(air):
     # With a network that outputs 0 the forecast is the start itself: for a
     # flagged series the last season's mean plus the seasonal pattern averaged
     # over the window's three seasons, for the others the last season's mean.
-    model = Forecaster(horizon=6, level="detect", **TINY).fit(air)
+    model = Forecaster(horizon=6, window_level="detect", **TINY).fit(air)
     network = model.network_
     assert network.config.level == "detect" and network.config.input_size == 2
     torch.nn.init.zeros_(network.head.weight)
@@ -212,7 +211,7 @@ def test_new_series_are_tested_on_the_history_given_to_predict(air, prices):
     model = Forecaster(horizon=6, season_length=12, **TINY).fit(
         air.assign(ds=np.arange(len(air)))
     )
-    stats = model.scaler_for(model._read(prices, freq=model.freq_))
+    stats = model.scaler_for(model.read(prices))
     offsets = np.concatenate([[0], np.cumsum(prices.groupby("unique_id").size())])
     own = seasonal_series(prices["y"].to_numpy(), offsets, np.diff(offsets), 12)
     np.testing.assert_array_equal(stats.seasonal, own.astype(float))
@@ -230,7 +229,7 @@ def test_new_series_are_tested_on_the_history_given_to_predict(air, prices):
         stock["y"].to_numpy(), np.array([0, len(stock)]), np.array([len(stock)]), 12
     )[0]
     mixed = pd.concat([stock.assign(unique_id="AirPassengers"), prices])
-    read = model._read(mixed, freq=model.freq_)
+    read = model.read(mixed)
     flags = dict(zip(read.ids, model.scaler_for(read).seasonal, strict=True))
     assert flags["AirPassengers"] == model.scaler_.seasonal[0] == 1.0
     expected = dict(zip(sorted(prices["unique_id"].unique()), own, strict=True))
@@ -250,8 +249,10 @@ def test_flags_round_trip_and_a_model_without_them_is_refused(air, tmp_path):
     loaded = Forecaster.load(tmp_path / "m")
     np.testing.assert_array_equal(loaded.scaler_.seasonal, model.scaler_.seasonal)
     pd.testing.assert_frame_equal(loaded.predict(), model.predict(), check_exact=True)
-    params, fitted, tensors = read_model_dir(tmp_path / "m")
-    del tensors["scaler.seasonal"]
-    write_model_dir(tmp_path / "broken", params=params, fitted=fitted, tensors=tensors)
+    rewrite_model(
+        tmp_path / "m",
+        lambda config, tensors: tensors.pop("scaler.seasonal"),
+        tmp_path / "broken",
+    )
     with pytest.raises(ModelFileError, match="seasonal flags"):
         Forecaster.load(tmp_path / "broken")

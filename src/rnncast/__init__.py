@@ -3,11 +3,16 @@
 >>> from rnncast import Forecaster
 >>> Forecaster(horizon=12, cell="gru")
 Forecaster(horizon=12, cell='gru')
+
+The public names below load on first use, so ``import rnncast`` (and the command
+line's ``--help``) does not import torch until a model is needed.
 """
 
-from rnncast._version import __version__
-from rnncast.backtest import BacktestResult, backtest
-from rnncast.baselines import Drift, Naive, SeasonalNaive
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from rnncast.exceptions import (
     ConfigError,
     DataError,
@@ -15,8 +20,13 @@ from rnncast.exceptions import (
     NotFittedError,
     RnncastError,
 )
-from rnncast.forecaster import Forecaster
-from rnncast.tune import TuneResult, tune
+from rnncast.version import __version__
+
+if TYPE_CHECKING:
+    from rnncast.baselines import Drift, Naive, SeasonalNaive
+    from rnncast.evaluation.backtest import BacktestResult, backtest
+    from rnncast.evaluation.tune import TuneResult, tune
+    from rnncast.forecaster import Forecaster
 
 __all__ = [
     "BacktestResult",
@@ -34,3 +44,27 @@ __all__ = [
     "backtest",
     "tune",
 ]
+
+# where each lazily loaded public name lives
+_LAZY = {
+    "BacktestResult": "rnncast.evaluation.backtest",
+    "backtest": "rnncast.evaluation.backtest",
+    "Drift": "rnncast.baselines",
+    "Naive": "rnncast.baselines",
+    "SeasonalNaive": "rnncast.baselines",
+    "Forecaster": "rnncast.forecaster",
+    "TuneResult": "rnncast.evaluation.tune",
+    "tune": "rnncast.evaluation.tune",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'rnncast' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value  # loaded once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

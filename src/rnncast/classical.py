@@ -33,14 +33,13 @@ Their value to a recurrent forecaster is not that they are accurate alone
 (statsforecast's AutoTheta and AutoETS are close to or better than them) but that
 their errors differ from the network's: they extrapolate the level and trend of
 the *whole* history, which a network that sees one window does not.
-:class:`~rnncast.forecaster.Forecaster` with ``combine="theta"`` mixes the Theta
-forecast in, ``"theta+damped"`` the mean of both (benchmarks/README.md, session
-13, has what each changed).
+:class:`~rnncast.Forecaster` with ``combine="theta"`` mixes the Theta forecast in,
+``"theta+damped"`` the mean of both (:mod:`rnncast.combine`; docs/accuracy.md has
+what each changed).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -48,19 +47,12 @@ from numpy.typing import NDArray
 
 from rnncast.data.seasonality import is_seasonal
 from rnncast.exceptions import ConfigError
+from rnncast.options import COMBINATIONS
 
 __all__ = [
-    "COMBINATIONS",
-    "COMBINE_CHOICES",
-    "EQUAL_WEIGHT",
-    "PRIOR_WINDOWS",
-    "best_weight",
-    "check_combine",
     "classical_forecasts",
-    "combination_weight",
     "damped_forecast",
     "damped_trend",
-    "mixed_forecast",
     "seasonal_indices",
     "smoothing_weight",
     "theta_forecast",
@@ -85,86 +77,6 @@ def _damped_grid() -> tuple[Array, Array, Array]:
 
 _DAMPED = _damped_grid()
 
-# what ``combine`` can mix in: the Theta forecast, or its mean with the damped trend's
-COMBINATIONS = ("theta", "theta+damped")
-COMBINE_CHOICES = (*COMBINATIONS, "none")  # "none" (or None): the network alone
-EQUAL_WEIGHT = 0.5  # the network's weight when there is no validation to choose it
-# independent validation windows' worth of belief in equal weights (combination_weight)
-PRIOR_WINDOWS = 3.0
-# the network's weights tried, largest first so that ties keep more of the network
-NETWORK_WEIGHTS = tuple(float(round(w, 1)) for w in np.linspace(1.0, 0.0, 11))
-
-
-def check_combine(combine: str | None) -> str | None:
-    """Return the known combination ``combine``, None for none, else raise.
-
-    ``None`` and ``"none"`` both mean the network alone.
-    """
-    if combine is None or combine == "none":
-        return None
-    if combine not in COMBINATIONS:
-        raise ConfigError(
-            f"unknown combine {combine!r}; choose one of {COMBINATIONS} or 'none' "
-            "(the network alone)."
-        )
-    return combine
-
-
-def combination_weight(
-    network: Array, classical: Array, targets: Array, independent: float = math.inf
-) -> tuple[float, dict[float, float] | None]:
-    r"""Return the network's weight :math:`w` in the mix, chosen on validation windows.
-
-    For each :math:`w` of 1, 0.9, ..., 0 the mean over the observed (not NaN)
-    ``targets`` of :math:`|y - (w \hat y_{net} + (1 - w) \hat y_{classical})|`;
-    all three arrays (n_windows, horizon) in the same (scaled) units. The weight
-    of the lowest error, :math:`\hat w` (:func:`best_weight`), is pulled towards
-    equal weights as far as the validation is thin: with :math:`n` independent
-    validation windows (``independent``; windows of one series that overlap
-    count as the horizons they span),
-
-    .. math::
-        w = \tfrac12 + \left(\hat w - \tfrac12\right) \frac{n}{n + n_0},
-        \qquad n_0 = 3 \text{ (PRIOR\_WINDOWS)},
-
-    so hundreds of series keep :math:`\hat w` and one series' last weeks do not
-    decide the mix alone (equal weights are the robust default of forecast
-    combination; :math:`n_0` was chosen over 0, 3, 10, 30 and :math:`\infty` on
-    models of one and of ten series of the development sets, benchmarks/README.md
-    session 14). Returns :math:`w` and every grid weight's error; without any
-    observed target (all gaps), 0.5 and None. Classical forecasts that are not
-    finite count as the network's.
-    """
-    observed = ~np.isnan(targets)
-    if not observed.any():
-        return EQUAL_WEIGHT, None
-    errors = {
-        w: float(
-            np.abs(targets - mixed_forecast(network, classical, w))[observed].mean()
-        )
-        for w in NETWORK_WEIGHTS
-    }
-    pull = (
-        1.0 if math.isinf(independent) else independent / (independent + PRIOR_WINDOWS)
-    )
-    weight = EQUAL_WEIGHT + (best_weight(errors) - EQUAL_WEIGHT) * pull
-    return float(round(weight, 3)), errors
-
-
-def mixed_forecast(network: Array, classical: Array, weight: float) -> Array:
-    r"""Return :math:`w \hat y_{net} + (1 - w) \hat y_{classical}`, elementwise.
-
-    Where a classical forecast is not finite (e.g. below a log transform's
-    range once scaled) the network's stands alone.
-    """
-    classical = np.where(np.isfinite(classical), classical, network)
-    return weight * network + (1.0 - weight) * classical
-
-
-def best_weight(errors: dict[float, float]) -> float:
-    """Return the weight of the lowest validation error; of ties, the largest."""
-    return min(errors, key=lambda w: (errors[w], -w))
-
 
 def classical_forecasts(
     values: Array,
@@ -172,9 +84,9 @@ def classical_forecasts(
     lengths: NDArray[np.int64],
     horizon: int,
     season_length: int,
-    combine: str = "theta",
+    method: str = "theta",
 ) -> Array:
-    """Return the classical forecast of ``combine`` from each series cut-off.
+    """Return the classical forecast of ``method`` from each series cut-off.
 
     The cut-offs are ``values[starts[i] : starts[i] + lengths[i]]``. ``"theta"``:
     :func:`theta_forecast`; ``"theta+damped"``: the mean of it and
@@ -183,7 +95,11 @@ def classical_forecasts(
     one series may give several, from different cut-offs. NaN (gaps, padding) are
     handled by :func:`_observed_part`. Returns (len(starts), horizon).
     """
-    methods = [_METHODS[name] for name in check_combine(combine).split("+")]
+    if method not in COMBINATIONS:
+        raise ConfigError(
+            f"unknown classical method {method!r}; choose one of {COMBINATIONS}."
+        )
+    methods = [_METHODS[name] for name in method.split("+")]
     forecasts = []
     for start, length in zip(starts, lengths, strict=True):
         y = _observed_part(values[start : start + length])

@@ -17,10 +17,10 @@ import pandas as pd
 
 from rnncast.baselines import SeasonalNaive
 from rnncast.datasets import load_air_passengers
+from rnncast.evaluation.metrics import evaluate
+from rnncast.evaluation.plotting import plot_forecasts
 from rnncast.forecaster import Forecaster
 from rnncast.io import write_frame
-from rnncast.metrics import evaluate
-from rnncast.plotting import plot_forecasts
 
 __all__ = ["DemoResult", "run_demo"]
 

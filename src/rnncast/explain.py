@@ -18,13 +18,13 @@ import pandas as pd
 import torch
 from numpy.typing import NDArray
 
-from rnncast.data.frame import (
+from rnncast.data.scaling import ScalerStats, inverse_transform
+from rnncast.data.series import (
     SeriesData,
     forecast_frame,
     python_scalar,
     series_timestamps,
 )
-from rnncast.data.scaling import ScalerStats, inverse_transform
 from rnncast.exceptions import DataError
 from rnncast.forecaster import Forecaster
 from rnncast.models.networks import RecurrentNetwork
@@ -127,7 +127,7 @@ def gate_activations(
     DataError
         Unknown series, unknown ``end``, or a window shorter than ``lookback``.
     """
-    model._check_fitted("explain")
+    model.fitted_state("explain()")
     lookback = model.lookback_
     if data is None:
         if end is not None:
@@ -139,7 +139,7 @@ def gate_activations(
             model.last_ds_,
         )
     else:
-        history = model._read(data, freq=model.freq_)
+        history = model.read(data)
         ids, stats = history.ids, model.scaler_for(history)
     uid = ids[0] if series is None else _match_id(series, ids)
     k = ids.index(uid)
@@ -225,20 +225,26 @@ def _as_time(value: Any, like: Any) -> Any:
 
 
 def gradient_decay(
-    model: Forecaster, data: Any = None, *, max_windows: int = 16
+    model: Forecaster,
+    data: Any = None,
+    *,
+    max_windows: int = 16,
+    network: RecurrentNetwork | None = None,
 ) -> pd.DataFrame:
     r"""How fast gradients vanish through the first layer of a fitted ``model``.
 
     Runs :func:`jacobian_decay` over the last ``max_windows`` input windows of
     every series of ``data`` (default: the last window of each fitted series),
-    scaled as :meth:`~rnncast.Forecaster.predict` scales them.
+    scaled as :meth:`~rnncast.Forecaster.predict` scales them. ``network``: the
+    weights to measure, of the model's architecture (default: the trained ones).
     """
-    model._check_fitted("gradient_decay")
+    network = model.network_ if network is None else network
+    model.fitted_state("gradient_decay()")
     if data is None:
         windows, stats = model.context_, model.scaler_
         phases = model.season_phases(model.last_ds_)
     else:
-        series = model._read(data, freq=model.freq_)
+        series = model.read(data)
         windows, stats, owners, back = _all_windows(
             model, series, model.lookback_, max_windows
         )
@@ -246,11 +252,11 @@ def gradient_decay(
         if phases is not None:  # each window ends ``back`` steps before its series
             phases = (phases[owners] - back) % model.season_length_
     x = model.network_inputs(windows, stats, torch.float64, phases=phases).numpy()
-    config = model.network_.config
+    config = network.config
     x, _ = centre(
         x, config.level, config.season_length, multiplicative=config.multiplicative
     )
-    return jacobian_decay(from_torch(model.network_).layers[0], x)
+    return jacobian_decay(from_torch(network).layers[0], x)
 
 
 def jacobian_decay(layer: LayerParams, windows: NDArray[np.float64]) -> pd.DataFrame:
@@ -330,8 +336,8 @@ def vanishing_gradients(
         ).fit(data)
         trained = gradient_decay(model, data)
         seed_everything(seed)  # as fit does, so this is the network fit started from
-        model.network_ = RecurrentNetwork(model.network_.config)
-        initial = gradient_decay(model, data)
+        start = RecurrentNetwork(model.network_.config)
+        initial = gradient_decay(model, data, network=start)
         parts += [
             initial.assign(cell=cell, weights="initial"),
             trained.assign(cell=cell, weights="trained"),

@@ -26,6 +26,7 @@ __all__ = [
     "atomic_path",
     "atomic_replace_dir",
     "interrupted_replacement",
+    "output_mode",
     "write_frame",
 ]
 
@@ -49,7 +50,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     )
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs get normal modes
+    os.chmod(tmp, output_mode())  # mkstemp creates 0600; outputs get normal modes
     try:
         yield tmp
         os.replace(tmp, target)
@@ -58,10 +59,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             tmp.unlink()
 
 
-def _umask() -> int:
+def output_mode() -> int:
+    """Return the mode of a new file: ``0o666`` less the process's umask."""
     current = os.umask(0)
     os.umask(current)
-    return current
+    return 0o666 & ~current
 
 
 def atomic_replace_dir(build: Path, target: Path) -> None:

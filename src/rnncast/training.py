@@ -25,9 +25,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rnncast._checks import require_positive_int
+from rnncast.checks import require_positive_int
 from rnncast.data.windows import gather
 from rnncast.exceptions import ConfigError, DataError
+from rnncast.options import LOSSES as POINT_LOSSES
 
 __all__ = [
     "LOSSES",
@@ -39,7 +40,7 @@ __all__ = [
     "train",
 ]
 
-LOSSES = ("mse", "mae", "huber", "smape", "pinball")
+LOSSES = (*POINT_LOSSES, "pinball")  # pinball: the loss of quantile heads
 LossName = Literal["mse", "mae", "huber", "smape", "pinball"]
 
 

@@ -2,13 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnncast.data.frame import (
-    future_timestamps,
-    read_table,
-    season_length_from_freq,
-    to_long_frame,
-    validate_frame,
-)
+from rnncast.data.frame import read_table, to_long_frame, validate_frame
+from rnncast.data.series import future_timestamps, season_length_from_freq
 from rnncast.exceptions import DataError
 
 

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnncast.data.frame import forecast_frame, validate_frame
+from rnncast.data.frame import validate_frame
+from rnncast.data.series import forecast_frame
 from rnncast.data.timeline import fixed_step, shift_timestamps, timestamps_of_series
 from rnncast.exceptions import ConfigError, DataError
 

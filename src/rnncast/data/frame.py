@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,125 +19,34 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from rnncast.data.timeline import (
-    fixed_step,
-    shift_timestamps,
-    stamp_list,
-    timestamps_of_series,
+from rnncast.data.series import (
+    Freq,
+    SeriesData,
+    format_time,
+    owners_of,
+    python_scalar,
 )
-from rnncast.data.windows import series_positions
+from rnncast.data.timeline import fixed_step, stamp_list, timestamps_of_series
 from rnncast.exceptions import DataError
+from rnncast.options import FILL_POLICIES, MISSING_MODES
 
 __all__ = [
-    "FILL_POLICIES",
-    "MISSING_MODES",
-    "SeriesData",
+    "DEFAULT_SINGLE_ID",
+    "DataLike",
     "check_alias",
     "clean_columns",
-    "decode_time",
-    "encode_time",
-    "forecast_frame",
-    "format_time",
-    "future_timestamps",
-    "python_scalar",
     "read_table",
-    "season_length_from_freq",
-    "series_timestamps",
     "to_long_frame",
     "validate_frame",
 ]
 
-FILL_POLICIES = ("interpolate", "ffill", "drop-leading")
 FillPolicy = Literal["interpolate", "ffill", "drop-leading"]
-MISSING_MODES = ("error", "mask")
 MissingMode = Literal["error", "mask"]
-Freq = str | int
 DataLike = pd.DataFrame | pd.Series | np.ndarray | list[float] | str | os.PathLike[str]
 
 DEFAULT_SINGLE_ID = "series"
 _FREQ_SAMPLE = 100  # series looked at to infer a date frequency
 _Counts = dict[Hashable, int]
-
-
-@dataclass(frozen=True)
-class SeriesData:
-    """Validated series, stored as one flat value array plus offsets.
-
-    Attributes
-    ----------
-    ids : list
-        Series identifiers, sorted; ``ids[i]`` owns ``values[offsets[i]:offsets[i+1]]``.
-    values : ndarray of shape (n_points,), float64
-        All observations, series after series, in time order; finite, except for
-        the NaN gaps kept by ``missing="mask"`` (never at a series' start).
-    offsets : ndarray of shape (n_series + 1,), int64
-        Start of each series in ``values``; ``offsets[-1] == len(values)``.
-    first_ds, last_ds : list
-        Timestamp (``pd.Timestamp`` or ``int``) of each series' first and last value.
-    freq : str or int
-        Pandas frequency alias (e.g. ``"MS"``) or the integer step of integer time.
-    filled : dict
-        Number of values filled per series by the ``fill`` policy (only series
-        where something was filled or dropped appear).
-    masked : dict
-        Number of missing values kept as NaN per series by ``missing="mask"``
-        (only series with gaps appear).
-    """
-
-    ids: list[Hashable]
-    values: NDArray[np.float64]
-    offsets: NDArray[np.int64]
-    first_ds: list[Any]
-    last_ds: list[Any]
-    freq: Freq
-    filled: dict[Hashable, int] = field(default_factory=dict)
-    masked: dict[Hashable, int] = field(default_factory=dict)
-
-    @property
-    def n_series(self) -> int:
-        """Number of series."""
-        return len(self.ids)
-
-    @property
-    def lengths(self) -> NDArray[np.int64]:
-        """Number of observations of each series, shape (n_series,)."""
-        return np.diff(self.offsets)
-
-    def series(self, i: int) -> NDArray[np.float64]:
-        """Values of series ``i`` (a view, do not modify)."""
-        return self.values[self.offsets[i] : self.offsets[i + 1]]
-
-    def owners(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
-        """Return the series that each position of the flat ``values`` belongs to."""
-        return _owners(self.offsets, positions)
-
-    def head(self, lengths: NDArray[np.int64]) -> SeriesData:
-        """Return the first ``lengths[i]`` values of each series (data to a cutoff)."""
-        lengths = np.asarray(lengths, dtype=np.int64)
-        keep = series_positions(self.offsets) < np.repeat(lengths, self.lengths)
-        lasts = shift_timestamps(self.first_ds, self.freq, lengths - 1)
-        return SeriesData(
-            ids=self.ids,
-            values=self.values[keep],
-            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-            first_ds=self.first_ds,
-            last_ds=stamp_list(lasts),
-            freq=self.freq,
-        )
-
-    def timestamps(self) -> pd.Index:
-        """Timestamps of all values, series after series (aligned with ``values``)."""
-        return timestamps_of_series(self.first_ds, self.freq, self.lengths)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the data as a long frame ``unique_id, ds, y``."""
-        return pd.DataFrame(
-            {
-                "unique_id": _repeat_ids(self.ids, self.lengths),
-                "ds": self.timestamps(),
-                "y": self.values,
-            }
-        )
 
 
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -335,19 +244,12 @@ class _SortedTable:
         return np.diff(self.offsets)
 
     def owners(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
-        return _owners(self.offsets, positions)
+        return owners_of(self.offsets, positions)
 
     def part(self, i: int) -> tuple[pd.Index, NDArray[np.float64]]:
         """Timestamps and values of series ``i``."""
         rows = slice(self.offsets[i], self.offsets[i + 1])
         return self.ds[rows], self.y[rows]
-
-
-def _owners(
-    offsets: NDArray[np.int64], positions: NDArray[np.int64]
-) -> NDArray[np.int64]:
-    """Series owning each flat position, for the offsets of a flat layout."""
-    return np.searchsorted(offsets, positions, side="right") - 1
 
 
 def _handle_missing(
@@ -384,113 +286,6 @@ def _handle_missing(
         dropped[i] = n_dropped
         chunks.append(values)
     return chunks, dropped, filled, masked
-
-
-def forecast_frame(
-    ids: list[Hashable],
-    last_ds: list[Any],
-    freq: Freq,
-    values: NDArray[np.float64],
-    *,
-    column: str,
-    id_col: str = "unique_id",
-    time_col: str = "ds",
-) -> pd.DataFrame:
-    """Long forecast frame from an (n_series, horizon) array of forecasts.
-
-    Row ``k`` of series ``i`` is the forecast for the ``k + 1``-th step after
-    ``last_ds[i]``.
-    """
-    n_series, horizon = values.shape
-    counts = np.full(n_series, horizon + 1, dtype=np.int64)
-    stamps = timestamps_of_series(last_ds, freq, counts)
-    after_last = np.ones(len(stamps), dtype=bool)
-    after_last[:: horizon + 1] = False
-    return pd.DataFrame(
-        {
-            id_col: _repeat_ids(ids, np.full(n_series, horizon)),
-            time_col: stamps[after_last],
-            column: values.reshape(-1),
-        }
-    )
-
-
-def future_timestamps(last: Any, freq: Freq, horizon: int) -> pd.Index:
-    """Timestamps of the ``horizon`` steps after ``last`` at frequency ``freq``."""
-    return _timestamps_from(last, freq, horizon + 1)[1:]
-
-
-def _repeat_ids(ids: list[Hashable], counts: NDArray[np.int64]) -> NDArray[Any]:
-    """Each id repeated ``counts[i]`` times, as int64 when all ids are integers."""
-    integer = all(isinstance(u, int | np.integer) for u in ids)
-    return np.repeat(np.asarray(ids, dtype=np.int64 if integer else object), counts)
-
-
-def season_length_from_freq(freq: Freq) -> int:
-    """Usual seasonal period of a frequency: observations per natural cycle.
-
-    Monthly 12, quarterly 4, weekly 52, daily 7 (a week), business-daily 5, hourly 24
-    (a day), minutely one day's worth (30min -> 48), secondly 60 (a minute), yearly
-    and integer time 1.
-    For multiples such as 2h the daily cycle is divided by the multiple when it
-    divides evenly, else 1.
-
-    Examples
-    --------
-    >>> season_length_from_freq("MS"), season_length_from_freq("30min")
-    (12, 48)
-    """
-    if isinstance(freq, int):
-        return 1
-    offset = pd.tseries.frequencies.to_offset(freq)
-    code = offset.rule_code.split("-")[0].upper()
-    n = max(int(offset.n), 1)
-    per_day = {"H": 24, "BH": 24, "MIN": 1440, "T": 1440, "S": 60}
-    if code in per_day:
-        cycle = per_day[code]
-        return cycle // n if cycle % n == 0 else 1
-    base = {"M": 12, "Q": 4, "W": 52, "D": 7, "B": 5}
-    for prefix, period in base.items():
-        if code.startswith(prefix) or code.startswith("B" + prefix):
-            return period // n if period % n == 0 else 1
-    return 1
-
-
-def series_timestamps(first: Any, freq: Freq, n: int) -> pd.Index:
-    """Return the ``n`` timestamps from ``first`` on at frequency ``freq``."""
-    return _timestamps_from(first, freq, n)
-
-
-def _timestamps_from(first: Any, freq: Freq, n: int) -> pd.Index:
-    if isinstance(freq, int):
-        return pd.Index(first + freq * np.arange(n, dtype=np.int64))
-    return pd.date_range(start=first, periods=n, freq=freq)
-
-
-def format_time(value: Any) -> str:
-    """Format a timestamp as people write it: the date alone at midnight."""
-    if (
-        isinstance(value, pd.Timestamp)
-        and value.tz is None
-        and value == value.normalize()
-    ):
-        return str(value.date())
-    return str(value)
-
-
-def encode_time(value: Any) -> str | int:
-    """Write a timestamp for JSON: ISO 8601 text with its time zone, or the int step."""
-    return value.isoformat() if isinstance(value, pd.Timestamp) else int(value)
-
-
-def decode_time(value: str | int) -> Any:
-    """Inverse of :func:`encode_time`."""
-    return pd.Timestamp(value) if isinstance(value, str) else int(value)
-
-
-def python_scalar(value: Any) -> Any:
-    """Turn a NumPy integer into a Python int (for JSON and plain comparisons)."""
-    return int(value) if isinstance(value, np.integer) else value
 
 
 def clean_columns(frame: pd.DataFrame) -> pd.DataFrame:

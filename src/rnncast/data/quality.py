@@ -14,21 +14,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from rnncast.data.frame import (
-    Freq,
-    SeriesData,
-    _repeat_ids,
-    check_alias,
-    clean_columns,
-    format_time,
-)
+from rnncast.data.frame import check_alias, clean_columns
 from rnncast.data.scaling import MAD_TO_STD
+from rnncast.data.series import Freq, SeriesData, format_time, repeat_ids
 from rnncast.data.timeline import shift_timestamps
 from rnncast.data.windows import series_positions
 from rnncast.exceptions import ConfigError
+from rnncast.options import AGGREGATIONS
 
 __all__ = [
-    "AGGREGATIONS",
     "DataReport",
     "ResampleReport",
     "data_report",
@@ -36,7 +30,6 @@ __all__ = [
     "resample",
 ]
 
-AGGREGATIONS = ("mean", "median", "sum", "last", "first", "min", "max")
 Aggregation = Literal["mean", "median", "sum", "last", "first", "min", "max"]
 
 
@@ -251,7 +244,7 @@ def find_outliers(
     owner = series.owners(at)
     firsts = pd.Index(series.first_ds).take(owner)
     values = {
-        "unique_id": _repeat_ids(
+        "unique_id": repeat_ids(
             series.ids, np.bincount(owner, minlength=len(series.ids))
         ),
         "ds": shift_timestamps(firsts, series.freq, at - series.offsets[owner]),

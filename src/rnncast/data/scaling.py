@@ -19,17 +19,17 @@ from numpy.typing import NDArray
 
 from rnncast.data.windows import series_positions
 from rnncast.exceptions import ConfigError
+from rnncast.options import SCALERS, TRANSFORMS
 
 __all__ = [
     "MAD_TO_STD",
-    "SCALERS",
-    "TRANSFORMS",
     "ScalerStats",
     "box_cox",
     "fit_scaler",
     "guerrero_power",
     "inverse_box_cox",
     "inverse_transform",
+    "lagged_maes",
     "lowest_allowed",
     "per_value",
     "recent_change_deviations",
@@ -41,9 +41,7 @@ __all__ = [
     "transform_rows",
 ]
 
-SCALERS = ("standard", "robust", "mase", "none")
 ScalerKind = Literal["standard", "robust", "mase", "none"]
-TRANSFORMS = ("auto", "log", "log1p", "boxcox", "none")
 TransformKind = Literal["auto", "log", "log1p", "boxcox", "none"]
 
 # Normal-consistency constant: for Gaussian data 1.4826 * MAD estimates the std.
@@ -220,19 +218,11 @@ def fit_scaler(
 def seasonal_mae(part: NDArray[np.float64], season_length: int) -> float | None:
     r"""In-sample MAE of seasonal naive, :math:`\operatorname{mean}_t |y_t - y_{t-m}|`.
 
-    Pairs with a gap (NaN) are left out; lag 1 when no two values a season apart
-    are observed. None when no pair is observed or the mean is zero or not finite.
+    :func:`seasonal_maes` of one series: None where that gives NaN.
     """
-    for lag in dict.fromkeys((season_length, 1)):
-        if len(part) <= lag:
-            continue
-        with np.errstate(over="ignore", invalid="ignore"):
-            changes = np.abs(part[lag:] - part[:-lag])
-            changes = changes[~np.isnan(changes)]
-            mean = float(changes.mean()) if len(changes) else 0.0
-        if len(changes) and np.isfinite(mean) and mean > 0:
-            return mean
-    return None
+    offsets = np.array([0, len(part)], dtype=np.int64)
+    mae = seasonal_maes(part, offsets, offsets[1:], season_length)[0]
+    return None if np.isnan(mae) else float(mae)
 
 
 def _ordinary_statistics(
@@ -257,7 +247,7 @@ def _ordinary_statistics(
     if kind not in ("standard", "mase") or n_series == 0 or len(values) == 0:
         return np.zeros(n_series, dtype=bool)
     starts = offsets[:-1]
-    position, train, counts = _training_mask(offsets, train_lengths)
+    _, train, counts = _training_mask(offsets, train_lengths)
     x = np.where(train, values, 0.0)
     gaps = np.add.reduceat(np.isnan(x), starts) > 0
     x = np.where(np.isnan(x), 0.0, x)
@@ -273,7 +263,7 @@ def _ordinary_statistics(
     loc[ordinary], scale[ordinary] = mean[ordinary], std[ordinary]
     loc[zero], scale[zero] = 0.0, 1.0
     if kind == "mase":
-        mae = _masked_seasonal_maes(values, starts, position, train, season_length)
+        mae = seasonal_maes(values, offsets, train_lengths, season_length)
         scale[ordinary] = np.where(np.isnan(mae), std, mae)[ordinary]
     return ordinary | zero
 
@@ -284,14 +274,48 @@ def seasonal_maes(
     lengths: NDArray[np.int64],
     season_length: int,
 ) -> NDArray[np.float64]:
-    """:func:`seasonal_mae` of the first ``lengths[i]`` values of every series at once.
+    r"""In-sample seasonal-naive MAE of the first ``lengths[i]`` values of every series.
 
-    Returns an array of shape (n_series,), NaN where :func:`seasonal_mae` gives None.
+    :math:`d_i = \operatorname{mean}_t |y_t - y_{t-m}|` (:func:`lagged_maes`), or
+    at lag 1 where no two values a season apart are observed or that mean is zero
+    or not finite. Returns an array of shape (n_series,), NaN where neither lag
+    gives a positive, finite mean.
     """
-    if len(offsets) < 2 or len(values) == 0:
-        return np.full(len(offsets) - 1, np.nan)
+    result = np.full(len(offsets) - 1, np.nan)
+    for lag in dict.fromkeys((season_length, 1)):
+        mae = lagged_maes(values, offsets, lengths, lag)
+        found = np.isnan(result) & np.isfinite(mae) & (mae > 0)
+        result[found] = mae[found]
+    return result
+
+
+def lagged_maes(
+    values: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    lag: int,
+) -> NDArray[np.float64]:
+    r"""Mean absolute change over ``lag`` steps of every series' first ``lengths[i]``.
+
+    :math:`\frac{1}{|P_i|} \sum_{t \in P_i} |y_t - y_{t-lag}|` over the pairs
+    :math:`P_i` whose both values are observed (a gap, or an undefined difference
+    such as inf - inf, leaves its pairs out), summed per series of the flat array
+    at once (``np.add.reduceat``). The one implementation of the seasonal-naive
+    MAE, the scale of MASE (:func:`~rnncast.evaluation.metrics.mase`), of the
+    ``"mase"`` scaler and of conformal intervals. Returns an array of shape
+    (n_series,), NaN where a series has no such pair.
+    """
+    n_series = len(offsets) - 1
+    if n_series < 1 or len(values) == 0:
+        return np.full(n_series, np.nan)
     position, train, _ = _training_mask(offsets, lengths)
-    return _masked_seasonal_maes(values, offsets[:-1], position, train, season_length)
+    changes = np.abs(_lagged_changes(values, lag))
+    paired = train & (position >= lag) & ~np.isnan(changes)
+    starts = offsets[:-1]
+    pairs = np.add.reduceat(paired, starts)
+    total = np.add.reduceat(np.where(paired, changes, 0.0), starts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pairs > 0, total / np.maximum(pairs, 1), np.nan)
 
 
 def _training_mask(
@@ -305,33 +329,6 @@ def _training_mask(
     counts = np.minimum(train_lengths, lengths)
     position = series_positions(offsets)
     return position, position < np.repeat(counts, lengths), counts
-
-
-def _masked_seasonal_maes(
-    values: NDArray[np.float64],
-    starts: NDArray[np.int64],
-    position: NDArray[np.int64],
-    train: NDArray[np.bool_],
-    season_length: int,
-) -> NDArray[np.float64]:
-    """:func:`seasonal_mae` of every series' ``train`` values (NaN: none).
-
-    Sums per series of the flat array (``np.add.reduceat``); a pair with a gap (or
-    an undefined difference such as inf - inf) is left out, as in
-    :func:`seasonal_mae`. ``starts`` are the series' first positions (every series
-    holds at least one value).
-    """
-    result = np.full(len(starts), np.nan)
-    for lag in dict.fromkeys((season_length, 1)):
-        changes = np.abs(_lagged_changes(values, lag))
-        paired = train & (position >= lag) & ~np.isnan(changes)
-        pairs = np.add.reduceat(paired, starts)
-        total = np.add.reduceat(np.where(paired, changes, 0.0), starts)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mae = total / pairs
-        found = np.isnan(result) & (pairs > 0) & np.isfinite(mae) & (mae > 0)
-        result[found] = mae[found]
-    return result
 
 
 def _lagged_changes(values: NDArray[np.float64], lag: int) -> NDArray[np.float64]:

@@ -19,7 +19,7 @@ data does), but its seasonal naive forecast is poor; differencing removes the
 trend and keeps a seasonal pattern. On the Tourism training parts the differenced
 test picked the better start per series (seasonal naive or the last season's
 mean) more often than the test on levels: MASE of the chosen starts 1.688 vs
-1.698 (quarterly), 1.613 vs 1.630 (monthly); see benchmarks/README.md.
+1.698 (quarterly), 1.613 vs 1.630 (monthly); see docs/accuracy.md.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ __all__ = [
     "series_positions",
     "training_starts",
     "validation_starts",
+    "window_inputs",
 ]
 
 
@@ -140,13 +141,26 @@ def gather(
     """
     index = starts[:, None] + torch.arange(lookback + horizon, device=starts.device)
     windows = values[index]  # (batch, lookback + horizon)
-    if masked:
-        inputs = masked_inputs(windows[:, :lookback])
-    else:
-        inputs = windows[:, :lookback, None]
-    if channels is not None:
-        inputs = torch.cat([inputs, channels[index[:, :lookback]]], -1)
+    extra = None if channels is None else channels[index[:, :lookback]]
+    inputs = window_inputs(windows[:, :lookback], masked=masked, channels=extra)
     return inputs, windows[:, lookback:]
+
+
+def window_inputs(
+    windows: torch.Tensor,
+    *,
+    masked: bool = False,
+    channels: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Network inputs (batch, lookback, c) of scaled windows (batch, lookback).
+
+    The value channel (the two channels of :func:`masked_inputs` when
+    ``masked``), then ``channels`` (batch, lookback, k) if given.
+    """
+    inputs = masked_inputs(windows) if masked else windows[:, :, None]
+    if channels is None:
+        return inputs
+    return torch.cat([inputs, channels], dim=-1)
 
 
 def phase_angles(

@@ -12,30 +12,11 @@ import torch
 from torch import nn
 
 from rnncast.exceptions import ConfigError
+from rnncast.models.window_levels import SNAIVE_LEVELS, window_level
+from rnncast.options import CELLS, OUTPUTS, WINDOW_LEVELS
 
-__all__ = [
-    "CELLS",
-    "LEVELS",
-    "OUTPUTS",
-    "SEASONAL_LEVELS",
-    "SEASONAL_PATTERNS",
-    "SNAIVE_LEVELS",
-    "EnsembleNetwork",
-    "NetworkConfig",
-    "RecurrentNetwork",
-    "seasonal_profile",
-    "seasonal_ratios",
-    "seasonal_windows",
-]
+__all__ = ["EnsembleNetwork", "NetworkConfig", "RecurrentNetwork"]
 
-CELLS = ("lstm", "gru", "rnn")
-OUTPUTS = ("direct", "recursive")
-LEVELS = ("last", "season", "snaive", "adaptive", "detect", "none")
-SEASONAL_LEVELS = ("season", "snaive", "adaptive", "detect")  # use the season
-# levels that add a seasonal pattern (the seasonal naive or its average over seasons)
-SNAIVE_LEVELS = ("snaive", "adaptive", "detect")
-# patterns of level="detect": "auto" lets positive windows use multiplicative ones
-SEASONAL_PATTERNS = ("auto", "additive")
 CellName = Literal["lstm", "gru", "rnn"]
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
@@ -88,8 +69,10 @@ class NetworkConfig:
             )
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}.")
-        if self.level not in LEVELS:
-            raise ConfigError(f"unknown level {self.level!r}; choose one of {LEVELS}.")
+        if self.level not in WINDOW_LEVELS:
+            raise ConfigError(
+                f"unknown level {self.level!r}; choose one of {WINDOW_LEVELS}."
+            )
         if self.season_length < 1:
             raise ConfigError(
                 f"season_length must be >= 1, got {self.season_length!r}."
@@ -154,34 +137,16 @@ class RecurrentNetwork(nn.Module):
       fed back as the next input, carrying the hidden states, until ``horizon`` steps
       exist. Training back-propagates through this roll-out.
 
-    Level: with ``level="last"`` the network sees ``x_t - l`` in channel 0, the
-    target (other channels, such as the observed indicator, pass unchanged), with
-    ``l = x_T`` the last value, and forecasts ``yhat = l + net(x - l)``, i.e. changes
-    from the last observed (scaled) value. ``level="season"`` uses the seasonal
-    level ``l = mean(x_{T-m+1} .. x_T)`` over the last ``m = season_length`` values
-    instead, which a single noisy or seasonal last value does not move.
-    ``level="snaive"`` centres the inputs on that seasonal level too, but adds the
-    network's output to the window's seasonal-naive forecast,
-    ``yhat_{T+k} = x_{T+k-m\lceil k/m \rceil} + net(x - l)_k``: the network
-    learns corrections to the benchmark that is hard to beat on seasonal data,
-    and starts from it. ``level="adaptive"`` adds the output to the seasonal-naive
-    forecast only in windows where that is the better description of the window
-    itself (:func:`seasonal_windows`), else to the seasonal level: a barely
-    seasonal series is not forced to start from its last season's noise.
-    ``level="detect"`` decides per series instead of per window: the last input
-    channel holds 1 for a series whose training part passed the seasonality
-    test (:func:`~rnncast.data.seasonality.seasonal_series`) and 0 otherwise;
-    flagged series start from the seasonal level plus the window's mean
-    seasonal pattern, :math:`l + p_{(k-1) \bmod m}` (:func:`seasonal_profile`:
-    the seasonal naive averaged over the window's whole seasons), the others
-    from the seasonal level, and the network reads the flag too. With
-    ``multiplicative`` the channel before the flag holds each series' scaled
-    zero :math:`c = -\mathrm{loc}/\mathrm{scale}` (the value 0 of the data); it is
-    not given to the layers. Flagged windows whose values all lie above it start
-    from the multiplicative pattern instead, :math:`c + (l - c)\,r_{(k-1) \bmod
-    m}` (:func:`seasonal_ratios`), so a season's swing grows with its level.
-    This per-window normalisation lets one network serve windows at any level and
-    extrapolate a trend beyond the range seen in training.
+    Window level (``level``, :mod:`rnncast.models.window_levels`): the layers read
+    the target channel minus each window's level :math:`l` (other channels, such
+    as the observed indicator, pass unchanged) and the forecast is the head's
+    output added to the level's start, ``yhat = start + net(x - l)``: changes from
+    the last value (``"last"``) or from the last season's mean (``"season"``),
+    corrections to the seasonal naive (``"snaive"``, ``"adaptive"``) or to each
+    window's mean seasonal pattern for the series flagged seasonal in the last
+    input channel (``"detect"``). With ``multiplicative`` the channel before the
+    flag holds each series' scaled zero :math:`c = -\mathrm{loc}/\mathrm{scale}`,
+    read by the start, not by the layers.
 
     Shapes: input ``(batch, lookback, input_size)``, output ``(batch, horizon)``.
     Initialisation: PyTorch's defaults, ``U(-1/sqrt(H_k), 1/sqrt(H_k))`` for every
@@ -201,6 +166,7 @@ class RecurrentNetwork(nn.Module):
         out_features = config.horizon if config.output == "direct" else 1
         out_features *= max(1, len(config.quantiles))
         self.head = nn.Linear(config.hidden[-1], out_features)
+        self.window = window_level(config.level)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Forecast ``horizon`` steps from inputs (batch, lookback, input_size).
@@ -211,48 +177,19 @@ class RecurrentNetwork(nn.Module):
         if self.config.multiplicative:  # the scaled zero: for the start only
             zero = x[:, -1:, -2]  # (batch, 1)
             x = torch.cat([x[:, :, :-2], x[:, :, -1:]], dim=-1)
-        if self.config.level == "none":
-            out, last = self._forecast(x), None
-        else:
-            level = self.window_level(x)  # (batch, 1, 1)
-            out = self._forecast(torch.cat([x[:, :, :1] - level, x[:, :, 1:]], dim=-1))
-            last = self._offset(x, level, zero)  # (batch, horizon)
+        level = self.window_level(x)  # (batch, 1, 1)
+        out = self._forecast(torch.cat([x[:, :, :1] - level, x[:, :, 1:]], dim=-1))
+        start = self.window.start(
+            x, level, self.config.season_length, self.config.horizon, zero
+        )  # (batch, horizon)
         if self.config.quantiles:
             out = out.view(len(x), self.config.horizon, -1)  # (batch, horizon, q)
-            return out if last is None else out + last[:, :, None]
-        return out if last is None else out + last  # (batch, horizon)
-
-    def _offset(
-        self, x: torch.Tensor, level: torch.Tensor, zero: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Return what the output is added to: the level, or a seasonal start.
-
-        ``zero`` (batch, 1): each window's scaled zero, with ``multiplicative``.
-        """
-        horizon, m = self.config.horizon, self.config.season_length
-        flat = level[:, :, 0].expand(-1, horizon)
-        if self.config.level not in SNAIVE_LEVELS:
-            return flat
-        repeats = -(-horizon // m)
-        if self.config.level == "detect":
-            profile = level[:, :, 0] + seasonal_profile(x[:, :, 0], m)
-            if zero is not None:
-                above = x[:, :, 0] - zero  # proportional to the data's values
-                positive = (above > 0).all(dim=1, keepdim=True)
-                ratios = seasonal_ratios(torch.where(positive, above, 1.0), m)
-                scaled = zero + (level[:, :, 0] - zero) * ratios
-                profile = torch.where(positive, scaled, profile)
-            start = profile.repeat(1, repeats)[:, :horizon]
-            return torch.where(x[:, -1:, -1] > 0.5, start, flat)  # the series' flag
-        snaive = x[:, -m:, 0].repeat(1, repeats)[:, :horizon]
-        if self.config.level == "snaive":
-            return snaive
-        return torch.where(seasonal_windows(x[:, :, 0], m), snaive, flat)
+            return out + start[:, :, None]
+        return out + start  # (batch, horizon)
 
     def window_level(self, x: torch.Tensor) -> torch.Tensor:
         """Level ``l`` (batch, 1, 1) of each window's target channel (see ``level``)."""
-        steps = self.config.season_length if self.config.level != "last" else 1
-        return x[:, -steps:, :1].mean(dim=1, keepdim=True)
+        return self.window.of(x, self.config.season_length)
 
     def _forecast(self, x: torch.Tensor) -> torch.Tensor:
         top, states = self._run(
@@ -279,76 +216,6 @@ class RecurrentNetwork(nn.Module):
             x, state = layer(x, states[k])  # (batch, steps, hidden[k])
             new_states.append(state)
         return x, new_states
-
-
-def seasonal_profile(y: torch.Tensor, season_length: int) -> torch.Tensor:
-    r"""Each window's mean seasonal pattern over its whole seasons, (batch, m).
-
-    The window ``y`` (batch, L) is cut into its last :math:`K = \lfloor L/m
-    \rfloor` seasons :math:`s_1 .. s_K` (counted back from its end, so position
-    :math:`j` of every season has the phase of :math:`y_{T-m+1+j}`); the profile
-    is the mean of their deviations from their own means,
-
-    .. math::
-        p_j = \frac1K \sum_{k=1}^{K} \Big(s_{k,j} - \frac1m \sum_i s_{k,i}\Big),
-
-    so the seasonal start :math:`l + p_{(k-1) \bmod m}` of step :math:`k` (with
-    :math:`l` the last season's mean) averages :math:`K` seasons where the seasonal
-    naive copies one: with :math:`K = 1` it is the seasonal naive.
-    """
-    seasons = _whole_seasons(y, season_length)
-    return (seasons - seasons.mean(dim=2, keepdim=True)).mean(dim=1)
-
-
-def seasonal_ratios(y: torch.Tensor, season_length: int) -> torch.Tensor:
-    r"""Each window's mean seasonal ratios over its whole seasons, (batch, m).
-
-    The multiplicative twin of :func:`seasonal_profile`, for positive windows
-    ``y`` (batch, L): with the last :math:`K = \lfloor L/m \rfloor` seasons
-    :math:`s_1 .. s_K`,
-
-    .. math::
-        r_j = \frac1K \sum_{k=1}^{K} \frac{s_{k,j}}{\frac1m \sum_i s_{k,i}},
-
-    so a start :math:`l\,r_{(k-1) \bmod m}` keeps each season's swing in
-    proportion to its level (classical multiplicative decomposition, as Theta
-    deseasonalises). :math:`K = 1` gives the seasonal naive rescaled to the last
-    season's mean, i.e. the seasonal naive itself.
-    """
-    seasons = _whole_seasons(y, season_length)
-    return (seasons / seasons.mean(dim=2, keepdim=True)).mean(dim=1)
-
-
-def _whole_seasons(y: torch.Tensor, m: int) -> torch.Tensor:
-    """Cut windows ``y`` (batch, L) into their last ``K = L // m`` seasons, (b, K, m).
-
-    Counted back from each window's end, so position ``j`` of every season has
-    the phase of ``y_{T-m+1+j}``.
-    """
-    whole = (y.shape[1] // m) * m
-    return y[:, y.shape[1] - whole :].reshape(len(y), whole // m, m)
-
-
-def seasonal_windows(y: torch.Tensor, season_length: int) -> torch.Tensor:
-    r"""Say which windows the seasonal naive describes better than a moving level.
-
-    Inside each window ``y`` (batch, lookback), for :math:`t = m .. L-1`, compare
-    the seasonal naive :math:`|y_t - y_{t-m}|` with the mean of the season before,
-    :math:`|y_t - \tfrac1m \sum_{j=1}^{m} y_{t-j}|`, each averaged over ``t``;
-    a window is seasonal when the first is smaller (always, when ``L <= m``).
-
-    Returns
-    -------
-    Tensor of shape (batch, 1), bool
-    """
-    m = season_length
-    if y.shape[1] <= m:
-        return torch.ones(len(y), 1, dtype=torch.bool, device=y.device)
-    sums = torch.nn.functional.pad(y.cumsum(dim=1), (1, 0))  # sums[:, t] = y[:, :t]
-    season_means = (sums[:, m:-1] - sums[:, : -m - 1]) / m  # mean of y[t-m:t]
-    seasonal_error = (y[:, m:] - y[:, :-m]).abs().mean(dim=1)
-    level_error = (y[:, m:] - season_means).abs().mean(dim=1)
-    return (seasonal_error < level_error)[:, None]
 
 
 class EnsembleNetwork(nn.Module):

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from rnncast.data.scaling import lagged_maes
 from rnncast.exceptions import DataError
 from rnncast.intervals import bound_column, level_quantiles
 
@@ -135,7 +136,11 @@ def mase(
 
 
 def _seasonal_scale(y_train: ArrayLike, season_length: int) -> float:
-    """In-sample MAE of seasonal naive, the denominator of MASE and MSIS."""
+    """In-sample MAE of seasonal naive, the denominator of MASE and MSIS.
+
+    :func:`~rnncast.data.scaling.lagged_maes` at lag ``season_length``; NaN when
+    the training series has a missing or infinite value.
+    """
     train = np.asarray(y_train, dtype=np.float64)
     m = int(season_length)
     if m < 1 or len(train) <= m:
@@ -143,7 +148,10 @@ def _seasonal_scale(y_train: ArrayLike, season_length: int) -> float:
             f"MASE needs a training series longer than season_length={m}; it has "
             f"{len(train)} values. Use a shorter season_length."
         )
-    return float(np.mean(np.abs(train[m:] - train[:-m])))
+    if not np.isfinite(train).all():
+        return float("nan")
+    offsets = np.array([0, len(train)], dtype=np.int64)
+    return float(lagged_maes(train, offsets, offsets[1:], m)[0])
 
 
 def _scaled(error: float, scale: float) -> float:

@@ -11,22 +11,38 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from rnncast._cli_common import (
+from rnncast.cli.arguments import (
     DATA_HELP,
-    baseline_interval_option,
+    add_forecaster_flags,
     check_output_folders,
-    data_options,
-    interval_options,
-    layer_widths,
+    forecaster_params,
+    frequency,
     model_names,
-    network_options,
     positive_int,
     print_table,
     read_data,
 )
-from rnncast.data.frame import format_time
 from rnncast.exceptions import RnncastError
-from rnncast.io import write_frame
+from rnncast.options import CONFORMAL_ERRORS, CONFORMAL_UNITS, FILL_POLICIES
+
+__all__ = ["add_commands"]
+
+# parameters the backtest itself takes (for every model, networks included), not
+# one network's; --cell and --alias name models, which --models does here
+_BACKTEST_SETS = (
+    "horizon",
+    "season_length",
+    "freq",
+    "fill",
+    "id_col",
+    "time_col",
+    "target_col",
+    "seed",
+    "conformal_errors",
+    "conformal_unit",
+    "cell",
+    "alias",
+)
 
 _BACKTEST_DESCRIPTION = """\
 Rolling-origin backtest: for each of --windows cutoffs, every model is trained on the
@@ -39,13 +55,12 @@ Models: lstm, gru, rnn; naive, snaive, drift; arima, ets, theta
 """
 
 
-def add_backtest_commands(commands: Any) -> None:
+def add_commands(commands: Any) -> None:
     """Add ``backtest`` and ``report`` to the sub-command parsers."""
     backtest = commands.add_parser(
         "backtest",
         help="compare networks and baselines over rolling forecast origins",
         description=_BACKTEST_DESCRIPTION,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     _backtest_arguments(backtest)
     backtest.add_argument(
@@ -67,15 +82,22 @@ def add_backtest_commands(commands: Any) -> None:
         description="Run the same backtest as `rnncast backtest` and write one HTML "
         "file that needs no network to view: data summary, leaderboard, each "
         "series' forecasts, the networks' loss curves and timings.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     _backtest_arguments(report)
     report.add_argument(
-        "-o", "--output", type=Path, required=True, help="the HTML file to write"
+        "-o",
+        "--output",
+        dest="output_path",
+        type=Path,
+        required=True,
+        help="the HTML file to write",
     )
     report.add_argument("--title", help="report title (default: from the data)")
     report.add_argument(
-        "--max-series", type=positive_int, default=12, help="series shown with plots"
+        "--max-series",
+        type=positive_int,
+        default=12,
+        help="series shown with plots (default: 12)",
     )
     report.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     report.set_defaults(run=_run_report)
@@ -87,26 +109,35 @@ def _backtest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--models",
         type=model_names,
-        default=("lstm", "gru", "rnn", "snaive"),
-        help="comma-separated model names",
+        default="lstm,gru,rnn,snaive",
+        help="comma-separated model names (default: %(default)s)",
     )
-    parser.add_argument("--horizon", type=positive_int, required=True)
-    parser.add_argument("--windows", type=positive_int, default=3, help="cutoffs")
     parser.add_argument(
-        "--step", type=positive_int, help="values between cutoffs (default: horizon)"
+        "--horizon", type=positive_int, required=True, help="steps forecast"
+    )
+    parser.add_argument(
+        "--windows", type=positive_int, default=3, help="cutoffs (default: 3)"
+    )
+    parser.add_argument(
+        "--step",
+        type=positive_int,
+        help="values between cutoffs (default: the horizon)",
     )
     parser.add_argument(
         "--no-refit",
         action="store_true",
-        help="fit the networks once, at the first cutoff",
+        help="fit every model once, at the first cutoff",
     )
     parser.add_argument(
         "--metric",
         default="mase",
-        help="leaderboard order: mse, mae, rmse, mape, smape, mase or owa",
+        help="leaderboard order: mse, mae, rmse, mape, smape, mase or owa "
+        "(default: mase)",
     )
     parser.add_argument(
-        "--reference", default="snaive", help="model that OWA is relative to"
+        "--reference",
+        default="snaive",
+        help="model that OWA is relative to (default: snaive)",
     )
     parser.add_argument(
         "--by-step",
@@ -119,28 +150,70 @@ def _backtest_arguments(parser: argparse.ArgumentParser) -> None:
         help="seasonal period (default: from the frequency)",
     )
     parser.add_argument(
-        "--lookback", type=positive_int, help="networks: past values read"
+        "--seed", type=int, default=0, help="seed of the networks (default: 0)"
     )
-    parser.add_argument(
-        "--hidden", type=layer_widths, help="networks: layer widths, e.g. 128,64"
-    )
-    parser.add_argument("--epochs", type=positive_int, help="networks: max epochs")
-    network_options(parser, with_defaults=False)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--time-limit",
         type=float,
         default=60.0,
-        help="seconds per series for a baseline before it falls back to seasonal naive",
+        help="seconds per series for a baseline before it falls back to seasonal "
+        "naive (default: 60)",
     )
     parser.add_argument(
         "--jobs",
         type=positive_int,
         help="worker processes for the baselines (default: all cores)",
     )
-    data_options(parser)
-    interval_options(parser)
-    baseline_interval_option(parser)
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--id-col", default="unique_id", help="series id column (default: unique_id)"
+    )
+    data.add_argument("--time-col", default="ds", help="time column (default: ds)")
+    data.add_argument("--target-col", default="y", help="value column (default: y)")
+    data.add_argument(
+        "--freq",
+        type=frequency,
+        help="frequency alias such as D, MS, h, or an integer step (default: inferred)",
+    )
+    data.add_argument(
+        "--fill",
+        choices=FILL_POLICIES,
+        help="policy for missing values (default: None, an error)",
+    )
+    add_forecaster_flags(parser, given_only=True, skip=_BACKTEST_SETS)
+    intervals = parser.add_argument_group("prediction intervals of every model")
+    intervals.add_argument(
+        "--level",
+        type=float,
+        nargs="+",
+        metavar="PERCENT",
+        help="add prediction intervals at these levels, e.g. --level 80 95",
+    )
+    intervals.add_argument(
+        "--conformal-errors",
+        choices=CONFORMAL_ERRORS,
+        default="signed",
+        help="conformal intervals (networks, and --baseline-intervals conformal): "
+        "signed: each tail from its own quantile of the errors, following their "
+        "bias and skew (symmetric where too few); absolute: symmetric widths "
+        "(default: signed)",
+    )
+    intervals.add_argument(
+        "--conformal-unit",
+        choices=CONFORMAL_UNITS,
+        default="recent",
+        help="conformal intervals: each series' unit of the errors; recent: the "
+        "seasonal-naive MAE's geometric mean with the spread of the last three "
+        "seasons' changes (calm series get narrower bands); seasonal: that MAE "
+        "(default: recent)",
+    )
+    intervals.add_argument(
+        "--baseline-intervals",
+        choices=("model", "conformal"),
+        default="model",
+        help="baselines: their own model-based intervals, or conformal ones built "
+        "like the networks' (default: model)",
+    )
 
 
 def _run_backtest(args: argparse.Namespace, console: Console) -> int:
@@ -151,6 +224,8 @@ def _run_backtest(args: argparse.Namespace, console: Console) -> int:
     _print_leaderboard(result, args, seconds)
     board = result.leaderboard
     if args.output_dir is not None:
+        from rnncast.io import write_frame
+
         for name, frame in (
             ("forecasts", result.forecasts),
             ("metrics", result.metrics),
@@ -160,7 +235,7 @@ def _run_backtest(args: argparse.Namespace, console: Console) -> int:
             write_frame(frame, args.output_dir / f"{name}.csv")
             print(f"wrote {args.output_dir / f'{name}.csv'}")
     if args.plot is not None:
-        from rnncast.plotting import plot_backtest
+        from rnncast.evaluation.plotting import plot_backtest
 
         plot_backtest(
             args.plot,
@@ -176,11 +251,11 @@ def _run_backtest(args: argparse.Namespace, console: Console) -> int:
 
 
 def _run_report(args: argparse.Namespace, console: Console) -> int:
-    check_output_folders(args.output)
+    check_output_folders(args.output_path)
     result, seconds = _backtest(args, console)
     _print_leaderboard(result, args, seconds)
     _write_report(
-        args.output,
+        args.output_path,
         result,
         title=args.title,
         data=args.data,
@@ -192,7 +267,7 @@ def _run_report(args: argparse.Namespace, console: Console) -> int:
 def _write_report(
     path: Path, result: Any, *, title: str | None, data: Path, max_series: int
 ) -> None:
-    from rnncast.report import render_report, write_report
+    from rnncast.evaluation.report import render_report, write_report
 
     title = title or f"rnncast backtest: {data.name}"
     write_report(path, render_report(result, title=title, max_series=max_series))
@@ -201,28 +276,10 @@ def _write_report(
 
 def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
     """Run the backtest the arguments describe, with a progress bar."""
-    from rnncast.backtest import backtest
+    from rnncast.evaluation.backtest import backtest
 
     data = read_data(args.data)
-    neural = {
-        key: value
-        for key, value in (
-            ("lookback", args.lookback),
-            ("hidden", args.hidden),
-            ("epochs", args.epochs),
-            ("scaler", args.scaler),
-            ("loss", args.loss),
-            ("level", args.window_level),
-            ("seasonal_pattern", args.seasonal_pattern),
-            ("transform", args.transform),
-            ("ensemble", args.ensemble),
-            ("combine", args.combine),
-            ("season_inputs", args.season_inputs),
-            ("intervals", args.intervals if args.level else None),
-            ("conformal_per_series", args.conformal_per_series),
-        )
-        if value is not None
-    }
+    neural = forecaster_params(args, given_only=True)
     models = list(args.models)
     total = (len(models) + (args.reference not in models)) * args.windows
     progress = Progress(
@@ -346,6 +403,8 @@ def _print_leaderboard(result: Any, args: argparse.Namespace, seconds: float) ->
         print_table(_interval_table(board, result.summary["levels"]))
     if args.by_step:
         print_table(_step_table(result.steps, list(board["model"])))
+    from rnncast.data.series import format_time
+
     for fallback in result.fallbacks.itertuples():
         print(
             f"fallback: {fallback.model} on {fallback.unique_id!r} at cutoff "

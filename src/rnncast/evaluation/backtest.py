@@ -17,22 +17,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnncast._checks import require_positive_int
-from rnncast.baselines import BASELINES, Baseline, make_baseline
-from rnncast.classical import COMBINE_CHOICES
-from rnncast.data.frame import (
+from rnncast.baselines import BASELINES, make_baseline
+from rnncast.checks import require_positive_int
+from rnncast.data.frame import to_long_frame, validate_frame
+from rnncast.data.series import (
     Freq,
     SeriesData,
     forecast_frame,
     season_length_from_freq,
-    to_long_frame,
-    validate_frame,
+)
+from rnncast.evaluation.metrics import (
+    METRICS,
+    evaluate,
+    interval_metric_names,
+    step_scores,
 )
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecaster import Forecaster
 from rnncast.intervals import Levels, bound_column, check_levels
-from rnncast.metrics import METRICS, evaluate, interval_metric_names, step_scores
-from rnncast.models.networks import CELLS
+from rnncast.options import CELLS, COMBINE_CHOICES
+from rnncast.protocol import ForecastingModel, clone, differing_params
 from rnncast.training import EpochRecord
 
 __all__ = ["NEURAL_MODELS", "BacktestResult", "backtest"]
@@ -70,7 +74,7 @@ class BacktestResult:
         Per network: one list of :class:`~rnncast.training.EpochRecord` per fit.
     steps : DataFrame
         Accuracy by horizon step, ``model, step, mae, smape, mase`` (and
-        ``coverage_{level}``): :func:`~rnncast.metrics.step_scores` of each
+        ``coverage_{level}``): :func:`~rnncast.evaluation.metrics.step_scores` of each
         window, averaged over windows. The mean over steps of a model's ``mase``
         is its leaderboard MASE.
     """
@@ -90,7 +94,7 @@ class BacktestResult:
 
 def backtest(
     data: Any,
-    models: Sequence[str],
+    models: Sequence[str | ForecastingModel],
     *,
     horizon: int,
     n_windows: int = 3,
@@ -120,13 +124,20 @@ def backtest(
     ----------
     data : DataFrame, Series, ndarray or path
         Long frame ``unique_id, ds, y`` or one series.
-    models : sequence of str
+    models : sequence of str or model objects
         Names: ``"lstm"``, ``"gru"``, ``"rnn"`` (the defaults: the network mixed
         with the Theta method), the same with another ``combine``
         (``"lstm+theta+damped"``..., and ``"lstm+none"``, the network alone, to
         see side by side what the mix changes) and the baselines ``"naive"``,
         ``"snaive"``, ``"drift"``, ``"arima"``, ``"ets"``, ``"theta"``,
-        ``"prophet"``. The ``reference`` model is added if missing.
+        ``"prophet"``; or models (:class:`~rnncast.Forecaster`, a baseline, any
+        :class:`~rnncast.protocol.ForecastingModel`), each with its own
+        parameters: a copy is fitted at every cutoff, its unset ``horizon``,
+        ``season_length`` and ``freq`` set to the backtest's, and, with ``level``,
+        a Forecaster without ``intervals`` gets conformal ones. Each goes by its
+        ``name`` (a Forecaster's ``alias``, else its cell and mix), extended with
+        its parameters where two would share one. The ``reference`` model is
+        added (by name) if missing.
     horizon : int
         Steps forecast from each cutoff.
     n_windows : int, default 3
@@ -135,10 +146,10 @@ def backtest(
     step : int, optional
         Values between consecutive cutoffs; default ``horizon``.
     refit : bool, default True
-        Refit the networks at every cutoff. With False they are fitted once on
-        the first window's training data and then forecast later windows from
-        the longer history (:meth:`Forecaster.predict` with data). Local
-        statistical models are always re-estimated on each window's history.
+        Refit the models at every cutoff. With False each is fitted once on the
+        first window's training data and then forecasts later windows from the
+        longer history (``predict`` with data; a local baseline re-estimates
+        itself on it there, so its time counts as predict time).
     season_length : int, optional
         Seasonal period for MASE, seasonal naive and the statistical models;
         inferred from the frequency if omitted.
@@ -153,8 +164,8 @@ def backtest(
     seed : int
         Seed of the networks.
     neural_params : dict, optional
-        Extra :class:`~rnncast.Forecaster` parameters for the networks (e.g.
-        ``{"hidden": (64,), "epochs": 50}``).
+        Extra :class:`~rnncast.Forecaster` parameters for the networks given by
+        name (e.g. ``{"hidden": (64,), "epochs": 50}``).
     time_limit, n_jobs
         Per-series time limit and worker processes of the local baselines.
     level : float or sequence of float, optional
@@ -179,7 +190,6 @@ def backtest(
     on_step : callable, optional
         Called as ``on_step(model, window)`` before each fit, for progress.
     """
-    names = _model_names(models, reference)
     n_windows = require_positive_int("n_windows", n_windows)
     horizon = require_positive_int("horizon", horizon)
     step = horizon if step is None else require_positive_int("step", step)
@@ -192,11 +202,25 @@ def backtest(
     series = validate_frame(frame, freq=freq, fill=fill)  # type: ignore[arg-type]
     m = season_length or season_length_from_freq(series.freq)
     cut = _cutoff_lengths(series, horizon, n_windows, step)
+    settings = _Settings(
+        horizon,
+        m,
+        series.freq,
+        seed,
+        neural_params or {},
+        time_limit,
+        n_jobs,
+        levels,
+        baseline_intervals,
+        {"conformal_errors": conformal_errors, "conformal_unit": conformal_unit},
+    )
+    entries = _entries(models, reference, settings)
+    names = list(entries)
 
     forecasts, metric_parts, fallback_rows = [], [], []
     step_parts: list[pd.DataFrame] = []
     seconds = {name: [0.0, 0.0] for name in names}
-    fitted_once: dict[str, Forecaster] = {}
+    fitted_once: dict[str, ForecastingModel] = {}
     training: dict[str, list[list[EpochRecord]]] = {}
     for w in range(n_windows):
         before = series.head(cut[:, w])
@@ -204,33 +228,19 @@ def backtest(
         actual = _future(series, before, horizon)
         window = actual[["unique_id", "ds"]].copy()
         cutoffs = dict(zip(before.ids, before.last_ds, strict=True))
-        for name in names:
+        for name, template in entries.items():
             if on_step is not None:
                 on_step(name, w)
             model, fit_s = fitted_once.get(name), 0.0
             if model is None:
-                model = _make(
-                    name,
-                    horizon,
-                    m,
-                    series.freq,
-                    seed,
-                    neural_params,
-                    time_limit,
-                    n_jobs,
-                    levels,
-                    baseline_intervals,
-                    {
-                        "conformal_errors": conformal_errors,
-                        "conformal_unit": conformal_unit,
-                    },
-                )
+                model = clone(template)
                 start = time.perf_counter()
-                _fit(model, train, name, w, series, cut[:, w])
+                _fit(model, train, name, w, cut[:, w])
                 fit_s = time.perf_counter() - start
-                if isinstance(model, Forecaster):
-                    training.setdefault(name, []).append(model.history_)
-                if not refit and isinstance(model, Forecaster):
+                history = getattr(model, "history_", None)
+                if history is not None:
+                    training.setdefault(name, []).append(history)
+                if not refit:
                     fitted_once[name] = model
             start = time.perf_counter()
             predicted = (
@@ -240,22 +250,21 @@ def backtest(
             )
             seconds[name][0] += fit_s
             seconds[name][1] += time.perf_counter() - start
-            column = "yhat" if isinstance(model, Forecaster) else model.alias
+            column = model.forecast_column
             window[name] = predicted[column].to_numpy()
             for lv in levels:
                 for side in ("lo", "hi"):
                     bound = predicted[bound_column(column, side, lv)]
                     window[bound_column(name, side, lv)] = bound.to_numpy()
-            if isinstance(model, Baseline):
-                fallback_rows += [
-                    {
-                        "model": name,
-                        "cutoff": cutoffs[uid],
-                        "unique_id": uid,
-                        "reason": reason,
-                    }
-                    for uid, reason in model.fallbacks_.items()
-                ]
+            fallback_rows += [
+                {
+                    "model": name,
+                    "cutoff": cutoffs[uid],
+                    "unique_id": uid,
+                    "reason": reason,
+                }
+                for uid, reason in getattr(model, "fallbacks_", {}).items()
+            ]
         scores = evaluate(
             window, actual, train, models=names, season_length=m, levels=levels
         )
@@ -314,22 +323,135 @@ def backtest(
     )
 
 
-def _model_names(models: Sequence[str], reference: str) -> list[str]:
-    if isinstance(models, str):
+@dataclass(frozen=True)
+class _Settings:
+    """What the backtest gives its models: sizes, seeds, intervals, extra params."""
+
+    horizon: int
+    season_length: int
+    freq: Freq
+    seed: int
+    neural_params: dict[str, Any]
+    time_limit: float | None
+    n_jobs: int | None
+    levels: Levels
+    baseline_intervals: str
+    conformal: dict[str, str]
+
+
+def _entries(
+    models: Sequence[str | ForecastingModel] | str | ForecastingModel,
+    reference: str,
+    settings: _Settings,
+) -> dict[str, ForecastingModel]:
+    """Every model to backtest by its label, the reference last if it was missing."""
+    if isinstance(models, str | ForecastingModel):
         models = [models]
-    names = list(models)
-    known = (*NEURAL_MODELS, *BASELINES)
-    for name in [*names, reference]:
-        if name not in known:
-            raise ConfigError(
-                f"unknown model {name!r}; choose from {', '.join(known)}."
-            )
-    duplicates = {n for n in names if names.count(n) > 1}
-    if duplicates:
-        raise ConfigError(f"model(s) listed twice: {sorted(duplicates)}.")
-    if not names:
+    if not models:
         raise ConfigError("give at least one model to backtest.")
-    return names if reference in names else [*names, reference]
+    labelled: list[tuple[str, ForecastingModel]] = []
+    for item in models:
+        if isinstance(item, str):
+            labelled.append((item, _named(item, settings)))
+        elif isinstance(item, ForecastingModel):
+            labelled.append((item.name, _configured(item, settings)))
+        else:
+            raise ConfigError(
+                f"unknown model {item!r}; give model names ({', '.join(_known())}) "
+                "or models such as Forecaster(...) and SeasonalNaive()."
+            )
+    labels = _distinct([label for label, _ in labelled], [m for _, m in labelled])
+    duplicates = sorted({n for n in labels if labels.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"model(s) listed twice: {duplicates}.")
+    entries = dict(zip(labels, (m for _, m in labelled), strict=True))
+    if reference not in entries:
+        entries[reference] = _named(reference, settings)
+    return entries
+
+
+# set by the backtest for every model, so no part of a label
+_SET_BY_BACKTEST = ("horizon", "season_length", "freq", "seed", "intervals", "levels")
+
+
+def _distinct(labels: list[str], models: list[ForecastingModel]) -> list[str]:
+    """Labels where two models share a name: each with its own parameters added.
+
+    E.g. ``lstm`` and ``lstm[hidden=(32,)]``.
+    """
+    distinct = []
+    for label, model in zip(labels, models, strict=True):
+        if labels.count(label) > 1:
+            ignored = (*_SET_BY_BACKTEST, "cell", "combine", "alias")
+            shown = differing_params(model, ignored)
+            label = f"{label}[{shown}]" if shown else label
+        distinct.append(label)
+    return distinct
+
+
+def _known() -> tuple[str, ...]:
+    return (*NEURAL_MODELS, *BASELINES)
+
+
+def _named(name: str, settings: _Settings) -> ForecastingModel:
+    """Return a fresh model of the name ``name``, with the backtest's settings."""
+    if name not in _known():
+        raise ConfigError(f"unknown model {name!r}; choose from {', '.join(_known())}.")
+    if name in NEURAL_MODELS:
+        cell, _, combine = name.partition("+")
+        params: dict[str, Any] = {
+            "season_length": settings.season_length,
+            "freq": settings.freq,
+            "seed": settings.seed,
+        }
+        if settings.levels:
+            params |= {
+                "intervals": "conformal",
+                "levels": settings.levels,
+                **settings.conformal,
+            }
+        params |= settings.neural_params
+        if combine:  # the name's mix, whatever neural_params say
+            params["combine"] = combine
+        return Forecaster(cell=cell, horizon=settings.horizon, **params)
+    return make_baseline(
+        name,
+        horizon=settings.horizon,
+        season_length=settings.season_length,
+        freq=settings.freq,
+        time_limit=settings.time_limit,
+        n_jobs=settings.n_jobs,
+        levels=settings.levels,
+        intervals=settings.baseline_intervals,
+        **settings.conformal,
+    )
+
+
+def _configured(model: ForecastingModel, settings: _Settings) -> ForecastingModel:
+    """Return a copy of ``model`` with the backtest's horizon (and season, frequency).
+
+    Only where the model leaves them unset; a Forecaster without intervals gets
+    conformal ones when the backtest scores intervals.
+    """
+    params = model.get_params()
+    updates: dict[str, Any] = {}
+    if params.get("horizon") is None:
+        updates["horizon"] = settings.horizon
+    elif params["horizon"] != settings.horizon:
+        raise ConfigError(
+            f"{model.name} has horizon={params['horizon']}, but the backtest "
+            f"forecasts horizon={settings.horizon}; leave the model's horizon unset "
+            "or make the two equal."
+        )
+    for key, value in (
+        ("season_length", settings.season_length),
+        ("freq", settings.freq),
+    ):
+        if key in params and params[key] is None:
+            updates[key] = value
+    if settings.levels and "intervals" in params and params["intervals"] is None:
+        updates["intervals"] = "conformal"
+    return clone(model).set_params(**updates)
 
 
 def _cutoff_lengths(
@@ -360,58 +482,16 @@ def _future(series: SeriesData, before: SeriesData, horizon: int) -> pd.DataFram
     return forecast_frame(series.ids, before.last_ds, series.freq, values, column="y")
 
 
-def _make(
-    name: str,
-    horizon: int,
-    season_length: int,
-    freq: Freq,
-    seed: int,
-    neural_params: dict[str, Any] | None,
-    time_limit: float | None,
-    n_jobs: int | None,
-    levels: Levels = (),
-    baseline_intervals: str = "model",
-    conformal: dict[str, str] | None = None,
-) -> Forecaster | Baseline:
-    """Return a fresh model ``name`` (``conformal``: its conformal parameters)."""
-    conformal = conformal or {}
-    if name in NEURAL_MODELS:
-        cell, _, combine = name.partition("+")
-        params: dict[str, Any] = {
-            "season_length": season_length,
-            "freq": freq,
-            "seed": seed,
-        }
-        if levels:
-            params |= {"intervals": "conformal", "levels": levels, **conformal}
-        params |= neural_params or {}
-        if combine:  # the name's mix, whatever neural_params say
-            params["combine"] = combine
-        return Forecaster(cell=cell, horizon=horizon, **params)
-    return make_baseline(
-        name,
-        horizon=horizon,
-        season_length=season_length,
-        freq=freq,
-        time_limit=time_limit,
-        n_jobs=n_jobs,
-        levels=levels,
-        intervals=baseline_intervals,
-        **conformal,
-    )
-
-
 def _bound_columns(column: str, levels: Levels) -> list[str]:
     """``{column}-lo-{level}`` and ``{column}-hi-{level}`` of every level."""
     return [bound_column(column, side, lv) for lv in levels for side in ("lo", "hi")]
 
 
 def _fit(
-    model: Forecaster | Baseline,
+    model: ForecastingModel,
     train: pd.DataFrame,
     name: str,
     window: int,
-    series: SeriesData,
     lengths: np.ndarray,
 ) -> None:
     try:

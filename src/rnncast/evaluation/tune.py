@@ -9,7 +9,6 @@ can be read and checked; the same ``seed`` gives the same choice.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import time
 from collections.abc import Callable, Sequence
@@ -18,10 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from rnncast._checks import require_positive_int
+from rnncast.checks import require_positive_int
+from rnncast.evaluation.metrics import evaluate
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecaster import Forecaster
-from rnncast.metrics import evaluate
+from rnncast.forecaster.plan import season_length
+from rnncast.options import options
 
 __all__ = ["TuneResult", "candidate_grid", "tune"]
 
@@ -133,9 +134,9 @@ def tune(
         raise ConfigError("tune needs at least one candidate.")
     _check_names(candidates, params)
     reader = Forecaster(horizon=horizon, seed=seed, **params)
-    series = reader._read(data)  # validated once; candidates get unique_id, ds, y
+    series = reader.read(data)  # validated once; candidates get unique_id, ds, y
     history = series.to_frame()
-    season = reader._season_length(series.freq)
+    season = season_length(reader.checked_params(), series.freq)
     plain = {k: v for k, v in params.items() if k not in _COLUMN_PARAMS}
     position = history.groupby("unique_id", sort=False).cumcount(ascending=False)
     splits = [
@@ -175,7 +176,7 @@ def tune(
 
 def _check_names(candidates: list[dict[str, Any]], params: dict[str, Any]) -> None:
     """ConfigError naming a parameter that Forecaster does not have."""
-    known = set(inspect.signature(Forecaster).parameters) - {"self", "horizon", "seed"}
+    known = {option.name for option in options()} - {"horizon", "seed"}
     for names in (params, *candidates):
         unknown = sorted(set(names) - known)
         if unknown:
@@ -214,7 +215,7 @@ def _score(
 ) -> dict[str, float]:
     predicted = model.fit(train).predict()
     scores = evaluate(
-        predicted.rename(columns={"yhat": "model"}),
+        predicted.rename(columns={model.forecast_column: "model"}),
         test,
         train,
         models=["model"],

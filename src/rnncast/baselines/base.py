@@ -1,11 +1,4 @@
-"""Benchmark forecasters with the same interface as :class:`~rnncast.Forecaster`.
-
-* Simple methods, computed here as pure functions over one series: naive, seasonal
-  naive and drift (Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*,
-  3rd ed., section 5.2; statsforecast's ``Naive``, ``SeasonalNaive``,
-  ``RandomWalkWithDrift``).
-* Statistical models from well-kept libraries: auto-ARIMA, ETS and Theta from
-  statsforecast (extra ``rnncast[baselines]``) and Prophet (extra ``rnncast[prophet]``).
+"""The local forecasting model every baseline is: fitted series by series, safely.
 
 Every model is local: ``fit`` estimates it on each series separately, in worker
 processes with a per-series time limit. A series whose fit fails or runs past the
@@ -17,22 +10,21 @@ local statistical models are cheap to re-estimate and exactly reproducible.
 
 from __future__ import annotations
 
+import inspect
 import json
-import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from rnncast._checks import require_positive_int
-from rnncast._version import __version__
-from rnncast.data.frame import (
+from rnncast.baselines.simple import SeriesTask, simple_forecast
+from rnncast.checks import require_positive_int
+from rnncast.data.frame import to_long_frame, validate_frame
+from rnncast.data.series import (
     Freq,
     SeriesData,
     decode_time,
@@ -41,10 +33,8 @@ from rnncast.data.frame import (
     python_scalar,
     season_length_from_freq,
     series_timestamps,
-    to_long_frame,
-    validate_frame,
 )
-from rnncast.exceptions import ConfigError, DataError, ModelFileError, NotFittedError
+from rnncast.exceptions import ConfigError, ModelFileError, NotFittedError
 from rnncast.intervals import (
     check_conformal_errors,
     check_conformal_unit,
@@ -55,112 +45,11 @@ from rnncast.intervals import (
 )
 from rnncast.io import atomic_path
 from rnncast.runner import default_jobs, run_all
+from rnncast.version import __version__
 
-__all__ = [
-    "BASELINES",
-    "AutoARIMA",
-    "AutoETS",
-    "AutoTheta",
-    "Baseline",
-    "Drift",
-    "Naive",
-    "Prophet",
-    "SeasonalNaive",
-    "drift",
-    "make_baseline",
-    "naive",
-    "seasonal_naive",
-]
+__all__ = ["Baseline", "make_baseline"]
 
 Array = NDArray[np.float64]
-
-
-def naive(y: Array, horizon: int) -> Array:
-    r"""Repeat the last value: :math:`\hat y_{T+h} = y_T`."""
-    return np.full(horizon, y[-1], dtype=np.float64)
-
-
-def seasonal_naive(y: Array, horizon: int, season_length: int) -> Array:
-    r"""Repeat the last season.
-
-    :math:`\hat y_{T+h} = y_{T+h-m(\lfloor (h-1)/m \rfloor+1)}` for period :math:`m`.
-
-    Examples
-    --------
-    >>> seasonal_naive(np.array([1.0, 2, 3, 4, 5]), horizon=3, season_length=2)
-    array([4., 5., 4.])
-    """
-    m = season_length
-    if len(y) < m:
-        raise DataError(
-            f"seasonal naive needs one full season ({m} values); the series has "
-            f"{len(y)}."
-        )
-    last_season = y[-m:]
-    return last_season[np.arange(horizon) % m].astype(np.float64)
-
-
-def normal_bounds(mean: Array, sigma: Array, levels: tuple[float, ...]) -> Array:
-    r"""Forecast and normal interval bounds, shape (horizon, 1 + 2 n_levels).
-
-    Columns: ``mean``, the lower bounds of each level, the upper bounds of each
-    level: :math:`\hat y_h \mp z_{(1 + \ell/100)/2}\, \sigma_h`.
-    """
-    z = np.array([NormalDist().inv_cdf((1 + lv / 100) / 2) for lv in levels])
-    spread = sigma[:, None] * z[None, :]  # (horizon, n_levels)
-    return np.column_stack([mean, mean[:, None] - spread, mean[:, None] + spread])
-
-
-def simple_sigma(y: Array, horizon: int, method: str, season_length: int = 1) -> Array:
-    r"""Return the std of the h-step forecast errors of naive, snaive and drift.
-
-    From the one-step residuals :math:`e_t` (``naive``: :math:`y_t - y_{t-1}`;
-    ``snaive``: :math:`y_t - y_{t-m}`; ``drift``: :math:`y_t - y_{t-1} - b`) with
-    :math:`\hat\sigma = \sqrt{\overline{e^2}}` (Hyndman & Athanasopoulos, FPP3,
-    table 5.2): naive :math:`\hat\sigma\sqrt h`; seasonal naive
-    :math:`\hat\sigma\sqrt{k + 1}`, :math:`k = \lfloor (h - 1)/m \rfloor`; drift
-    :math:`\hat\sigma\sqrt{h (1 + h/T)}`. A series too short for residuals gets 0.
-    """
-    h = np.arange(1, horizon + 1, dtype=np.float64)
-    lag = season_length if method == "snaive" else 1
-    residuals = y[lag:] - y[:-lag]
-    if method == "drift" and len(residuals):
-        residuals = residuals - residuals.mean()
-    sigma = _rms(residuals)
-    if method == "naive":
-        return sigma * np.sqrt(h)
-    if method == "snaive":
-        return sigma * np.sqrt(np.floor((h - 1) / season_length) + 1)
-    return sigma * np.sqrt(h * (1 + h / len(y)))
-
-
-def _rms(values: Array) -> float:
-    """Root mean square, safe from overflow for values near 1e154 and above."""
-    peak = float(np.max(np.abs(values))) if len(values) else 0.0
-    if peak == 0.0 or not np.isfinite(peak):
-        return peak
-    return peak * float(np.sqrt(np.mean((values / peak) ** 2)))
-
-
-def drift(y: Array, horizon: int) -> Array:
-    r"""Random walk with drift: :math:`\hat y_{T+h} = y_T + h \frac{y_T - y_1}{T - 1}`.
-
-    The slope is the average change over the history; a single value has slope 0.
-    """
-    slope = (y[-1] - y[0]) / (len(y) - 1) if len(y) > 1 else 0.0
-    return y[-1] + slope * np.arange(1, horizon + 1, dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class SeriesTask:
-    """What one local fit needs: the values, their first time, frequency and sizes."""
-
-    values: Array
-    first_ds: Any
-    freq: Freq
-    horizon: int
-    season_length: int
-    levels: tuple[float, ...] = ()  # interval levels in percent; () for none
 
 
 class Baseline:
@@ -169,7 +58,7 @@ class Baseline:
     Parameters
     ----------
     horizon : int
-        Steps to forecast.
+        Steps to forecast (required by ``fit``; a backtest sets its own).
     season_length : int, optional
         Seasonal period; inferred from the frequency if omitted.
     freq : str or int, optional
@@ -207,11 +96,18 @@ class Baseline:
     alias: ClassVar[str] = ""
     extra: ClassVar[str | None] = None  # the pip extra that provides the engine
     isolated: ClassVar[bool] = True  # fit in worker processes under a time limit
+    # every baseline by its alias, filled as the subclasses are defined
+    registry: ClassVar[dict[str, type[Baseline]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.alias:
+            Baseline.registry[cls.alias] = cls
 
     def __init__(
         self,
         *,
-        horizon: int,
+        horizon: int | None = None,
         season_length: int | None = None,
         freq: Freq | None = None,
         time_limit: float | None = 60.0,
@@ -233,20 +129,32 @@ class Baseline:
         self.conformal_errors = conformal_errors
         self.conformal_unit = conformal_unit
 
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments as a dict (scikit-learn convention)."""
-        return {
-            "horizon": self.horizon,
-            "season_length": self.season_length,
-            "freq": self.freq,
-            "time_limit": self.time_limit,
-            "n_jobs": self.n_jobs,
-            "levels": list(check_levels(self.levels)),
-            "intervals": self.intervals,
-            "calibration_windows": self.calibration_windows,
-            "conformal_errors": self.conformal_errors,
-            "conformal_unit": self.conformal_unit,
-        }
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Return the constructor arguments as given (scikit-learn's contract)."""
+        names = inspect.signature(Baseline.__init__).parameters
+        return {name: getattr(self, name) for name in names if name != "self"}
+
+    def set_params(self, **params: Any) -> Baseline:
+        """Set parameters by name; return ``self`` (fit again to use them)."""
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise ConfigError(
+                    f"invalid parameter {name!r} for {type(self).__name__}; valid "
+                    f"parameters are {sorted(valid)}."
+                )
+            setattr(self, name, value)
+        return self
+
+    @property
+    def name(self) -> str:
+        """The model's name in backtests: its alias."""
+        return self.alias
+
+    @property
+    def forecast_column(self) -> str:
+        """The column of the point forecasts: the alias."""
+        return self.alias
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(horizon={self.horizon!r})"
@@ -488,169 +396,14 @@ class Baseline:
 
 def _fallback(task: SeriesTask) -> Array:
     if len(task.values) >= task.season_length:
-        return SeasonalNaive.forecast_one(None, task)  # type: ignore[arg-type]
-    return Naive.forecast_one(None, task)  # type: ignore[arg-type]
-
-
-class _Simple(Baseline):
-    """Methods computed here in microseconds: no worker processes, no time limit."""
-
-    isolated = False
-
-
-class Naive(_Simple):
-    """Last value carried forward (:func:`naive`)."""
-
-    alias = "naive"
-
-    def forecast_one(self, task: SeriesTask) -> Array:
-        """Forecast one series with :func:`naive` (and its normal intervals)."""
-        mean = naive(task.values, task.horizon)
-        sigma = simple_sigma(task.values, task.horizon, "naive")
-        return normal_bounds(mean, sigma, task.levels)
-
-
-class Drift(_Simple):
-    """Random walk with drift (:func:`drift`)."""
-
-    alias = "drift"
-
-    def forecast_one(self, task: SeriesTask) -> Array:
-        """Forecast one series with :func:`drift` (and its normal intervals)."""
-        mean = drift(task.values, task.horizon)
-        sigma = simple_sigma(task.values, task.horizon, "drift")
-        return normal_bounds(mean, sigma, task.levels)
-
-
-class SeasonalNaive(_Simple):
-    """Last season repeated (:func:`seasonal_naive`)."""
-
-    alias = "snaive"
-
-    def forecast_one(self, task: SeriesTask) -> Array:
-        """Forecast one series with :func:`seasonal_naive` (and its intervals)."""
-        m = task.season_length
-        mean = seasonal_naive(task.values, task.horizon, m)
-        sigma = simple_sigma(task.values, task.horizon, "snaive", m)
-        return normal_bounds(mean, sigma, task.levels)
-
-
-class _StatsForecast(Baseline):
-    """A statsforecast model fitted on one series (its ``forecast`` method)."""
-
-    extra = "baselines"
-    engine: ClassVar[str] = ""
-
-    def _check_engine(self) -> None:
-        _require("statsforecast.models", self.extra)  # workers inherit the import
-
-    def forecast_one(self, task: SeriesTask) -> Array:
-        """Fit the statsforecast model on one series and forecast it."""
-        import statsforecast.models as sf
-
-        model = getattr(sf, self.engine)(season_length=task.season_length)
-        levels = list(task.levels)
-        out = model.forecast(y=task.values, h=task.horizon, level=levels or None)
-        return np.column_stack(
-            [out["mean"]]
-            + [out[f"lo-{lv}"] for lv in levels]
-            + [out[f"hi-{lv}"] for lv in levels]
-        )
-
-
-class AutoARIMA(_StatsForecast):
-    """Automatic ARIMA (Hyndman & Khandakar, 2008) from statsforecast."""
-
-    alias = "arima"
-    engine = "AutoARIMA"
-
-
-class AutoETS(_StatsForecast):
-    """Automatic exponential smoothing (ETS state-space models) from statsforecast."""
-
-    alias = "ets"
-    engine = "AutoETS"
-
-
-class AutoTheta(_StatsForecast):
-    """Automatic Theta method (standard, optimised, dynamic) from statsforecast."""
-
-    alias = "theta"
-    engine = "AutoTheta"
-
-
-class Prophet(Baseline):
-    """Prophet (Taylor & Letham, 2018) with its default trend and seasonalities.
-
-    Integer time steps are mapped to consecutive days, since Prophet needs dates.
-    """
-
-    alias = "prophet"
-    extra = "prophet"
-
-    def _check_engine(self) -> None:
-        _quiet_prophet()
-        _require("prophet", self.extra)
-
-    def forecast_one(self, task: SeriesTask) -> Array:
-        """Fit Prophet on one series and forecast it."""
-        _quiet_prophet()
-        from prophet import Prophet as _Prophet
-
-        _quiet_prophet()
-
-        integer_time = isinstance(task.freq, int)
-        freq = "D" if integer_time else task.freq
-        first = pd.Timestamp("2000-01-01") if integer_time else task.first_ds
-        n = len(task.values)
-        ds = series_timestamps(first, freq, n + task.horizon)
-        if ds.tz is not None:  # Prophet needs naive timestamps
-            ds = ds.tz_localize(None)
-        model = _Prophet().fit(pd.DataFrame({"ds": ds[:n], "y": task.values}))
-        future = pd.DataFrame({"ds": ds[n:]})
-        columns = [model.predict(future)["yhat"].to_numpy()]
-        bounds = []
-        for lv in task.levels:  # Prophet draws its intervals at interval_width
-            model.interval_width = lv / 100
-            np.random.seed(0)  # noqa: NPY002 - Prophet samples from the global RNG
-            bounds.append(model.predict(future)[["yhat_lower", "yhat_upper"]])
-        columns += [b["yhat_lower"].to_numpy() for b in bounds]
-        columns += [b["yhat_upper"].to_numpy() for b in bounds]
-        return np.column_stack(columns)
-
-
-def _quiet_prophet() -> None:
-    """Prophet and cmdstanpy log every fit at INFO level; the library prints nothing."""
-    logging.getLogger("prophet").setLevel(logging.ERROR)
-    # Prophet logs a missing optional plotly at ERROR level on import.
-    logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
-    try:
-        from cmdstanpy.utils import get_logger
-    except ImportError:
-        return
-    get_logger().setLevel(logging.ERROR)  # it sets DEBUG on first use
-
-
-def _require(module: str, extra: str | None) -> None:
-    try:
-        __import__(module)
-    except ImportError as e:
-        raise ConfigError(
-            f"this baseline needs the '{module.split('.')[0]}' package; install it "
-            f"with pip install 'rnncast[{extra}]'."
-        ) from e
-
-
-BASELINES: dict[str, type[Baseline]] = {
-    cls.alias: cls
-    for cls in (Naive, SeasonalNaive, Drift, AutoARIMA, AutoETS, AutoTheta, Prophet)
-}
+        return simple_forecast("snaive", task)
+    return simple_forecast("naive", task)
 
 
 def make_baseline(name: str, **params: Any) -> Baseline:
     """Create the baseline called ``name`` (see ``BASELINES``)."""
-    if name not in BASELINES:
+    if name not in Baseline.registry:
         raise ConfigError(
-            f"unknown baseline {name!r}; choose one of {sorted(BASELINES)}."
+            f"unknown baseline {name!r}; choose one of {sorted(Baseline.registry)}."
         )
-    return BASELINES[name](**params)
+    return Baseline.registry[name](**params)

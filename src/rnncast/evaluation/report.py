@@ -21,11 +21,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from rnncast._version import __version__
-from rnncast.backtest import NEURAL_MODELS, BacktestResult
-from rnncast.data.frame import format_time
+from rnncast.data.series import format_time
+from rnncast.evaluation.backtest import BacktestResult
+from rnncast.evaluation.plotting import draw_backtest_series
 from rnncast.io import atomic_path
-from rnncast.plotting import draw_backtest_series
+from rnncast.version import __version__
 
 __all__ = ["render_report", "write_report"]
 
@@ -85,7 +85,7 @@ def render_report(
         "the reference model (below 1 is better). \u25cf marks the recurrent networks: "
         "with the defaults, lstm, gru and rnn mix the network's forecast with the "
         "Theta method's, and lstm+none... is the network alone.</p>",
-        _leaderboard_table(result.leaderboard),
+        _leaderboard_table(result.leaderboard, set(result.training)),
     ]
     levels = result.summary.get("levels") or []
     if levels:
@@ -105,7 +105,13 @@ def render_report(
             "the cutoff), over series and windows; the mean over the steps is the "
             "leaderboard's MASE. Where the lines cross, models gain and lose "
             "their lead in different parts of the horizon.</p>",
-            _image(_step_figure(result.steps, list(result.leaderboard["model"]))),
+            _image(
+                _step_figure(
+                    result.steps,
+                    list(result.leaderboard["model"]),
+                    set(result.training),
+                )
+            ),
         ]
     parts += [
         "<h2>Forecasts</h2>",
@@ -150,7 +156,8 @@ def _summary_table(summary: dict[str, Any]) -> str:
     return f'<table id="summary"><tbody>{body}</tbody></table>'
 
 
-def _leaderboard_table(board: pd.DataFrame) -> str:
+def _leaderboard_table(board: pd.DataFrame, networks: set[str]) -> str:
+    """Return the leaderboard as an HTML table; ``networks`` (trained models) marked."""
     columns = [
         ("model", "model"),
         ("mse", "MSE"),
@@ -171,7 +178,7 @@ def _leaderboard_table(board: pd.DataFrame) -> str:
         for key, _ in columns:
             value = getattr(row, key)
             if key == "model":
-                neural = ' class="neural"' if value in NEURAL_MODELS else ""
+                neural = ' class="neural"' if value in networks else ""
                 cells.append(f"<td{neural}>{html.escape(str(value))}</td>")
             elif key == "fallbacks":
                 cells.append(f"<td>{int(value)}</td>")
@@ -276,7 +283,9 @@ def _loss_figure(result: BacktestResult) -> plt.Figure:
     return fig
 
 
-def _step_figure(steps: pd.DataFrame, models: list[str]) -> plt.Figure:
+def _step_figure(
+    steps: pd.DataFrame, models: list[str], networks: set[str]
+) -> plt.Figure:
     """MASE at each horizon step, one line per model (networks solid)."""
     fig, ax = plt.subplots(figsize=(8, 3.4), layout="constrained")
     for model in models:
@@ -287,7 +296,7 @@ def _step_figure(steps: pd.DataFrame, models: list[str]) -> plt.Figure:
             marker="o",
             ms=3,
             lw=1.4,
-            ls="-" if model in NEURAL_MODELS else "--",
+            ls="-" if model in networks else "--",
             label=model,
         )
     ax.set_xlabel("horizon step")

@@ -1,8 +1,4 @@
-r"""Prediction intervals: levels, split-conformal widths, quantile fix-up, columns.
-
-Intervals follow the long-format convention of the Nixtla tools: for a level of
-80 (%), the columns ``yhat-lo-80`` and ``yhat-hi-80`` hold the 10 % and 90 %
-quantiles of the forecast distribution.
+r"""Split-conformal intervals: the pure functions.
 
 Split conformal prediction (Vovk et al., 2005; Stankeviciute et al., 2021 for
 multi-step forecasts): a model's absolute errors :math:`s_{j,k} = |y_{j,k} - \hat
@@ -21,69 +17,36 @@ independent calibration windows (:func:`independent_windows`), needed.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 from rnncast.data.scaling import recent_change_deviations, seasonal_maes
 from rnncast.exceptions import ConfigError
+from rnncast.intervals.levels import Levels, nested_bounds
+from rnncast.options import CONFORMAL_ERRORS, CONFORMAL_UNITS
 
 __all__ = [
-    "CALIBRATED_INTERVALS",
-    "CONFORMAL_ERRORS",
-    "CONFORMAL_UNITS",
-    "NETWORK_INTERVALS",
-    "QUANTILE_INTERVALS",
-    "bound_column",
     "check_conformal_errors",
     "check_conformal_unit",
-    "check_levels",
     "conformal_bounds",
     "conformal_offsets",
     "conformal_unit",
     "conformal_widths",
     "conformalized_quantile_bounds",
     "independent_windows",
-    "interval_columns",
-    "level_quantiles",
-    "nested_bounds",
-    "quantile_bounds",
     "quantile_scores",
-    "seasonal_scale",
     "series_conformal_offsets",
     "signed_conformal_offsets",
-    "sort_quantiles",
+    "step_quantiles",
 ]
 
-Levels = tuple[float, ...]
-
-NETWORK_INTERVALS = ("conformal", "quantile", "cqr")  # Forecaster(intervals=...)
-CALIBRATED_INTERVALS = ("conformal", "cqr")  # calibrated on validation windows
-QUANTILE_INTERVALS = ("quantile", "cqr")  # the network forecasts quantiles
-CONFORMAL_ERRORS = ("signed", "absolute")  # conformal_errors=: asymmetric, symmetric
-CONFORMAL_UNITS = ("recent", "seasonal")  # conformal_unit=: see conformal_unit()
 # The "recent" unit's noise: the seasonal changes of the last 3 seasons, at least 12.
 RECENT_SEASONS = 3
 RECENT_CHANGES = 12
 # a step's conformal quantile also reads the (rescaled) errors of the steps this close:
-# measured on four development sets (benchmarks/README.md, session 11)
+# measured on four development sets (docs/intervals.md)
 NEIGHBOUR_STEPS = 2
-
-
-def check_levels(level: float | Sequence[float] | None) -> Levels:
-    """Validate interval levels in percent, e.g. ``[80, 95]``; return them sorted."""
-    if level is None:
-        return ()
-    levels = (level,) if isinstance(level, int | float) else tuple(level)
-    for value in levels:
-        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-            raise ConfigError(f"levels must be numbers in (0, 100), got {value!r}.")
-        if not 0 < float(value) < 100:
-            raise ConfigError(
-                f"levels are percentages in (0, 100), e.g. [80, 95]; got {value!r}."
-            )
-    return tuple(sorted({_plain(v) for v in levels}))
 
 
 def check_conformal_errors(value: str) -> bool:
@@ -104,19 +67,6 @@ def check_conformal_unit(value: str) -> str:
     return value
 
 
-def _plain(value: float) -> float:
-    """80.0 -> 80 so that column names read ``yhat-lo-80``."""
-    value = float(value)
-    return int(value) if value.is_integer() else value
-
-
-def level_quantiles(levels: Levels) -> tuple[list[float], list[float]]:
-    """Lower and upper quantiles of each central interval: ``(1 -+ level/100) / 2``."""
-    lower = [(1 - lv / 100) / 2 for lv in levels]
-    upper = [(1 + lv / 100) / 2 for lv in levels]
-    return lower, upper
-
-
 def conformal_widths(
     scores: NDArray[np.float64], levels: Levels
 ) -> tuple[NDArray[np.float64], str]:
@@ -134,7 +84,7 @@ def conformal_widths(
     method : {"per-step", "pooled"}
         ``"per-step"``: the conformal quantile of each step's scores, with those
         of its ``NEIGHBOUR_STEPS`` neighbours on each side in units of each
-        step's mean score (:func:`_step_quantiles`), used when every step has
+        step's mean score (:func:`step_quantiles`), used when every step has
         enough scores for the highest level,
         :math:`n_k \ge 1/\alpha - 1`. Otherwise ``"pooled"``: the scores of all
         steps are divided by their step's mean score :math:`\bar s_k`, pooled, and
@@ -149,7 +99,7 @@ def conformal_widths(
             f"{int(counts.min())} observed error(s) or only zero errors. Use more "
             "validation_windows or longer series."
         )
-    widths, method = _step_quantiles(scores, levels, mean_score)
+    widths, method = step_quantiles(scores, levels, mean_score)
     if not np.isfinite(widths).all():
         raise ConfigError(
             f"too few calibration errors ({int(counts.sum())}) for a {levels[-1]} % "
@@ -176,7 +126,7 @@ def signed_conformal_offsets(
     interval shifted by that bias, and a skewed error distribution a skewed one.
     Per step when every step has enough errors for the highest level's tails
     (:math:`n_k \ge 2/\alpha - 1`, twice what a symmetric interval needs; with
-    the neighbouring steps' errors in ``spread`` units, :func:`_step_quantiles`), else
+    the neighbouring steps' errors in ``spread`` units, :func:`step_quantiles`), else
     pooled over steps in units of each step's ``spread`` (default: its mean
     absolute error, as :func:`conformal_widths` pools).
 
@@ -194,8 +144,8 @@ def signed_conformal_offsets(
     independent = len(errors) if independent is None else independent
     if independent < _needed(tails[-1]) or not _enough(errors, tails[-1], spread):
         return None
-    upper, method = _step_quantiles(errors, tails, spread)
-    lower, _ = _step_quantiles(-errors, tails, spread)
+    upper, method = step_quantiles(errors, tails, spread)
+    lower, _ = step_quantiles(-errors, tails, spread)
     return -lower, upper, method
 
 
@@ -334,7 +284,7 @@ def _own_offsets(
     scores = np.abs(errors)
     if not _enough(scores, levels[-1], spread):
         return None
-    widths, _ = _step_quantiles(scores, levels, spread)
+    widths, _ = step_quantiles(scores, levels, spread)
     return -widths, widths
 
 
@@ -359,7 +309,7 @@ def _enough(
     return counts.sum() >= _needed(level) and bool(np.all(spread > 0))
 
 
-def _step_quantiles(
+def step_quantiles(
     scores: NDArray[np.float64],
     levels: Levels,
     spread: NDArray[np.float64],
@@ -416,32 +366,6 @@ def _conformal_quantile(scores: NDArray[np.float64], level: float) -> float:
     return float(np.partition(scores, rank - 1)[rank - 1])
 
 
-def seasonal_scale(
-    values: NDArray[np.float64],
-    offsets: NDArray[np.int64],
-    lengths: NDArray[np.int64],
-    season_length: int,
-) -> NDArray[np.float64]:
-    r"""Per-series unit of conformal scores: the in-sample MAE of seasonal naive.
-
-    :math:`d_i = \operatorname{mean}_t |y_t - y_{t-m}|` over the first
-    ``lengths[i]`` values of series ``i`` (:func:`~rnncast.data.scaling.seasonal_mae`
-    of every series at once, :func:`~rnncast.data.scaling.seasonal_maes`: pairs
-    with a gap left out, lag 1 when no two values a season apart are observed),
-    the denominator of MASE and MSIS.
-    Errors divided by it are comparable across series of any level and
-    volatility, so one pool of scores serves all series, and interval widths come
-    out proportional to each series' own step-to-step variability. 1 where it is
-    zero or undefined.
-
-    Returns
-    -------
-    ndarray of shape (n_series,)
-    """
-    maes = seasonal_maes(values, offsets, lengths, season_length)
-    return np.where(np.isnan(maes), 1.0, maes)
-
-
 def conformal_unit(
     values: NDArray[np.float64],
     offsets: NDArray[np.int64],
@@ -452,7 +376,8 @@ def conformal_unit(
     r"""Per-series unit of conformal scores, measured on the first ``lengths[i]``.
 
     ``"seasonal"``: :math:`d_i`, the in-sample seasonal-naive MAE
-    (:func:`seasonal_scale`, the denominator of MASE and MSIS). ``"recent"`` (the
+    (:func:`~rnncast.data.scaling.seasonal_maes`, the denominator of MASE and
+    MSIS; 1 where it is undefined). ``"recent"`` (the
     default): the geometric mean
 
     .. math::
@@ -468,14 +393,15 @@ def conformal_unit(
     a narrower or wider interval, where one pool of scores in units of
     :math:`d_i` gives every series the same width in MASE units. :math:`u_i =
     d_i` where :math:`r_i` is undefined (fewer than two changes) or zero.
-    Measured on Tourism and M3 (``benchmarks/README.md``): MSIS 5-6 % lower at
+    Measured on Tourism and M3 (docs/intervals.md): MSIS 5-6 % lower at
     the same coverage.
 
     Returns
     -------
     ndarray of shape (n_series,)
     """
-    scale = seasonal_scale(values, offsets, lengths, season_length)
+    maes = seasonal_maes(values, offsets, lengths, season_length)
+    scale = np.where(np.isnan(maes), 1.0, maes)
     if check_conformal_unit(kind) == "seasonal":
         return scale
     count = max(RECENT_SEASONS * season_length, RECENT_CHANGES)
@@ -500,7 +426,7 @@ def conformal_bounds(
     ``forecasts`` (n_series, horizon), ``errors`` the calibration errors
     :math:`y - \hat y` in conformal units (n_windows, horizon; absolute ones give
     the same symmetric bounds with ``signed=False``), ``unit`` each series' unit
-    (:func:`seasonal_scale`). The offsets :math:`l_k \le h_k` are those of
+    (:func:`conformal_unit`). The offsets :math:`l_k \le h_k` are those of
     :func:`conformal_offsets`, signed where there are enough independent windows
     (:func:`independent_windows` of ``owners``, the series of each error row, and
     ``overlap``; without ``owners`` every row counts as one). With ``rows`` (the
@@ -564,7 +490,7 @@ def conformalized_quantile_bounds(
     bounds and the method: ``"per-step"`` when every step has enough scores for
     the highest level (each :math:`c_k` then also reads the scores of the
     ``NEIGHBOUR_STEPS`` steps either side, in units of each step's mean absolute
-    score, :func:`_step_quantiles`; since session 12), else ``"pooled"`` (one
+    score, :func:`step_quantiles`), else ``"pooled"`` (one
     :math:`c` from all steps' scores).
     """
     counts = (~np.isnan(scores[:, :, -1])).sum(axis=0)
@@ -575,7 +501,7 @@ def conformalized_quantile_bounds(
         level_scores = scores[:, :, j]
         if per_step:  # with the neighbouring steps' scores, as conformal_widths
             spread = _mean_absolute(level_scores)
-            shift[:, j] = _step_quantiles(level_scores, (level,), spread)[0][:, 0]
+            shift[:, j] = step_quantiles(level_scores, (level,), spread)[0][:, 0]
             continue
         pooled = level_scores.reshape(-1)
         shift[:, j] = _conformal_quantile(pooled[~np.isnan(pooled)], level)
@@ -588,69 +514,3 @@ def conformalized_quantile_bounds(
     spread = shift[None, :, :] * unit[:, None, None]
     method = "per-step" if per_step else "pooled"
     return lower - spread, upper + spread, method
-
-
-def nested_bounds(
-    lower: NDArray[np.float64], upper: NDArray[np.float64], median: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Bounds that nest around the median: lo-95 <= lo-80 <= median <= hi-80 <= hi-95.
-
-    ``lower``, ``upper`` (n, horizon, n_levels) with levels ascending, ``median``
-    (n, horizon). Each lower bound becomes the least of itself, the median and the
-    lower bounds of the narrower levels; each upper bound likewise the greatest.
-    """
-    lower = np.minimum.accumulate(np.minimum(lower, median[:, :, None]), axis=2)
-    upper = np.maximum.accumulate(np.maximum(upper, median[:, :, None]), axis=2)
-    return lower, upper
-
-
-def quantile_bounds(
-    quantile_forecasts: NDArray[np.float64],
-    quantiles: tuple[float, ...],
-    levels: Levels,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Return each level's bounds (n, horizon, n_levels) from quantile forecasts.
-
-    ``quantile_forecasts`` is (n, horizon, len(quantiles)) with ascending
-    ``quantiles`` (rounded to 6 decimals) that include every level's ends.
-    """
-    lower_q, upper_q = level_quantiles(levels)
-    position = {q: k for k, q in enumerate(quantiles)}
-    lower = [position[round(q, 6)] for q in lower_q]
-    upper = [position[round(q, 6)] for q in upper_q]
-    return quantile_forecasts[:, :, lower], quantile_forecasts[:, :, upper]
-
-
-def sort_quantiles(values: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Fix quantile crossing: sort the last axis, which holds ascending quantiles.
-
-    Sorting is the monotone rearrangement of Chernozhukov et al. (2010): it never
-    increases the pinball loss and makes ``lo-95 <= lo-80 <= median <= hi-80 <=
-    hi-95``.
-    """
-    return np.sort(values, axis=-1)
-
-
-def interval_columns(
-    lower: NDArray[np.float64],
-    upper: NDArray[np.float64],
-    levels: Levels,
-    column: str = "yhat",
-) -> dict[str, NDArray[np.float64]]:
-    """Flat columns ``{column}-lo-{level}``, ``{column}-hi-{level}``.
-
-    ``lower`` and ``upper`` are (n_series, horizon, n_levels), flattened series
-    after series. Columns come in the Nixtla order: the lower bounds from the
-    widest level in, then the upper bounds from the narrowest level out.
-    """
-    columns: dict[str, NDArray[np.float64]] = {}
-    for j in reversed(range(len(levels))):
-        columns[bound_column(column, "lo", levels[j])] = lower[:, :, j].reshape(-1)
-    for j in range(len(levels)):
-        columns[bound_column(column, "hi", levels[j])] = upper[:, :, j].reshape(-1)
-    return columns
-
-
-def bound_column(column: str, side: str, level: float) -> str:
-    """Name of an interval bound column, e.g. ``yhat-lo-80`` (``side``: lo or hi)."""
-    return f"{column}-{side}-{level}"

@@ -1,0 +1,166 @@
+"""The baselines: naive, seasonal naive, drift; auto-ARIMA, ETS, Theta; Prophet.
+
+* Simple methods, computed here (:mod:`rnncast.baselines.simple`).
+* Statistical models from well-kept libraries: auto-ARIMA, ETS and Theta from
+  statsforecast (extra ``rnncast[baselines]``) and Prophet (extra ``rnncast[prophet]``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from rnncast.baselines.base import Baseline
+from rnncast.baselines.simple import SeriesTask, simple_forecast
+from rnncast.data.series import series_timestamps
+from rnncast.exceptions import ConfigError
+
+__all__ = [
+    "AutoARIMA",
+    "AutoETS",
+    "AutoTheta",
+    "Drift",
+    "Naive",
+    "Prophet",
+    "SeasonalNaive",
+]
+
+Array = NDArray[np.float64]
+
+
+class _Simple(Baseline):
+    """Methods computed here in microseconds: no worker processes, no time limit."""
+
+    isolated = False
+
+    def forecast_one(self, task: SeriesTask) -> Array:
+        """Forecast one series (and its normal intervals)."""
+        return simple_forecast(self.alias, task)
+
+
+class Naive(_Simple):
+    """Last value carried forward (:func:`~rnncast.baselines.simple.naive`)."""
+
+    alias = "naive"
+
+
+class SeasonalNaive(_Simple):
+    """Last season repeated (:func:`~rnncast.baselines.simple.seasonal_naive`)."""
+
+    alias = "snaive"
+
+
+class Drift(_Simple):
+    """Random walk with drift (:func:`~rnncast.baselines.simple.drift`)."""
+
+    alias = "drift"
+
+
+class _StatsForecast(Baseline):
+    """A statsforecast model fitted on one series (its ``forecast`` method)."""
+
+    extra = "baselines"
+    engine: ClassVar[str] = ""
+
+    def _check_engine(self) -> None:
+        _require("statsforecast.models", self.extra)  # workers inherit the import
+
+    def forecast_one(self, task: SeriesTask) -> Array:
+        """Fit the statsforecast model on one series and forecast it."""
+        import statsforecast.models as sf
+
+        model = getattr(sf, self.engine)(season_length=task.season_length)
+        levels = list(task.levels)
+        out = model.forecast(y=task.values, h=task.horizon, level=levels or None)
+        return np.column_stack(
+            [out["mean"]]
+            + [out[f"lo-{lv}"] for lv in levels]
+            + [out[f"hi-{lv}"] for lv in levels]
+        )
+
+
+class AutoARIMA(_StatsForecast):
+    """Automatic ARIMA (Hyndman & Khandakar, 2008) from statsforecast."""
+
+    alias = "arima"
+    engine = "AutoARIMA"
+
+
+class AutoETS(_StatsForecast):
+    """Automatic exponential smoothing (ETS state-space models) from statsforecast."""
+
+    alias = "ets"
+    engine = "AutoETS"
+
+
+class AutoTheta(_StatsForecast):
+    """Automatic Theta method (standard, optimised, dynamic) from statsforecast."""
+
+    alias = "theta"
+    engine = "AutoTheta"
+
+
+class Prophet(Baseline):
+    """Prophet (Taylor & Letham, 2018) with its default trend and seasonalities.
+
+    Integer time steps are mapped to consecutive days, since Prophet needs dates.
+    """
+
+    alias = "prophet"
+    extra = "prophet"
+
+    def _check_engine(self) -> None:
+        _quiet_prophet()
+        _require("prophet", self.extra)
+
+    def forecast_one(self, task: SeriesTask) -> Array:
+        """Fit Prophet on one series and forecast it."""
+        _quiet_prophet()
+        from prophet import Prophet as _Prophet
+
+        _quiet_prophet()
+
+        integer_time = isinstance(task.freq, int)
+        freq = "D" if integer_time else task.freq
+        first = pd.Timestamp("2000-01-01") if integer_time else task.first_ds
+        n = len(task.values)
+        ds = series_timestamps(first, freq, n + task.horizon)
+        if ds.tz is not None:  # Prophet needs naive timestamps
+            ds = ds.tz_localize(None)
+        model = _Prophet().fit(pd.DataFrame({"ds": ds[:n], "y": task.values}))
+        future = pd.DataFrame({"ds": ds[n:]})
+        columns = [model.predict(future)["yhat"].to_numpy()]
+        bounds = []
+        for lv in task.levels:  # Prophet draws its intervals at interval_width
+            model.interval_width = lv / 100
+            np.random.seed(0)  # noqa: NPY002 - Prophet samples from the global RNG
+            bounds.append(model.predict(future)[["yhat_lower", "yhat_upper"]])
+        columns += [b["yhat_lower"].to_numpy() for b in bounds]
+        columns += [b["yhat_upper"].to_numpy() for b in bounds]
+        return np.column_stack(columns)
+
+
+def _quiet_prophet() -> None:
+    """Prophet and cmdstanpy log every fit at INFO level; the library prints nothing."""
+    logging.getLogger("prophet").setLevel(logging.ERROR)
+    # Prophet logs a missing optional plotly at ERROR level on import.
+    logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
+    try:
+        from cmdstanpy.utils import get_logger
+    except ImportError:
+        return
+    get_logger().setLevel(logging.ERROR)  # it sets DEBUG on first use
+
+
+def _require(module: str, extra: str | None) -> None:
+    try:
+        __import__(module)
+    except ImportError as e:
+        raise ConfigError(
+            f"this baseline needs the '{module.split('.')[0]}' package; install it "
+            f"with pip install 'rnncast[{extra}]'."
+        ) from e

@@ -1,0 +1,127 @@
+"""Checks of parameter values: each raises ConfigError naming the parameter.
+
+Shared by the options of :class:`~rnncast.Forecaster` (:mod:`rnncast.options`),
+the baselines and the backtest. ``check(name, value)`` returns nothing or raises;
+the others return the checked value. No NumPy here: the command line's help
+imports this module.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+from rnncast.exceptions import ConfigError
+
+__all__ = [
+    "check_levels",
+    "fraction",
+    "layer_widths",
+    "lookbacks",
+    "non_negative_int",
+    "optional_text",
+    "positive_int",
+    "positive_number",
+    "require_positive_int",
+    "text",
+]
+
+
+def require_positive_int(name: str, value: Any) -> int:
+    """Return ``value`` as an int; raise ConfigError naming it unless positive."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def positive_int(name: str, value: Any) -> None:
+    """Check that ``value`` is a positive integer, or None."""
+    if value is not None:
+        require_positive_int(name, value)
+
+
+def non_negative_int(name: str, value: Any) -> None:
+    """Check that ``value`` is an integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ConfigError(f"{name} must be an integer >= 0, got {value!r}.")
+
+
+def positive_number(name: str, value: Any) -> None:
+    """Check that ``value`` is a number > 0, or None."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value <= 0:
+        raise ConfigError(f"{name} must be > 0, got {value!r}.")
+
+
+def fraction(name: str, value: Any) -> None:
+    """Check that ``value`` is a number in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{name} must be in [0, 1), got {value!r}.")
+    if not 0.0 <= value < 1.0:
+        raise ConfigError(f"{name} must be in [0, 1), got {value!r}.")
+
+
+def lookbacks(name: str, value: Any) -> None:
+    """Check a lookback: a positive integer, a non-empty list of them, or None."""
+    if value is None or isinstance(value, numbers.Integral):
+        positive_int(name, value)
+        return
+    values = list(value) if isinstance(value, Sequence) else []
+    if not values:
+        raise ConfigError(f"{name} must be an integer or a non-empty list of them.")
+    for one in values:
+        require_positive_int(name, one)
+
+
+def layer_widths(name: str, value: Any) -> None:
+    """Check layer widths: a positive integer or a non-empty list of them."""
+    widths = [value] if isinstance(value, numbers.Integral) else value
+    if isinstance(value, str) or not isinstance(widths, Sequence) or not widths:
+        raise ConfigError(f"{name} must hold integers, got {value!r}.")
+    if not all(
+        isinstance(w, numbers.Integral) and not isinstance(w, bool) for w in widths
+    ):
+        raise ConfigError(f"{name} must hold integers, got {value!r}.")
+    if any(w <= 0 for w in widths):
+        raise ConfigError(
+            f"{name} must list one positive width per layer, e.g. (128, 64); "
+            f"got {value!r}."
+        )
+
+
+def text(name: str, value: Any) -> None:
+    """Check that ``value`` is a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{name} must be a non-empty string, got {value!r}.")
+
+
+def optional_text(name: str, value: Any) -> None:
+    """Check that ``value`` is a non-empty string, or None."""
+    if value is not None:
+        text(name, value)
+
+
+def check_levels(level: Any) -> tuple[float, ...]:
+    """Validate interval levels in percent, e.g. ``[80, 95]``; return them sorted.
+
+    ``80.0`` becomes ``80`` so that column names read ``yhat-lo-80``.
+    """
+    if level is None:
+        return ()
+    one = isinstance(level, numbers.Real) and not isinstance(level, bool)
+    levels = (level,) if one else tuple(level)
+    for value in levels:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ConfigError(f"levels must be numbers in (0, 100), got {value!r}.")
+        if not 0 < float(value) < 100:
+            raise ConfigError(
+                f"levels are percentages in (0, 100), e.g. [80, 95]; got {value!r}."
+            )
+    return tuple(sorted({_plain(v) for v in levels}))
+
+
+def _plain(value: Any) -> float:
+    value = float(value)
+    return int(value) if value.is_integer() else value

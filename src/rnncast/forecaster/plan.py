@@ -1,0 +1,247 @@
+"""What a fit will do, decided before any training, from the parameters and the data.
+
+:func:`make_plan` turns validated :class:`~rnncast.options.ForecasterParams`, the
+data's frequency and its number of series into a :class:`FitPlan`: the season
+length, each ensemble member's lookback, the validation windows and holdout, the
+network and training configurations, and the interval and mix strategies. Pure
+functions: nothing here reads data or trains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import torch
+
+from rnncast.checks import require_positive_int
+from rnncast.combine import NetworkAlone, mixer
+from rnncast.data.series import Freq, season_length_from_freq
+from rnncast.exceptions import ConfigError
+from rnncast.intervals.methods import NoIntervals, interval_method
+from rnncast.models.networks import NetworkConfig
+from rnncast.models.window_levels import SEASONAL_LEVELS, SNAIVE_LEVELS
+from rnncast.options import ForecasterParams
+from rnncast.training import TrainConfig
+
+__all__ = [
+    "LOOKBACK_FACTORS",
+    "FitPlan",
+    "input_size",
+    "make_plan",
+    "member_lookbacks",
+    "network_config",
+    "resolve_device",
+    "season_length",
+]
+
+LOOKBACK_FACTORS = (1.0, 1.5, 2.0)  # lookbacks of ensemble members, times the base
+# calibration errors each horizon step should get by default (validation_windows)
+CALIBRATION_ERRORS = 40
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """Everything a fit decides before it trains.
+
+    ``level_choice`` is ``"last"`` for the plan of the naive check's second
+    network (:meth:`choosing_last`), else None.
+    """
+
+    params: ForecasterParams
+    season_length: int
+    lookbacks: tuple[int, ...]
+    validation_windows: int
+    network: NetworkConfig
+    training: TrainConfig
+    intervals: NoIntervals
+    mix: NetworkAlone
+    device: torch.device
+    level_choice: str | None = None
+
+    @property
+    def lookback(self) -> int:
+        """The longest member lookback: every window the networks read is this long."""
+        return max(self.lookbacks)
+
+    @property
+    def holdout(self) -> int:
+        """Values held out at each series' end for validation (0 without it)."""
+        if not self.params.validation:
+            return 0
+        return int(self.params.horizon) + self.validation_windows - 1
+
+    @property
+    def masked(self) -> bool:
+        """Whether gaps (and short series' padding) are kept as masked gaps."""
+        return self.params.missing == "mask"
+
+    def choosing_last(self) -> FitPlan:
+        """Return this plan with the network forecasting changes from the last value."""
+        config = network_config(
+            self.params, self.season_length, self.lookbacks, level_choice="last"
+        )
+        config = dataclasses.replace(config, quantiles=self.network.quantiles)
+        return dataclasses.replace(self, network=config, level_choice="last")
+
+
+def make_plan(
+    params: ForecasterParams,
+    freq: Freq,
+    n_series: int,
+    level_choice: str | None = None,
+) -> FitPlan:
+    """Plan the fit of validated ``params`` on ``n_series`` series of ``freq``."""
+    season = season_length(params, freq)
+    lookbacks = member_lookbacks(params, season)
+    intervals = interval_method(params)
+    if params.season_inputs and season < 2:
+        raise ConfigError(
+            f"season_inputs=True needs a season of at least 2 steps, but the "
+            f"season length is {season} (frequency {freq!r}); pass "
+            "season_length=, or leave season_inputs off."
+        )
+    network = network_config(params, season, lookbacks, level_choice)
+    network = dataclasses.replace(network, quantiles=intervals.quantiles())
+    training = TrainConfig(
+        epochs=params.epochs,
+        batch_size=params.batch_size,
+        learning_rate=params.learning_rate,
+        loss="pinball" if network.quantiles else params.loss,  # type: ignore[arg-type]
+        clip_norm=params.clip_norm,
+        patience=params.patience,
+        quantiles=network.quantiles,
+        cuda_graphs=params.cuda_graphs,
+        max_steps=params.max_steps,
+    )
+    return FitPlan(
+        params=params,
+        season_length=season,
+        lookbacks=tuple(lookbacks),
+        validation_windows=_validation_windows(params, n_series, intervals),
+        network=network,
+        training=training,
+        intervals=intervals,
+        mix=mixer(params.combine),
+        device=resolve_device(params.device),
+        level_choice=level_choice,
+    )
+
+
+def season_length(params: ForecasterParams, freq: Freq) -> int:
+    """``season_length``, or the usual period of ``freq``."""
+    if params.season_length is None:
+        return season_length_from_freq(freq)
+    return require_positive_int("season_length", params.season_length)
+
+
+def member_lookbacks(params: ForecasterParams, season: int) -> list[int]:
+    """Lookback of each ensemble member: ``lookback`` cycled over the members.
+
+    Default: ``max(2 * horizon, 2 * season)`` for one network; an ensemble cycles
+    through that base times 1, 1.5 and 2 (rounded up), so its members see
+    different stretches of history.
+    """
+    lookback = params.lookback
+    if lookback is None:
+        base = max(2 * int(params.horizon), 2 * season)  # type: ignore[arg-type]
+        choices = [math.ceil(base * f) for f in LOOKBACK_FACTORS]
+    elif isinstance(lookback, int):
+        choices = [int(lookback)]
+    else:
+        choices = [int(v) for v in lookback]
+    if params.ensemble == 1:
+        return choices[:1]
+    return [choices[k % len(choices)] for k in range(params.ensemble)]
+
+
+def network_config(
+    params: ForecasterParams,
+    season: int,
+    lookbacks: tuple[int, ...] | list[int],
+    level_choice: str | None = None,
+) -> NetworkConfig:
+    """Return the members' architecture, with the window level resolved and checked.
+
+    ``window_level="auto"``: ``"detect"`` for the direct head, ``"season"`` for
+    the recursive one, ``"last"`` when the shortest lookback is shorter than a
+    season, or ``level_choice`` where the naive check chose it. Point heads
+    (the caller adds the interval method's quantiles).
+    """
+    level = _resolved_level(params, level_choice)
+    shortest = min(lookbacks)
+    if params.window_level == "auto" and shortest < season:
+        level = "last"  # no whole season in the shortest window
+    config = NetworkConfig(
+        cell=params.cell,  # type: ignore[arg-type]
+        hidden=params.hidden_widths,
+        horizon=int(params.horizon),  # type: ignore[arg-type]
+        dropout=params.dropout,
+        output=params.output,  # type: ignore[arg-type]
+        level=level,  # type: ignore[arg-type]
+        input_size=input_size(params, level),
+        season_length=season if level in SEASONAL_LEVELS else 1,
+        multiplicative=(
+            level == "detect"
+            and params.transform == "none"
+            and params.seasonal_pattern == "auto"
+        ),
+    )
+    if config.level in SNAIVE_LEVELS and shortest < season:
+        raise ConfigError(
+            f"window_level={config.level!r} repeats the last season of each window, "
+            f"but lookback={shortest} is shorter than season_length={season}; use a "
+            "lookback of at least one season."
+        )
+    return config
+
+
+def _resolved_level(params: ForecasterParams, level_choice: str | None) -> str:
+    if level_choice is not None:
+        return level_choice
+    if params.window_level != "auto":
+        return params.window_level
+    return "detect" if params.output == "direct" else "season"
+
+
+def input_size(params: ForecasterParams, level: str) -> int:
+    """Input channels the layers read: the target, then the optional ones."""
+    return (
+        (2 if params.missing == "mask" else 1)  # + the observed indicator
+        + (2 if params.season_inputs else 0)  # + sin, cos of the season phase
+        + (level == "detect")  # + the seasonal flag
+    )
+
+
+def _validation_windows(
+    params: ForecasterParams, n_series: int, intervals: NoIntervals
+) -> int:
+    """Return ``validation_windows``, by default 1.
+
+    For calibrated intervals, by default enough windows that every horizon step
+    gets about 40 calibration errors.
+    """
+    if params.validation_windows is not None:
+        return int(params.validation_windows)
+    if intervals.calibrated:
+        horizon = int(params.horizon)  # type: ignore[arg-type]
+        return max(1, min(horizon, math.ceil(CALIBRATION_ERRORS / n_series)))
+    return 1
+
+
+def resolve_device(device: str) -> torch.device:
+    """Return the torch device of ``device`` ("auto": CUDA when present, else CPU)."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ConfigError(
+            f"unknown device {device!r}; use 'auto', 'cpu' or 'cuda'."
+        ) from e
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            "device='cuda' but no CUDA GPU is available; use 'auto' or 'cpu'."
+        )
+    return resolved

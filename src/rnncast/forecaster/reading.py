@@ -1,0 +1,205 @@
+"""The data a Forecaster reads: its input frames, and new history at predict time.
+
+:func:`read_series` turns any accepted input into validated
+:class:`~rnncast.data.series.SeriesData` under the model's column names, fill
+policy, gap mode and resampling; the other functions give a fitted model's view of
+new history: its series padded or checked against the lookback, scaled with the
+fitted statistics for series seen by ``fit`` and their own for new ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnncast.data.frame import to_long_frame, validate_frame
+from rnncast.data.quality import ResampleReport, resample
+from rnncast.data.scaling import (
+    ScalerStats,
+    fit_scaler,
+    lowest_allowed,
+    resolve_transform,
+    transform,
+)
+from rnncast.data.seasonality import seasonal_series
+from rnncast.data.series import Freq, SeriesData
+from rnncast.data.windows import pad_front
+from rnncast.exceptions import DataError
+from rnncast.forecaster.state import FittedState
+from rnncast.intervals.methods import NoIntervals
+from rnncast.options import ForecasterParams
+
+__all__ = [
+    "check_lengths",
+    "fitted_or_own",
+    "fitted_transform",
+    "new_history",
+    "padded",
+    "read_series",
+    "stats_for",
+    "units_for",
+]
+
+
+def read_series(
+    params: ForecasterParams, data: Any, freq: Freq | None = None
+) -> tuple[SeriesData, ResampleReport | None]:
+    """Read, resample if asked, and validate ``data``; report the resampling.
+
+    ``freq``: the frequency to expect (a fitted model's), else ``params.freq`` or
+    inferred.
+    """
+    frame = to_long_frame(
+        data,
+        id_col=params.id_col,
+        time_col=params.time_col,
+        target_col=params.target_col,
+    )
+    report = None
+    if params.resample is not None:
+        frame, report = resample(
+            frame,
+            params.resample,
+            aggregation=params.aggregation,  # type: ignore[arg-type]
+            max_gap=params.max_gap,
+        )
+        freq = params.resample
+    series = validate_frame(
+        frame,
+        freq=freq or params.freq,
+        fill=params.fill,  # type: ignore[arg-type]
+        missing=params.missing,  # type: ignore[arg-type]
+    )
+    return series, report
+
+
+def padded(series: SeriesData, min_length: int) -> SeriesData:
+    """``series`` with every series left-padded with NaN to ``min_length`` values."""
+    values, offsets = pad_front(series.values, series.offsets, min_length)
+    return dataclasses.replace(series, values=values, offsets=offsets)
+
+
+def check_lengths(series: SeriesData, lookback: int, horizon: int) -> None:
+    """DataError naming the first series shorter than ``lookback + horizon``."""
+    needed = lookback + horizon
+    short = np.flatnonzero(series.lengths < needed)
+    if len(short):
+        i = int(short[0])
+        others = f" ({len(short) - 1} other series too)" if len(short) > 1 else ""
+        raise DataError(
+            f"series {series.ids[i]!r} has {int(series.lengths[i])} values but "
+            f"lookback={lookback} plus horizon={horizon} needs {needed}{others}. Use a "
+            f"shorter lookback or drop series under {needed} values."
+        )
+
+
+def fitted_transform(params: ForecasterParams, series: SeriesData) -> str:
+    """Return the transform to fit: ``transform``, "auto" resolved on ``series``."""
+    kind = resolve_transform(params.transform, series.values)
+    check_range(series, kind)
+    return kind
+
+
+def check_range(series: SeriesData, kind: str) -> None:
+    """DataError naming the first series with a value outside ``kind``'s range."""
+    lowest = lowest_allowed(kind)
+    if lowest is None:
+        return
+    bad = series.values <= lowest  # NaN gaps compare False
+    if not bad.any():
+        return
+    i = int(series.owners(np.argmax(bad)))
+    needs = "positive values" if lowest == 0 else "values >= 0"
+    raise DataError(
+        f"transform={kind!r} needs {needs}, but series {series.ids[i]!r} has "
+        f"{np.nanmin(series.series(i)):g}. Use transform='none' (or 'auto', "
+        "which picks the log only for positive data and log1p for counts)."
+    )
+
+
+def new_history(params: ForecasterParams, state: FittedState, data: Any) -> SeriesData:
+    """Read new history for ``predict``; each series at least a lookback long.
+
+    With ``missing="mask"`` shorter series are padded with unobserved values.
+    """
+    series, _ = read_series(params, data, freq=state.series.freq)
+    if params.missing == "mask":
+        series = padded(series, state.lookback)
+    short = series.lengths < state.lookback
+    if short.any():
+        i = int(np.argmax(short))
+        raise DataError(
+            f"series {series.ids[i]!r} has {int(series.lengths[i])} values but the "
+            f"model reads lookback={state.lookback}; give at least "
+            f"{state.lookback} values per series."
+        )
+    return series
+
+
+def fitted_or_own(
+    rows: NDArray[np.int64],
+    fitted: NDArray[np.float64],
+    own: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Per series: the value fitted for it (``rows``: its fitted row), or its own."""
+    return np.where(rows < 0, own, fitted[np.maximum(rows, 0)])
+
+
+def stats_for(
+    params: ForecasterParams, state: FittedState, series: SeriesData
+) -> ScalerStats:
+    """Scaling statistics for each series of ``series``, as ``predict`` uses them.
+
+    Series seen by ``fit`` keep their fitted statistics (and seasonal flag); new
+    series get statistics fitted on (and are tested on) their whole given history.
+    """
+    fitted = state.series.scaler
+    check_range(series, state.transform)
+    own = fit_scaler(
+        series.values,
+        series.offsets,
+        series.lengths,
+        params.scaler,  # type: ignore[arg-type]
+        power=state.transform,  # type: ignore[arg-type]
+        season_length=state.season_length,
+    )
+    rows = state.series.rows(series.ids)
+    if fitted.power is None or fitted.shift is None:
+        own_power = own_shift = None
+    else:
+        own_power = fitted_or_own(rows, fitted.power, own.power)  # type: ignore[arg-type]
+        own_shift = fitted_or_own(rows, fitted.shift, own.shift)  # type: ignore[arg-type]
+    seasonal = None
+    if fitted.seasonal is not None:  # only new series are tested
+        new = [int(i) for i in np.flatnonzero(rows < 0)]
+        own_flags = np.zeros(series.n_series)
+        own_flags[new] = seasonal_series(
+            series.values, series.offsets, series.lengths, state.season_length, new
+        )
+        seasonal = fitted_or_own(rows, fitted.seasonal, own_flags)
+    return ScalerStats(
+        fitted_or_own(rows, fitted.loc, own.loc),
+        fitted_or_own(rows, fitted.scale, own.scale),
+        own_power,
+        own_shift,
+        seasonal,
+    )
+
+
+def units_for(
+    state: FittedState,
+    intervals: NoIntervals,
+    series: SeriesData,
+    stats: ScalerStats,
+) -> NDArray[np.float64] | None:
+    """Conformal units of ``series``: fitted ones for series seen by ``fit``."""
+    if state.series.unit is None:
+        return None
+    scaled = transform(series.values, series.offsets, stats)
+    own = intervals.unit(scaled, series.offsets, series.lengths, state.season_length)
+    if own is None:
+        return None
+    return fitted_or_own(state.series.rows(series.ids), state.series.unit, own)

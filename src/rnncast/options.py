@@ -1,0 +1,573 @@
+"""Every parameter of :class:`~rnncast.Forecaster`, declared once.
+
+:class:`ForecasterParams` lists each parameter with its default, its allowed values,
+a one-line help text and how the command line spells it. Everything else derives
+from it: the Forecaster's signature and the Parameters section of its docstring,
+the ``rnncast forecast`` / ``backtest`` / ``report`` flags and the mapping of
+their arguments back to parameters, and the parameters saved in a model folder.
+docs/parameters.md explains each one at length (a test keeps it complete).
+
+This module imports nothing heavy (no NumPy, pandas or torch), so the command line
+can build its help from it in a blink.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rnncast.checks import (
+    check_levels,
+    fraction,
+    layer_widths,
+    lookbacks,
+    non_negative_int,
+    optional_text,
+    positive_int,
+    positive_number,
+    text,
+)
+from rnncast.exceptions import ConfigError
+
+__all__ = [
+    "AGGREGATIONS",
+    "CELLS",
+    "COMBINATIONS",
+    "COMBINE_CHOICES",
+    "CONFORMAL_ERRORS",
+    "CONFORMAL_UNITS",
+    "FILL_POLICIES",
+    "INTERVALS",
+    "LOSSES",
+    "MISSING_MODES",
+    "OUTPUTS",
+    "SCALERS",
+    "SEASONAL_PATTERNS",
+    "TRANSFORMS",
+    "WINDOW_LEVELS",
+    "ForecasterParams",
+    "Option",
+    "options",
+]
+
+# ------------------------------------------------------------ allowed values
+CELLS = ("lstm", "gru", "rnn")
+OUTPUTS = ("direct", "recursive")
+# What each window's forecast starts from (models.window_levels); "auto" chooses.
+WINDOW_LEVELS = ("last", "season", "snaive", "adaptive", "detect", "none")
+SEASONAL_PATTERNS = ("auto", "additive")
+TRANSFORMS = ("auto", "log", "log1p", "boxcox", "none")
+SCALERS = ("standard", "robust", "mase", "none")
+LOSSES = ("mse", "mae", "huber", "smape")  # training also knows "pinball" (heads)
+COMBINATIONS = ("theta", "theta+damped")  # classical forecasts to mix in
+COMBINE_CHOICES = (*COMBINATIONS, "none")  # "none" (or None): the network alone
+INTERVALS = ("conformal", "quantile", "cqr")
+CONFORMAL_ERRORS = ("signed", "absolute")
+CONFORMAL_UNITS = ("recent", "seasonal")
+FILL_POLICIES = ("interpolate", "ffill", "drop-leading")
+MISSING_MODES = ("error", "mask")
+AGGREGATIONS = ("mean", "median", "sum", "last", "first", "min", "max")
+
+Check = Callable[[str, Any], None]
+
+
+def _levels(name: str, value: Any) -> None:
+    check_levels(value)
+
+
+# ------------------------------------------------------------------- options
+@dataclass(frozen=True)
+class Option:
+    """One parameter: its name, default, allowed values, help and CLI spelling.
+
+    Attributes
+    ----------
+    name, default
+        As in the Forecaster's signature.
+    help : str
+        One line, for ``--help`` and the docstring.
+    kind : str
+        Its type as the docstring writes it, e.g. ``"int or sequence of int"``.
+    choices : tuple or None
+        Allowed values (None: any that ``check`` accepts).
+    check : callable or None
+        ``check(name, value)`` raises ConfigError for a bad value.
+    group : str
+        Where ``--help`` lists it: model, training, data, intervals or run.
+    flag : str or None
+        Its command-line flag (None: set by another flag, e.g. ``progress`` by
+        ``--quiet``). A boolean defaulting to True is a ``--no-...`` flag.
+    parse : str or None
+        How the command line reads the flag's text: ``"int"``,
+        ``"positive_int"``, ``"non_negative_int"``, ``"float"``, ``"widths"``
+        (``128,64``), ``"lookbacks"`` (``36`` or ``24,36``), ``"frequency"`` (an
+        alias or an integer step), ``"clip_norm"`` (0 for None); None: text.
+    default_text : str or None
+        The default as ``--help`` should say it, when ``default`` does not
+        (``lookback``: computed from the horizon and the season).
+    label : str or None
+        How errors name it, if not by ``name``.
+    """
+
+    name: str
+    default: Any
+    help: str
+    kind: str
+    choices: tuple[Any, ...] | None = None
+    check: Check | None = None
+    group: str = "model"
+    flag: str | None = None
+    parse: str | None = None
+    default_text: str | None = None
+    label: str | None = None
+
+    def validate(self, value: Any) -> None:
+        """Raise ConfigError unless ``value`` is allowed."""
+        if self.choices is not None and value not in self.choices:
+            shown = tuple(c for c in self.choices if c is not None)
+            raise ConfigError(
+                f"unknown {self.label or self.name} {value!r}; choose one of {shown}."
+            )
+        if self.check is not None:
+            self.check(self.name, value)
+
+    @property
+    def shown_default(self) -> str:
+        """The default as documentation writes it."""
+        if self.default_text is not None:
+            return self.default_text
+        return repr(self.default)
+
+
+def _option(
+    default: Any,
+    help: str,
+    kind: str,
+    **settings: Any,
+) -> Any:
+    """Return a dataclass field carrying its :class:`Option` settings as metadata."""
+    settings = {"help": help, "kind": kind, **settings}
+    return field(default=default, metadata={"option": settings})
+
+
+_OUTPUT = dict(group="model")
+_TRAIN = dict(group="training")
+_DATA = dict(group="data")
+_BANDS = dict(group="intervals")
+_RUN = dict(group="run")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForecasterParams:
+    """The parameters of a :class:`~rnncast.Forecaster`, checked as a whole.
+
+    ``ForecasterParams(**forecaster.get_params()).validate()`` raises
+    :class:`~rnncast.ConfigError` naming the first bad value, before any data is
+    read.
+    """
+
+    # ------------------------------------------------------------- model
+    horizon: int | None = _option(
+        None,
+        "number of future steps to forecast; required by fit (a backtest sets its own)",
+        "int",
+        check=positive_int,
+        parse="positive_int",
+        **_OUTPUT,
+    )
+    cell: str = _option(
+        "lstm",
+        "recurrent cell of every layer; rnn is the vanilla tanh RNN",
+        "{'lstm', 'gru', 'rnn'}",
+        choices=CELLS,
+        **_OUTPUT,
+    )
+    lookback: int | Sequence[int] | None = _option(
+        None,
+        "past values read per forecast; with an ensemble, one per member in turn "
+        "(comma-separated on the command line)",
+        "int or sequence of int",
+        check=lookbacks,
+        parse="lookbacks",
+        default_text="max(2*horizon, 2*season_length)",
+        **_OUTPUT,
+    )
+    hidden: int | Sequence[int] = _option(
+        (64,),
+        "width of each stacked layer: (128, 64) is LSTM 128 -> LSTM 64 -> linear",
+        "int or sequence of int",
+        check=layer_widths,
+        parse="widths",
+        **_OUTPUT,
+    )
+    dropout: float = _option(
+        0.0,
+        "dropout between stacked layers",
+        "float in [0, 1)",
+        check=fraction,
+        parse="float",
+        **_OUTPUT,
+    )
+    output: str = _option(
+        "direct",
+        "forecast all steps at once, or one step at a time fed back",
+        "{'direct', 'recursive'}",
+        choices=OUTPUTS,
+        flag="--output-mode",
+        **_OUTPUT,
+    )
+    window_level: str = _option(
+        "auto",
+        "what each window's forecast starts from: detect tests each series for "
+        "seasonality and starts seasonal ones from the window's mean seasonal "
+        "pattern, the others from its last season's mean; snaive, adaptive, "
+        "season, last, none; auto is detect (season for the recursive head), "
+        "checked against the last value on validation",
+        "{'auto', 'detect', 'snaive', 'adaptive', 'season', 'last', 'none'}",
+        choices=("auto", *WINDOW_LEVELS),
+        label="window_level",
+        **_OUTPUT,
+    )
+    seasonal_pattern: str = _option(
+        "auto",
+        "the pattern detect starts seasonal series from: auto is multiplicative "
+        "in windows of positive values (without a transform), additive always "
+        "additive, for data with an arbitrary zero such as temperatures",
+        "{'auto', 'additive'}",
+        choices=SEASONAL_PATTERNS,
+        **_OUTPUT,
+    )
+    transform: str = _option(
+        "none",
+        "per-series power transform before scaling: log, log1p, boxcox "
+        "(Guerrero's power), auto (log for positive data, log1p for counts)",
+        "{'none', 'auto', 'log', 'log1p', 'boxcox'}",
+        choices=TRANSFORMS,
+        **_OUTPUT,
+    )
+    scaler: str = _option(
+        "mase",
+        "per-series scaling fitted on the training part; mase divides by the "
+        "in-sample seasonal-naive MAE, so the MAE loss is each window's MASE",
+        "{'mase', 'standard', 'robust', 'none'}",
+        choices=SCALERS,
+        **_OUTPUT,
+    )
+    season_inputs: bool = _option(
+        False,
+        "give the network the season phase of every input (month of the year, "
+        "hour of the day...) as two extra input channels",
+        "bool",
+        **_OUTPUT,
+    )
+    ensemble: int = _option(
+        1,
+        "networks trained with seeds seed, seed+1, ... and lookbacks 1x, 1.5x, 2x "
+        "the base; the forecast is their median",
+        "int",
+        check=positive_int,
+        parse="positive_int",
+        **_OUTPUT,
+    )
+    combine: str | None = _option(
+        "theta",
+        "mix the network's forecast with a classical one on each series' whole "
+        "history, the network's weight chosen on validation: theta (the Theta "
+        "method), theta+damped (its mean with damped-trend smoothing), none (the "
+        "network alone)",
+        "{'theta', 'theta+damped', 'none'} or None",
+        choices=(*COMBINE_CHOICES, None),
+        **_OUTPUT,
+    )
+    alias: str | None = _option(
+        None,
+        "name of the forecast column (default yhat) and of the model in backtests",
+        "str",
+        check=optional_text,
+        **_OUTPUT,
+    )
+    # ---------------------------------------------------------- training
+    loss: str = _option(
+        "mae",
+        "training loss in scaled units; smape is computed in the data's units",
+        "{'mae', 'mse', 'huber', 'smape'}",
+        choices=LOSSES,
+        **_TRAIN,
+    )
+    epochs: int = _option(
+        100,
+        "maximum passes over all training windows",
+        "int",
+        check=positive_int,
+        parse="positive_int",
+        **_TRAIN,
+    )
+    batch_size: int = _option(
+        256,
+        "windows per optimiser step",
+        "int",
+        check=positive_int,
+        parse="positive_int",
+        **_TRAIN,
+    )
+    learning_rate: float = _option(
+        1e-3,
+        "Adam's initial step size",
+        "float",
+        check=positive_number,
+        parse="float",
+        **_TRAIN,
+    )
+    clip_norm: float | None = _option(
+        1.0,
+        "largest global gradient norm; None (0 on the command line) turns clipping off",
+        "float or None",
+        check=positive_number,
+        parse="clip_norm",
+        **_TRAIN,
+    )
+    patience: int = _option(
+        20,
+        "epochs without a better validation loss before stopping early",
+        "int",
+        check=positive_int,
+        parse="positive_int",
+        **_TRAIN,
+    )
+    max_steps: int | None = _option(
+        None,
+        "stop each network after this many optimiser steps, within an epoch too",
+        "int or None",
+        check=positive_int,
+        parse="positive_int",
+        **_TRAIN,
+    )
+    validation: bool = _option(
+        True,
+        "hold out the last horizon + validation_windows - 1 values of each series "
+        "for early stopping, the mix's weight and conformal intervals",
+        "bool",
+        **_TRAIN,
+    )
+    validation_windows: int | None = _option(
+        None,
+        "validation windows per series, one step apart",
+        "int or None",
+        check=positive_int,
+        parse="positive_int",
+        default_text="1; with calibrated intervals min(horizon, ceil(40/series))",
+        **_TRAIN,
+    )
+    refit_full: bool = _option(
+        True,
+        "after validation has chosen the number of epochs, train again on whole "
+        "series for that many",
+        "bool",
+        **_TRAIN,
+    )
+    seed: int = _option(
+        0,
+        "seeds Python, NumPy and torch: the same seed, the same forecast",
+        "int",
+        parse="int",
+        **_TRAIN,
+    )
+    # --------------------------------------------------------- intervals
+    intervals: str | None = _option(
+        None,
+        "prediction intervals: conformal (from the validation errors, any level), "
+        "quantile (heads trained with the pinball loss) or cqr (quantile heads "
+        "conformalized on the validation windows)",
+        "{'conformal', 'quantile', 'cqr'} or None",
+        choices=(*INTERVALS, None),
+        flag="--intervals",
+        **_BANDS,
+    )
+    levels: Sequence[float] = _option(
+        (80, 95),
+        "interval levels in percent that quantile heads are trained for",
+        "sequence of float",
+        check=_levels,
+        flag=None,
+        **_BANDS,
+    )
+    conformal_errors: str = _option(
+        "signed",
+        "signed: each tail from its own quantile of the errors, following their "
+        "bias and skew (symmetric where too few); absolute: symmetric widths",
+        "{'signed', 'absolute'}",
+        choices=CONFORMAL_ERRORS,
+        **_BANDS,
+    )
+    conformal_unit: str = _option(
+        "recent",
+        "each series' unit of the conformal errors: recent is the seasonal-naive "
+        "MAE's geometric mean with the spread of the last three seasons' changes; "
+        "seasonal is that MAE",
+        "{'recent', 'seasonal'}",
+        choices=CONFORMAL_UNITS,
+        **_BANDS,
+    )
+    conformal_per_series: bool = _option(
+        False,
+        "calibrate each series on its own validation errors where it has enough "
+        "for the level, the others on all series' errors",
+        "bool",
+        **_BANDS,
+    )
+    # -------------------------------------------------------------- data
+    fill: str | None = _option(
+        None,
+        "policy for missing or infinite values; without one (and without "
+        "missing='mask') they are an error",
+        "{'interpolate', 'ffill', 'drop-leading'} or None",
+        choices=(*FILL_POLICIES, None),
+        default_text="None (an error)",
+        **_DATA,
+    )
+    missing: str = _option(
+        "error",
+        "mask keeps gaps as gaps: an observed/missing input channel, the loss on "
+        "observed targets only; short series are padded the same way",
+        "{'error', 'mask'}",
+        choices=MISSING_MODES,
+        label="missing mode",
+        **_DATA,
+    )
+    resample: str | int | None = _option(
+        None,
+        "put irregular timestamps on a regular grid of this step first, e.g. "
+        "5min, h, MS or an integer step",
+        "str, int or None",
+        parse="frequency",
+        **_DATA,
+    )
+    aggregation: str = _option(
+        "mean",
+        "how rows that fall into one grid step are combined when resampling",
+        "{'mean', 'median', 'sum', 'last', 'first', 'min', 'max'}",
+        choices=AGGREGATIONS,
+        **_DATA,
+    )
+    max_gap: int = _option(
+        0,
+        "when resampling, interpolate runs of at most this many empty steps",
+        "int",
+        check=non_negative_int,
+        parse="non_negative_int",
+        **_DATA,
+    )
+    freq: str | int | None = _option(
+        None,
+        "frequency alias such as D, MS, h, or the integer step of integer time",
+        "str, int or None",
+        default_text="inferred",
+        parse="frequency",
+        **_DATA,
+    )
+    season_length: int | None = _option(
+        None,
+        "seasonal period",
+        "int or None",
+        check=positive_int,
+        parse="positive_int",
+        default_text="from the frequency",
+        **_DATA,
+    )
+    id_col: str = _option(
+        "unique_id",
+        "series id column",
+        "str",
+        check=text,
+        **_DATA,
+    )
+    time_col: str = _option("ds", "time column", "str", check=text, **_DATA)
+    target_col: str = _option("y", "value column", "str", check=text, **_DATA)
+    # --------------------------------------------------------------- run
+    device: str = _option(
+        "auto",
+        "auto (CUDA when present, else the CPU), cpu or cuda",
+        "str",
+        check=text,
+        **_RUN,
+    )
+    cuda_graphs: bool = _option(
+        True,
+        "on a CUDA device, capture each training step as a CUDA graph and replay "
+        "it (the same numbers, faster)",
+        "bool",
+        **_RUN,
+    )
+    progress: bool = _option(
+        False,
+        "show a progress bar of epochs and losses on stderr",
+        "bool",
+        flag=None,
+        **_RUN,
+    )
+
+    def validate(self) -> ForecasterParams:
+        """Check every value and their combinations; return ``self``.
+
+        Raises
+        ------
+        ConfigError
+            Naming the parameter, the value and what to choose instead.
+        """
+        if self.horizon is None:
+            raise ConfigError(
+                "horizon is required: give the number of steps to forecast, e.g. "
+                "Forecaster(horizon=12)."
+            )
+        for option in options():
+            option.validate(getattr(self, option.name))
+        if self.missing == "mask" and self.fill is not None:
+            raise ConfigError(
+                f"missing='mask' keeps gaps as gaps, so it cannot be combined with "
+                f"fill={self.fill!r}; choose one of them."
+            )
+        if self.season_inputs and self.output == "recursive":
+            raise ConfigError(
+                "season_inputs=True needs output='direct': a recursive head feeds "
+                "its forecasts back as inputs, without their season phase."
+            )
+        if self.conformal_per_series and self.intervals != "conformal":
+            raise ConfigError(
+                "conformal_per_series=True calibrates conformal intervals per "
+                f"series; it needs intervals='conformal', not {self.intervals!r} "
+                "(in the CLI: --level with --intervals conformal)."
+            )
+        if self.intervals in ("conformal", "cqr") and not self.validation:
+            raise ConfigError(
+                f"intervals={self.intervals!r} are calibrated on the validation "
+                "windows; use validation=True."
+            )
+        if self.intervals in ("quantile", "cqr") and not check_levels(self.levels):
+            raise ConfigError(
+                f"intervals={self.intervals!r} needs levels, e.g. (80, 95)."
+            )
+        return self
+
+    @property
+    def hidden_widths(self) -> tuple[int, ...]:
+        """``hidden`` as a tuple of ints."""
+        widths = (
+            (self.hidden,) if isinstance(self.hidden, numbers.Integral) else self.hidden
+        )
+        return tuple(int(w) for w in widths)
+
+    @property
+    def combination(self) -> str | None:
+        """``combine`` with "none" as None: the classical method mixed in, if any."""
+        return None if self.combine in (None, "none") else self.combine
+
+
+def options() -> Iterator[Option]:
+    """Every parameter's :class:`Option`, in signature order."""
+    for item in dataclasses.fields(ForecasterParams):
+        settings = dict(item.metadata["option"])
+        settings.setdefault("flag", "--" + item.name.replace("_", "-"))
+        yield Option(name=item.name, default=item.default, **settings)
