@@ -325,6 +325,7 @@ def test_a_model_saved_before_combine_existed_loads_as_the_network_alone(
 ):
     model = Forecaster(horizon=4, lookback=8, combine="none", **TINY).fit(quarterly)
     model.save(tmp_path / "m")
+
     def before_combine(config, tensors):
         as_version_1(config, tensors)
         for key in ("combine_weight", "combine_scores"):

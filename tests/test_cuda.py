@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from test_reference import CELLS, _network, _windows
 
 from conftest import TINY
 from rnncast import Forecaster, backtest, training
@@ -19,7 +20,6 @@ from rnncast.reference import (
     network_backward,
     network_forward,
 )
-from test_reference import CELLS, _network, _windows
 
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(), reason="needs a CUDA GPU"
@@ -120,14 +120,14 @@ def test_cuda_graphs_train_the_same_network_as_eager_steps(
     air_panel, monkeypatch, params
 ):
     captured = []
-    original = training._captured
+    original = training.captured_step
 
     def spy(*args, **kwargs):
         step, graphed = original(*args, **kwargs)
         captured.append(graphed)
         return step, graphed
 
-    monkeypatch.setattr(training, "_captured", spy)
+    monkeypatch.setattr(training, "captured_step", spy)
 
     def fit(cuda_graphs: bool) -> Forecaster:
         settings = {**TINY, "batch_size": 50, **params}  # 50: a shorter last batch
@@ -137,9 +137,15 @@ def test_cuda_graphs_train_the_same_network_as_eager_steps(
         return model.fit(air_panel)
 
     graphed = fit(True)
-    assert captured == [True] * params.get("ensemble", 1)  # captured, per member
+    # one capture per member and training: the validated one, then the refit on
+    # whole series (with validation), and the naive check's if it ran
+    trainings = 1 + graphed.validation * graphed.refit_full
+    scores = graphed.window_level_scores_
+    trainings += scores is not None and "last" in scores
+    expected = params.get("ensemble", 1) * trainings
+    assert captured == [True] * expected
     assert graphed.n_train_windows_ % 50 != 0
     eager = fit(False)
-    assert len(captured) == params.get("ensemble", 1)  # no capture without graphs
+    assert len(captured) == expected  # no capture without graphs
     pd.testing.assert_frame_equal(graphed.predict(), eager.predict())
     assert graphed.history_ == eager.history_

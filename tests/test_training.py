@@ -7,7 +7,7 @@ from rnncast.exceptions import ConfigError
 from rnncast.models.networks import NetworkConfig, RecurrentNetwork
 from rnncast.training import (
     TrainConfig,
-    _keep_tensor_lr,
+    keep_tensor_lr,
     seed_everything,
     smape_loss,
     train,
@@ -113,11 +113,11 @@ def test_learning_rate_reductions_reach_the_tensor_captured_steps_read():
     )
     schedule.step(1.0)
     schedule.step(2.0)  # worse: reduced to 0.05
-    _keep_tensor_lr(optimiser, lr)
+    keep_tensor_lr(optimiser, lr)
     assert optimiser.param_groups[0]["lr"] is lr
     assert lr.item() == pytest.approx(0.05)
     optimiser.param_groups[0]["lr"] = 0.025  # what older schedulers did
-    _keep_tensor_lr(optimiser, lr)
+    keep_tensor_lr(optimiser, lr)
     assert optimiser.param_groups[0]["lr"] is lr
     assert lr.item() == pytest.approx(0.025)
 

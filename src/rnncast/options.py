@@ -524,31 +524,7 @@ class ForecasterParams:
             )
         for option in options():
             option.validate(getattr(self, option.name))
-        if self.missing == "mask" and self.fill is not None:
-            raise ConfigError(
-                f"missing='mask' keeps gaps as gaps, so it cannot be combined with "
-                f"fill={self.fill!r}; choose one of them."
-            )
-        if self.season_inputs and self.output == "recursive":
-            raise ConfigError(
-                "season_inputs=True needs output='direct': a recursive head feeds "
-                "its forecasts back as inputs, without their season phase."
-            )
-        if self.conformal_per_series and self.intervals != "conformal":
-            raise ConfigError(
-                "conformal_per_series=True calibrates conformal intervals per "
-                f"series; it needs intervals='conformal', not {self.intervals!r} "
-                "(in the CLI: --level with --intervals conformal)."
-            )
-        if self.intervals in ("conformal", "cqr") and not self.validation:
-            raise ConfigError(
-                f"intervals={self.intervals!r} are calibrated on the validation "
-                "windows; use validation=True."
-            )
-        if self.intervals in ("quantile", "cqr") and not check_levels(self.levels):
-            raise ConfigError(
-                f"intervals={self.intervals!r} needs levels, e.g. (80, 95)."
-            )
+        _check_combinations(self)
         return self
 
     @property
@@ -563,6 +539,35 @@ class ForecasterParams:
     def combination(self) -> str | None:
         """``combine`` with "none" as None: the classical method mixed in, if any."""
         return None if self.combine in (None, "none") else self.combine
+
+
+def _check_combinations(params: ForecasterParams) -> None:
+    """Raise ConfigError for values that are each allowed but not together."""
+    if params.missing == "mask" and params.fill is not None:
+        raise ConfigError(
+            f"missing='mask' keeps gaps as gaps, so it cannot be combined with "
+            f"fill={params.fill!r}; choose one of them."
+        )
+    if params.season_inputs and params.output == "recursive":
+        raise ConfigError(
+            "season_inputs=True needs output='direct': a recursive head feeds "
+            "its forecasts back as inputs, without their season phase."
+        )
+    if params.conformal_per_series and params.intervals != "conformal":
+        raise ConfigError(
+            "conformal_per_series=True calibrates conformal intervals per "
+            f"series; it needs intervals='conformal', not {params.intervals!r} "
+            "(in the CLI: --level with --intervals conformal)."
+        )
+    if params.intervals in ("conformal", "cqr") and not params.validation:
+        raise ConfigError(
+            f"intervals={params.intervals!r} are calibrated on the validation "
+            "windows; use validation=True."
+        )
+    if params.intervals in ("quantile", "cqr") and not check_levels(params.levels):
+        raise ConfigError(
+            f"intervals={params.intervals!r} needs levels, e.g. (80, 95)."
+        )
 
 
 def options() -> Iterator[Option]:

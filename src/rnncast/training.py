@@ -34,7 +34,10 @@ __all__ = [
     "LOSSES",
     "EpochRecord",
     "TrainConfig",
+    "captured_step",
+    "keep_tensor_lr",
     "naive_loss",
+    "observed_loss",
     "seed_everything",
     "smape_loss",
     "train",
@@ -216,7 +219,7 @@ def train(
             values, starts, lookback, horizon, masked=masked, channels=channels
         )
         forecasts, targets = _in_units(network(inputs), targets, starts, units)
-        loss, n = _observed_loss(loss_fn, forecasts, targets, masked)
+        loss, n = observed_loss(loss_fn, forecasts, targets, masked)
         if n == 0:
             return loss, 0  # every target of this batch is a gap
         loss.backward()
@@ -227,7 +230,7 @@ def train(
 
     graphed = config.cuda_graphs and values.is_cuda and not masked
     if graphed:  # (masked batches count their observed targets on the host)
-        step, graphed = _captured(
+        step, graphed = captured_step(
             step, network, optimiser, train_starts, config.batch_size
         )
     lr = optimiser.param_groups[0]["lr"]
@@ -271,7 +274,7 @@ def train(
         )
         monitored = train_loss if val_loss is None else val_loss
         schedule.step(monitored)
-        _keep_tensor_lr(optimiser, lr)
+        keep_tensor_lr(optimiser, lr)
         record = EpochRecord(
             epoch,
             train_loss,
@@ -355,7 +358,7 @@ def _adam(
     return torch.optim.Adam(network.parameters(), lr=lr, capturable=True)
 
 
-def _keep_tensor_lr(optimiser: torch.optim.Optimizer, lr: float | torch.Tensor) -> None:
+def keep_tensor_lr(optimiser: torch.optim.Optimizer, lr: float | torch.Tensor) -> None:
     """Put a tensor learning rate back after a scheduler assigned a float to it.
 
     Captured steps read the tensor; torch before 2.4 replaced it on a reduction.
@@ -366,7 +369,7 @@ def _keep_tensor_lr(optimiser: torch.optim.Optimizer, lr: float | torch.Tensor) 
         group["lr"] = lr
 
 
-def _captured(
+def captured_step(
     step: Callable[[torch.Tensor], tuple[torch.Tensor, int]],
     network: nn.Module,
     optimiser: torch.optim.Optimizer,
@@ -454,7 +457,7 @@ def _evaluate(
             values, batch, *sizes, masked=masked, channels=channels
         )
         forecasts, targets = _in_units(network(inputs), targets, batch, units)
-        loss, n = _observed_loss(loss_fn, forecasts, targets, masked)
+        loss, n = observed_loss(loss_fn, forecasts, targets, masked)
         if n:
             total += loss.item() * n
             count += n
@@ -474,7 +477,7 @@ def _in_units(
     return forecasts * scale + loc, targets * scale + loc
 
 
-def _observed_loss(
+def observed_loss(
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     forecasts: torch.Tensor,
     targets: torch.Tensor,

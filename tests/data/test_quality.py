@@ -7,9 +7,9 @@ import pytest
 from rnncast import ConfigError, DataError
 from rnncast.data.frame import validate_frame
 from rnncast.data.quality import (
-    _nanmedian_rows,
     data_report,
     find_outliers,
+    nanmedian_rows,
     resample,
 )
 
@@ -140,9 +140,9 @@ def test_row_median_is_numpys_nanmedian_with_gaps_and_infinities():
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
             expected = np.nanmedian(rows, axis=0)
-        got = _nanmedian_rows(rows)
+        got = nanmedian_rows(rows)
         np.testing.assert_array_equal(got, expected)
-    assert np.isnan(_nanmedian_rows(stack)).sum() > 0  # all-NaN columns were there
+    assert np.isnan(nanmedian_rows(stack)).sum() > 0  # all-NaN columns were there
 
 
 def test_outliers_of_many_series_at_once_are_those_of_each_series_alone():

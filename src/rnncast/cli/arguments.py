@@ -52,6 +52,7 @@ _GROUPS = {
 # Flags whose command-line default differs from the parameter's, and why:
 # --intervals picks the kind of the intervals that --level asks for.
 _CLI_DEFAULTS = {"intervals": "conformal"}
+_DEFAULT_LEVELS = next(o.default for o in options() if o.name == "levels")
 _CLI_HELP = {
     "cell": "; auto: fit RNN, LSTM and GRU on all but the last horizon of each "
     "series, keep the one with the lowest MASE",
@@ -227,6 +228,8 @@ def forecaster_params(
         params.pop("intervals", None)
     if level:
         params["levels"] = tuple(level)
+    elif not given_only:
+        params["levels"] = _DEFAULT_LEVELS
     if hasattr(args, "quiet") and not given_only:
         params["progress"] = not args.quiet
     return params

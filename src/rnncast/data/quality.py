@@ -27,6 +27,7 @@ __all__ = [
     "ResampleReport",
     "data_report",
     "find_outliers",
+    "nanmedian_rows",
     "resample",
 ]
 
@@ -416,10 +417,10 @@ def _neighbour_prediction(
         else:
             predictions = [2 * lag(1) - lag(2), 2 * lag(-1) - lag(-2)]
             predictions.append((lag(1) + lag(-1)) / 2)
-    return _nanmedian_rows(np.vstack(predictions))
+    return nanmedian_rows(np.vstack(predictions))
 
 
-def _nanmedian_rows(stack: NDArray[np.float64]) -> NDArray[np.float64]:
+def nanmedian_rows(stack: NDArray[np.float64]) -> NDArray[np.float64]:
     r"""Median of each column over its non-NaN rows, NaN where there are none.
 
     ``np.nanmedian(stack, axis=0)`` for the few rows of :func:`find_outliers`, by

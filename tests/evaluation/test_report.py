@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from conftest import TINY, TINY_ARGS
-from rnncast.evaluation.backtest import backtest
 from rnncast.cli import main
+from rnncast.evaluation.backtest import backtest
 from rnncast.evaluation.report import render_report, write_report
 
 BROWSER_ARGS = [

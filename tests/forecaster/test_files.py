@@ -1,15 +1,24 @@
-"""Hostile and interrupted model folders: refused with a clear error, nothing runs."""
+"""Model folders: earlier versions load, hostile or interrupted ones are refused.
+
+Folders saved by rnncast 0.1.0 (tests/fixtures/model-0.1.0) load and predict what
+0.1.0 predicted; damaged, altered or hostile folders are refused with a clear error
+and nothing in them runs; a killed save leaves the old model loadable.
+"""
 
 import hashlib
 import json
 import os
 import pickle
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
 import time
+import warnings
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -18,6 +27,99 @@ from safetensors.torch import load_file, save_file
 from conftest import TINY
 from rnncast import Forecaster, ModelFileError
 from rnncast.baselines import Baseline, SeasonalNaive
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "model-0.1.0"
+SAVED_BY_0_1_0 = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+
+
+def _panel(air):
+    """The data the 0.1.0 folders were fitted on and forecast from (make_fixtures)."""
+    panel = pd.concat(
+        [
+            air,
+            air.assign(unique_id="sqrt", y=np.sqrt(air["y"])),
+            air.tail(60).assign(unique_id="recent"),
+        ],
+        ignore_index=True,
+    )
+    gappy = panel.copy()
+    gappy.loc[gappy.index[30:33], "y"] = np.nan
+    new = air.tail(48).assign(unique_id="new", y=air["y"].tail(48) * 1.5)
+    return panel, gappy, new
+
+
+def _expected(path: Path) -> pd.DataFrame:
+    return pd.read_csv(
+        path,
+        parse_dates=["ds"],
+        dtype={"unique_id": object},
+        float_precision="round_trip",  # the exact floats written
+    )
+
+
+@pytest.mark.parametrize("name", SAVED_BY_0_1_0)
+def test_folders_saved_by_0_1_0_load_and_predict_the_same_numbers(air, name):
+    assert len(SAVED_BY_0_1_0) == 6
+    folder = FIXTURES / name
+    config = json.loads((folder / "config.json").read_text())
+    assert config["format_version"] == 1 and config["rnncast_version"] == "0.1.0"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an old keyword must not warn on load
+        model = Forecaster.load(folder)
+    expected = _expected(folder / "forecast.csv")
+    lows = [c.removeprefix("yhat-lo-") for c in expected if c.startswith("yhat-lo-")]
+    level = sorted(float(v) for v in lows) or None
+    pd.testing.assert_frame_equal(
+        model.predict(level=level), expected, check_exact=True
+    )
+    panel, gappy, new = _panel(air)
+    data = gappy if model.missing == "mask" else panel
+    history = pd.concat([data[data["unique_id"] != "recent"], new], ignore_index=True)
+    if model.missing != "mask":
+        history = history.dropna()
+    pd.testing.assert_frame_equal(
+        model.predict(history, level=level),
+        _expected(folder / "forecast_new.csv"),
+        check_exact=True,
+    )
+
+
+def test_a_0_1_0_folder_reads_level_as_window_level_and_pins_old_defaults(air):
+    model = Forecaster.load(FIXTURES / "cqr-masked-season-inputs")
+    assert model.window_level == "snaive" and model.window_level_ == "snaive"
+    assert "level" not in model.get_params()
+    # parameters added since keep their defaults, and round-trip as 0.2.0 files
+    assert model.alias is None
+
+
+def test_a_saved_0_1_0_folder_saves_again_in_the_current_format(air, tmp_path):
+    model = Forecaster.load(FIXTURES / "defaults")
+    model.save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["format_version"] == 2 and "window_level" in config["params"]
+    again = Forecaster.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(again.predict(), model.predict(), check_exact=True)
+
+
+def test_save_into_an_existing_empty_folder(air, tmp_path):
+    model = Forecaster(horizon=3, **TINY).fit(air)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    model.save(empty)
+    pd.testing.assert_frame_equal(Forecaster.load(empty).predict(), model.predict())
+
+
+def test_all_model_files_share_one_mode(air, tmp_path):
+    old = os.umask(0o022)
+    try:
+        Forecaster(horizon=3, **TINY).fit(air).save(tmp_path / "m")
+    finally:
+        os.umask(old)
+    modes = {
+        stat.S_IMODE((tmp_path / "m" / name).stat().st_mode)
+        for name in ("config.json", "weights.safetensors")
+    }
+    assert modes == {0o644}
 
 
 @pytest.fixture

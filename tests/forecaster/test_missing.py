@@ -7,7 +7,7 @@ import torch
 
 from conftest import TINY
 from rnncast import ConfigError, DataError, Forecaster
-from rnncast.training import _observed_loss, loss_function
+from rnncast.training import loss_function, observed_loss
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def gappy_air(air):
 def test_observed_loss_is_the_loss_over_observed_targets_only():
     forecasts = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     targets = torch.tensor([[1.5, float("nan"), 2.0], [float("nan"), 7.0, 6.0]])
-    loss, n = _observed_loss(loss_function("mse"), forecasts, targets, masked=True)
+    loss, n = observed_loss(loss_function("mse"), forecasts, targets, masked=True)
     assert n == 4
     assert loss.item() == pytest.approx((0.25 + 1.0 + 4.0 + 0.0) / 4)
 

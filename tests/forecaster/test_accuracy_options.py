@@ -7,10 +7,10 @@ import torch
 
 from conftest import TINY
 from rnncast import Forecaster
+from rnncast.evaluation.tune import candidate_grid, tune
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.explain import gate_activations
 from rnncast.models.networks import EnsembleNetwork
-from rnncast.evaluation.tune import candidate_grid, tune
 
 
 def test_ensemble_forecast_is_the_median_of_its_members(air_panel):

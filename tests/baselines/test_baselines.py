@@ -24,8 +24,8 @@ from rnncast.baselines import (
     naive,
     seasonal_naive,
 )
-from rnncast.exceptions import DataError
 from rnncast.evaluation.metrics import mase
+from rnncast.exceptions import DataError
 
 
 def test_seasonal_naive_reproduces_the_last_season_exactly(air):

@@ -376,3 +376,102 @@ def test_values_beyond_float32_after_scaling_name_the_series(air):
     tiny.loc[tiny.index[-1], "y"] = 1e300  # in the holdout, unseen by the scaler
     with pytest.raises(DataError, match="series 'tiny' spans too many orders"):
         Forecaster(horizon=6, **TINY).fit(pd.concat([air, tiny]))
+
+
+# ------------------------------------------------ scikit-learn's contract
+def test_clone_of_an_unfitted_forecaster_has_the_same_parameters():
+    from sklearn.base import clone
+
+    model = Forecaster(horizon=6, cell="gru", hidden=(32, 16), combine="none")
+    copy = clone(model)
+    assert copy is not model and copy.get_params() == model.get_params()
+    assert model.get_params(deep=True) == model.get_params(deep=False)
+
+
+def test_clone_of_a_fitted_forecaster_is_unfitted_and_fits_the_same(air):
+    from sklearn.base import clone
+
+    model = Forecaster(horizon=6, **TINY).fit(air)
+    copy = clone(model)
+    assert not hasattr(copy, "fitted_") and not hasattr(copy, "network_")
+    with pytest.raises(NotFittedError, match="before predict"):
+        copy.predict()
+    pd.testing.assert_frame_equal(copy.fit(air).predict(), model.predict())
+
+
+def test_set_params_changes_parameters_and_refuses_unknown_ones():
+    model = Forecaster(horizon=6)
+    assert model.set_params(cell="rnn", epochs=3) is model
+    assert (model.cell, model.epochs) == ("rnn", 3)
+    with pytest.raises(ConfigError, match="invalid parameter 'cells' for Forecaster"):
+        model.set_params(cells="rnn")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'cells'"):
+        Forecaster(cells="rnn")
+
+
+def test_the_signature_lists_every_parameter_keyword_only():
+    import inspect
+
+    from rnncast.options import options
+
+    parameters = inspect.signature(Forecaster).parameters
+    assert list(parameters) == [option.name for option in options()]
+    assert all(p.kind is p.KEYWORD_ONLY for p in parameters.values())
+    assert parameters["window_level"].default == "auto"
+
+
+def test_level_is_the_old_name_of_window_level_and_warns():
+    with pytest.warns(DeprecationWarning, match="level= is deprecated.*window_level="):
+        model = Forecaster(horizon=6, level="last")
+    assert model.window_level == "last" and "level" not in model.get_params()
+    with pytest.warns(DeprecationWarning):
+        model.set_params(level="season")
+    assert model.window_level == "season"
+    with pytest.raises(TypeError, match="both level= and its new name"):
+        Forecaster(horizon=6, level="last", window_level="last")
+
+
+def test_the_old_fitted_attribute_names_warn_and_read_the_new(air):
+    model = Forecaster(horizon=6, **TINY).fit(air)
+    with pytest.warns(DeprecationWarning, match="level_ is deprecated"):
+        assert model.level_ == model.window_level_ == "detect"
+    with pytest.warns(DeprecationWarning, match="level_scores_ is deprecated"):
+        assert model.level_scores_ == model.window_level_scores_
+
+
+def test_fitted_attributes_are_read_only_views_of_the_state(air):
+    model = Forecaster(horizon=6, **TINY).fit(air)
+    assert model.network_ is model.fitted_.network
+    assert model.scaler_ is model.fitted_.series.scaler
+    with pytest.raises(AttributeError, match="read from the fitted state"):
+        model.network_ = None
+    with pytest.raises(NotFittedError, match=r"before reading scaler_"):
+        Forecaster(horizon=6).scaler_  # noqa: B018 - the read is the test
+
+
+def test_predict_leaves_the_fitted_state_as_it_was(air):
+    model = Forecaster(horizon=6, intervals="conformal", **TINY).fit(air)
+    state, attributes = model.fitted_, dict(vars(model))
+    forecast = model.predict(level=[80])
+    model.predict(air.assign(unique_id="new"), level=[95])
+    assert model.fitted_ is state and vars(model) == attributes
+    assert forecast.attrs["interval_method"]  # how the bounds were made
+
+
+def test_horizon_is_required_at_fit(air):
+    with pytest.raises(ConfigError, match="horizon is required"):
+        Forecaster().fit(air)
+
+
+def test_alias_names_the_forecast_column(air):
+    model = Forecaster(horizon=3, alias="net", intervals="conformal", **TINY).fit(air)
+    forecast = model.predict(level=[80])
+    assert list(forecast.columns) == [
+        "unique_id",
+        "ds",
+        "net",
+        "net-lo-80",
+        "net-hi-80",
+    ]
+    assert model.name == "net" and Forecaster(cell="gru").name == "gru"
+    assert Forecaster(combine="none").name == "lstm+none"

@@ -4,8 +4,8 @@ import pytest
 
 from conftest import TINY_ARGS
 from rnncast import Forecaster
-from rnncast.combine import best_weight
 from rnncast.cli import main
+from rnncast.combine import best_weight
 
 FAST = ["--hidden", "8", "--epochs", "2"]
 

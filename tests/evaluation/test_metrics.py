@@ -2,11 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnncast.exceptions import DataError
-from rnncast.intervals import level_quantiles
+from rnncast.data.scaling import lagged_maes
 from rnncast.evaluation.metrics import (
-    _scaled,
-    _seasonal_scale,
     coverage,
     evaluate,
     interval_width,
@@ -20,6 +17,8 @@ from rnncast.evaluation.metrics import (
     smape,
     step_scores,
 )
+from rnncast.exceptions import DataError
+from rnncast.intervals import level_quantiles
 
 Y = np.array([10.0, 20.0, 30.0, 40.0])
 YHAT = np.array([12.0, 18.0, 33.0, 40.0])
@@ -122,10 +121,18 @@ def _scored_one_by_one(forecasts, actuals, train, levels, season_length):
                 row[f"width_{level}"] = interval_width(lo, hi)
                 row[f"msis_{level}"] = msis(y, lo, hi, history, season_length, level)
                 losses += [pinball(y, lo, q_lo), pinball(y, hi, q_hi)]
-            scale = _seasonal_scale(history, season_length)
-            row["pinball"] = _scaled(float(np.mean(losses)), scale)
+            row["pinball"] = _per_scale(float(np.mean(losses)), history, season_length)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _per_scale(error: float, history: np.ndarray, m: int) -> float:
+    """``error`` over the in-sample seasonal-naive MAE (inf over 0, 0 if both 0)."""
+    offsets = np.array([0, len(history)])
+    scale = float(lagged_maes(history, offsets, offsets[1:], m)[0])
+    if scale == 0:
+        return 0.0 if error == 0 else np.inf
+    return error / scale
 
 
 @pytest.mark.parametrize("ragged", [False, True], ids=["equal-horizons", "ragged"])

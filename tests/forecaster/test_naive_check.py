@@ -88,7 +88,9 @@ def test_the_choice_is_saved_with_the_model(ili_to_may_2020, tmp_path):
 
 
 def test_an_explicit_level_is_never_replaced(ili_to_may_2020):
-    model = Forecaster(horizon=8, **TINY, seed=0, window_level="detect").fit(ili_to_may_2020)
+    model = Forecaster(horizon=8, **TINY, seed=0, window_level="detect").fit(
+        ili_to_may_2020
+    )
     assert model.window_level_ == "detect"
     assert set(model.window_level_scores_) == {"naive", "detect"}
     assert model.window_level_scores_["detect"] >= model.window_level_scores_["naive"]

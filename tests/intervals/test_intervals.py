@@ -14,6 +14,7 @@ from rnncast.baselines import make_baseline
 from rnncast.baselines.simple import simple_sigma
 from rnncast.data.scaling import recent_change_deviations, seasonal_maes
 from rnncast.datasets import load_exchange_rate
+from rnncast.evaluation.metrics import coverage, msis, pinball
 from rnncast.exceptions import ModelFileError
 from rnncast.intervals import (
     check_levels,
@@ -29,7 +30,6 @@ from rnncast.intervals import (
     signed_conformal_offsets,
     step_quantiles,
 )
-from rnncast.evaluation.metrics import coverage, msis, pinball
 from rnncast.training import pinball_loss
 
 LEVELS = [80, 95]
@@ -258,6 +258,7 @@ def test_conformal_units_divide_the_same_errors(air, tmp_path):
     # unit: it loads as "seasonal" and forecasts as before
     model = fitted["seasonal"]
     model.save(tmp_path / "m")
+
     def before_recent_units(config, tensors):
         as_version_1(config, tensors)
         del config["params"]["conformal_unit"]
@@ -320,6 +321,7 @@ def test_signed_conformal_bounds_are_the_stored_errors_offsets(air, tmp_path):
     # it loads as "absolute"
     model.conformal_errors = "signed"
     model.save(tmp_path / "m")
+
     def before_signed_errors(config, tensors):
         as_version_1(config, tensors)
         del config["params"]["conformal_errors"]
