@@ -184,3 +184,52 @@ def test_a_network_mixed_with_theta_is_its_own_model(air):
     np.testing.assert_allclose(fc["lstm+theta"], mixed.predict()["yhat"], rtol=1e-12)
     np.testing.assert_allclose(fc["lstm"], plain.predict()["yhat"], rtol=1e-12)
     assert mixed.combine_weight_ < 1.0  # else the two columns would be equal
+
+
+# ------------------------------------------------------------ model objects
+def test_models_can_be_objects_with_their_own_parameters(air):
+    from rnncast import Forecaster
+
+    models = [
+        Forecaster(cell="gru", hidden=(8,), epochs=2, lookback=24),
+        Forecaster(cell="lstm", hidden=(4,), epochs=2, lookback=24),
+        "snaive",
+    ]
+    result = backtest(air, models, horizon=6, n_windows=2)
+    assert list(result.leaderboard["model"].sort_values()) == ["gru", "lstm", "snaive"]
+    # each object is the network its name would build with the same parameters
+    neural = {"hidden": (8,), "epochs": 2, "lookback": 24}
+    named = backtest(air, ["gru"], horizon=6, n_windows=2, neural_params=neural)
+    pd.testing.assert_series_equal(result.forecasts["gru"], named.forecasts["gru"])
+    assert models[0].horizon is None  # the objects given are left as they were
+    assert set(result.training) == {"gru", "lstm"}  # the networks' epochs
+
+
+def test_two_objects_of_one_name_are_told_apart_by_their_parameters(air):
+    from rnncast import Forecaster, SeasonalNaive
+
+    models = [
+        Forecaster(hidden=(4,), epochs=1, lookback=24),
+        Forecaster(hidden=(8,), epochs=1, lookback=24),
+        SeasonalNaive(),
+    ]
+    result = backtest(air, models, horizon=6, n_windows=1)
+    assert sorted(result.leaderboard["model"]) == [
+        "lstm[lookback=24, hidden=(4,), epochs=1]",
+        "lstm[lookback=24, hidden=(8,), epochs=1]",
+        "snaive",
+    ]
+    aliased = [Forecaster(alias="small", hidden=(4,), epochs=1, lookback=24)]
+    board = backtest(air, aliased, horizon=6, n_windows=1).leaderboard
+    assert set(board["model"]) == {"small", "snaive"}
+
+
+def test_an_object_with_another_horizon_or_twice_the_same_is_refused(air):
+    from rnncast import Forecaster
+
+    with pytest.raises(ConfigError, match="has horizon=12, but the backtest"):
+        backtest(air, [Forecaster(horizon=12)], horizon=6)
+    with pytest.raises(ConfigError, match=r"listed twice: \['lstm'\]"):
+        backtest(air, [Forecaster(), Forecaster()], horizon=6)
+    with pytest.raises(ConfigError, match=r"give model names .* or models such as"):
+        backtest(air, [object()], horizon=6)

@@ -411,9 +411,10 @@ def _named(name: str, settings: _Settings) -> ForecastingModel:
                 **settings.conformal,
             }
         params |= settings.neural_params
+        params |= {"cell": cell, "horizon": settings.horizon}  # the name's, the run's
         if combine:  # the name's mix, whatever neural_params say
             params["combine"] = combine
-        return Forecaster(cell=cell, horizon=settings.horizon, **params)
+        return Forecaster(**params)
     return make_baseline(
         name,
         horizon=settings.horizon,
