@@ -33,7 +33,7 @@ def load(name: str) -> Competition:
     """Load a competition set by name.
 
     ``tourism-monthly``, ``tourism-quarterly``, ``m3-monthly``, ``m3-quarterly``
-    or ``m3-other``. M3 monthly is the confirmation set of issue 6 (not tuned
+    or ``m3-other``. M3 monthly is the confirmation set of the defaults (not tuned
     on); M3 quarterly and other are development sets with the trending, barely
     seasonal series Tourism lacks.
     """

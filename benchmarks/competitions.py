@@ -22,7 +22,7 @@ Models:
   and season length given, and ``missing="mask"``, which pads the competitions'
   series shorter than a window instead of refusing them);
 * named variants of it (``CONFIGS`` below, the attempts recorded in
-  benchmarks/README.md), and ad-hoc ones: ``--config log3:transform=log,ensemble=3``
+  docs/accuracy.md), and ad-hoc ones: ``--config log3:transform=log,ensemble=3``
   adds a model ``log3`` with those parameters on top of the defaults.
 
 ``--cache DIR`` keeps the baselines' forecasts (and their measured wall time) in
@@ -56,23 +56,28 @@ from rnncast.evaluation.metrics import evaluate, step_scores
 BASELINES = ("snaive", "naive", "ets", "arima", "theta")
 COMBINED = ("ets", "arima", "theta")
 
-# Variants of the defaults tried while tuning on Tourism (benchmarks/README.md).
+# Variants of the defaults tried while tuning on Tourism (docs/accuracy.md). Each
+# adds its parameters to the current defaults (the network mixed with Theta): add
+# combine=none with --config to measure a variant of the network alone.
 CONFIGS: dict[str, dict[str, Any]] = {
-    "rnncast": {},  # the defaults: since session 14 mixed with Theta
-    # the network alone: the defaults until session 13 (the variants below add
-    # their parameters to the defaults of the day they run, so to the mix since 14)
-    "rnncast-alone": {"combine": "none"},
-    # the defaults before this work: standard scaling, MSE, centred on the last value
-    "v0.3-defaults": {"scaler": "standard", "loss": "mse", "level": "last"},
+    "rnncast": {},  # the defaults: the network mixed with Theta
+    "rnncast-alone": {"combine": "none"},  # the network alone
+    # the first defaults: standard scaling, MSE, forecasts relative to the last value
+    "first-defaults": {
+        "scaler": "standard",
+        "loss": "mse",
+        "window_level": "last",
+        "combine": "none",
+    },
     "rnncast-log": {"transform": "auto"},
     "rnncast-gru": {"cell": "gru"},
     "rnncast-val4": {"validation_windows": 4},
     "rnncast-ens3": {"ensemble": 3},
-    "rnncast-adaptive": {"level": "adaptive"},
+    "rnncast-adaptive": {"window_level": "adaptive"},
     "rnncast-season": {"season_inputs": True},
     "rnncast-smape": {"loss": "smape"},
-    "rnncast-snaive": {"level": "snaive"},
-    # session 13: mixed with the Theta method (or its mean with the damped trend's),
+    "rnncast-snaive": {"window_level": "snaive"},
+    # mixed with the Theta method (or its mean with the damped trend's),
     # the network's weight chosen on validation
     "rnncast-theta": {"combine": "theta"},
     "rnncast-theta-damped": {"combine": "theta+damped"},

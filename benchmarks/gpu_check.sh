@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# The GPU check (issue 7): rnncast's CUDA tests, gpu_profile.py, speed.py and
-# peers.py on a lent GPU machine, in one call of the workplace's device tool, from
-# the repo root (about 6 minutes on an H200):
+# The GPU check: rnncast's CUDA tests, gpu_profile.py, speed.py and peers.py on a
+# machine with an NVIDIA GPU, in one command from the repository root (about 6
+# minutes on an H200):
 #
-#   run(command="bash benchmarks/gpu_check.sh", carry=[".whl"])
+#   bash benchmarks/gpu_check.sh
 #
-# That machine has python3 with a CUDA build of torch, numpy, pandas, pyarrow,
-# matplotlib, rich, safetensors, pytest and pytorch-lightning, and no network. The
-# peers' own packages travel as wheels in .whl (benchmarks/README.md, "On a GPU",
-# says which); Ray is replaced by benchmarks/stubs (peers.py never uses it).
-# Logs go to $OUT (the device tool's return folder), else ./gpu-logs.
+# It needs python3 with a CUDA build of torch, numpy, pandas, pyarrow, matplotlib,
+# rich, safetensors, pytest and pytorch-lightning; no network. The peers' own
+# packages can come as wheels in .whl (docs/speed.md, "On a GPU", says which); Ray
+# is then replaced by benchmarks/stubs (peers.py never uses it).
+# Logs go to $OUT if set, else ./gpu-logs.
 set -u
 out=${OUT:-gpu-logs}
 mkdir -p "$out"

@@ -11,8 +11,8 @@ model: empirical coverage at 80 % and 95 % (target: within 3 points of nominal),
 mean scaled interval score MSIS at 95 % (the M4 interval measure) and 80 %, the
 scaled pinball loss, MASE and sMAPE of the point forecasts, and wall time.
 
-Models: ``lstm-conformal`` (rnncast's LSTM alone, ``combine="none"``, the defaults
-until session 14, with split-conformal intervals
+Models: ``lstm-conformal`` (rnncast's LSTM alone, ``combine="none"``, with
+split-conformal intervals
 from its validation windows, from the signed errors or with ``--conformal-errors
 absolute`` the absolute ones, as for ``ets-conformal``; ``missing="mask"``, so
 that the competitions' series shorter than a window are padded instead of
@@ -20,8 +20,8 @@ refused), ``lstm-conformal-series`` (the same, calibrated per series where a
 series has enough validation errors: set ``--validation-windows``),
 ``lstm-quantile`` (quantile heads, pinball loss), ``lstm-cqr`` (the quantile
 heads conformalized on the validation windows), ``lstm-theta-conformal`` (the
-LSTM mixed with the Theta method, ``combine="theta"``, the defaults since session
-14, conformal intervals calibrated on the mixed forecast), ``lstm-theta-cqr``
+LSTM mixed with the Theta method, ``combine="theta"``, the defaults, conformal
+intervals calibrated on the mixed forecast), ``lstm-theta-cqr``
 (the mix with conformalized quantile heads moved by the median's change), ``ets``
 and ``theta``
 (statsforecast's model-based intervals), ``ets-conformal`` (ETS with conformal

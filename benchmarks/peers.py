@@ -5,7 +5,7 @@ Usage (in the benchmark environment of benchmarks/requirements.txt):
                                [--device cpu] [--peers neuralforecast darts]
 
 ``--device cuda`` trains all three on the GPU (Lightning's ``accelerator="gpu"`` for
-the peers); benchmarks/gpu_check.sh runs it so on a lent GPU.
+the peers); benchmarks/gpu_check.sh runs it so on a GPU machine.
 
 Data: Tourism monthly (366 real series shipped with rnncast; competition training
 part for fitting, its 24-month test part for MASE). Network for all three: LSTM,

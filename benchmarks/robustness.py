@@ -17,7 +17,7 @@ noise of 10 % of the series' standard deviation.
 
 Models: rnncast's LSTM (epochs capped by --epochs; ``--combine none``, the default
 here, the network alone as the tables were measured, ``theta`` the library's
-defaults since session 14; with missing points it
+defaults; with missing points it
 runs with missing="mask" and, for comparison, on linearly interpolated data);
 AutoETS, AutoARIMA (statsforecast) and seasonal naive on interpolated data, since
 they cannot take gaps.
@@ -269,8 +269,8 @@ def main() -> None:
         "--combine",
         default="none",
         choices=["none", "theta"],
-        help="the LSTM's mix: none (the network alone, as the tables of sessions "
-        "6-13 were measured) or theta (the defaults since session 14)",
+        help="the LSTM's mix: none (the network alone, as the tables of "
+        "docs/robustness.md were measured) or theta (the defaults)",
     )
     args = parser.parse_args()
     import statsforecast

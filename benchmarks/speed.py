@@ -1,11 +1,11 @@
-"""How fast rnncast is against what this machine can do (issue 7, items 2-4).
+"""How fast rnncast is against what this machine can do.
 
 Usage: python benchmarks/speed.py [--series 10000] [--length 1000]
                                  [--parts hardware prep growth backtest]
                                  [--device cpu]
 
 ``--device cuda`` runs every part's networks (and the matmul rate) on the GPU; its
-figures are absolute times on that card (README, "On a GPU").
+figures are absolute times on that card (docs/speed.md, "On a GPU").
 
 1. Hardware: the sustained float32 matmul rate of this machine (torch.mm, best of
    several sizes, including the LSTM's gate matmul shapes) in GFLOP/s.
@@ -221,7 +221,7 @@ def backtest_cost(n_windows: int = 10) -> None:
         "hidden": (32,),
         "epochs": 1,
         "validation": False,
-        "combine": "none",  # the network's cost alone, as measured before session 14
+        "combine": "none",  # the network's cost alone
         "device": str(DEVICE),
     }
     horizon = 48

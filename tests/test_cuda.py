@@ -1,7 +1,7 @@
 """The networks and the Forecaster on a CUDA GPU.
 
 CI machines have no GPU, so this module only runs where one is present (the device
-check of benchmarks/gpu_check.sh runs it on a lent GPU); everything it tests also
+check of benchmarks/gpu_check.sh runs it on a GPU machine); everything it tests also
 runs on the CPU in the other modules.
 """
 
