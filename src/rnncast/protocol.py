@@ -17,7 +17,9 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import pandas as pd
 
-__all__ = ["ForecastingModel", "clone", "differing_params"]
+from rnncast.exceptions import ConfigError
+
+__all__ = ["ForecastingModel", "clone", "differing_params", "set_known_params"]
 
 Model = TypeVar("Model", bound="ForecastingModel")
 
@@ -58,6 +60,22 @@ class ForecastingModel(Protocol):
 def clone(model: Model) -> Model:
     """Return a new, unfitted model with the parameters of ``model``."""
     return type(model)(**model.get_params(deep=False))
+
+
+def set_known_params(model: Model, params: dict[str, Any]) -> Model:
+    """Set ``params`` on ``model`` by name (``set_params``); return ``model``.
+
+    Raises ConfigError naming a parameter that ``model`` does not have.
+    """
+    valid = model.get_params()
+    for name, value in params.items():
+        if name not in valid:
+            raise ConfigError(
+                f"invalid parameter {name!r} for {type(model).__name__}; valid "
+                f"parameters are {sorted(valid)}."
+            )
+        setattr(model, name, value)
+    return model
 
 
 def differing_params(model: ForecastingModel, ignored: Sequence[str] = ()) -> str:

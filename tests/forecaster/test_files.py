@@ -6,6 +6,7 @@ and nothing in them runs; a killed save leaves the old model loadable.
 """
 
 import hashlib
+import importlib.util
 import json
 import os
 import pickle
@@ -18,7 +19,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -32,20 +32,14 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "model-0.1.0"
 SAVED_BY_0_1_0 = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
 
 
-def _panel(air):
-    """The data the 0.1.0 folders were fitted on and forecast from (make_fixtures)."""
-    panel = pd.concat(
-        [
-            air,
-            air.assign(unique_id="sqrt", y=np.sqrt(air["y"])),
-            air.tail(60).assign(unique_id="recent"),
-        ],
-        ignore_index=True,
+def _fixture_data(air):
+    """The data of the 0.1.0 folders, from the script that made them."""
+    spec = importlib.util.spec_from_file_location(
+        "make_fixtures", FIXTURES / "make_fixtures.py"
     )
-    gappy = panel.copy()
-    gappy.loc[gappy.index[30:33], "y"] = np.nan
-    new = air.tail(48).assign(unique_id="new", y=air["y"].tail(48) * 1.5)
-    return panel, gappy, new
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script.fixture_data(air)
 
 
 def _expected(path: Path) -> pd.DataFrame:
@@ -72,7 +66,7 @@ def test_folders_saved_by_0_1_0_load_and_predict_the_same_numbers(air, name):
     pd.testing.assert_frame_equal(
         model.predict(level=level), expected, check_exact=True
     )
-    panel, gappy, new = _panel(air)
+    panel, gappy, new = _fixture_data(air)
     data = gappy if model.missing == "mask" else panel
     history = pd.concat([data[data["unique_id"] != "recent"], new], ignore_index=True)
     if model.missing != "mask":

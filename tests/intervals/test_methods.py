@@ -22,7 +22,7 @@ def test_the_method_follows_the_parameters():
 
     assert type(method()) is NoIntervals
     conformal = method(intervals="conformal", conformal_unit="seasonal")
-    assert conformal == Conformal(signed=True, unit_kind="seasonal", per_series=False)
+    assert conformal == Conformal(unit_kind="seasonal", signed=True, per_series=False)
     assert conformal.calibrated and conformal.quantiles() == ()
     heads = method(intervals="quantile", levels=(95, 80))
     assert heads == QuantileHeads(levels=(80, 95)) and not heads.calibrated

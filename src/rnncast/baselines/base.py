@@ -44,6 +44,7 @@ from rnncast.intervals import (
     interval_columns,
 )
 from rnncast.io import atomic_path
+from rnncast.protocol import set_known_params
 from rnncast.runner import default_jobs, run_all
 from rnncast.version import __version__
 
@@ -136,15 +137,7 @@ class Baseline:
 
     def set_params(self, **params: Any) -> Baseline:
         """Set parameters by name; return ``self`` (fit again to use them)."""
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ConfigError(
-                    f"invalid parameter {name!r} for {type(self).__name__}; valid "
-                    f"parameters are {sorted(valid)}."
-                )
-            setattr(self, name, value)
-        return self
+        return set_known_params(self, params)
 
     @property
     def name(self) -> str:

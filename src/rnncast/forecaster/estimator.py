@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from rnncast.data.quality import data_report
 from rnncast.data.scaling import ScalerStats
 from rnncast.data.series import SeriesData
-from rnncast.exceptions import ConfigError, NotFittedError
+from rnncast.exceptions import NotFittedError
 from rnncast.forecaster.features import InputSpec, network_inputs
 from rnncast.forecaster.files import load_model, save_model
 from rnncast.forecaster.fitting import fit_state
@@ -35,6 +35,7 @@ from rnncast.forecaster.predicting import forecast
 from rnncast.forecaster.reading import read_series, stats_for
 from rnncast.forecaster.state import FittedState
 from rnncast.options import ForecasterParams, options
+from rnncast.protocol import set_known_params
 from rnncast.training import EpochRecord
 
 __all__ = ["Forecaster"]
@@ -144,15 +145,7 @@ class Forecaster:
 
     def set_params(self, **params: Any) -> Forecaster:
         """Set parameters by name; return ``self`` (fit again to use them)."""
-        params = _renamed(params, "set_params()")
-        for name, value in params.items():
-            if name not in _NAMES:
-                raise ConfigError(
-                    f"invalid parameter {name!r} for Forecaster; valid parameters "
-                    f"are {sorted(_NAMES)}."
-                )
-            setattr(self, name, value)
-        return self
+        return set_known_params(self, _renamed(params, "set_params()"))
 
     def __repr__(self) -> str:
         changed = [

@@ -65,9 +65,14 @@ class Calibration:
 
 @dataclass(frozen=True)
 class NoIntervals:
-    """``intervals=None``: point forecasts only; the base of the other methods."""
+    """``intervals=None``: point forecasts only; the base of the other methods.
+
+    ``unit_kind``: the per-series unit of the calibration scores of the
+    calibrated methods (``conformal_unit``).
+    """
 
     name: str | None = field(default=None, init=False)
+    unit_kind: str = "recent"
     calibrated = False  # calibrated on the validation windows
 
     def quantiles(self) -> tuple[float, ...]:
@@ -89,8 +94,13 @@ class NoIntervals:
         lengths: NDArray[np.int64],
         season_length: int,
     ) -> Array | None:
-        """Each series' unit of the calibration scores (None: not calibrated)."""
-        return None
+        """Return each series' unit of the calibration scores; None if uncalibrated.
+
+        :func:`~rnncast.intervals.conformal.conformal_unit` of ``unit_kind``.
+        """
+        if not self.calibrated:
+            return None
+        return conformal_unit(values, offsets, lengths, season_length, self.unit_kind)
 
     def scores(self, z: Array, targets: Array, quantiles: tuple[float, ...]) -> Array:
         """Calibration scores of outputs ``z`` (mixed, scaled) on ``targets``."""
@@ -120,29 +130,17 @@ class Conformal(NoIntervals):
     """Split-conformal intervals from the validation errors (any level).
 
     ``signed``: each tail from its own quantile of the signed errors
-    (``conformal_errors="signed"``); ``unit_kind``: the per-series unit
-    (``conformal_unit``); ``per_series``: each series from its own errors where
-    it has enough (``conformal_per_series``).
+    (``conformal_errors="signed"``); ``per_series``: each series from its own
+    errors where it has enough (``conformal_per_series``).
     """
 
     name: str | None = field(default="conformal", init=False)
     signed: bool = True
-    unit_kind: str = "recent"
     per_series: bool = False
     calibrated = True
 
     def check_asked(self, levels: Levels) -> None:
         """Any level works: nothing to check."""
-
-    def unit(
-        self,
-        values: Array,
-        offsets: NDArray[np.int64],
-        lengths: NDArray[np.int64],
-        season_length: int,
-    ) -> Array:
-        """:func:`~rnncast.intervals.conformal.conformal_unit` of ``unit_kind``."""
-        return conformal_unit(values, offsets, lengths, season_length, self.unit_kind)
 
     def scores(self, z: Array, targets: Array, quantiles: tuple[float, ...]) -> Array:
         """Return the errors y - yhat (n_windows, horizon), NaN at gaps."""
@@ -215,18 +213,7 @@ class ConformalizedQuantiles(QuantileHeads):
     """Conformalized quantile regression (Romano et al., 2019) of the heads."""
 
     name: str | None = field(default="cqr", init=False)
-    unit_kind: str = "recent"
     calibrated = True
-
-    def unit(
-        self,
-        values: Array,
-        offsets: NDArray[np.int64],
-        lengths: NDArray[np.int64],
-        season_length: int,
-    ) -> Array:
-        """:func:`~rnncast.intervals.conformal.conformal_unit` of ``unit_kind``."""
-        return conformal_unit(values, offsets, lengths, season_length, self.unit_kind)
 
     def scores(self, z: Array, targets: Array, quantiles: tuple[float, ...]) -> Array:
         """:func:`~rnncast.intervals.conformal.quantile_scores` of every level."""
@@ -243,9 +230,9 @@ class ConformalizedQuantiles(QuantileHeads):
         rows: NDArray[np.int64] | None = None,
     ) -> Bounds:
         """Return the heads' bounds conformalized, nested around the median."""
+        lower, upper, _ = super().bounds(z, levels, quantiles, unit, calibration)
         if not levels:
-            return super().bounds(z, levels, quantiles, unit, calibration)
-        lower, upper = quantile_bounds(z, quantiles, levels)
+            return lower, upper, ""
         picked = [self.levels.index(lv) for lv in levels]
         lower, upper, method = conformalized_quantile_bounds(
             lower, upper, calibration.scores[:, :, picked], unit, levels
