@@ -14,3 +14,23 @@ def test_cited_lines_hold_the_cited_code():
     assert len(citations) >= 6
     for number, code in citations:
         assert code in source[int(number) - 1], (number, code)
+
+
+def test_the_readme_python_quick_start_runs(tmp_path, monkeypatch, capsys):
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    assert len(blocks) == 1
+    monkeypatch.chdir(tmp_path)  # it saves a model folder
+    exec(compile(blocks[0], "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "theta" in printed and "snaive" in printed  # the leaderboard
+    assert (tmp_path / "model_dir" / "config.json").is_file()
+
+
+def test_links_between_the_documents_lead_somewhere():
+    pages = [ROOT / "README.md", ROOT / "CHANGELOG.md", ROOT / "benchmarks/README.md"]
+    pages += sorted((ROOT / "docs").glob("*.md"))
+    for page in pages:
+        for link in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", page.read_text()):
+            if not link.startswith("http"):
+                assert (page.parent / link).exists(), (page.name, link)
