@@ -19,8 +19,8 @@ Models:
   (AutoARIMA), ``theta`` (AutoTheta), ``comb`` (equal-weight mean of the
   forecasts of ets, arima and theta; its time is the sum of theirs);
 * ``rnncast``: ``rnncast.Forecaster`` with its defaults (only horizon, frequency
-  and season length given, and ``missing="mask"``, which pads the competitions'
-  series shorter than a window instead of refusing them);
+  and season length given; the default ``missing="auto"`` pads the competitions'
+  series shorter than a window, as ``missing="mask"`` did before 0.2.0);
 * named variants of it (``CONFIGS`` below, the attempts recorded in
   docs/accuracy.md), and ad-hoc ones: ``--config log3:transform=log,ensemble=3``
   adds a model ``log3`` with those parameters on top of the defaults.
@@ -87,7 +87,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
 def rnncast_forecast(
     params: dict[str, Any], data: Competition
 ) -> tuple[pd.DataFrame, str]:
-    settings = {"missing": "mask", "seed": 0, **params}
+    settings = {"seed": 0, **params}
     model = Forecaster(
         horizon=data.horizon,
         season_length=data.season_length,
@@ -148,7 +148,7 @@ def score(data: Competition, predicted: pd.DataFrame) -> dict[str, float]:
 
 
 def step_errors(data: Competition, predicted: pd.DataFrame) -> np.ndarray:
-    """MASE of every horizon step, (horizon,): :func:`rnncast.evaluation.metrics.step_scores`.
+    """MASE of every horizon step, (horizon,), as ``metrics.step_scores`` gives it.
 
     The mean over series of the step's absolute error over the series' in-sample
     seasonal-naive MAE, so the mean over the steps is the set's MASE.

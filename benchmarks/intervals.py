@@ -11,22 +11,22 @@ model: empirical coverage at 80 % and 95 % (target: within 3 points of nominal),
 mean scaled interval score MSIS at 95 % (the M4 interval measure) and 80 %, the
 scaled pinball loss, MASE and sMAPE of the point forecasts, and wall time.
 
-Models: ``lstm-conformal`` (rnncast's LSTM alone, ``combine="none"``, with
-split-conformal intervals
-from its validation windows, from the signed errors or with ``--conformal-errors
-absolute`` the absolute ones, as for ``ets-conformal``; ``missing="mask"``, so
-that the competitions' series shorter than a window are padded instead of
-refused), ``lstm-conformal-series`` (the same, calibrated per series where a
-series has enough validation errors: set ``--validation-windows``),
-``lstm-quantile`` (quantile heads, pinball loss), ``lstm-cqr`` (the quantile
-heads conformalized on the validation windows), ``lstm-theta-conformal`` (the
-LSTM mixed with the Theta method, ``combine="theta"``, the defaults, conformal
-intervals calibrated on the mixed forecast), ``lstm-theta-cqr``
-(the mix with conformalized quantile heads moved by the median's change), ``ets``
-and ``theta``
-(statsforecast's model-based intervals), ``ets-conformal`` (ETS with conformal
-intervals from refits at 3 earlier origins) and ``snaive`` (normal intervals from
-its residuals).
+Models: ``defaults`` (``Forecaster`` with nothing but the horizon, frequency and
+season length given: its default ``intervals="auto"``; run it with ``--epochs 100
+--patience 20`` for the default training), ``lstm-conformal`` (rnncast's LSTM alone,
+``combine="none"``, with split-conformal intervals from its validation windows, from
+the signed errors or with ``--conformal-errors absolute`` the absolute ones, as for
+``ets-conformal``; ``missing="mask"``, so that the competitions' series shorter than
+a window are padded instead of refused), ``lstm-conformal-series`` (the same,
+calibrated per series where a series has enough validation errors: set
+``--validation-windows``), ``lstm-quantile`` (quantile heads, pinball loss),
+``lstm-cqr`` (the quantile heads conformalized on the validation windows),
+``lstm-theta-conformal`` (the LSTM mixed with the Theta method, ``combine="theta"``,
+the defaults, conformal intervals calibrated on the mixed forecast),
+``lstm-theta-cqr`` (the mix with conformalized quantile heads moved by the median's
+change), ``ets`` and ``theta`` (statsforecast's model-based intervals),
+``ets-conformal`` (ETS with conformal intervals from refits at 3 earlier origins)
+and ``snaive`` (normal intervals from its residuals).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from rnncast.evaluation.metrics import evaluate
 
 LEVELS = (80, 95)
 MODELS = (
+    "defaults",
     "lstm-conformal",
     "lstm-conformal-series",
     "lstm-quantile",
@@ -74,6 +75,16 @@ def forecast(
     the Forecaster's choice); ``conformal_errors``: of the conformal intervals;
     ``seed``: the networks'.
     """
+    if name == "defaults":  # nothing but the data's facts: intervals="auto"
+        model = Forecaster(
+            horizon=data.horizon,
+            season_length=data.season_length,
+            freq=data.freq,
+            epochs=epochs,
+            patience=patience,
+            seed=seed,
+        )
+        return model.fit(data.train).predict(level=LEVELS), "yhat"
     if name.startswith("lstm"):
         model = Forecaster(
             horizon=data.horizon,

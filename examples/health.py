@@ -5,14 +5,14 @@ Run: python examples/health.py   (about 2-3 minutes on 2 CPU cores)
 ILI: 8 weeks ahead, networks against ETS, Theta and seasonal naive: the defaults mix
 each network's forecast with the Theta method's (``combine="theta"``; with one
 series the validation windows are few, so the weight stays near equal), the LSTM
-alone (``lstm+none``), and the LSTM alone again with ``window_level="detect"`` forced. The
-last windows fall in spring 2020, when reported influenza-like illness collapsed
-(COVID-19 measures) far below any earlier season. The start of seasonal series (the
-window's seasonal pattern around its last season's mean) anchors on the year before;
-with the default ``window_level="auto"`` such a network does not beat the last value on
-validation, so one forecasting changes from the last value is trained too and kept
-(the naive check), and it follows the break. The forced row shows what the check
-prevents.
+alone (``lstm+none``), and the LSTM alone again with ``window_level="detect"``
+forced. The last windows fall in spring 2020, when reported influenza-like illness
+collapsed (COVID-19 measures) far below any earlier season. The start of seasonal
+series (the window's seasonal pattern around its last season's mean) anchors on the
+year before; with the default ``window_level="auto"`` such a network does not beat
+the last value on validation, so one forecasting changes from the last value is
+trained too and kept (the naive check), and it follows the break. The forced row
+shows what the check prevents.
 
 Glucose: a monitoring run over the last day of readings. The sensor skips readings;
 the gaps stay gaps (missing="mask": the network sees which readings are missing and

@@ -123,7 +123,7 @@ def test_modules_and_classes_stay_small(path):
             assert length <= 400, f"class {node.name} has {length} lines"
 
 
-def test_the_command_line_help_and_import_rnncast_do_not_load_torch_or_pandas():
+def test_help_datasets_and_import_rnncast_do_not_load_torch_or_pandas():
     code = (
         "import sys, contextlib, io\n"
         "import rnncast\n"
@@ -134,6 +134,7 @@ def test_the_command_line_help_and_import_rnncast_do_not_load_torch_or_pandas():
         "            main([*command, '--help'])\n"
         "        except SystemExit:\n"
         "            pass\n"
+        "    assert main(['datasets']) == 0\n"
         "print(sorted({'torch', 'pandas', 'numpy'} & set(sys.modules)))\n"
     )
     loaded = subprocess.run(

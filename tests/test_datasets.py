@@ -2,8 +2,9 @@ import pandas as pd
 import pytest
 
 from rnncast.cli import main
-from rnncast.data.frame import to_long_frame, validate_frame
-from rnncast.datasets import DATASETS, describe_datasets, load_dataset
+from rnncast.data.frame import validate_frame
+from rnncast.data.inputs import to_long_frame
+from rnncast.datasets import DATASET_INFO, DATASETS, describe_datasets, load_dataset
 from rnncast.exceptions import DataError
 
 
@@ -23,6 +24,15 @@ def test_shipped_datasets_load_offline_and_validate(name, n_series, length, freq
     data = validate_frame(to_long_frame(load_dataset(name)), fill="interpolate")
     assert data.n_series == n_series and int(data.lengths.max()) == length
     assert data.freq == freq
+    info = DATASET_INFO[name]  # the catalogue that `rnncast datasets` lists
+    assert (info.series, info.length) == (n_series, length)
+
+
+def test_every_catalogued_dataset_has_a_loader_and_is_tested():
+    tested = test_shipped_datasets_load_offline_and_validate.pytestmark[0].args[1]
+    assert sorted(DATASET_INFO) == sorted(row[0] for row in tested)
+    assert list(DATASETS) == list(DATASET_INFO)
+    assert all(callable(load) for load in DATASETS.values())
 
 
 def test_describe_lists_every_dataset_with_licence_and_source():

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnncast import Forecaster, RnncastError, backtest
-from rnncast.data.frame import to_long_frame, validate_frame
+from rnncast.data.frame import validate_frame
+from rnncast.data.inputs import to_long_frame
 
 # CI runs 60 examples per test; RNNCAST_FUZZ_EXAMPLES=2000 runs the fuzz mode.
 SETTINGS = settings(
@@ -128,7 +129,7 @@ def test_resample_fit_works_or_raises_our_error(frame, freq, aggregation, max_ga
 @SETTINGS
 @given(text=st.text(max_size=200))
 def test_cli_file_reading_works_or_raises_our_error(tmp_path_factory, text):
-    from rnncast.data.frame import read_table
+    from rnncast.data.inputs import read_table
 
     path = tmp_path_factory.mktemp("fuzz") / "data.csv"
     path.write_text(text)

@@ -84,10 +84,12 @@ def test_the_flags_defaults_are_the_parameters_defaults():
     assert params == {**defaults, "progress": True}
 
 
-def test_intervals_need_levels_on_the_command_line():
-    assert forecaster_params(_forecast_args("--horizon", "6"))["intervals"] is None
+def test_levels_on_the_command_line_need_no_intervals_flag():
+    assert forecaster_params(_forecast_args("--horizon", "6"))["intervals"] == "auto"
     given = forecaster_params(_forecast_args("--horizon", "6", "--level", "80"))
-    assert given["intervals"] == "conformal" and given["levels"] == (80.0,)
+    assert given["intervals"] == "auto" and given["levels"] == (80.0,)
+    heads = _forecast_args("--horizon", "6", "--intervals", "quantile")
+    assert forecaster_params(heads)["intervals"] == "quantile"
 
 
 def test_every_parameter_reaches_the_model_file_and_back(air, tmp_path):

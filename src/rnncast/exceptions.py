@@ -14,13 +14,32 @@ Each message says what is wrong, shows the values involved, and says how to fix 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 __all__ = [
     "ConfigError",
     "DataError",
     "ModelFileError",
     "NotFittedError",
     "RnncastError",
+    "listing",
 ]
+
+LISTED = 20  # names an error message lists before it counts the rest
+
+
+def listing(names: Iterable[Any]) -> str:
+    """Name things in an error message: ``'a', 'b', 'c'``; past 20, the count too.
+
+    >>> listing(["m1", "m7"])
+    "'m1', 'm7'"
+    """
+    items = [repr(name) for name in names]
+    shown = ", ".join(items[:LISTED])
+    if len(items) > LISTED:
+        shown += f" and {len(items) - LISTED} more ({len(items)} in all)"
+    return shown
 
 
 class RnncastError(Exception):

@@ -1,5 +1,8 @@
 """Atomic file output: write to a temporary file beside the target, then rename.
 
+Imports nothing heavy, so the command line can check output names before it
+loads pandas or torch.
+
 ``os.replace`` is atomic on POSIX and Windows when source and target are on the same
 file system, so an interrupted run leaves either the old file or the new one, never a
 half-written file.
@@ -17,16 +20,20 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from rnncast.exceptions import DataError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
+    "TABLE_FORMATS",
     "atomic_path",
     "atomic_replace_dir",
     "interrupted_replacement",
     "output_mode",
+    "table_format",
     "write_frame",
 ]
 
@@ -127,11 +134,47 @@ def _exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(second))
 
 
-def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write ``frame`` atomically: Parquet if ``path`` ends in .parquet, else CSV."""
+# the table formats write_frame knows, by file suffix
+TABLE_FORMATS = {
+    ".csv": "CSV",
+    ".parquet": "Parquet",
+    ".pq": "Parquet",
+    ".json": "JSON (one record per row)",
+}
+
+
+def table_format(path: str | os.PathLike[str]) -> str:
+    """Return the suffix of ``path`` that names its table format; DataError if none.
+
+    ``"-"`` (standard output) is CSV.
+    """
+    if str(path) == "-":
+        return ".csv"
     suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        known = ", ".join(TABLE_FORMATS)
+        raise DataError(
+            f"cannot tell which format to write to {str(path)!r} from its suffix "
+            f"{suffix or '(none)'!r}; name the file with one of {known}, or - for "
+            "CSV on standard output."
+        )
+    return suffix
+
+
+def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write ``frame`` atomically, in the format of the suffix (:data:`TABLE_FORMATS`).
+
+    ``.json`` writes one record per row with ISO timestamps; ``"-"`` writes CSV to
+    standard output.
+    """
+    suffix = table_format(path)
+    if str(path) == "-":
+        frame.to_csv(sys.stdout, index=False)
+        return
     with atomic_path(path) as tmp:
-        if suffix in {".parquet", ".pq"}:
-            frame.to_parquet(tmp, index=False)
-        else:
+        if suffix == ".csv":
             frame.to_csv(tmp, index=False)
+        elif suffix == ".json":
+            frame.to_json(tmp, orient="records", date_format="iso", indent=None)
+        else:
+            frame.to_parquet(tmp, index=False)

@@ -42,6 +42,7 @@ __all__ = [
     "FILL_POLICIES",
     "INTERVALS",
     "LOSSES",
+    "MIN_VALUES",
     "MISSING_MODES",
     "OUTPUTS",
     "SCALERS",
@@ -64,12 +65,17 @@ SCALERS = ("standard", "robust", "mase", "none")
 LOSSES = ("mse", "mae", "huber", "smape")  # training also knows "pinball" (heads)
 COMBINATIONS = ("theta", "theta+damped")  # classical forecasts to mix in
 COMBINE_CHOICES = (*COMBINATIONS, "none")  # "none" (or None): the network alone
-INTERVALS = ("conformal", "quantile", "cqr")
+INTERVALS = ("auto", "conformal", "quantile", "cqr")
 CONFORMAL_ERRORS = ("signed", "absolute")
 CONFORMAL_UNITS = ("recent", "seasonal")
 FILL_POLICIES = ("interpolate", "ffill", "drop-leading")
-MISSING_MODES = ("error", "mask")
+MISSING_MODES = ("auto", "mask", "error")
 AGGREGATIONS = ("mean", "median", "sum", "last", "first", "min", "max")
+# Series with fewer observed values give no training window (an input and a target)
+# and get their last value instead of the network's forecast (missing="auto" or
+# "mask"); docs/robustness.md measures the network against Theta and naive on short
+# series.
+MIN_VALUES = 2
 
 Check = Callable[[str, Any], None]
 
@@ -172,10 +178,11 @@ class ForecasterParams:
     # ------------------------------------------------------------- model
     horizon: int | None = _option(
         None,
-        "number of future steps to forecast; required by fit (a backtest sets its own)",
+        "number of future steps to forecast",
         "int",
         check=positive_int,
         parse="positive_int",
+        default_text="None (fit needs it; a backtest sets its own)",
         **_OUTPUT,
     )
     cell: str = _option(
@@ -284,9 +291,10 @@ class ForecasterParams:
     )
     alias: str | None = _option(
         None,
-        "name of the forecast column (default yhat) and of the model in backtests",
+        "name of the forecast column and of the model in backtests",
         "str",
         check=optional_text,
+        default_text="yhat",
         **_OUTPUT,
     )
     # ---------------------------------------------------------- training
@@ -343,6 +351,7 @@ class ForecasterParams:
         "int or None",
         check=positive_int,
         parse="positive_int",
+        default_text="no limit",
         **_TRAIN,
     )
     validation: bool = _option(
@@ -358,7 +367,8 @@ class ForecasterParams:
         "int or None",
         check=positive_int,
         parse="positive_int",
-        default_text="1; with calibrated intervals min(horizon, ceil(40/series))",
+        default_text="1, or as many as give 40 calibration errors in all (intervals "
+        "auto) or per horizon step (conformal, cqr), at most horizon",
         **_TRAIN,
     )
     refit_full: bool = _option(
@@ -377,13 +387,14 @@ class ForecasterParams:
     )
     # --------------------------------------------------------- intervals
     intervals: str | None = _option(
-        None,
-        "prediction intervals: conformal (from the validation errors, any level), "
-        "quantile (heads trained with the pinball loss) or cqr (quantile heads "
-        "conformalized on the validation windows)",
-        "{'conformal', 'quantile', 'cqr'} or None",
-        choices=(*INTERVALS, None),
-        flag="--intervals",
+        "auto",
+        "how predict(level=) makes prediction intervals: conformal (from the "
+        "validation errors, any level), quantile (heads trained with the pinball "
+        "loss), cqr (quantile heads conformalized on the validation windows), auto "
+        "(conformal from the validation windows, none without validation) or "
+        "none (no intervals)",
+        "{'auto', 'conformal', 'quantile', 'cqr', 'none'} or None",
+        choices=(*INTERVALS, "none", None),
         **_BANDS,
     )
     levels: Sequence[float] = _option(
@@ -421,18 +432,21 @@ class ForecasterParams:
     # -------------------------------------------------------------- data
     fill: str | None = _option(
         None,
-        "policy for missing or infinite values; without one (and without "
-        "missing='mask') they are an error",
+        "policy for missing or infinite values; without one they are kept as "
+        "masked gaps (missing='auto' or 'mask') or an error (missing='error')",
         "{'interpolate', 'ffill', 'drop-leading'} or None",
         choices=(*FILL_POLICIES, None),
-        default_text="None (an error)",
+        default_text="none",
         **_DATA,
     )
     missing: str = _option(
-        "error",
-        "mask keeps gaps as gaps: an observed/missing input channel, the loss on "
-        "observed targets only; short series are padded the same way",
-        "{'error', 'mask'}",
+        "auto",
+        "gaps and short series: mask keeps gaps as gaps (an observed/missing input "
+        "channel, the loss on observed targets only) and pads series shorter than "
+        "a window the same way (a series of one value gets that value); auto masks "
+        "only when the data has gaps (without fill) or short series; error refuses "
+        "both",
+        "{'auto', 'mask', 'error'}",
         choices=MISSING_MODES,
         label="missing mode",
         **_DATA,
@@ -443,6 +457,7 @@ class ForecasterParams:
         "5min, h, MS or an integer step",
         "str, int or None",
         parse="frequency",
+        default_text="none",
         **_DATA,
     )
     aggregation: str = _option(
@@ -553,11 +568,11 @@ def _check_combinations(params: ForecasterParams) -> None:
             "season_inputs=True needs output='direct': a recursive head feeds "
             "its forecasts back as inputs, without their season phase."
         )
-    if params.conformal_per_series and params.intervals != "conformal":
+    if params.conformal_per_series and params.intervals not in ("conformal", "auto"):
         raise ConfigError(
             "conformal_per_series=True calibrates conformal intervals per "
             f"series; it needs intervals='conformal', not {params.intervals!r} "
-            "(in the CLI: --level with --intervals conformal)."
+            "(in the CLI: --intervals conformal)."
         )
     if params.intervals in ("conformal", "cqr") and not params.validation:
         raise ConfigError(

@@ -48,7 +48,8 @@ def test_forecast_writes_csv_plot_and_model(air, write_csv, tmp_path, capsys):
         loaded.predict()["yhat"], fc["yhat"], check_exact=False, rtol=1e-12
     )
     captured = capsys.readouterr()
-    assert captured.err == ""
+    # --quiet: only warnings on stderr (here the report of one possible outlier)
+    assert all(line.startswith("data: ") for line in captured.err.splitlines())
     assert f"wrote {out}" in captured.out
 
 
@@ -138,6 +139,8 @@ def test_bad_data_errors_name_the_series(air, write_csv, tmp_path, capsys):
                 str(short),
                 "--horizon",
                 "12",
+                "--missing",
+                "error",
                 "-o",
                 str(tmp_path / "o.csv"),
                 "-q",
@@ -145,7 +148,9 @@ def test_bad_data_errors_name_the_series(air, write_csv, tmp_path, capsys):
         )
         == 1
     )
-    assert "series 'AirPassengers' has 20 values" in _one_line(capsys.readouterr().err)
+    line = _one_line(capsys.readouterr().err)
+    assert "1 series have fewer values than lookback=24" in line
+    assert "'AirPassengers (20)'" in line
 
 
 def test_empty_file(tmp_path, capsys):
@@ -423,7 +428,8 @@ def test_backtest_reports_fallbacks(capsys):
         ]
     )
     assert code == 0
-    assert "fallback: arima on 'AirPassengers'" in capsys.readouterr().out
+    err = capsys.readouterr().err  # a warning: on stderr, -q or not
+    assert "fallback: arima on 'AirPassengers'" in err and "naive used" in err
 
 
 def test_backtest_unknown_model_is_one_line(capsys):

@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnncast.data.frame import read_table, to_long_frame, validate_frame
+from rnncast.data.frame import validate_frame
+from rnncast.data.inputs import read_table, to_long_frame
 from rnncast.data.series import future_timestamps, season_length_from_freq
 from rnncast.exceptions import DataError
 
@@ -98,7 +99,7 @@ def test_fill_policies():
 
 
 def test_all_missing_series_is_an_error_even_with_fill():
-    with pytest.raises(DataError, match="series 'a' has no finite values"):
+    with pytest.raises(DataError, match="1 series have no finite value: 'a'"):
         validate_frame(_frame([np.nan] * 4), fill="ffill")
 
 
@@ -206,3 +207,18 @@ def test_values_never_share_memory_with_the_callers_frame(air):
     assert not np.shares_memory(data.values, frame["y"].to_numpy())
     data.values[0] = -1.0
     assert frame["y"].iloc[0] == air["y"].iloc[0]
+
+
+def test_polars_frames_are_read_like_pandas(air_panel):
+    import polars
+
+    from rnncast import Forecaster
+
+    settings = {"horizon": 3, "hidden": (4,), "epochs": 1}
+    frame = polars.from_pandas(air_panel)
+    pd.testing.assert_frame_equal(to_long_frame(frame), to_long_frame(air_panel))
+    a = Forecaster(**settings).fit(air_panel).predict()
+    b = Forecaster(**settings).fit(frame).predict()
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    series = polars.Series("sales", air_panel["y"].to_numpy()[:30])
+    assert to_long_frame(series)["unique_id"].iloc[0] == "sales"

@@ -108,7 +108,9 @@ def test_fallbacks_are_reported(air_panel):
     result = backtest(air_panel, ["arima"], horizon=6, n_windows=1, time_limit=1e-9)
     board = result.leaderboard.set_index("model")
     assert board.loc["arima", "fallbacks"] == 3
-    assert set(result.fallbacks["reason"]) == {"timed out after 1e-09 s"}
+    assert set(result.fallbacks["reason"]) == {
+        "timed out after 1e-09 s; seasonal naive used"
+    }
     np.testing.assert_array_equal(result.forecasts["arima"], result.forecasts["snaive"])
 
 
@@ -139,7 +141,7 @@ def test_network_too_long_for_a_window_names_the_window(air):
             ["lstm"],
             horizon=12,
             n_windows=3,
-            neural_params={**TINY, "lookback": 100},
+            neural_params={**TINY, "lookback": 100, "missing": "error"},
         )
 
 

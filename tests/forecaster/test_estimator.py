@@ -214,14 +214,16 @@ def test_series_too_short_names_series_and_lengths(air):
     short = pd.concat([air, air.head(20).assign(unique_id="AAPL")])
     with pytest.raises(
         DataError,
-        match=r"series 'AAPL' has 20 values but lookback=24 plus horizon=12 needs 36",
+        match=r"1 series have fewer values than lookback=24 plus horizon=12 = 36: "
+        r"'AAPL \(20\)'",
     ):
-        Forecaster(horizon=12, lookback=24, **TINY).fit(short)
+        Forecaster(horizon=12, lookback=24, missing="error", **TINY).fit(short)
 
 
 def test_too_short_for_validation_suggests_turning_it_off(air):
     with pytest.raises(DataError, match=r"validation=False"):
-        Forecaster(horizon=12, lookback=125, **TINY).fit(air)
+        Forecaster(horizon=12, lookback=125, missing="error", **TINY).fit(air)
+    assert Forecaster(horizon=12, lookback=125, **TINY).fit(air).masked_  # padded
     Forecaster(horizon=12, lookback=125, validation=False, **TINY).fit(air)
 
 
@@ -260,8 +262,10 @@ def test_fill_policy_lets_gappy_data_train(air):
     gappy = air.copy()
     gappy.loc[[30, 31, 90], "y"] = np.nan
     with pytest.raises(DataError, match="fill="):
-        Forecaster(horizon=6, **TINY).fit(gappy)
+        Forecaster(horizon=6, missing="error", **TINY).fit(gappy)
+    assert Forecaster(horizon=6, **TINY).fit(gappy).masked_  # missing="auto"
     model = Forecaster(horizon=6, fill="interpolate", **TINY).fit(gappy)
+    assert not model.masked_
     assert model.filled_ == {"AirPassengers": 3}
     assert np.isfinite(model.predict()["yhat"]).all()
 

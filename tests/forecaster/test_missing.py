@@ -94,9 +94,11 @@ def test_resample_in_fit_reports_what_changed(air):
 def test_masked_model_pads_series_shorter_than_a_window(air):
     short = air.tail(20).assign(unique_id="short")  # lookback 24 + horizon 6 > 20
     data = pd.concat([air, short])
-    with pytest.raises(DataError, match="series 'short' has 20 values"):
-        Forecaster(horizon=6, **TINY).fit(data)
+    with pytest.raises(DataError, match="'short \\(20\\)'"):
+        Forecaster(horizon=6, missing="error", **TINY).fit(data)
     model = Forecaster(horizon=6, missing="mask", **TINY).fit(data)
+    auto = Forecaster(horizon=6, **TINY).fit(data)  # missing="auto" pads it too
+    pd.testing.assert_frame_equal(auto.predict(), model.predict(), check_exact=True)
     assert model.data_report_.masked == 0  # padding is not a gap of the data
     forecast = model.predict()
     assert np.isfinite(forecast["yhat"]).all()

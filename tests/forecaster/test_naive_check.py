@@ -52,7 +52,9 @@ def test_naive_loss_skips_unobserved_targets():
 
 def test_a_seasonal_start_worse_than_the_last_value_is_replaced(ili_to_may_2020):
     horizon = 8
-    model = Forecaster(horizon=horizon, **TINY, seed=0).fit(ili_to_may_2020)
+    model = Forecaster(horizon=horizon, validation_windows=1, **TINY, seed=0).fit(
+        ili_to_may_2020
+    )
 
     scores = model.window_level_scores_
     assert set(scores) == {"naive", "detect", "last"}

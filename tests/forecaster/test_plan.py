@@ -66,8 +66,13 @@ def test_the_naive_checks_plan_starts_from_the_last_value():
 
 
 def test_validation_windows_and_holdout():
-    assert _plan().validation_windows == 1 and _plan().holdout == 6
-    # calibrated intervals: about 40 errors a step, at most a horizon of windows
+    # the default intervals="auto": 40 errors in all, 1 window from 7 series of 6
+    assert _plan(n_series=7).validation_windows == 1 and _plan(n_series=7).holdout == 6
+    assert _plan(n_series=3).validation_windows == 3  # ceil(40 / 18)
+    assert _plan(n_series=1).validation_windows == 6  # at most a horizon
+    assert _plan(n_series=1, intervals=None).validation_windows == 1
+    assert _plan(n_series=1, validation=False).holdout == 0
+    # calibrated intervals asked for: about 40 errors a step
     assert _plan(n_series=1, intervals="conformal").validation_windows == 6
     assert _plan(n_series=10, intervals="conformal").validation_windows == 4
     assert _plan(n_series=100, intervals="conformal").validation_windows == 1
@@ -78,7 +83,9 @@ def test_validation_windows_and_holdout():
 def test_the_strategies_are_chosen_once_from_the_parameters():
     assert isinstance(_plan().mix, ClassicalMix) and _plan().mix.method == "theta"
     assert isinstance(_plan(combine="none").mix, NetworkAlone)
-    assert isinstance(_plan().intervals, NoIntervals)
+    assert isinstance(_plan(intervals=None).intervals, NoIntervals)
+    assert isinstance(_plan(intervals="none").intervals, NoIntervals)
+    assert isinstance(_plan().intervals, Conformal)  # "auto"
     conformal = _plan(intervals="conformal", conformal_errors="absolute").intervals
     assert isinstance(conformal, Conformal) and not conformal.signed
     heads = _plan(intervals="quantile", levels=(80,))

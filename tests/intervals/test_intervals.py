@@ -548,8 +548,8 @@ def test_a_calibrated_model_file_without_its_scores_is_refused(
 
 
 def test_levels_need_a_model_with_intervals(air):
-    model = Forecaster(horizon=6, **TINY).fit(air)
-    with pytest.raises(ConfigError, match="intervals='conformal'"):
+    model = Forecaster(horizon=6, intervals=None, **TINY).fit(air)
+    with pytest.raises(ConfigError, match="intervals='auto' \\(the default\\)"):
         model.predict(level=[80])
     with pytest.raises(ConfigError, match="unknown intervals"):
         Forecaster(horizon=6, intervals="bootstrap").fit(air)

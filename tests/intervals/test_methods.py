@@ -20,9 +20,14 @@ def test_the_method_follows_the_parameters():
     def method(**params):
         return interval_method(ForecasterParams(horizon=4, **params))
 
-    assert type(method()) is NoIntervals
+    assert type(method(intervals=None)) is NoIntervals
+    assert type(method(validation=False)) is NoIntervals  # "auto" needs validation
+    auto = method()
+    assert auto == Conformal(calibration_errors=40, errors_per_step=False)
     conformal = method(intervals="conformal", conformal_unit="seasonal")
-    assert conformal == Conformal(unit_kind="seasonal", signed=True, per_series=False)
+    assert conformal == Conformal(
+        unit_kind="seasonal", signed=True, per_series=False, calibration_errors=40
+    )
     assert conformal.calibrated and conformal.quantiles() == ()
     heads = method(intervals="quantile", levels=(95, 80))
     assert heads == QuantileHeads(levels=(80, 95)) and not heads.calibrated

@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 
 from rnncast.baselines.simple import SeriesTask, simple_forecast
 from rnncast.checks import require_positive_int
-from rnncast.data.frame import to_long_frame, validate_frame
+from rnncast.data.frame import validate_frame
+from rnncast.data.inputs import to_long_frame
 from rnncast.data.series import (
     Freq,
     SeriesData,
@@ -303,8 +304,8 @@ class Baseline:
             if outcome.ok:
                 forecasts[i] = outcome.value
                 continue
-            fallbacks[series.ids[i]] = outcome.reason
-            forecasts[i] = _fallback(task)
+            forecasts[i], used = _fallback(task)
+            fallbacks[series.ids[i]] = f"{outcome.reason.rstrip('.')}; {used} used"
         return forecasts, fallbacks
 
     def _season(self, series: SeriesData) -> int:
@@ -387,10 +388,11 @@ class Baseline:
         return model.fit(pd.concat(parts, ignore_index=True))
 
 
-def _fallback(task: SeriesTask) -> Array:
+def _fallback(task: SeriesTask) -> tuple[Array, str]:
+    """Seasonal naive where the series has a season of values, else naive; its name."""
     if len(task.values) >= task.season_length:
-        return simple_forecast("snaive", task)
-    return simple_forecast("naive", task)
+        return simple_forecast("snaive", task), "seasonal naive"
+    return simple_forecast("naive", task), "naive"
 
 
 def make_baseline(name: str, **params: Any) -> Baseline:

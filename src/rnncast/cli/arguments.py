@@ -11,6 +11,7 @@ quick.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,19 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from rnncast.datasets import DATASET_INFO
 from rnncast.exceptions import RnncastError
 from rnncast.options import CELLS, Option, options
 
 __all__ = [
     "DATA_HELP",
+    "QUIET_HELP",
+    "STDOUT_HELP",
+    "TABLE_HELP",
     "add_forecaster_flags",
+    "add_table_output",
     "check_output_folders",
+    "check_table_formats",
     "forecaster_params",
     "frequency",
     "layer_widths",
@@ -33,12 +40,14 @@ __all__ = [
     "positive_int",
     "print_table",
     "read_data",
+    "warn",
     "write_outputs",
+    "wrote",
 ]
 
 DATA_HELP = (
     "CSV or Parquet file in long format, or the name of a shipped dataset "
-    "(air_passengers, ili, exchange_rate, stocks, glucose, tourism_monthly, ett)"
+    f"({', '.join(DATASET_INFO)}; see 'rnncast datasets')"
 )
 
 # --help groups of the parameters, by Option.group
@@ -49,15 +58,18 @@ _GROUPS = {
     "data": "data",
     "run": "device",
 }
-# Flags whose command-line default differs from the parameter's, and why:
-# --intervals picks the kind of the intervals that --level asks for.
-_CLI_DEFAULTS = {"intervals": "conformal"}
 _DEFAULT_LEVELS = next(o.default for o in options() if o.name == "levels")
 _CLI_HELP = {
     "cell": "; auto: fit RNN, LSTM and GRU on all but the last horizon of each "
     "series, keep the one with the lowest MASE",
-    "intervals": " (with --level)",
+    "intervals": "; --level asks for the levels",
 }
+TABLE_HELP = "to FILE: .csv, .parquet or .json (records), by its suffix"
+STDOUT_HELP = "; - writes CSV to stdout (and nothing else)"
+QUIET_HELP = (
+    "no progress bar and no information lines; warnings (the data: lines, "
+    "fallbacks) and errors still go to stderr"
+)
 
 
 # ------------------------------------------------------------ argument types
@@ -166,15 +178,21 @@ def add_forecaster_flags(
         group = groups[option.group]
         flag, settings = _flag(option, given_only)
         if option.name in required:
-            settings = {**settings, "required": True, "help": option.help}
+            settings = {
+                **settings,
+                "required": True,
+                "help": option.help + " (required)",
+            }
         group.add_argument(flag, dest=option.name, **settings)
     parser.set_defaults(forecaster_flags=tuple(added))
 
 
 def _flag(option: Option, given_only: bool) -> tuple[str, dict[str, Any]]:
     """Return the flag of ``option`` and its argparse settings."""
-    default = _CLI_DEFAULTS.get(option.name, option.default)
+    default = option.default
     shown = option.default_text or _shown(default)
+    if isinstance(default, bool):
+        shown = "on" if default else "off"
     help_text = option.help + _CLI_HELP.get(option.name, "")
     if given_only:
         help_text += f"; when absent: {shown}"
@@ -212,8 +230,8 @@ def forecaster_params(
     """Return the Forecaster parameters that ``args`` give (the one such mapping).
 
     Every flag of :func:`add_forecaster_flags` by its parameter's name;
-    ``--intervals`` only with ``--level``, whose levels become ``levels``;
-    ``--quiet`` turns the progress bar off. ``given_only``: only the flags given.
+    ``--level``'s levels become ``levels``; ``--quiet`` turns the progress bar
+    off. ``given_only``: only the flags given.
     """
     params: dict[str, Any] = {}
     for name in args.forecaster_flags:
@@ -222,10 +240,6 @@ def forecaster_params(
             continue
         params[name] = value
     level = getattr(args, "level", None)
-    if "intervals" in params and not level:
-        params["intervals"] = None  # --intervals picks the kind --level asks for
-    if given_only and params.get("intervals") is None:
-        params.pop("intervals", None)
     if level:
         params["levels"] = tuple(level)
     elif not given_only:
@@ -238,10 +252,10 @@ def forecaster_params(
 # --------------------------------------------------------- data and outputs
 def read_data(path: Path) -> Any:
     """Read a data file, or load a shipped dataset when ``path`` names one."""
-    from rnncast.data.frame import read_table
-    from rnncast.datasets import DATASETS, load_dataset
+    from rnncast.data.inputs import read_table
+    from rnncast.datasets import load_dataset
 
-    if not path.is_file() and str(path) in DATASETS:
+    if not path.is_file() and str(path) in DATASET_INFO:
         return load_dataset(str(path))
     return read_table(path)
 
@@ -257,24 +271,70 @@ def write_outputs(
 
     if table_path is not None:
         write_frame(frame, table_path)
-        print(f"wrote {table_path}")
+        wrote(table_path, table_path)
     if plot_path is not None:
         draw(plot_path)
-        print(f"wrote {plot_path}")
+        wrote(plot_path, table_path)
 
 
-def print_table(table: Table) -> None:
-    """Print a results table to stdout, wide enough for every column in a pipe too."""
-    console = Console()
+def wrote(path: Path, table_path: Path | None = None) -> None:
+    """Say that ``path`` was written: on stdout, or stderr when the table went there."""
+    if str(path) == "-":
+        return
+    stream = sys.stderr if str(table_path) == "-" else sys.stdout
+    print(f"wrote {path}", file=stream)
+
+
+def warn(line: str) -> None:
+    """Print a warning on stderr, with --quiet too."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(line, markup=False)
+
+
+def add_table_output(
+    parser: argparse.ArgumentParser, what: str, *, required: bool = False
+) -> None:
+    """Add ``-o/--output FILE`` (dest ``output``): a table, or CSV on stdout."""
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        required=required,
+        help=f"{what} {TABLE_HELP}{STDOUT_HELP}" + (" (required)" if required else ""),
+    )
+
+
+def check_table_formats(*paths: Path | None) -> None:
+    """Fail before training when a table's file name names no known format.
+
+    Only one table can go to standard output (``-``).
+    """
+    from rnncast.io import table_format
+
+    given = [path for path in paths if path is not None]
+    if sum(str(path) == "-" for path in given) > 1:
+        raise RnncastError("only one output can be - (standard output).")
+    for path in given:
+        table_format(path)
+
+
+def print_table(table: Table, *, stdout_taken: bool = False) -> None:
+    """Print a results table to stdout, wide enough for every column in a pipe too.
+
+    ``stdout_taken``: a table file goes to stdout, so this goes to stderr.
+    """
+    console = Console(stderr=stdout_taken)
     if not console.is_terminal:
-        console = Console(width=160)
+        console = Console(width=160, stderr=stdout_taken)
     console.print(table)
 
 
 def check_output_folders(*paths: Path | None) -> None:
     """Fail before training, not after, when an output folder does not exist."""
     for path in paths:
-        if path is not None and not path.resolve().parent.is_dir():
+        if path is None or str(path) == "-":
+            continue
+        if not path.resolve().parent.is_dir():
             raise RnncastError(
                 f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not "
                 "exist."

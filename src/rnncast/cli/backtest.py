@@ -13,6 +13,7 @@ from rich.table import Table
 
 from rnncast.cli.arguments import (
     DATA_HELP,
+    QUIET_HELP,
     add_forecaster_flags,
     check_output_folders,
     forecaster_params,
@@ -21,6 +22,7 @@ from rnncast.cli.arguments import (
     positive_int,
     print_table,
     read_data,
+    warn,
 )
 from rnncast.exceptions import RnncastError
 from rnncast.options import CONFORMAL_ERRORS, CONFORMAL_UNITS, FILL_POLICIES
@@ -73,7 +75,7 @@ def add_commands(commands: Any) -> None:
         "--plot", type=Path, help="write a PNG of the forecasts over the actuals"
     )
     backtest.add_argument("--report", type=Path, help="also write an HTML report")
-    backtest.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    backtest.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     backtest.set_defaults(run=_run_backtest)
 
     report = commands.add_parser(
@@ -99,7 +101,7 @@ def add_commands(commands: Any) -> None:
         default=12,
         help="series shown with plots (default: 12)",
     )
-    report.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    report.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     report.set_defaults(run=_run_report)
 
 
@@ -406,7 +408,7 @@ def _print_leaderboard(result: Any, args: argparse.Namespace, seconds: float) ->
     from rnncast.data.series import format_time
 
     for fallback in result.fallbacks.itertuples():
-        print(
+        warn(
             f"fallback: {fallback.model} on {fallback.unique_id!r} at cutoff "
-            f"{format_time(fallback.cutoff)} used seasonal naive ({fallback.reason})"
+            f"{format_time(fallback.cutoff)}: {fallback.reason}"
         )

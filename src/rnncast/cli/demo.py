@@ -98,16 +98,16 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_datasets(args: argparse.Namespace, console: Console) -> int:
-    """Print the shipped datasets."""
-    from rnncast.datasets import describe_datasets
+    """Print the shipped datasets (from the catalogue: no data is loaded)."""
+    from rnncast.datasets import DATASET_INFO
 
     table = Table(title="Datasets shipped with rnncast (use the name as DATA)")
-    frame = describe_datasets()
-    for column in frame.columns:
+    columns = ("name", "series", "length", "frequency", "domain", "licence", "source")
+    for column in columns:
         table.add_column(
             column, justify="right" if column in {"series", "length"} else "left"
         )
-    for row in frame.itertuples(index=False):
-        table.add_row(*(str(v) for v in row))
+    for info in DATASET_INFO.values():
+        table.add_row(*(str(getattr(info, column)) for column in columns))
     print_table(table)
     return 0

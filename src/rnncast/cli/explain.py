@@ -10,7 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from rnncast.cli.arguments import (
+    add_table_output,
     check_output_folders,
+    check_table_formats,
     positive_int,
     print_table,
     read_data,
@@ -44,7 +46,7 @@ def add_commands(commands: Any) -> None:
     explain.add_argument("--series", help="series id (default: the first series)")
     explain.add_argument("--end", help="time of the window's last input (needs DATA)")
     explain.add_argument("--plot", type=Path, help="write a PNG of the gates")
-    explain.add_argument("-o", "--output", type=Path, help="write the gates as CSV")
+    add_table_output(explain, "write the gates")
     explain.set_defaults(run=run_explain)
 
     gradients = commands.add_parser(
@@ -74,7 +76,7 @@ def add_commands(commands: Any) -> None:
     )
     gradients.add_argument("--seed", type=int, default=0, help="random seed")
     gradients.add_argument("--plot", type=Path, help="write a PNG of the decay")
-    gradients.add_argument("-o", "--output", type=Path, help="write the norms as CSV")
+    add_table_output(gradients, "write the norms")
     gradients.set_defaults(run=run_gradients)
 
 
@@ -86,6 +88,7 @@ def run_explain(args: argparse.Namespace, console: Console) -> int:
     from rnncast.forecaster import Forecaster
 
     check_output_folders(args.plot, args.output)
+    check_table_formats(args.output)
     model = Forecaster.load(args.model)
     data = None if args.data is None else read_data(args.data)
     trace = gate_activations(model, data, series=args.series, end=args.end)
@@ -106,7 +109,7 @@ def run_explain(args: argparse.Namespace, console: Console) -> int:
             f"{values.max():.3f}",
             f"{values[-1].mean():.3f}",
         )
-    print_table(table)
+    print_table(table, stdout_taken=str(args.output) == "-")
     write_outputs(
         args.output, trace.to_frame(), args.plot, lambda p: plot_gates(p, trace)
     )
@@ -120,6 +123,7 @@ def run_gradients(args: argparse.Namespace, console: Console) -> int:
     from rnncast.explain import vanishing_gradients, vanishing_lag
 
     check_output_folders(args.plot, args.output)
+    check_table_formats(args.output)
     data = load_air_passengers() if args.data is None else read_data(args.data)
     console.print(
         f"fitting one-layer RNN, LSTM and GRU ({args.hidden} units, lookback "
@@ -148,7 +152,7 @@ def run_gradients(args: argparse.Namespace, console: Console) -> int:
             *shown,
             f"{at_10.iloc[0]:.2e}" if len(at_10) else "-",
         )
-    print_table(table)
+    print_table(table, stdout_taken=str(args.output) == "-")
     write_outputs(
         args.output, decay, args.plot, lambda p: plot_gradient_decay(p, decay)
     )

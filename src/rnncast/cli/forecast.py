@@ -10,13 +10,24 @@ from rich.console import Console
 
 from rnncast.cli.arguments import (
     DATA_HELP,
+    QUIET_HELP,
+    STDOUT_HELP,
+    TABLE_HELP,
     add_forecaster_flags,
     check_output_folders,
+    check_table_formats,
     forecaster_params,
     read_data,
+    warn,
+    wrote,
 )
 
-__all__ = ["add_command", "combine_line", "naive_check_line"]
+__all__ = [
+    "add_command",
+    "combine_line",
+    "fallback_frame",
+    "naive_check_line",
+]
 
 
 def add_command(commands: Any) -> None:
@@ -25,7 +36,9 @@ def add_command(commands: Any) -> None:
         "forecast",
         help="fit a network on a CSV/Parquet file and write its forecasts",
         description="Fit one recurrent network on every series of DATA and write "
-        "`horizon` forecasts per series (columns: id, time, yhat).",
+        "`horizon` forecasts per series (columns: id, time, yhat, and with --level "
+        "the interval bounds). Series too short for a training window (one value) get "
+        "their last value and are reported (--fallbacks).",
     )
     forecast.add_argument("data", type=Path, help=DATA_HELP)
     forecast.add_argument(
@@ -33,8 +46,9 @@ def add_command(commands: Any) -> None:
         "--output",
         dest="output_path",
         type=Path,
+        metavar="FILE",
         required=True,
-        help="forecast file (.csv or .parquet)",
+        help="write the forecasts " + TABLE_HELP + STDOUT_HELP + " (required)",
     )
     forecast.add_argument(
         "--plot", type=Path, help="also write a PNG of history and forecasts"
@@ -50,7 +64,14 @@ def add_command(commands: Any) -> None:
         type=Path,
         metavar="FILE",
         help="write the outlier report (points beyond 5 robust deviations of "
-        "their neighbours) to this CSV/Parquet file",
+        "their neighbours) " + TABLE_HELP,
+    )
+    forecast.add_argument(
+        "--fallbacks",
+        type=Path,
+        metavar="FILE",
+        help="write which series got a naive forecast instead of the "
+        "network, and why (unique_id, reason) " + TABLE_HELP,
     )
     add_forecaster_flags(forecast, required=("horizon",))
     forecast.add_argument(
@@ -60,7 +81,7 @@ def add_command(commands: Any) -> None:
         metavar="PERCENT",
         help="add prediction intervals at these levels, e.g. --level 80 95",
     )
-    forecast.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    forecast.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     forecast.set_defaults(run=run)
 
 
@@ -69,7 +90,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from rnncast.forecaster import Forecaster
     from rnncast.io import write_frame
 
-    check_output_folders(args.output_path, args.plot, args.save_model, args.outliers)
+    tables = (args.output_path, args.outliers, args.fallbacks)
+    check_table_formats(*tables)
+    check_output_folders(*tables, args.plot, args.save_model)
     frame = read_data(args.data)
     model = Forecaster(**forecaster_params(args))
     if args.cell == "auto":
@@ -77,6 +100,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     else:
         model.fit(frame)
     forecast = model.predict(level=args.level)
+    for line in model.data_report_.lines():
+        warn(f"data: {line}")
     write_frame(forecast, args.output_path)
     written = [args.output_path]
     if args.plot is not None:
@@ -98,8 +123,18 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.outliers is not None:
         write_frame(model.data_report_.outliers, args.outliers)
         written.append(args.outliers)
-    for line in model.data_report_.lines():
-        console.print(f"data: {line}", highlight=False)
+    if args.fallbacks is not None:
+        write_frame(fallback_frame(model.fallbacks_, args.id_col), args.fallbacks)
+        written.append(args.fallbacks)
+    _say_what_was_fitted(model, args, console)
+    for path in written:
+        wrote(path, args.output_path)
+    return 0
+
+
+def _say_what_was_fitted(
+    model: Any, args: argparse.Namespace, console: Console
+) -> None:
     scores = model.window_level_scores_
     if scores is not None and "last" in scores:
         line = naive_check_line(scores, model.window_level_)
@@ -111,11 +146,19 @@ def run(args: argparse.Namespace, console: Console) -> int:
     console.print(
         f"{model.cell.upper()} {tuple(model.network_.config.hidden)}, lookback "
         f"{model.lookback_}: {len(model.ids_)} series x {args.horizon} steps; "
-        f"{len(model.history_)} epochs on {model.n_train_windows_} windows."
+        f"{len(model.history_)} epochs on {model.n_train_windows_} windows.",
+        highlight=False,
     )
-    for path in written:
-        print(f"wrote {path}")
-    return 0
+
+
+def fallback_frame(fallbacks: dict[Any, str], id_col: str) -> Any:
+    """Return the fallback report as a table: one row per series, with its reason."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {id_col: list(fallbacks), "reason": list(fallbacks.values())},
+        columns=[id_col, "reason"],
+    )
 
 
 def naive_check_line(scores: dict[str, float], kept: str) -> str:

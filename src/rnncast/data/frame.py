@@ -1,24 +1,24 @@
-"""Reading and validating input data: any accepted input -> :class:`SeriesData`.
+"""Validating input data: a long frame -> :class:`SeriesData`.
 
 rnncast speaks the long format of the Nixtla tools: one row per observation with a
-series identifier ``unique_id``, a timestamp ``ds`` and a target ``y``. Inputs are
+series identifier ``unique_id``, a timestamp ``ds`` and a target ``y``
+(:mod:`rnncast.data.inputs` turns any accepted input into one). Inputs are
 validated once, here, and then held as one flat float64 array plus offsets (the
 layout of statsforecast's ``GroupedArray``), which the rest of the package works on.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from rnncast.data.inputs import DEFAULT_SINGLE_ID
 from rnncast.data.series import (
     Freq,
     SeriesData,
@@ -27,115 +27,19 @@ from rnncast.data.series import (
     python_scalar,
 )
 from rnncast.data.timeline import fixed_step, stamp_list, timestamps_of_series
-from rnncast.exceptions import DataError
+from rnncast.exceptions import DataError, listing
 from rnncast.options import FILL_POLICIES, MISSING_MODES
 
 __all__ = [
-    "DEFAULT_SINGLE_ID",
-    "DataLike",
     "check_alias",
     "clean_columns",
-    "read_table",
-    "to_long_frame",
     "validate_frame",
 ]
 
 FillPolicy = Literal["interpolate", "ffill", "drop-leading"]
-MissingMode = Literal["error", "mask"]
-DataLike = pd.DataFrame | pd.Series | np.ndarray | list[float] | str | os.PathLike[str]
-
-DEFAULT_SINGLE_ID = "series"
+MissingMode = Literal["auto", "mask", "error"]
 _FREQ_SAMPLE = 100  # series looked at to infer a date frequency
 _Counts = dict[Hashable, int]
-
-
-def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a CSV or Parquet file into a DataFrame, with clear errors."""
-    file = Path(path)
-    if not file.exists():
-        raise DataError(f"file {str(file)!r} does not exist. Check the path.")
-    if file.is_dir():
-        raise DataError(f"{str(file)!r} is a folder; give a CSV or Parquet file.")
-    if file.stat().st_size == 0:
-        raise DataError(f"file {str(file)!r} is empty; it needs a header and rows.")
-    suffix = file.suffix.lower()
-    try:
-        if suffix in {".parquet", ".pq"}:
-            return pd.read_parquet(file)
-        return pd.read_csv(file)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise DataError(
-            f"cannot read {str(file)!r} as "
-            f"{'Parquet' if suffix in {'.parquet', '.pq'} else 'CSV'}: {e}. "
-            "Check that the file is a valid table with a header row."
-        ) from e
-    except (OSError, ValueError) as e:  # pyarrow raises these on corrupt files
-        raise DataError(f"cannot read {str(file)!r}: {e}") from e
-
-
-def to_long_frame(
-    data: DataLike,
-    *,
-    id_col: str = "unique_id",
-    time_col: str = "ds",
-    target_col: str = "y",
-) -> pd.DataFrame:
-    """Turn any accepted input into a new frame with columns ``unique_id, ds, y``.
-
-    Parameters
-    ----------
-    data : DataFrame, Series, ndarray, list or path
-        * a long frame with ``id_col``, ``time_col`` and ``target_col``;
-        * a frame of one series with ``time_col`` and ``target_col`` only;
-        * a Series (its index is the time; integer positions if it has none);
-        * a 1-D array or list (integer time steps 0, 1, 2, ...);
-        * the path of a CSV or Parquet file holding such a frame.
-    id_col, time_col, target_col : str
-        Column names in ``data``.
-
-    Returns
-    -------
-    DataFrame
-        A copy; the caller's object is never modified.
-    """
-    if isinstance(data, str | os.PathLike):
-        data = read_table(data)
-    if isinstance(data, pd.Series):
-        name = data.name if data.name is not None else DEFAULT_SINGLE_ID
-        index = data.index
-        ds = index if not isinstance(index, pd.RangeIndex) else np.arange(len(data))
-        return pd.DataFrame({"unique_id": name, "ds": ds, "y": data.to_numpy()})
-    if isinstance(data, np.ndarray | list | tuple):
-        arr = np.asarray(data)
-        if arr.ndim != 1:
-            raise DataError(
-                f"an array input must be 1-D (one series), got shape {arr.shape}. "
-                "Pass several series as a long DataFrame with unique_id, ds, y."
-            )
-        return pd.DataFrame(
-            {"unique_id": DEFAULT_SINGLE_ID, "ds": np.arange(len(arr)), "y": arr}
-        )
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(
-            f"cannot use data of type {type(data).__name__}; pass a DataFrame, Series, "
-            "1-D array or the path of a CSV/Parquet file."
-        )
-    missing = [c for c in (time_col, target_col) if c not in data.columns]
-    if missing:
-        raise DataError(
-            f"missing column(s) {missing}; the data has "
-            f"{list(map(str, data.columns))}. "
-            "Name the columns with id_col/time_col/target_col "
-            "(CLI: --id-col/--time-col/--target-col)."
-        )
-    ids = data[id_col] if id_col in data.columns else DEFAULT_SINGLE_ID
-    return pd.DataFrame(
-        {
-            "unique_id": ids,
-            "ds": data[time_col].to_numpy(),
-            "y": data[target_col].to_numpy(),
-        }
-    )
 
 
 def validate_frame(
@@ -164,10 +68,11 @@ def validate_frame(
         error); ``"ffill"`` carries the last observation forward; ``"interpolate"``
         fills interior gaps linearly in time and carries the last value forward over
         a missing tail.
-    missing : {"error", "mask"}, default "error"
+    missing : {"auto", "mask", "error"}, default "error"
         ``"mask"`` keeps missing values (NaN or inf) after a series' first
         observation as NaN gaps, for models that mask them; missing values at the
-        start are dropped. Cannot be combined with ``fill``.
+        start are dropped. Cannot be combined with ``fill``. ``"auto"``: ``fill``
+        where given, else ``"mask"``.
 
     Raises
     ------
@@ -267,14 +172,23 @@ def _handle_missing(
     bad = ~np.isfinite(table.y)
     if not bad.any():
         return [], dropped, filled, masked
-    affected = set(np.unique(table.owners(np.flatnonzero(bad))).tolist())
+    owners = table.owners(np.flatnonzero(bad))
+    affected = set(np.unique(owners).tolist())
+    empty = np.flatnonzero(
+        np.bincount(owners, minlength=len(table.ids)) == table.lengths
+    )
+    if len(empty):
+        raise DataError(
+            f"{len(empty)} series have no finite value: "
+            f"{listing(table.ids[i] for i in empty)}; drop them from the data."
+        )
     chunks = []
     for i, uid in enumerate(table.ids):
         ds, y = table.part(i)
         if i not in affected:
             chunks.append(y)
             continue
-        if missing == "mask":
+        if missing == "mask" or (missing == "auto" and fill is None):
             values, n_dropped, n_masked = _mask_gaps(uid, y)
             if n_masked:
                 masked[uid] = n_masked
@@ -380,11 +294,19 @@ def _check_duplicates(table: _SortedTable) -> None:
     first = int(repeated[0])
     rows = len(np.union1d(repeated, repeated + 1))
     uid = table.ids[int(table.owners(np.array([first]))[0])]
+    advice = (
+        "Drop the duplicates, or resample (resample=, CLI --resample) to combine "
+        "the rows of each step."
+    )
+    if uid == DEFAULT_SINGLE_ID:
+        advice = (
+            "The data has no id column, so it is read as one series; if it holds "
+            "several, name their id column (id_col=, CLI --id-col). " + advice
+        )
     raise DataError(
         f"series {uid!r} has duplicate timestamps: "
         f"{format_time(table.ds[first])} appears more than once ({rows} "
-        "duplicated rows in all). "
-        "Aggregate or drop the duplicates first."
+        f"duplicated rows in all). {advice}"
     )
 
 

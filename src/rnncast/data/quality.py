@@ -7,8 +7,8 @@ points; :func:`find_outliers` lists suspicious points and leaves them in place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from rnncast.data.scaling import MAD_TO_STD
 from rnncast.data.series import Freq, SeriesData, format_time, repeat_ids
 from rnncast.data.timeline import shift_timestamps
 from rnncast.data.windows import series_positions
-from rnncast.exceptions import ConfigError
+from rnncast.exceptions import ConfigError, listing
 from rnncast.options import AGGREGATIONS
 
 __all__ = [
@@ -86,7 +86,8 @@ def resample(
     Parameters
     ----------
     frame : DataFrame
-        Long frame ``unique_id, ds, y`` (see :func:`~rnncast.data.frame.to_long_frame`).
+        Long frame ``unique_id, ds, y`` (see
+        :func:`~rnncast.data.inputs.to_long_frame`).
     freq : str or int
         Pandas alias (``"5min"``, ``"h"``, ``"MS"``) or the integer step.
     aggregation : {"mean", "median", "sum", "last", "first", "min", "max"}
@@ -454,6 +455,11 @@ class DataReport:
     outliers : DataFrame
         The points :func:`find_outliers` flags (left in the data), beyond
         ``outlier_k`` robust deviations.
+    ignored_columns : list of str
+        Columns of the input besides the id, time and target, which no model
+        reads.
+    fallbacks : dict
+        Series forecast by another method than the model's (too short), and why.
     """
 
     series: int
@@ -463,18 +469,25 @@ class DataReport:
     resample: ResampleReport | None
     outliers: pd.DataFrame
     outlier_k: float = 5.0  # the threshold the outliers were found with
+    ignored_columns: list[str] = field(default_factory=list)
+    fallbacks: dict[Any, str] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """Return the report as sentences, one per finding (empty: nothing to say)."""
         found = []
+        if self.ignored_columns:
+            found.append(
+                f"ignored columns: {', '.join(self.ignored_columns)} (only the id, "
+                "time and target columns are read)."
+            )
         if self.resample is not None:
             found.append(self.resample.summary())
         if self.filled:
             found.append(f"{self.filled} missing value(s) filled or dropped (fill=).")
         if self.masked:
             found.append(
-                f"{self.masked} missing value(s) kept as gaps (missing='mask'): "
-                "masked in the inputs, skipped by the loss."
+                f"{self.masked} missing value(s) kept as gaps: masked in the "
+                "inputs, skipped by the loss (or choose a fill policy)."
             )
         if len(self.outliers):
             worst = self.outliers.loc[self.outliers["deviations"].abs().idxmax()]
@@ -485,6 +498,12 @@ class DataReport:
                 f"(y={worst['y']:.6g}, expected {worst['expected']:.6g}). Left in "
                 "place; consider scaler='robust', loss='huber'."
             )
+        if self.fallbacks:
+            found.append(
+                f"{len(self.fallbacks)} series too short for a training window, "
+                f"forecast by their last value: {listing(self.fallbacks)} (why: "
+                "fallbacks_, CLI --fallbacks FILE)."
+            )
         return found
 
 
@@ -494,6 +513,7 @@ def data_report(
     *,
     resampled: ResampleReport | None = None,
     outlier_k: float = 5.0,
+    ignored_columns: list[str] | None = None,
 ) -> DataReport:
     """Build the :class:`DataReport` of validated ``series``."""
     return DataReport(
@@ -504,4 +524,5 @@ def data_report(
         resample=resampled,
         outliers=find_outliers(series, season_length, k=outlier_k),
         outlier_k=outlier_k,
+        ignored_columns=list(ignored_columns or []),
     )

@@ -103,6 +103,24 @@ class SeriesData:
             freq=self.freq,
         )
 
+    def select(self, rows: NDArray[np.int64]) -> SeriesData:
+        """Return the series ``rows`` (ascending), with their fill and gap counts."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lengths = self.lengths[rows]
+        keep = np.repeat(np.isin(np.arange(self.n_series), rows), self.lengths)
+        ids = [self.ids[i] for i in rows]
+        chosen = set(ids)
+        return SeriesData(
+            ids=ids,
+            values=self.values[keep],
+            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            first_ds=[self.first_ds[i] for i in rows],
+            last_ds=[self.last_ds[i] for i in rows],
+            freq=self.freq,
+            filled={k: v for k, v in self.filled.items() if k in chosen},
+            masked={k: v for k, v in self.masked.items() if k in chosen},
+        )
+
     def timestamps(self) -> pd.Index:
         """Timestamps of all values, series after series (aligned with ``values``)."""
         return timestamps_of_series(self.first_ds, self.freq, self.lengths)

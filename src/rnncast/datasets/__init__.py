@@ -1,17 +1,33 @@
 """Real series shipped inside the package; they load offline.
 
-See ``SOURCE.md`` in this folder for the origin and licence of every file.
+:data:`DATASET_INFO` is the catalogue (what ``rnncast datasets`` lists, and the
+names a command accepts as DATA); it needs nothing beyond the standard library, so
+listing is instant. The ``load_*`` functions (:mod:`rnncast.datasets.loaders`)
+load on first use and return pandas frames in long format. See ``SOURCE.md`` in
+this folder for the origin and licence of every file.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from rnncast.exceptions import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rnncast.datasets.loaders import (
+        load_air_passengers,
+        load_ett,
+        load_exchange_rate,
+        load_glucose,
+        load_ili,
+        load_stocks,
+        load_tourism_monthly,
+    )
 
 __all__ = [
     "DATASETS",
@@ -29,298 +45,132 @@ __all__ = [
 ]
 
 
-def load_air_passengers() -> pd.DataFrame:
-    """Monthly international airline passengers (thousands), 1949-01 to 1960-12.
-
-    The classic seasonal series of Box & Jenkins (series G): 144 monthly values with
-    a trend and a yearly season that grows with the level.
-
-    Returns
-    -------
-    DataFrame
-        Long format: ``unique_id`` ("AirPassengers"), ``ds`` (month start), ``y``.
-
-    Examples
-    --------
-    >>> df = load_air_passengers()
-    >>> len(df), float(df["y"].iloc[-1])
-    (144, 432.0)
-    """
-    return _read_csv("air_passengers.csv", dates=True)
-
-
-def load_ili() -> pd.DataFrame:
-    """US influenza-like illness: weekly % of outpatient visits, 2002 to mid-2020.
-
-    CDC ILINet, population-weighted (966 weeks); strongly seasonal (flu seasons),
-    with the 2009 H1N1 pandemic and the onset of COVID-19 in 2020.
-
-    Returns
-    -------
-    DataFrame
-        Long format: ``unique_id`` ("US_ILI_weighted"), ``ds`` (weekly), ``y`` (%).
-    """
-    return _read_csv("ili.csv", dates=True)
-
-
-def load_exchange_rate() -> pd.DataFrame:
-    """Daily exchange rates of 8 currencies against the US dollar, last 1,000 days.
-
-    From the LSTNet benchmark; ``ds`` is an integer day index (the benchmark has no
-    real dates).
-
-    Returns
-    -------
-    DataFrame
-        Long format: ``unique_id`` (AUD, GBP, CAD, CHF, CNY, JPY, NZD, SGD), ``ds``
-        (int), ``y``.
-    """
-    return _read_csv("exchange_rate.csv", dates=False)
-
-
-def load_stocks(column: str = "adj_close") -> pd.DataFrame:
-    """Daily stock prices of AAPL, FB, GOOG, IBM and MSFT, 2000-03 to 2013-03.
-
-    Quandl WIKI prices (public domain), as shipped by ``bokeh_sampledata``. Trading
-    days are not a regular calendar (weekends, holidays), so ``ds`` is the trading
-    day number, counted over all tickers' dates; the calendar date is in ``date``.
-
-    Parameters
-    ----------
-    column : {"adj_close", "close", "open", "high", "low", "volume"}
-        The field to return as ``y``; ``adj_close`` is split- and
-        dividend-adjusted.
-
-    Returns
-    -------
-    DataFrame
-        ``unique_id`` (ticker), ``ds`` (int), ``y``, ``date``.
-    """
-    with resources.files(__name__).joinpath("stocks.csv.gz").open("rb") as f:
-        raw = pd.read_csv(f, compression="gzip", parse_dates=["Date"])
-    fields = {
-        "adj_close": "Adj Close",
-        "close": "Close",
-        "open": "Open",
-        "high": "High",
-        "low": "Low",
-        "volume": "Volume",
-    }
-    if column not in fields:
-        raise DataError(f"unknown column {column!r}; choose one of {sorted(fields)}.")
-    day = {date: k for k, date in enumerate(sorted(raw["Date"].unique()))}
-    return pd.DataFrame(
-        {
-            "unique_id": raw["Ticker"],
-            "ds": raw["Date"].map(day).astype("int64"),
-            "y": raw[fields[column]].astype("float64"),
-            "date": raw["Date"],
-        }
-    )
-
-
-def load_glucose() -> pd.DataFrame:
-    """Continuous glucose monitor readings (mg/dL) of one person, 2010, 5-minute grid.
-
-    The sensor reports about every 5 minutes with jitter and gaps (public domain,
-    from ``bokeh_sampledata``). The readings are placed on a regular 5-minute grid
-    (mean of the readings in each slot, anchored at the first reading); slots with no
-    reading are kept as NaN so that the gaps stay visible. Choose a ``fill`` policy
-    (or drop the gaps) before forecasting.
-
-    Returns
-    -------
-    DataFrame
-        ``unique_id`` ("glucose"), ``ds`` (5-minute timestamps), ``y`` (NaN in gaps).
-    """
-    with resources.files(__name__).joinpath("glucose_cgm.csv.gz").open("rb") as f:
-        raw = pd.read_csv(f, compression="gzip", parse_dates=["datetime"])
-    raw = raw.sort_values("datetime")
-    grid = (
-        raw.set_index("datetime")["glucose"]
-        .astype("float64")
-        .resample("5min", origin=raw["datetime"].iloc[0])
-        .mean()
-    )
-    return pd.DataFrame(
-        {"unique_id": "glucose", "ds": grid.index, "y": grid.to_numpy()}
-    )
-
-
-def load_tourism_monthly(part: str = "all") -> pd.DataFrame:
-    """Load the 366 monthly series of the Tourism forecasting competition.
-
-    Athanasopoulos, Hyndman, Song & Wu (2011), IJF 27(3). The competition's test
-    part is the last 24 months of each series.
-
-    Parameters
-    ----------
-    part : {"all", "train", "test"}
-        Whole series, the competition's training part, or its 24-month test part.
-
-    Returns
-    -------
-    DataFrame
-        ``unique_id`` (m1 ... m366), ``ds`` (month start), ``y``.
-    """
-    if part not in ("all", "train", "test"):
-        raise DataError(f"unknown part {part!r}; choose 'all', 'train' or 'test'.")
-    frames = [
-        _read_tourism(name)
-        for name in ("tourism_monthly_in.csv", "tourism_monthly_oos.csv")
-    ]
-    if part == "train":
-        return frames[0]
-    if part == "test":
-        return frames[1]
-    both = pd.concat(frames, ignore_index=True)
-    return both.sort_values(["unique_id", "ds"], kind="stable", ignore_index=True)
-
-
-def load_ett() -> pd.DataFrame:
-    """Hourly load and oil temperature of an electricity transformer (ETTh1).
-
-    Zhou et al. (2021), Informer; CC BY-ND 4.0 (the file ships unmodified). Seven
-    series from 2016-07-01 to 2018-06-26: ``HUFL``, ``HULL``, ``MUFL``, ``MULL``,
-    ``LUFL``, ``LULL`` (high/middle/low useful and useless load) and ``OT`` (oil
-    temperature), 17,420 hours each.
-
-    Returns
-    -------
-    DataFrame
-        ``unique_id``, ``ds`` (hourly), ``y``.
-    """
-    with resources.files(__name__).joinpath("ETTh1.csv").open("r") as f:
-        wide = pd.read_csv(f, parse_dates=["date"])
-    long = wide.melt(id_vars="date", var_name="unique_id", value_name="y")
-    return long.rename(columns={"date": "ds"})[["unique_id", "ds", "y"]]
-
-
-def _read_tourism(name: str) -> pd.DataFrame:
-    """Parse the competition's wide layout: per column length, start year, period."""
-    with resources.files(__name__).joinpath(name).open("r") as f:
-        wide = pd.read_csv(f)
-    parts = []
-    for column in wide.columns:
-        values = wide[column]
-        n, year, period = (int(v) for v in values.iloc[:3])
-        start = pd.Timestamp(year=year, month=period, day=1)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "unique_id": column,
-                    "ds": pd.date_range(start, periods=n, freq="MS"),
-                    "y": values.iloc[3 : 3 + n].to_numpy(dtype="float64"),
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
-
-
-DATASETS: dict[str, Callable[[], pd.DataFrame]] = {
-    "air_passengers": load_air_passengers,
-    "ili": load_ili,
-    "exchange_rate": load_exchange_rate,
-    "stocks": load_stocks,
-    "glucose": load_glucose,
-    "tourism_monthly": load_tourism_monthly,
-    "ett": load_ett,
-}
-
-
 @dataclass(frozen=True)
 class DatasetInfo:
-    """What ``rnncast datasets`` lists about a shipped dataset."""
+    """What ``rnncast datasets`` lists about a shipped dataset.
+
+    ``series`` and ``length`` (the longest series' number of values) are what its
+    loader returns; a test keeps them true.
+    """
 
     name: str
-    domain: str
+    series: int
+    length: int
     frequency: str
+    domain: str
     licence: str
     source: str
 
+    @property
+    def loader(self) -> str:
+        """Name of the function in :mod:`rnncast.datasets.loaders` that loads it."""
+        return f"load_{self.name}"
+
 
 DATASET_INFO = {
-    "air_passengers": DatasetInfo(
-        "air_passengers",
-        "transport (classic seasonal)",
-        "monthly",
-        "published record; redistributed in R (GPL) and pmdarima (MIT)",
-        "Box & Jenkins (1976), series G",
-    ),
-    "ili": DatasetInfo(
-        "ili",
-        "medical (influenza)",
-        "weekly",
-        "US public domain",
-        "CDC ILINet via the Autoformer national_illness.csv",
-    ),
-    "exchange_rate": DatasetInfo(
-        "exchange_rate",
-        "finance (FX)",
-        "daily (integer day index)",
-        "none stated (research benchmark)",
-        "Lai et al. (2018), LSTNet",
-    ),
-    "stocks": DatasetInfo(
-        "stocks",
-        "finance (stock prices)",
-        "trading days (integer index)",
-        "public domain",
-        "Quandl WIKI prices via bokeh_sampledata",
-    ),
-    "glucose": DatasetInfo(
-        "glucose",
-        "medical (continuous glucose monitor)",
-        "5 minutes, with gaps",
-        "public domain",
-        "bokeh_sampledata CGM readings",
-    ),
-    "tourism_monthly": DatasetInfo(
-        "tourism_monthly",
-        "tourism (competition, many series)",
-        "monthly",
-        "none stated (research benchmark)",
-        "Athanasopoulos et al. (2011), IJF",
-    ),
-    "ett": DatasetInfo(
-        "ett",
-        "energy (transformer load, oil temperature)",
-        "hourly",
-        "CC BY-ND 4.0 (file unmodified)",
-        "Zhou et al. (2021), Informer, ETTh1",
-    ),
+    info.name: info
+    for info in (
+        DatasetInfo(
+            "air_passengers",
+            1,
+            144,
+            "monthly",
+            "transport (classic seasonal)",
+            "published record; redistributed in R (GPL) and pmdarima (MIT)",
+            "Box & Jenkins (1976), series G",
+        ),
+        DatasetInfo(
+            "ili",
+            1,
+            966,
+            "weekly",
+            "medical (influenza)",
+            "US public domain",
+            "CDC ILINet via the Autoformer national_illness.csv",
+        ),
+        DatasetInfo(
+            "exchange_rate",
+            8,
+            1000,
+            "daily (integer day index)",
+            "finance (FX)",
+            "none stated (research benchmark)",
+            "Lai et al. (2018), LSTNet",
+        ),
+        DatasetInfo(
+            "stocks",
+            5,
+            3270,
+            "trading days (integer index)",
+            "finance (stock prices)",
+            "public domain",
+            "Quandl WIKI prices via bokeh_sampledata",
+        ),
+        DatasetInfo(
+            "glucose",
+            1,
+            57770,
+            "5 minutes, with gaps",
+            "medical (continuous glucose monitor)",
+            "public domain",
+            "bokeh_sampledata CGM readings",
+        ),
+        DatasetInfo(
+            "tourism_monthly",
+            366,
+            333,
+            "monthly",
+            "tourism (competition, many series)",
+            "none stated (research benchmark)",
+            "Athanasopoulos et al. (2011), IJF",
+        ),
+        DatasetInfo(
+            "ett",
+            7,
+            17420,
+            "hourly",
+            "energy (transformer load, oil temperature)",
+            "CC BY-ND 4.0 (file unmodified)",
+            "Zhou et al. (2021), Informer, ETTh1",
+        ),
+    )
 }
+
+
+def load_dataset(name: str) -> pd.DataFrame:
+    """Load a shipped dataset by name (see :data:`DATASET_INFO`)."""
+    if name not in DATASET_INFO:
+        raise DataError(
+            f"unknown dataset {name!r}; choose one of {sorted(DATASET_INFO)}."
+        )
+    return _loader(name)()
 
 
 def describe_datasets() -> pd.DataFrame:
     """One row per shipped dataset: size, frequency, domain, licence and source."""
-    rows = []
-    for name, loader in DATASETS.items():
-        frame = loader()
-        lengths = frame.groupby("unique_id").size()
-        info = DATASET_INFO[name]
-        rows.append(
-            {
-                "name": name,
-                "series": len(lengths),
-                "length": int(lengths.max()),
-                "frequency": info.frequency,
-                "domain": info.domain,
-                "licence": info.licence,
-                "source": info.source,
-            }
-        )
-    return pd.DataFrame(rows)
+    import pandas as pd
+
+    columns = ("name", "series", "length", "frequency", "domain", "licence", "source")
+    rows = [
+        {column: getattr(info, column) for column in columns}
+        for info in DATASET_INFO.values()
+    ]
+    return pd.DataFrame(rows, columns=list(columns))
 
 
-def load_dataset(name: str) -> pd.DataFrame:
-    """Load a shipped dataset by name (see ``DATASETS``)."""
-    if name not in DATASETS:
-        raise DataError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}.")
-    return DATASETS[name]()
+def _loader(name: str) -> Callable[[], pd.DataFrame]:
+    loaders = importlib.import_module("rnncast.datasets.loaders")
+    return getattr(loaders, DATASET_INFO[name].loader)  # type: ignore[no-any-return]
 
 
-def _read_csv(name: str, *, dates: bool) -> pd.DataFrame:
-    with resources.files(__name__).joinpath(name).open("r") as f:
-        frame = pd.read_csv(f, parse_dates=["ds"] if dates else None)
-    return frame.astype({"y": "float64"})
+def __getattr__(name: str) -> Any:
+    """Load the ``load_*`` functions and ``DATASETS`` (name -> loader) when used."""
+    if name == "DATASETS":
+        return {key: _loader(key) for key in DATASET_INFO}
+    if name.startswith("load_") and name[5:] in DATASET_INFO:
+        return _loader(name[5:])
+    raise AttributeError(f"module 'rnncast.datasets' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

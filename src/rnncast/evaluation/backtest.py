@@ -19,7 +19,8 @@ import pandas as pd
 
 from rnncast.baselines import BASELINES, make_baseline
 from rnncast.checks import require_positive_int
-from rnncast.data.frame import to_long_frame, validate_frame
+from rnncast.data.frame import validate_frame
+from rnncast.data.inputs import to_long_frame
 from rnncast.data.series import (
     Freq,
     SeriesData,
@@ -32,7 +33,7 @@ from rnncast.evaluation.metrics import (
     interval_metric_names,
     step_scores,
 )
-from rnncast.exceptions import ConfigError, DataError
+from rnncast.exceptions import ConfigError, DataError, listing
 from rnncast.forecaster import Forecaster
 from rnncast.intervals import Levels, bound_column, check_levels
 from rnncast.options import CELLS, COMBINE_CHOICES
@@ -263,7 +264,7 @@ def backtest(
                     "unique_id": uid,
                     "reason": reason,
                 }
-                for uid, reason in getattr(model, "fallbacks_", {}).items()
+                for uid, reason in _fallbacks(model, predicted).items()
             ]
         scores = evaluate(
             window, actual, train, models=names, season_length=m, levels=levels
@@ -455,6 +456,18 @@ def _configured(model: ForecastingModel, settings: _Settings) -> ForecastingMode
     return clone(model).set_params(**updates)
 
 
+def _fallbacks(model: ForecastingModel, predicted: pd.DataFrame) -> dict[Any, str]:
+    """Each series this window's forecast fell back on another method for, and why.
+
+    The forecast frame's ``attrs["fallbacks"]`` where the model puts it there (a
+    Forecaster: series too short for the network), else the model's
+    ``fallbacks_``.
+    """
+    if "fallbacks" in predicted.attrs:
+        return dict(predicted.attrs["fallbacks"])
+    return dict(getattr(model, "fallbacks_", {}))
+
+
 def _cutoff_lengths(
     series: SeriesData, horizon: int, n_windows: int, step: int
 ) -> np.ndarray:
@@ -463,12 +476,12 @@ def _cutoff_lengths(
     lengths = series.lengths[:, None] - back[None, :]
     short = np.flatnonzero(lengths[:, 0] < 2)
     if len(short):
-        i = int(short[0])
+        named = listing(f"{series.ids[i]} ({series.lengths[i]})" for i in short)
         raise DataError(
-            f"series {series.ids[i]!r} has {int(series.lengths[i])} values; "
-            f"{n_windows} windows of horizon {horizon} spaced {step} apart need "
-            f"more than {int(back[0]) + 1}. Use fewer windows, a smaller step or "
-            "drop the series."
+            f"{len(short)} series are too short for {n_windows} windows of horizon "
+            f"{horizon} spaced {step} apart, which need more than "
+            f"{int(back[0]) + 1} values: {named} (values in brackets). Use fewer "
+            "windows or a smaller step, or drop those series."
         )
     return lengths
 

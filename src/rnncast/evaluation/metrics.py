@@ -30,6 +30,7 @@ __all__ = [
     "msis",
     "pinball",
     "rmse",
+    "series_scale",
     "smape",
     "step_scores",
 ]
@@ -154,6 +155,20 @@ def _seasonal_scale(y_train: ArrayLike, season_length: int) -> float:
     return float(lagged_maes(train, offsets, offsets[1:], m)[0])
 
 
+def series_scale(y_train: ArrayLike, season_length: int) -> float:
+    """Return the MASE and MSIS scale of one series in a panel's scores.
+
+    Its in-sample seasonal-naive MAE, or, for a series too short for that (no
+    more values than ``season_length``), its lag-1 MAE, as the ``"mase"``
+    scaler does; NaN for a single value.
+    """
+    train = np.asarray(y_train, dtype=np.float64)
+    if len(train) < 2:
+        return float("nan")
+    lag = season_length if len(train) > season_length else 1
+    return _seasonal_scale(train, lag)
+
+
 def _scaled(error: float, scale: float) -> float:
     return float(_scaled_rows(np.array([error]), np.array([scale]))[0])
 
@@ -272,7 +287,8 @@ def evaluate(
     models : list of str
         Forecast columns to score.
     season_length : int
-        Seasonal period of MASE.
+        Seasonal period of MASE (lag 1 for a series with no more values; see
+        :func:`series_scale`).
     levels : tuple of float, optional
         Interval levels: ``forecasts`` then holds ``{model}-lo-{level}`` and
         ``{model}-hi-{level}``, and the result gains, per level, ``coverage_``,
@@ -348,7 +364,7 @@ def step_scores(
     joined = joined.sort_values("ds", kind="stable")
     step = joined.groupby("unique_id", sort=False).cumcount().to_numpy() + 1
     scales = {
-        uid: _seasonal_scale(g["y"].to_numpy(), season_length)
+        uid: series_scale(g["y"].to_numpy(), season_length)
         for uid, g in train.groupby("unique_id", sort=False)
     }
     scale = joined["unique_id"].map(scales).to_numpy(dtype=np.float64)
@@ -404,7 +420,7 @@ def _score_table(
         return joined[column].to_numpy(dtype=np.float64).reshape(n, -1)
 
     y = table("y")
-    scale = np.array([_seasonal_scale(history[uid], season_length) for uid in uids])
+    scale = np.array([series_scale(history[uid], season_length) for uid in uids])
     columns: dict[str, list[np.ndarray]] = {}
     for model in models:
         yhat = table(model)

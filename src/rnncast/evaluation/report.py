@@ -331,7 +331,7 @@ def _fallback_table(fallbacks: pd.DataFrame) -> str:
     )
     return (
         '<table id="fallbacks"><thead><tr><th>model</th><th>series</th>'
-        "<th>cutoff</th><th>reason (seasonal naive used)</th></tr></thead>"
+        "<th>cutoff</th><th>reason: forecast used instead</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
 

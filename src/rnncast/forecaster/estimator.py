@@ -117,6 +117,13 @@ class Forecaster:
         outliers found).
     filled_ : dict
         Values filled per series by the ``fill`` policy.
+    fallbacks_ : dict
+        Each series with a single observed value (too few for a training
+        window), forecast by that value instead of the network, and why
+        (``missing="auto"`` or ``"mask"``; the others, however short, are padded).
+    masked_ : bool
+        Whether the network reads gaps and short series' padding as masked
+        (``missing="auto"`` resolved on the data).
 
     Examples
     --------
@@ -182,8 +189,9 @@ class Forecaster:
         Parameters
         ----------
         data : DataFrame, Series, ndarray or path
-            Long frame (``id_col``, ``time_col``, ``target_col``), one series, or a
-            CSV/Parquet path; see :func:`rnncast.data.frame.to_long_frame`.
+            Long frame (``id_col``, ``time_col``, ``target_col``; pandas or polars),
+            one series, or a CSV/Parquet path; see
+            :func:`rnncast.data.inputs.to_long_frame`.
         on_epoch : callable, optional
             Called after every epoch with an :class:`~rnncast.training.EpochRecord`.
 
@@ -200,9 +208,11 @@ class Forecaster:
             The data is invalid or too short; nothing is trained.
         """
         params = self.checked_params()
-        series, resampled = read_series(params, data)
+        series, resampled, ignored = read_series(params, data)
         season = season_length(params, series.freq)
-        report = data_report(series, season, resampled=resampled)
+        report = data_report(
+            series, season, resampled=resampled, ignored_columns=ignored
+        )
         self.fitted_ = fit_state(params, series, report, on_epoch)
         return self
 
@@ -223,8 +233,8 @@ class Forecaster:
             are forecast from their last values. Series seen by ``fit`` keep their
             fitted scaling; new series are scaled by statistics of their own history.
         level : float or sequence of float, optional
-            Prediction interval levels in percent, e.g. ``[80, 95]``; needs a model
-            fitted with ``intervals=``.
+            Prediction interval levels in percent, e.g. ``[80, 95]``; any level
+            with the default ``intervals="auto"`` (conformal).
 
         Returns
         -------
@@ -233,6 +243,9 @@ class Forecaster:
             with ``horizon`` rows per series, plus ``yhat-lo-{level}`` and
             ``yhat-hi-{level}`` for each level; ``attrs["interval_method"]`` then
             says how the bounds were computed (e.g. ``"per-step, signed"``).
+            ``attrs["fallbacks"]`` maps each series too short for the network
+            (forecast by its last value, without interval) to why; see
+            ``fallbacks_``.
         """
         state = self.fitted_state("predict()")
         return forecast(self.checked_params(), state, data, level)
@@ -286,6 +299,7 @@ class Forecaster:
             state.network.config,
             state.season_length,
             state.series.freq,
+            state.masked,
         )
 
     # ------------------------------------------------------------ save/load
@@ -357,6 +371,10 @@ class Forecaster:
     interval_scale_ = _Fitted(lambda s: s.series.unit, "Each series' conformal unit.")
     data_report_ = _Fitted(lambda s: s.data_report, "What fitting did to the data.")
     filled_ = _Fitted(lambda s: s.series.filled, "Values filled per series.")
+    fallbacks_ = _Fitted(
+        lambda s: s.fallbacks, "Series forecast by their last value (too short), why."
+    )
+    masked_ = _Fitted(lambda s: s.masked, "Whether gaps and padding are masked.")
 
     @property
     def level_(self) -> str:

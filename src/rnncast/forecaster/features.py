@@ -47,9 +47,10 @@ __all__ = [
 class InputSpec:
     """What a network's inputs hold besides the scaled value.
 
-    ``masked``: gaps are masked (``missing="mask"``); ``season_inputs``: season
-    phase channels with period ``season_length`` at frequency ``freq``;
-    ``multiplicative``: the series' scaled zero comes before the seasonal flag.
+    ``masked``: gaps and padding are masked (``missing`` resolved);
+    ``season_inputs``: season phase channels with period ``season_length`` at
+    frequency ``freq``; ``multiplicative``: the series' scaled zero comes before
+    the seasonal flag.
     """
 
     masked: bool
@@ -65,10 +66,11 @@ class InputSpec:
         network: NetworkConfig,
         season_length: int,
         freq: Freq,
+        masked: bool,
     ) -> InputSpec:
         """Return the inputs a network of ``network`` reads under ``params``."""
         return cls(
-            masked=params.missing == "mask",
+            masked=masked,
             season_inputs=bool(params.season_inputs),
             season_length=season_length,
             freq=freq,

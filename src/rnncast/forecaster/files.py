@@ -71,6 +71,7 @@ def _from_version_1(config: Config) -> Config:
     (``conformal_errors="absolute"``) in units of the seasonal-naive MAE
     (``conformal_unit="seasonal"``), the network alone (``combine=None``) and,
     without a ``multiplicative`` network setting, additive seasonal patterns.
+    Masking followed ``missing`` alone and no series fell back.
     """
     params = dict(config["params"])
     if "level" in params:
@@ -78,7 +79,11 @@ def _from_version_1(config: Config) -> Config:
     params.setdefault("conformal_errors", "absolute")
     params.setdefault("conformal_unit", "seasonal")
     params.setdefault("combine", None)
+    params.setdefault("intervals", None)
+    params.setdefault("missing", "error")
     fitted = dict(config["fitted"])
+    # 0.1.0 masked exactly with missing="mask" and had no fallback series
+    fitted.update(masked=params["missing"] == "mask", min_length=0, fallbacks=[])
     network = dict(fitted["network"])
     if "multiplicative" not in network:
         network["multiplicative"] = False
@@ -127,6 +132,8 @@ def _state_parts(state: FittedState) -> tuple[Config, dict[str, torch.Tensor]]:
         tensors["conformal.series"] = torch.as_tensor(state.calibration.owners)
     if series.classical is not None:
         tensors["combine.classical"] = torch.as_tensor(series.classical)
+    if series.fallback is not None:
+        tensors["fallback.forecast"] = torch.as_tensor(series.fallback)
     scores = state.mix.scores
     fitted = {
         "network": asdict(state.network.config),
@@ -141,6 +148,9 @@ def _state_parts(state: FittedState) -> tuple[Config, dict[str, torch.Tensor]]:
         "history": [asdict(r) for r in state.history],
         "filled": [[python_scalar(k), v] for k, v in series.filled.items()],
         "validation_windows": state.validation_windows,
+        "masked": state.masked,
+        "min_length": state.min_length,
+        "fallbacks": [[python_scalar(k), v] for k, v in state.fallbacks.items()],
         "level_choice": state.level_choice,
         "level_scores": state.level_scores,
         "combine_weight": state.mix.weight,
@@ -231,8 +241,9 @@ def _restored(
     if lookbacks != member_lookbacks(params, season):
         raise ValueError("the saved lookbacks disagree with the parameters")
     level_choice = fitted.get("level_choice")  # None in files before the check
+    masked = bool(fitted["masked"])
     expected = dataclasses.replace(
-        network_config(params, season, lookbacks, level_choice),
+        network_config(params, season, lookbacks, level_choice, masked=masked),
         quantiles=interval_method(params).quantiles(),
     )
     if expected != config:  # also checks every parameter the network depends on
@@ -273,6 +284,9 @@ def _restored(
         history=[EpochRecord(**r) for r in fitted["history"]],
         n_train_windows=int(fitted["n_train_windows"]),
         validation_windows=int(fitted["validation_windows"]),
+        masked=masked,
+        min_length=int(fitted["min_length"]),
+        fallbacks={k: str(v) for k, v in fitted["fallbacks"]},
     )
 
 
@@ -293,6 +307,7 @@ def _restored_series(
     calibrated = interval_method(params).calibrated
     unit = tensors.get("conformal.unit") if calibrated else None
     classical = tensors.get("combine.classical")
+    fallback = tensors.get("fallback.forecast")
     series = FittedSeries(
         ids=list(fitted["ids"]),
         freq=fitted["freq"],
@@ -308,6 +323,7 @@ def _restored_series(
         classical=None if classical is None else classical.numpy(),
         unit=None if unit is None else unit.numpy(),
         filled={k: v for k, v in fitted["filled"]},
+        fallback=None if fallback is None else fallback.numpy(),
     )
     n, stats = len(series.ids), series.scaler
     lookback = int(fitted["lookback"])
@@ -319,6 +335,7 @@ def _restored_series(
         and len(series.last_ds) == n
         and (series.classical is None or series.classical.shape == (n, params.horizon))
         and (series.unit is None or series.unit.shape == (n,))
+        and (series.fallback is None or series.fallback.shape == (n, params.horizon))
         and (not calibrated or series.unit is not None)
     )
     if not shapes_ok:

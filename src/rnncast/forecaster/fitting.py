@@ -1,6 +1,8 @@
 """Fitting, as stages that return values: data -> trained networks -> FittedState.
 
-:func:`fit_state` runs, for a :class:`~rnncast.forecaster.plan.FitPlan`:
+:func:`fit_state` runs, for a :class:`~rnncast.forecaster.plan.FitPlan` (masking
+resolved on the data, :mod:`rnncast.forecaster.fallbacks`), on the series long
+enough for the network:
 
 1. :func:`training_data`: the series padded or checked, the training windows, the
    transform and scaler fitted without the validation holdout, the scaled values
@@ -10,7 +12,8 @@
    naive check (a second network forecasting changes from the last value, kept if
    it validates better), the classical mix's weight and the calibration scores;
 4. with ``refit_full``, the validated plan trained again on whole series for
-   each member's best number of epochs.
+   each member's best number of epochs;
+5. the series too short for a training window added, with naive forecasts.
 
 Each stage returns what it made; nothing is stored on the estimator until
 :class:`~rnncast.forecaster.state.FittedState` is complete.
@@ -45,6 +48,7 @@ from rnncast.data.windows import (
     validation_starts,
 )
 from rnncast.exceptions import DataError
+from rnncast.forecaster.fallbacks import planned, with_fallbacks
 from rnncast.forecaster.features import InputSpec, value_channels
 from rnncast.forecaster.plan import FitPlan, make_plan
 from rnncast.forecaster.reading import check_lengths, fitted_transform, padded
@@ -52,7 +56,7 @@ from rnncast.forecaster.state import FittedSeries, FittedState, Network
 from rnncast.intervals.conformal import independent_windows
 from rnncast.intervals.methods import Calibration
 from rnncast.models.networks import EnsembleNetwork, RecurrentNetwork
-from rnncast.options import ForecasterParams
+from rnncast.options import MIN_VALUES, ForecasterParams
 from rnncast.training import (
     EpochRecord,
     TrainConfig,
@@ -127,8 +131,39 @@ def fit_state(
     report: DataReport | None = None,
     on_epoch: OnEpoch = None,
 ) -> FittedState:
-    """Fit as :meth:`~rnncast.Forecaster.fit` describes; return the fitted state."""
-    plan = make_plan(params, series.freq, series.n_series)
+    """Fit as :meth:`~rnncast.Forecaster.fit` describes; return the fitted state.
+
+    The network trains on the series with at least ``plan.min_length`` observed
+    values; the others get their last value (:func:`with_fallbacks`).
+    """
+    plan = planned(params, series)
+    short = series.lengths < plan.min_length
+    if short.all():
+        raise DataError(
+            f"every series has fewer than {MIN_VALUES} observed values, too few for "
+            "a single training window; give more history."
+        )
+    trained = series
+    if short.any():
+        trained = series.select(np.flatnonzero(~short))
+        plan = make_plan(params, series.freq, trained.n_series, masked=True)
+    state = _network_state(plan, trained, report, on_epoch)
+    if not short.any():
+        return state
+    state = with_fallbacks(plan, state, series)
+    if report is not None:
+        report = dataclasses.replace(report, fallbacks=dict(state.fallbacks))
+    return dataclasses.replace(state, data_report=report)
+
+
+def _network_state(
+    plan: FitPlan,
+    series: SeriesData,
+    report: DataReport | None,
+    on_epoch: OnEpoch,
+) -> FittedState:
+    """Train, validate and refit the network of ``plan`` on ``series``."""
+    params = plan.params
     if not params.validation:
         data = training_data(plan, series, holdout=0)
         trained = train_members(plan, data, validated=False, on_epoch=on_epoch)
@@ -166,7 +201,9 @@ def training_data(plan: FitPlan, series: SeriesData, holdout: int) -> TrainingDa
     kind = fitted_transform(plan.params, series)
     stats = _fitted_scaler(plan, series, holdout, kind)
     scaled = _scaled_values(series, stats)
-    spec = InputSpec.of(plan.params, plan.network, plan.season_length, series.freq)
+    spec = InputSpec.of(
+        plan.params, plan.network, plan.season_length, series.freq, plan.masked
+    )
     channels = value_channels(spec, series, stats)
     units = None
     if plan.training.loss == "smape":  # scored in the data's own units
@@ -495,6 +532,8 @@ def _fitted(
         history=history,
         n_train_windows=len(data.train_starts),
         validation_windows=plan.validation_windows,
+        masked=plan.masked,
+        min_length=plan.min_length,
         data_report=report,
     )
 

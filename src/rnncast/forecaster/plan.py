@@ -22,7 +22,7 @@ from rnncast.exceptions import ConfigError
 from rnncast.intervals.methods import NoIntervals, interval_method
 from rnncast.models.networks import NetworkConfig
 from rnncast.models.window_levels import SEASONAL_LEVELS, SNAIVE_LEVELS
-from rnncast.options import ForecasterParams
+from rnncast.options import MIN_VALUES, ForecasterParams
 from rnncast.training import TrainConfig
 
 __all__ = [
@@ -37,8 +37,6 @@ __all__ = [
 ]
 
 LOOKBACK_FACTORS = (1.0, 1.5, 2.0)  # lookbacks of ensemble members, times the base
-# calibration errors each horizon step should get by default (validation_windows)
-CALIBRATION_ERRORS = 40
 
 
 @dataclass(frozen=True)
@@ -58,6 +56,7 @@ class FitPlan:
     intervals: NoIntervals
     mix: NetworkAlone
     device: torch.device
+    masked: bool = False
     level_choice: str | None = None
 
     @property
@@ -73,14 +72,27 @@ class FitPlan:
         return int(self.params.horizon) + self.validation_windows - 1
 
     @property
-    def masked(self) -> bool:
-        """Whether gaps (and short series' padding) are kept as masked gaps."""
-        return self.params.missing == "mask"
+    def window(self) -> int:
+        """Values a series needs for one training window before its holdout too."""
+        return self.lookback + int(self.params.horizon) + self.holdout  # type: ignore[arg-type]
+
+    @property
+    def min_length(self) -> int:
+        """Fewest observed values of a series the network forecasts (0: all).
+
+        Shorter series get their last value; only where short series are padded
+        (``masked``), else they are an error.
+        """
+        return MIN_VALUES if self.masked else 0
 
     def choosing_last(self) -> FitPlan:
         """Return this plan with the network forecasting changes from the last value."""
         config = network_config(
-            self.params, self.season_length, self.lookbacks, level_choice="last"
+            self.params,
+            self.season_length,
+            self.lookbacks,
+            level_choice="last",
+            masked=self.masked,
         )
         config = dataclasses.replace(config, quantiles=self.network.quantiles)
         return dataclasses.replace(self, network=config, level_choice="last")
@@ -91,8 +103,17 @@ def make_plan(
     freq: Freq,
     n_series: int,
     level_choice: str | None = None,
+    *,
+    masked: bool | None = None,
 ) -> FitPlan:
-    """Plan the fit of validated ``params`` on ``n_series`` series of ``freq``."""
+    """Plan the fit of validated ``params`` on ``n_series`` series of ``freq``.
+
+    ``masked``: whether gaps and short series are masked (default: only with
+    ``missing="mask"``; :func:`~rnncast.forecaster.fitting.fit_state` resolves
+    ``"auto"`` on the data).
+    """
+    if masked is None:
+        masked = params.missing == "mask"
     season = season_length(params, freq)
     lookbacks = member_lookbacks(params, season)
     intervals = interval_method(params)
@@ -102,7 +123,7 @@ def make_plan(
             f"season length is {season} (frequency {freq!r}); pass "
             "season_length=, or leave season_inputs off."
         )
-    network = network_config(params, season, lookbacks, level_choice)
+    network = network_config(params, season, lookbacks, level_choice, masked=masked)
     network = dataclasses.replace(network, quantiles=intervals.quantiles())
     training = TrainConfig(
         epochs=params.epochs,
@@ -125,6 +146,7 @@ def make_plan(
         intervals=intervals,
         mix=mixer(params.combine),
         device=resolve_device(params.device),
+        masked=masked,
         level_choice=level_choice,
     )
 
@@ -161,6 +183,8 @@ def network_config(
     season: int,
     lookbacks: tuple[int, ...] | list[int],
     level_choice: str | None = None,
+    *,
+    masked: bool = False,
 ) -> NetworkConfig:
     """Return the members' architecture, with the window level resolved and checked.
 
@@ -180,7 +204,7 @@ def network_config(
         dropout=params.dropout,
         output=params.output,  # type: ignore[arg-type]
         level=level,  # type: ignore[arg-type]
-        input_size=input_size(params, level),
+        input_size=input_size(params, level, masked),
         season_length=season if level in SEASONAL_LEVELS else 1,
         multiplicative=(
             level == "detect"
@@ -205,10 +229,10 @@ def _resolved_level(params: ForecasterParams, level_choice: str | None) -> str:
     return "detect" if params.output == "direct" else "season"
 
 
-def input_size(params: ForecasterParams, level: str) -> int:
+def input_size(params: ForecasterParams, level: str, masked: bool) -> int:
     """Input channels the layers read: the target, then the optional ones."""
     return (
-        (2 if params.missing == "mask" else 1)  # + the observed indicator
+        (2 if masked else 1)  # + the observed indicator
         + (2 if params.season_inputs else 0)  # + sin, cos of the season phase
         + (level == "detect")  # + the seasonal flag
     )
@@ -219,15 +243,18 @@ def _validation_windows(
 ) -> int:
     """Return ``validation_windows``, by default 1.
 
-    For calibrated intervals, by default enough windows that every horizon step
-    gets about 40 calibration errors.
+    For calibrated intervals, by default enough windows (at most ``horizon``) that
+    every horizon step gets about ``intervals.calibration_errors`` errors
+    (``conformal``, ``cqr``), or all steps together do (``auto``: one window
+    where ``n_series * horizon`` reaches it).
     """
     if params.validation_windows is not None:
         return int(params.validation_windows)
-    if intervals.calibrated:
-        horizon = int(params.horizon)  # type: ignore[arg-type]
-        return max(1, min(horizon, math.ceil(CALIBRATION_ERRORS / n_series)))
-    return 1
+    if not intervals.calibrated:
+        return 1
+    horizon = int(params.horizon)  # type: ignore[arg-type]
+    per_window = n_series if intervals.errors_per_step else n_series * horizon
+    return max(1, min(horizon, math.ceil(intervals.calibration_errors / per_window)))
 
 
 def resolve_device(device: str) -> torch.device:

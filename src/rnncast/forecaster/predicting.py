@@ -28,7 +28,7 @@ from rnncast.intervals.levels import check_levels, interval_columns, sort_quanti
 from rnncast.intervals.methods import interval_method
 from rnncast.options import ForecasterParams
 
-__all__ = ["forecast", "network_outputs"]
+__all__ = ["forecast", "network_outputs", "with_fallback"]
 
 
 def forecast(
@@ -40,7 +40,8 @@ def forecast(
     """Forecast ``horizon`` steps after every series; see ``Forecaster.predict``.
 
     The frame's ``attrs["interval_method"]`` says how the bounds were computed
-    (e.g. ``"per-step, signed"``) when ``level`` is given.
+    (e.g. ``"per-step, signed"``) when ``level`` is given; ``attrs["fallbacks"]``
+    maps each series too short for the network (its last value) to why.
     """
     intervals = interval_method(params)
     levels = check_levels(level)
@@ -54,8 +55,9 @@ def forecast(
             fitted.scaler,
         )
         unit, classical = fitted.unit, fitted.classical
+        fallback, fallbacks = fitted.fallback, state.fallbacks
     else:
-        series = new_history(params, state, data)
+        series, fallback, fallbacks = new_history(params, state, data)
         ids, last_ds = list(series.ids), list(series.last_ds)
         context = last_inputs(series.values, series.offsets, state.lookback)
         stats = stats_for(params, state, series)
@@ -68,12 +70,14 @@ def forecast(
             state.season_length,
         )
     config = state.network.config
-    spec = InputSpec.of(params, config, state.season_length, fitted.freq)
+    spec = InputSpec.of(params, config, state.season_length, fitted.freq, state.masked)
     inputs = network_inputs(spec, context, stats, phases=spec.phases(last_ds))
     z = network_outputs(state.network, inputs)
     median = config.quantiles.index(0.5) if config.quantiles else None
     if classical is not None:
         z = state.mix.apply(z, transform_rows(classical, stats), median)
+    if fallback is not None:
+        z = with_fallback(z, transform_rows(fallback, stats), median)
     rows = fitted.rows(ids) if levels else None
     lower, upper, method = intervals.bounds(
         z, levels, config.quantiles, unit, state.calibration, rows
@@ -83,7 +87,11 @@ def forecast(
         yhat = inverse_transform(point, stats)
         lower = inverse_transform(lower, stats)
         upper = inverse_transform(upper, stats)
-    if not (np.isfinite(yhat).all() and np.isfinite(lower).all()):
+    network_rows = np.ones(len(ids), dtype=bool)
+    if fallback is not None:  # one value: no spread to size an interval by
+        network_rows = np.isnan(fallback).any(axis=1)
+        lower[~network_rows] = upper[~network_rows] = np.nan
+    if not (np.isfinite(yhat).all() and np.isfinite(lower[network_rows]).all()):
         raise DataError(
             "the forecasts overflowed to inf/NaN: the series' values are too large "
             "for the float32 network after scaling. Rescale the data (e.g. divide "
@@ -102,7 +110,21 @@ def forecast(
     if levels:
         frame = frame.assign(**interval_columns(lower, upper, levels, column))
         frame.attrs["interval_method"] = method
+    frame.attrs["fallbacks"] = dict(fallbacks)
     return frame
+
+
+def with_fallback(
+    z: NDArray[np.float64], fallback: NDArray[np.float64], median: int | None
+) -> NDArray[np.float64]:
+    """Return ``z`` with the fallback forecasts (scaled; NaN rows: none) put in.
+
+    Every quantile of quantile outputs (n, horizon, q) is the fallback.
+    """
+    rows = ~np.isnan(fallback).any(axis=1)
+    z = z.copy()
+    z[rows] = fallback[rows] if median is None else fallback[rows][:, :, None]
+    return z
 
 
 def network_outputs(network: Network, inputs: torch.Tensor) -> NDArray[np.float64]:

@@ -10,12 +10,14 @@ fitted statistics for series seen by ``fit`` and their own for new ones.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rnncast.data.frame import to_long_frame, validate_frame
+from rnncast.data.frame import validate_frame
+from rnncast.data.inputs import to_long_frame
 from rnncast.data.quality import ResampleReport, resample
 from rnncast.data.scaling import (
     ScalerStats,
@@ -27,13 +29,14 @@ from rnncast.data.scaling import (
 from rnncast.data.seasonality import seasonal_series
 from rnncast.data.series import Freq, SeriesData
 from rnncast.data.windows import pad_front
-from rnncast.exceptions import DataError
+from rnncast.exceptions import DataError, listing
 from rnncast.forecaster.state import FittedState
 from rnncast.intervals.methods import NoIntervals
 from rnncast.options import ForecasterParams
 
 __all__ = [
     "check_lengths",
+    "fallback_forecasts",
     "fitted_or_own",
     "fitted_transform",
     "new_history",
@@ -46,11 +49,12 @@ __all__ = [
 
 def read_series(
     params: ForecasterParams, data: Any, freq: Freq | None = None
-) -> tuple[SeriesData, ResampleReport | None]:
-    """Read, resample if asked, and validate ``data``; report the resampling.
+) -> tuple[SeriesData, ResampleReport | None, list[str]]:
+    """Read, resample if asked, and validate ``data``.
 
     ``freq``: the frequency to expect (a fitted model's), else ``params.freq`` or
-    inferred.
+    inferred. Also returns what resampling changed and the input's columns that
+    were not read.
     """
     frame = to_long_frame(
         data,
@@ -58,6 +62,7 @@ def read_series(
         time_col=params.time_col,
         target_col=params.target_col,
     )
+    ignored = list(frame.attrs.get("ignored_columns", []))
     report = None
     if params.resample is not None:
         frame, report = resample(
@@ -73,7 +78,7 @@ def read_series(
         fill=params.fill,  # type: ignore[arg-type]
         missing=params.missing,  # type: ignore[arg-type]
     )
-    return series, report
+    return series, report, ignored
 
 
 def padded(series: SeriesData, min_length: int) -> SeriesData:
@@ -83,17 +88,45 @@ def padded(series: SeriesData, min_length: int) -> SeriesData:
 
 
 def check_lengths(series: SeriesData, lookback: int, horizon: int) -> None:
-    """DataError naming the first series shorter than ``lookback + horizon``."""
+    """DataError naming every series shorter than ``lookback + horizon``."""
     needed = lookback + horizon
     short = np.flatnonzero(series.lengths < needed)
     if len(short):
-        i = int(short[0])
-        others = f" ({len(short) - 1} other series too)" if len(short) > 1 else ""
+        named = listing(f"{series.ids[i]} ({series.lengths[i]})" for i in short)
         raise DataError(
-            f"series {series.ids[i]!r} has {int(series.lengths[i])} values but "
-            f"lookback={lookback} plus horizon={horizon} needs {needed}{others}. Use a "
-            f"shorter lookback or drop series under {needed} values."
+            f"{len(short)} series have fewer values than lookback={lookback} plus "
+            f"horizon={horizon} = {needed}: {named} (values in brackets). "
+            "missing='auto' (the default) or 'mask' pads them; or use a shorter "
+            "lookback."
         )
+
+
+def fallback_forecasts(
+    series: SeriesData, min_values: int, horizon: int
+) -> tuple[NDArray[np.float64] | None, dict[Hashable, str]]:
+    """Naive forecasts of the series with fewer than ``min_values`` observed values.
+
+    Such a series gives no training window (an input and a target), so its
+    forecast is its last observed value. Returns (n_series, horizon) forecasts,
+    NaN rows for the series the network forecasts (None when it forecasts all),
+    and the reason of each series that falls back.
+    """
+    observed = np.add.reduceat(~np.isnan(series.values), series.offsets[:-1])
+    short = np.flatnonzero(observed < min_values)
+    if len(short) == 0:
+        return None, {}
+    forecasts = np.full((series.n_series, horizon), np.nan)
+    for i in short:
+        values = series.series(int(i))
+        forecasts[i] = values[~np.isnan(values)][-1]
+    reasons = {
+        series.ids[i]: (
+            f"{observed[i]} observed value(s), too few for a training window "
+            f"({min_values}): the last value (naive)"
+        )
+        for i in short
+    }
+    return forecasts, reasons
 
 
 def fitted_transform(params: ForecasterParams, series: SeriesData) -> str:
@@ -120,13 +153,22 @@ def check_range(series: SeriesData, kind: str) -> None:
     )
 
 
-def new_history(params: ForecasterParams, state: FittedState, data: Any) -> SeriesData:
+def new_history(
+    params: ForecasterParams, state: FittedState, data: Any
+) -> tuple[SeriesData, NDArray[np.float64] | None, dict[Hashable, str]]:
     """Read new history for ``predict``; each series at least a lookback long.
 
-    With ``missing="mask"`` shorter series are padded with unobserved values.
+    A masked model pads shorter series with unobserved values, and forecasts
+    those under ``state.min_length`` values by their last value: also returns
+    those forecasts and reasons, as :func:`fallback_forecasts`.
     """
-    series, _ = read_series(params, data, freq=state.series.freq)
-    if params.missing == "mask":
+    series, _, _ = read_series(params, data, freq=state.series.freq)
+    fallback, reasons = fallback_forecasts(
+        series,
+        state.min_length,
+        int(params.horizon),  # type: ignore[arg-type]
+    )
+    if state.masked:
         series = padded(series, state.lookback)
     short = series.lengths < state.lookback
     if short.any():
@@ -134,9 +176,10 @@ def new_history(params: ForecasterParams, state: FittedState, data: Any) -> Seri
         raise DataError(
             f"series {series.ids[i]!r} has {int(series.lengths[i])} values but the "
             f"model reads lookback={state.lookback}; give at least "
-            f"{state.lookback} values per series."
+            f"{state.lookback} values per series, or fit with missing='mask', which "
+            "pads short series."
         )
-    return series
+    return series, fallback, reasons
 
 
 def fitted_or_own(

@@ -52,6 +52,10 @@ class FittedSeries:
         measured on the values the network last trained on.
     filled : dict
         Values filled per series by the ``fill`` policy.
+    fallback : ndarray of shape (n_series, horizon) or None
+        The naive forecasts of the series too short for the network (see
+        ``FittedState.min_length``), in the data's units; NaN rows for the
+        others. None when every series has the network's forecast.
     """
 
     ids: list[Hashable]
@@ -62,6 +66,7 @@ class FittedSeries:
     classical: NDArray[np.float64] | None = None
     unit: NDArray[np.float64] | None = None
     filled: dict[Hashable, int] = field(default_factory=dict)
+    fallback: NDArray[np.float64] | None = None
 
     def rows(self, ids: list[Hashable]) -> NDArray[np.int64]:
         """Index of each of ``ids`` among the fitted series; -1 for a new one."""
@@ -98,6 +103,14 @@ class FittedState:
         Every epoch of every training.
     n_train_windows, validation_windows : int
         Training windows of the last training; validation windows per series.
+    masked : bool
+        Whether the network reads gaps and padding as masked (``missing``
+        resolved on the data).
+    min_length : int
+        Series with fewer observed values get their last value as forecast, at
+        fit and at predict time (0: none does).
+    fallbacks : dict
+        Each fitted series too short for the network, and why.
     data_report : DataReport or None
         What reading the data changed or noticed (not saved in model files).
     """
@@ -115,6 +128,9 @@ class FittedState:
     history: list[EpochRecord]
     n_train_windows: int
     validation_windows: int
+    masked: bool = False
+    min_length: int = 0
+    fallbacks: dict[Hashable, str] = field(default_factory=dict)
     data_report: DataReport | None = None
 
     @property

@@ -36,6 +36,7 @@ from rnncast.intervals.levels import (
 from rnncast.options import ForecasterParams
 
 __all__ = [
+    "CALIBRATION_ERRORS",
     "Calibration",
     "Conformal",
     "ConformalizedQuantiles",
@@ -74,6 +75,10 @@ class NoIntervals:
     name: str | None = field(default=None, init=False)
     unit_kind: str = "recent"
     calibrated = False  # calibrated on the validation windows
+    # validation windows the fit should give the calibration by default: about
+    # this many errors per horizon step, or in all ("auto": the defaults' windows)
+    calibration_errors: int = 0
+    errors_per_step: bool = True
 
     def quantiles(self) -> tuple[float, ...]:
         """Return the quantiles the network forecasts per step; () for point heads."""
@@ -83,8 +88,9 @@ class NoIntervals:
         """ConfigError unless the model can give intervals at ``levels``."""
         if levels:
             raise ConfigError(
-                "this model has no intervals: fit it with intervals='conformal', "
-                "'quantile' or 'cqr' to predict with level=."
+                "this model has no intervals: they are calibrated on the validation "
+                "windows, so fit it with validation=True and intervals='auto' (the "
+                "default), 'conformal', 'quantile' or 'cqr' to predict with level=."
             )
 
     def unit(
@@ -242,17 +248,34 @@ class ConformalizedQuantiles(QuantileHeads):
         return lower, upper, method
 
 
+# calibration errors the fit gives intervals by default (see NoIntervals)
+CALIBRATION_ERRORS = 40
+
+
 def interval_method(params: ForecasterParams) -> NoIntervals:
-    """Return the interval method of validated ``params``."""
+    """Return the interval method of validated ``params``.
+
+    ``intervals="auto"`` is conformal without windows of its own (validation
+    windows only where the default one gives fewer than
+    :data:`CALIBRATION_ERRORS` errors in all), and no intervals without validation.
+    """
     levels = check_levels(params.levels)
-    if params.intervals == "conformal":
+    if params.intervals in ("conformal", "auto"):
+        if params.intervals == "auto" and not params.validation:
+            return NoIntervals()
         return Conformal(
             signed=params.conformal_errors == "signed",
             unit_kind=params.conformal_unit,
             per_series=params.conformal_per_series,
+            calibration_errors=CALIBRATION_ERRORS,
+            errors_per_step=params.intervals == "conformal",
         )
     if params.intervals == "quantile":
         return QuantileHeads(levels=levels)
     if params.intervals == "cqr":
-        return ConformalizedQuantiles(levels=levels, unit_kind=params.conformal_unit)
+        return ConformalizedQuantiles(
+            levels=levels,
+            unit_kind=params.conformal_unit,
+            calibration_errors=CALIBRATION_ERRORS,
+        )
     return NoIntervals()
