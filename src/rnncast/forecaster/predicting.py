@@ -76,8 +76,10 @@ def forecast(
     median = config.quantiles.index(0.5) if config.quantiles else None
     if classical is not None:
         z = state.mix.apply(z, transform_rows(classical, stats), median)
+    fell_back = np.zeros(len(ids), dtype=bool)  # series too short for the network
     if fallback is not None:
-        z = with_fallback(z, transform_rows(fallback, stats), median)
+        fell_back = ~np.isnan(fallback).any(axis=1)
+        z = with_fallback(z, transform_rows(fallback, stats), fell_back, median)
     rows = fitted.rows(ids) if levels else None
     lower, upper, method = intervals.bounds(
         z, levels, config.quantiles, unit, state.calibration, rows
@@ -87,11 +89,8 @@ def forecast(
         yhat = inverse_transform(point, stats)
         lower = inverse_transform(lower, stats)
         upper = inverse_transform(upper, stats)
-    network_rows = np.ones(len(ids), dtype=bool)
-    if fallback is not None:  # one value: no spread to size an interval by
-        network_rows = np.isnan(fallback).any(axis=1)
-        lower[~network_rows] = upper[~network_rows] = np.nan
-    if not (np.isfinite(yhat).all() and np.isfinite(lower[network_rows]).all()):
+    lower[fell_back] = upper[fell_back] = np.nan  # one value: no spread to size by
+    if not (np.isfinite(yhat).all() and np.isfinite(lower[~fell_back]).all()):
         raise DataError(
             "the forecasts overflowed to inf/NaN: the series' values are too large "
             "for the float32 network after scaling. Rescale the data (e.g. divide "
@@ -115,13 +114,15 @@ def forecast(
 
 
 def with_fallback(
-    z: NDArray[np.float64], fallback: NDArray[np.float64], median: int | None
+    z: NDArray[np.float64],
+    fallback: NDArray[np.float64],
+    rows: NDArray[np.bool_],
+    median: int | None,
 ) -> NDArray[np.float64]:
-    """Return ``z`` with the fallback forecasts (scaled; NaN rows: none) put in.
+    """Return ``z`` with the fallback forecasts (scaled) put in at ``rows``.
 
     Every quantile of quantile outputs (n, horizon, q) is the fallback.
     """
-    rows = ~np.isnan(fallback).any(axis=1)
     z = z.copy()
     z[rows] = fallback[rows] if median is None else fallback[rows][:, :, None]
     return z
