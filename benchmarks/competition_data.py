@@ -33,9 +33,10 @@ def load(name: str) -> Competition:
     """Load a competition set by name.
 
     ``tourism-monthly``, ``tourism-quarterly``, ``m3-monthly``, ``m3-quarterly``
-    or ``m3-other``. M3 monthly is the confirmation set of the defaults (not tuned
-    on); M3 quarterly and other are development sets with the trending, barely
-    seasonal series Tourism lacks.
+    ``m3-other`` or ``ett-hourly``. M3 monthly is the confirmation set of the
+    defaults (not tuned on); M3 quarterly and other are development sets with the
+    trending, barely seasonal series Tourism lacks; ett-hourly is a long
+    high-frequency panel (:func:`_ett_hourly`).
     """
     if name == "tourism-monthly":
         return Competition(name, *_tourism("monthly", "MS"), 24, 12, "MS")
@@ -47,6 +48,8 @@ def load(name: str) -> Competition:
         return Competition(name, *_m3("quarterly"), 8, 4, 1)
     if name == "m3-other":
         return Competition(name, *_m3("other"), 8, 1, 1)
+    if name == "ett-hourly":
+        return Competition(name, *_ett_hourly(), 48, 24, "h")
     raise SystemExit(f"unknown dataset {name!r}")
 
 
@@ -93,3 +96,34 @@ def _m3(frequency: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     train = frame[frame["split"] == "train"].drop(columns="split")
     test = frame[frame["split"] == "test"].drop(columns="split")
     return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+ETT_LENGTH = 1088  # 1,040 hours of history and a test horizon of 48
+
+
+def _ett_hourly() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """224 hourly series of 1,088 values, the last 48 the test.
+
+    Every column of ETTh1 and ETTh2 (Zhou et al., 2021: six loads and the oil
+    temperature of two transformers, 17,420 hours) cut into 16 consecutive,
+    non-overlapping pieces.
+    """
+    parts = []
+    for file in ("ETTh1", "ETTh2"):
+        wide = pd.read_csv(SHARED / "ett" / f"{file}.csv", parse_dates=["date"])
+        for column in wide.columns.drop("date"):
+            for piece in range(len(wide) // ETT_LENGTH):
+                rows = wide.iloc[piece * ETT_LENGTH : (piece + 1) * ETT_LENGTH]
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "unique_id": f"{file}-{column}-{piece:02d}",
+                            "ds": rows["date"].to_numpy(),
+                            "y": rows[column].to_numpy(dtype="float64"),
+                        }
+                    )
+                )
+    frame = pd.concat(parts, ignore_index=True)
+    last = frame.groupby("unique_id").cumcount() >= ETT_LENGTH - 48
+    train = frame[~last].reset_index(drop=True)
+    return train, frame[last].reset_index(drop=True)

@@ -235,3 +235,33 @@ def test_an_object_with_another_horizon_or_twice_the_same_is_refused(air):
         backtest(air, [Forecaster(), Forecaster()], horizon=6)
     with pytest.raises(ConfigError, match=r"give model names .* or models such as"):
         backtest(air, [object()], horizon=6)
+
+
+def test_a_constant_history_leaves_the_scaled_means_for_every_model(air_panel):
+    # one series is flat before the first window's cutoff, then moves: its MASE
+    # scale is 0 there, and naive's MASE inf
+    flat = air_panel[air_panel["unique_id"] == air_panel["unique_id"].iloc[0]].copy()
+    flat["unique_id"] = "flat"
+    flat["y"] = 100.0
+    flat.loc[flat.index[-4:], "y"] = [110.0, 120.0, 130.0, 140.0]
+    data = pd.concat([air_panel, flat], ignore_index=True)
+    result = backtest(data, ["naive", "drift"], horizon=3, n_windows=2, level=[80])
+
+    assert result.summary["constant_histories"] == 1
+    metrics = result.metrics
+    flat_rows = metrics[metrics["unique_id"] == "flat"]
+    assert np.isinf(flat_rows["mase"]).any()  # per series it stays inf
+    kept = metrics[
+        (metrics["unique_id"] != "flat")
+        | (metrics["cutoff"] != metrics["cutoff"].min())
+    ]
+    board = result.leaderboard.set_index("model")
+    for model in ("naive", "drift"):
+        rows = kept[kept["model"] == model]
+        for name in ("mase", "msis_80", "pinball"):
+            assert board.loc[model, name] == pytest.approx(rows[name].mean())
+        # unscaled metrics keep every series-window
+        everything = metrics[metrics["model"] == model]
+        assert board.loc[model, "mae"] == pytest.approx(everything["mae"].mean())
+    steps = result.steps.set_index(["model", "step"])
+    assert np.isfinite(steps["mase"]).all()

@@ -196,6 +196,17 @@ def test_tune_validates_inside_the_data_only(air):
     assert np.isfinite(b.scores["mase"].iloc[0])
 
 
+def test_tune_scores_leave_out_a_constant_history(air_panel):
+    flat = air_panel[air_panel["unique_id"] == air_panel["unique_id"].iloc[0]]
+    flat = flat.assign(unique_id="flat", y=100.0)
+    flat.loc[flat.index[-3:], "y"] = 120.0  # the validation window moves
+    with_flat = pd.concat([air_panel, flat], ignore_index=True)
+    kept = tune(air_panel, horizon=6, candidates=[{"cell": "gru"}], refit=False, **TINY)
+    both = tune(with_flat, horizon=6, candidates=[{"cell": "gru"}], refit=False, **TINY)
+    assert np.isfinite(both.scores["mase"].iloc[0])
+    assert both.scores["smape"].iloc[0] != kept.scores["smape"].iloc[0]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -407,6 +407,13 @@ def _print_leaderboard(result: Any, args: argparse.Namespace, seconds: float) ->
         print_table(_step_table(result.steps, list(board["model"])))
     from rnncast.data.series import format_time
 
+    constant = result.summary["constant_histories"]
+    if constant:
+        warn(
+            f"scores: {constant} series-window(s) with a constant history have no "
+            "MASE scale; the MASE, MSIS and pinball means leave them out."
+        )
+
     for fallback in result.fallbacks.itertuples():
         warn(
             f"fallback: {fallback.model} on {fallback.unique_id!r} at cutoff "

@@ -29,8 +29,10 @@ from rnncast.data.series import (
 )
 from rnncast.evaluation.metrics import (
     METRICS,
+    constant_histories,
     evaluate,
     interval_metric_names,
+    is_scaled_metric,
     step_scores,
 )
 from rnncast.exceptions import ConfigError, DataError, listing
@@ -70,7 +72,9 @@ class BacktestResult:
     summary : dict
         The data: ``series``, ``values``, ``min_length``, ``median_length``,
         ``max_length``, ``freq``, ``season_length``, ``filled`` (values filled by
-        the ``fill`` policy), ``windows``, ``horizon``.
+        the ``fill`` policy), ``windows``, ``horizon``, ``levels`` and
+        ``constant_histories`` (series-windows whose history is constant: MASE
+        scale 0, left out of the leaderboard's MASE, MSIS and pinball means).
     training : dict
         Per network: one list of :class:`~rnncast.training.EpochRecord` per fit.
     steps : DataFrame
@@ -278,18 +282,26 @@ def backtest(
             cutoff=window["unique_id"].map(cutoffs), y=actual["y"].to_numpy()
         )
         forecasts.append(window)
-        metric_parts.append(scores.assign(cutoff=scores["unique_id"].map(cutoffs)))
+        flat = constant_histories(train, m)
+        scores = scores.assign(
+            cutoff=scores["unique_id"].map(cutoffs),
+            constant=scores["unique_id"].isin(flat),
+        )
+        metric_parts.append(scores)
 
     all_forecasts = pd.concat(forecasts, ignore_index=True)
     bounds = [b for name in names for b in _bound_columns(name, levels)]
     all_forecasts = all_forecasts[["unique_id", "ds", "cutoff", "y", *names, *bounds]]
     metrics = pd.concat(metric_parts, ignore_index=True)
     scored = [*METRICS, *interval_metric_names(levels)]
+    constant = metrics["constant"].to_numpy(dtype=bool)
     metrics = metrics[["unique_id", "cutoff", "model", *scored]]
     fallbacks = pd.DataFrame(
         fallback_rows, columns=["model", "cutoff", "unique_id", "reason"]
     )
-    board = _leaderboard(metrics, seconds, fallbacks, reference, sort_by, scored)
+    board = _leaderboard(
+        metrics, constant, seconds, fallbacks, reference, sort_by, scored
+    )
     # every window scores every series: the mean of the windows' means is the mean
     steps = (
         pd.concat(step_parts, ignore_index=True)
@@ -310,6 +322,7 @@ def backtest(
         "windows": n_windows,
         "horizon": horizon,
         "levels": list(levels),
+        "constant_histories": int(constant.sum()) // len(names),
     }
     return BacktestResult(
         all_forecasts,
@@ -520,6 +533,7 @@ def _fit(
 
 def _leaderboard(
     metrics: pd.DataFrame,
+    constant: np.ndarray,
     seconds: dict[str, list[float]],
     fallbacks: pd.DataFrame,
     reference: str,
@@ -530,9 +544,14 @@ def _leaderboard(
 
     OWA (M4 competition): :math:`\frac12(\frac{\mathrm{sMAPE}}{\mathrm{sMAPE_{ref}}}
     + \frac{\mathrm{MASE}}{\mathrm{MASE_{ref}}})` with the means over all series and
-    windows; below 1 the model beats the reference on average.
+    windows; below 1 the model beats the reference on average. Series-windows
+    whose history is ``constant`` (MASE scale 0) leave the means of the scaled
+    metrics, for every model alike.
     """
-    board = metrics.groupby("model", sort=False)[scored].mean()
+    scaled = [name for name in scored if is_scaled_metric(name)]
+    means = metrics.copy()
+    means.loc[constant, scaled] = np.nan
+    board = means.groupby("model", sort=False)[scored].mean()
     ref = board.loc[reference]
     board["owa"] = 0.5 * (board["smape"] / ref["smape"] + board["mase"] / ref["mase"])
     board["fit_seconds"] = [seconds[m][0] for m in board.index]

@@ -169,6 +169,19 @@ def series_scale(y_train: ArrayLike, season_length: int) -> float:
     return _seasonal_scale(train, lag)
 
 
+def constant_histories(train: pd.DataFrame, season_length: int) -> set[object]:
+    """Series of ``train`` (``unique_id, y``) whose MASE scale is 0.
+
+    Their MASE, MSIS and pinball are ``inf`` (or 0 for an exact forecast), so
+    panel means leave them out (:func:`is_scaled_metric`).
+    """
+    return {
+        uid
+        for uid, g in train.groupby("unique_id", sort=False)
+        if series_scale(g["y"].to_numpy(), season_length) == 0
+    }
+
+
 def _scaled(error: float, scale: float) -> float:
     return float(_scaled_rows(np.array([error]), np.array([scale]))[0])
 
@@ -255,6 +268,15 @@ def _pinball_terms(y: np.ndarray, q: np.ndarray, quantile: float) -> np.ndarray:
 
 
 METRICS = ("mse", "mae", "rmse", "mape", "smape", "mase")
+
+
+def is_scaled_metric(name: str) -> bool:
+    """Whether metric ``name`` is divided by the series' MASE scale.
+
+    A series whose history is constant has scale 0, so these metrics are ``inf``
+    for it (or 0 for an exact forecast); panel means leave such series out.
+    """
+    return name in ("mase", "pinball") or name.startswith("msis_")
 
 
 def interval_metric_names(levels: tuple[float, ...]) -> list[str]:
@@ -346,7 +368,8 @@ def step_scores(
         \mathrm{MASE}_k = \frac1N \sum_i \frac{|e_{i,k}|}{d_i},
 
     with :math:`e_{i,k} = y_{i,k} - \hat y_{i,k}` and :math:`d_i` the in-sample
-    seasonal-naive MAE of ``train`` (MASE's scale), plus ``coverage_{level}``,
+    seasonal-naive MAE of ``train`` (MASE's scale; series with a constant history,
+    :math:`d_i = 0`, leave the MASE mean), plus ``coverage_{level}``,
     the share of series whose step-:math:`k` actual lies inside the interval.
     When every series is forecast over the same horizon, the mean of
     :math:`\mathrm{MASE}_k` over the steps is the mean of :func:`evaluate`'s MASE
@@ -379,7 +402,7 @@ def step_scores(
                 "step": step,
                 "mae": absolute,
                 "smape": 200.0 * _smape_terms(y, yhat),
-                "mase": _scaled_rows(absolute, scale),
+                "mase": np.where(scale == 0, np.nan, _scaled_rows(absolute, scale)),
             }
             for lv in levels:
                 lo = joined[bound_column(model, "lo", lv)].to_numpy(dtype=np.float64)

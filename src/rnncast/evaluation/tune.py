@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from rnncast.checks import require_positive_int
-from rnncast.evaluation.metrics import evaluate
+from rnncast.evaluation.metrics import constant_histories, evaluate
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecaster import Forecaster
 from rnncast.forecaster.plan import season_length
@@ -221,8 +221,10 @@ def _score(
         models=["model"],
         season_length=season,
     )
+    flat = constant_histories(train, season)
+    scaled = scores.loc[~scores["unique_id"].isin(flat), "mase"]  # as the backtest
     return {
-        "mase": float(scores["mase"].mean()),
+        "mase": float(scaled.mean()),
         "smape": float(scores["smape"].mean()),
     }
 
