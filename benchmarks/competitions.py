@@ -4,8 +4,10 @@ Usage: python benchmarks/competitions.py DATASET [DATASET ...] [--models ...]
        [--config NAME:key=value,key=value ...] [--cache DIR]
 
 DATASET: tourism-monthly (366 series, h=24), tourism-quarterly (427, h=8),
-m3-monthly (1,428, h=18; the confirmation set), m3-quarterly (756, h=8) and
-m3-other (174, h=8; development sets), read by path from ../shared/data. Every
+m3-monthly (1,428, h=18; the confirmation set), m3-quarterly (756, h=8),
+m3-other (174, h=8; development sets) and ett-hourly (224 hourly series of 1,040
+values cut from ETTh1 and ETTh2, h=48; a long high-frequency development set),
+read by path from ../shared/data. Every
 model is fitted on the competition's training part and forecasts its official
 test part, scored as the competitions define it: MASE (mean over series of the
 MAE divided by the in-sample seasonal-naive MAE), sMAPE (200 |y - f| / (|y| +
@@ -62,6 +64,8 @@ COMBINED = ("ets", "arima", "theta")
 CONFIGS: dict[str, dict[str, Any]] = {
     "rnncast": {},  # the defaults: the network mixed with Theta
     "rnncast-alone": {"combine": "none"},  # the network alone
+    # 0.2.0's training: every window in every epoch (0.3.0 draws 16,384 an epoch)
+    "rnncast-every-window": {"windows_per_epoch": None},
     # the first defaults: standard scaling, MSE, forecasts relative to the last value
     "first-defaults": {
         "scaler": "standard",

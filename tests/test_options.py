@@ -38,6 +38,8 @@ NON_DEFAULT = {
     "clip_norm": (["--clip-norm", "0"], None),
     "patience": (["--patience", "3"], 3),
     "max_steps": (["--max-steps", "9"], 9),
+    "windows_per_epoch": (["--windows-per-epoch", "512"], 512),
+    "time_limit": (["--fit-time-limit", "30"], 30.0),
     "validation": (["--no-validation"], False),
     "validation_windows": (["--validation-windows", "2"], 2),
     "refit_full": (["--no-refit-full"], False),
@@ -75,6 +77,21 @@ def test_every_parameter_has_a_flag_that_reaches_it():
     assert sorted(params) == sorted(defaults) == sorted(NAMES)
     for name, (_, value) in NON_DEFAULT.items():
         assert params[name] == value != defaults[name], name
+
+
+def test_a_limit_flag_lifts_its_limit_with_none():
+    params = forecaster_params(
+        _forecast_args(
+            "--horizon", "6", "--max-steps", "9", "--windows-per-epoch", "None"
+        )
+    )
+    assert params["max_steps"] == 9 and params["windows_per_epoch"] is None
+    unlimited = forecaster_params(
+        _forecast_args("--horizon", "6", "--max-steps", "none")
+    )
+    assert unlimited["max_steps"] is None
+    with pytest.raises(SystemExit):
+        _forecast_args("--horizon", "6", "--max-steps", "0")
 
 
 def test_the_flags_defaults_are_the_parameters_defaults():

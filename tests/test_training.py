@@ -145,6 +145,52 @@ def test_a_step_budget_stops_training_mid_epoch(
 def test_a_step_budget_must_be_positive():
     with pytest.raises(ConfigError, match="max_steps"):
         TrainConfig(max_steps=0)
+    with pytest.raises(ConfigError, match="windows_per_epoch"):
+        TrainConfig(windows_per_epoch=0)
+    with pytest.raises(ConfigError, match="time_limit"):
+        TrainConfig(time_limit=-1.0)
+
+
+def _trained_windows(air, monkeypatch, **config):
+    """The window starts of every step of a 3-epoch training, per epoch."""
+    from rnncast import training
+
+    net, z, tr, va, cfg, g = _setup(air, epochs=3, **config)
+    batches = []
+    original = training.gather
+
+    def record(values, starts, *args, **kwargs):
+        if torch.is_grad_enabled():  # training steps, not the validation passes
+            batches.append(starts.clone())
+        return original(values, starts, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(training, "gather", record)
+        train(net, z, tr, va, lookback=24, horizon=6, config=cfg, generator=g)
+    return tr, batches
+
+
+def test_an_epoch_draws_windows_per_epoch_distinct_windows(air, monkeypatch):
+    tr, batches = _trained_windows(air, monkeypatch, windows_per_epoch=50)
+    assert [len(b) for b in batches] == [32, 18] * 3  # 50 windows an epoch
+    epochs = [torch.cat(batches[i : i + 2]) for i in (0, 2, 4)]
+    for drawn in epochs:
+        assert len(set(drawn.tolist())) == 50  # without replacement
+        assert set(drawn.tolist()) <= set(tr.tolist())
+    assert set(epochs[0].tolist()) != set(epochs[1].tolist())  # a new draw each
+
+
+def test_more_windows_per_epoch_than_there_are_is_every_window(air, monkeypatch):
+    tr, every = _trained_windows(air, monkeypatch)
+    _, capped = _trained_windows(air, monkeypatch, windows_per_epoch=len(tr) + 1)
+    assert len(every) == len(capped) == 12
+    for a, b in zip(every, capped, strict=True):
+        assert torch.equal(a, b)  # the same order: the same training
+
+
+def test_a_time_limit_stops_training_after_its_first_step(air, monkeypatch):
+    _, batches = _trained_windows(air, monkeypatch, time_limit=0.0)
+    assert len(batches) == 1  # one step always, then the limit holds
 
 
 def test_smape_loss_is_the_competition_formula_without_its_100():

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rnncast.checks import (
@@ -31,6 +31,7 @@ from rnncast.checks import (
     text,
 )
 from rnncast.exceptions import ConfigError
+from rnncast.option import Option, option_field
 
 __all__ = [
     "AGGREGATIONS",
@@ -77,86 +78,9 @@ AGGREGATIONS = ("mean", "median", "sum", "last", "first", "min", "max")
 # series.
 MIN_VALUES = 2
 
-Check = Callable[[str, Any], None]
-
 
 def _levels(name: str, value: Any) -> None:
     check_levels(value)
-
-
-# ------------------------------------------------------------------- options
-@dataclass(frozen=True)
-class Option:
-    """One parameter: its name, default, allowed values, help and CLI spelling.
-
-    Attributes
-    ----------
-    name, default
-        As in the Forecaster's signature.
-    help : str
-        One line, for ``--help`` and the docstring.
-    kind : str
-        Its type as the docstring writes it, e.g. ``"int or sequence of int"``.
-    choices : tuple or None
-        Allowed values (None: any that ``check`` accepts).
-    check : callable or None
-        ``check(name, value)`` raises ConfigError for a bad value.
-    group : str
-        Where ``--help`` lists it: model, training, data, intervals or run.
-    flag : str or None
-        Its command-line flag (None: set by another flag, e.g. ``progress`` by
-        ``--quiet``). A boolean defaulting to True is a ``--no-...`` flag.
-    parse : str or None
-        How the command line reads the flag's text: ``"int"``,
-        ``"positive_int"``, ``"non_negative_int"``, ``"float"``, ``"widths"``
-        (``128,64``), ``"lookbacks"`` (``36`` or ``24,36``), ``"frequency"`` (an
-        alias or an integer step), ``"clip_norm"`` (0 for None); None: text.
-    default_text : str or None
-        The default as ``--help`` should say it, when ``default`` does not
-        (``lookback``: computed from the horizon and the season).
-    label : str or None
-        How errors name it, if not by ``name``.
-    """
-
-    name: str
-    default: Any
-    help: str
-    kind: str
-    choices: tuple[Any, ...] | None = None
-    check: Check | None = None
-    group: str = "model"
-    flag: str | None = None
-    parse: str | None = None
-    default_text: str | None = None
-    label: str | None = None
-
-    def validate(self, value: Any) -> None:
-        """Raise ConfigError unless ``value`` is allowed."""
-        if self.choices is not None and value not in self.choices:
-            shown = tuple(c for c in self.choices if c is not None)
-            raise ConfigError(
-                f"unknown {self.label or self.name} {value!r}; choose one of {shown}."
-            )
-        if self.check is not None:
-            self.check(self.name, value)
-
-    @property
-    def shown_default(self) -> str:
-        """The default as documentation writes it."""
-        if self.default_text is not None:
-            return self.default_text
-        return repr(self.default)
-
-
-def _option(
-    default: Any,
-    help: str,
-    kind: str,
-    **settings: Any,
-) -> Any:
-    """Return a dataclass field carrying its :class:`Option` settings as metadata."""
-    settings = {"help": help, "kind": kind, **settings}
-    return field(default=default, metadata={"option": settings})
 
 
 _OUTPUT = dict(group="model")
@@ -176,7 +100,7 @@ class ForecasterParams:
     """
 
     # ------------------------------------------------------------- model
-    horizon: int | None = _option(
+    horizon: int | None = option_field(
         None,
         "number of future steps to forecast",
         "int",
@@ -185,14 +109,14 @@ class ForecasterParams:
         default_text="None (fit needs it; a backtest sets its own)",
         **_OUTPUT,
     )
-    cell: str = _option(
+    cell: str = option_field(
         "lstm",
         "recurrent cell of every layer; rnn is the vanilla tanh RNN",
         "{'lstm', 'gru', 'rnn'}",
         choices=CELLS,
         **_OUTPUT,
     )
-    lookback: int | Sequence[int] | None = _option(
+    lookback: int | Sequence[int] | None = option_field(
         None,
         "past values read per forecast; with an ensemble, one per member in turn "
         "(comma-separated on the command line)",
@@ -202,7 +126,7 @@ class ForecasterParams:
         default_text="max(2*horizon, 2*season_length)",
         **_OUTPUT,
     )
-    hidden: int | Sequence[int] = _option(
+    hidden: int | Sequence[int] = option_field(
         (64,),
         "width of each stacked layer: (128, 64) is LSTM 128 -> LSTM 64 -> linear",
         "int or sequence of int",
@@ -210,7 +134,7 @@ class ForecasterParams:
         parse="widths",
         **_OUTPUT,
     )
-    dropout: float = _option(
+    dropout: float = option_field(
         0.0,
         "dropout between stacked layers",
         "float in [0, 1)",
@@ -218,7 +142,7 @@ class ForecasterParams:
         parse="float",
         **_OUTPUT,
     )
-    output: str = _option(
+    output: str = option_field(
         "direct",
         "forecast all steps at once, or one step at a time fed back",
         "{'direct', 'recursive'}",
@@ -226,7 +150,7 @@ class ForecasterParams:
         flag="--output-mode",
         **_OUTPUT,
     )
-    window_level: str = _option(
+    window_level: str = option_field(
         "auto",
         "what each window's forecast starts from: detect tests each series for "
         "seasonality and starts seasonal ones from the window's mean seasonal "
@@ -238,7 +162,7 @@ class ForecasterParams:
         label="window_level",
         **_OUTPUT,
     )
-    seasonal_pattern: str = _option(
+    seasonal_pattern: str = option_field(
         "auto",
         "the pattern detect starts seasonal series from: auto is multiplicative "
         "in windows of positive values (without a transform), additive always "
@@ -247,7 +171,7 @@ class ForecasterParams:
         choices=SEASONAL_PATTERNS,
         **_OUTPUT,
     )
-    transform: str = _option(
+    transform: str = option_field(
         "none",
         "per-series power transform before scaling: log, log1p, boxcox "
         "(Guerrero's power), auto (log for positive data, log1p for counts)",
@@ -255,7 +179,7 @@ class ForecasterParams:
         choices=TRANSFORMS,
         **_OUTPUT,
     )
-    scaler: str = _option(
+    scaler: str = option_field(
         "mase",
         "per-series scaling fitted on the training part; mase divides by the "
         "in-sample seasonal-naive MAE, so the MAE loss is each window's MASE",
@@ -263,14 +187,14 @@ class ForecasterParams:
         choices=SCALERS,
         **_OUTPUT,
     )
-    season_inputs: bool = _option(
+    season_inputs: bool = option_field(
         False,
         "give the network the season phase of every input (month of the year, "
         "hour of the day...) as two extra input channels",
         "bool",
         **_OUTPUT,
     )
-    ensemble: int = _option(
+    ensemble: int = option_field(
         1,
         "networks trained with seeds seed, seed+1, ... and lookbacks 1x, 1.5x, 2x "
         "the base; the forecast is their median",
@@ -279,7 +203,7 @@ class ForecasterParams:
         parse="positive_int",
         **_OUTPUT,
     )
-    combine: str | None = _option(
+    combine: str | None = option_field(
         "theta",
         "mix the network's forecast with a classical one on each series' whole "
         "history, the network's weight chosen on validation: theta (the Theta "
@@ -289,7 +213,7 @@ class ForecasterParams:
         choices=(*COMBINE_CHOICES, None),
         **_OUTPUT,
     )
-    alias: str | None = _option(
+    alias: str | None = option_field(
         None,
         "name of the forecast column and of the model in backtests",
         "str",
@@ -298,22 +222,22 @@ class ForecasterParams:
         **_OUTPUT,
     )
     # ---------------------------------------------------------- training
-    loss: str = _option(
+    loss: str = option_field(
         "mae",
         "training loss in scaled units; smape is computed in the data's units",
         "{'mae', 'mse', 'huber', 'smape'}",
         choices=LOSSES,
         **_TRAIN,
     )
-    epochs: int = _option(
+    epochs: int = option_field(
         100,
-        "maximum passes over all training windows",
+        "maximum epochs (each windows_per_epoch windows)",
         "int",
         check=positive_int,
         parse="positive_int",
         **_TRAIN,
     )
-    batch_size: int = _option(
+    batch_size: int = option_field(
         256,
         "windows per optimiser step",
         "int",
@@ -321,7 +245,7 @@ class ForecasterParams:
         parse="positive_int",
         **_TRAIN,
     )
-    learning_rate: float = _option(
+    learning_rate: float = option_field(
         1e-3,
         "Adam's initial step size",
         "float",
@@ -329,7 +253,7 @@ class ForecasterParams:
         parse="float",
         **_TRAIN,
     )
-    clip_norm: float | None = _option(
+    clip_norm: float | None = option_field(
         1.0,
         "largest global gradient norm; None (0 on the command line) turns clipping off",
         "float or None",
@@ -337,7 +261,7 @@ class ForecasterParams:
         parse="clip_norm",
         **_TRAIN,
     )
-    patience: int = _option(
+    patience: int = option_field(
         20,
         "epochs without a better validation loss before stopping early",
         "int",
@@ -345,23 +269,44 @@ class ForecasterParams:
         parse="positive_int",
         **_TRAIN,
     )
-    max_steps: int | None = _option(
+    max_steps: int | None = option_field(
         None,
-        "stop each network after this many optimiser steps, within an epoch too",
+        "stop each training after this many optimiser steps, mid-epoch too",
         "int or None",
         check=positive_int,
-        parse="positive_int",
+        parse="limit",
         default_text="no limit",
         **_TRAIN,
     )
-    validation: bool = _option(
+    windows_per_epoch: int | None = option_field(
+        16384,
+        "training windows an epoch draws at random (without replacement) from all "
+        "of them, so that an epoch's cost does not grow with the history; None "
+        "(none on the command line): all",
+        "int or None",
+        check=positive_int,
+        parse="limit",
+        **_TRAIN,
+    )
+    time_limit: float | None = option_field(
+        None,
+        "seconds the fit may spend training, shared among its trainings (members, "
+        "refits): each stops, mid-epoch too, when its share is spent",
+        "float or None",
+        check=positive_number,
+        parse="float",
+        flag="--fit-time-limit",
+        default_text="no limit",
+        **_TRAIN,
+    )
+    validation: bool = option_field(
         True,
         "hold out the last horizon + validation_windows - 1 values of each series "
         "for early stopping, the mix's weight and conformal intervals",
         "bool",
         **_TRAIN,
     )
-    validation_windows: int | None = _option(
+    validation_windows: int | None = option_field(
         None,
         "validation windows per series, one step apart",
         "int or None",
@@ -371,14 +316,14 @@ class ForecasterParams:
         "auto) or per horizon step (conformal, cqr), at most horizon",
         **_TRAIN,
     )
-    refit_full: bool = _option(
+    refit_full: bool = option_field(
         True,
         "after validation has chosen the number of epochs, train again on whole "
         "series for that many",
         "bool",
         **_TRAIN,
     )
-    seed: int = _option(
+    seed: int = option_field(
         0,
         "seeds Python, NumPy and torch: the same seed, the same forecast",
         "int",
@@ -386,7 +331,7 @@ class ForecasterParams:
         **_TRAIN,
     )
     # --------------------------------------------------------- intervals
-    intervals: str | None = _option(
+    intervals: str | None = option_field(
         "auto",
         "how predict(level=) makes prediction intervals: conformal (from the "
         "validation errors, any level), quantile (heads trained with the pinball "
@@ -397,7 +342,7 @@ class ForecasterParams:
         choices=(*INTERVALS, "none", None),
         **_BANDS,
     )
-    levels: Sequence[float] = _option(
+    levels: Sequence[float] = option_field(
         (80, 95),
         "interval levels in percent that quantile heads are trained for",
         "sequence of float",
@@ -405,7 +350,7 @@ class ForecasterParams:
         flag=None,
         **_BANDS,
     )
-    conformal_errors: str = _option(
+    conformal_errors: str = option_field(
         "signed",
         "signed: each tail from its own quantile of the errors, following their "
         "bias and skew (symmetric where too few); absolute: symmetric widths",
@@ -413,7 +358,7 @@ class ForecasterParams:
         choices=CONFORMAL_ERRORS,
         **_BANDS,
     )
-    conformal_unit: str = _option(
+    conformal_unit: str = option_field(
         "recent",
         "each series' unit of the conformal errors: recent is the seasonal-naive "
         "MAE's geometric mean with the spread of the last three seasons' changes; "
@@ -422,7 +367,7 @@ class ForecasterParams:
         choices=CONFORMAL_UNITS,
         **_BANDS,
     )
-    conformal_per_series: bool = _option(
+    conformal_per_series: bool = option_field(
         False,
         "calibrate each series on its own validation errors where it has enough "
         "for the level, the others on all series' errors",
@@ -430,7 +375,7 @@ class ForecasterParams:
         **_BANDS,
     )
     # -------------------------------------------------------------- data
-    fill: str | None = _option(
+    fill: str | None = option_field(
         None,
         "policy for missing or infinite values; without one they are kept as "
         "masked gaps (missing='auto' or 'mask') or an error (missing='error')",
@@ -439,7 +384,7 @@ class ForecasterParams:
         default_text="none",
         **_DATA,
     )
-    missing: str = _option(
+    missing: str = option_field(
         "auto",
         "gaps and short series: mask keeps gaps as gaps (an observed/missing input "
         "channel, the loss on observed targets only) and pads series shorter than "
@@ -451,7 +396,7 @@ class ForecasterParams:
         label="missing mode",
         **_DATA,
     )
-    resample: str | int | None = _option(
+    resample: str | int | None = option_field(
         None,
         "put irregular timestamps on a regular grid of this step first, e.g. "
         "5min, h, MS or an integer step",
@@ -460,14 +405,14 @@ class ForecasterParams:
         default_text="none",
         **_DATA,
     )
-    aggregation: str = _option(
+    aggregation: str = option_field(
         "mean",
         "how rows that fall into one grid step are combined when resampling",
         "{'mean', 'median', 'sum', 'last', 'first', 'min', 'max'}",
         choices=AGGREGATIONS,
         **_DATA,
     )
-    max_gap: int = _option(
+    max_gap: int = option_field(
         0,
         "when resampling, interpolate runs of at most this many empty steps",
         "int",
@@ -475,7 +420,7 @@ class ForecasterParams:
         parse="non_negative_int",
         **_DATA,
     )
-    freq: str | int | None = _option(
+    freq: str | int | None = option_field(
         None,
         "frequency alias such as D, MS, h, or the integer step of integer time",
         "str, int or None",
@@ -483,7 +428,7 @@ class ForecasterParams:
         parse="frequency",
         **_DATA,
     )
-    season_length: int | None = _option(
+    season_length: int | None = option_field(
         None,
         "seasonal period",
         "int or None",
@@ -492,31 +437,31 @@ class ForecasterParams:
         default_text="from the frequency",
         **_DATA,
     )
-    id_col: str = _option(
+    id_col: str = option_field(
         "unique_id",
         "series id column",
         "str",
         check=text,
         **_DATA,
     )
-    time_col: str = _option("ds", "time column", "str", check=text, **_DATA)
-    target_col: str = _option("y", "value column", "str", check=text, **_DATA)
+    time_col: str = option_field("ds", "time column", "str", check=text, **_DATA)
+    target_col: str = option_field("y", "value column", "str", check=text, **_DATA)
     # --------------------------------------------------------------- run
-    device: str = _option(
+    device: str = option_field(
         "auto",
         "auto (CUDA when present, else the CPU), cpu or cuda",
         "str",
         check=text,
         **_RUN,
     )
-    cuda_graphs: bool = _option(
+    cuda_graphs: bool = option_field(
         True,
         "on a CUDA device, capture each training step as a CUDA graph and replay "
         "it (the same numbers, faster)",
         "bool",
         **_RUN,
     )
-    progress: bool = _option(
+    progress: bool = option_field(
         False,
         "show a progress bar of epochs and losses on stderr",
         "bool",
@@ -527,16 +472,9 @@ class ForecasterParams:
     def validate(self) -> ForecasterParams:
         """Check every value and their combinations; return ``self``.
 
-        Raises
-        ------
-        ConfigError
-            Naming the parameter, the value and what to choose instead.
+        Raises ConfigError naming the parameter, the value and what to choose.
         """
-        if self.horizon is None:
-            raise ConfigError(
-                "horizon is required: give the number of steps to forecast, e.g. "
-                "Forecaster(horizon=12)."
-            )
+        _check_horizon(self.horizon)
         for option in options():
             option.validate(getattr(self, option.name))
         _check_combinations(self)
@@ -545,15 +483,22 @@ class ForecasterParams:
     @property
     def hidden_widths(self) -> tuple[int, ...]:
         """``hidden`` as a tuple of ints."""
-        widths = (
-            (self.hidden,) if isinstance(self.hidden, numbers.Integral) else self.hidden
-        )
+        hidden = self.hidden
+        widths = (hidden,) if isinstance(hidden, numbers.Integral) else hidden
         return tuple(int(w) for w in widths)
 
     @property
     def combination(self) -> str | None:
         """``combine`` with "none" as None: the classical method mixed in, if any."""
         return None if self.combine in (None, "none") else self.combine
+
+
+def _check_horizon(horizon: int | None) -> None:
+    if horizon is None:
+        raise ConfigError(
+            "horizon is required: give the number of steps to forecast, e.g. "
+            "Forecaster(horizon=12)."
+        )
 
 
 def _check_combinations(params: ForecasterParams) -> None:

@@ -82,15 +82,34 @@ def test_a_0_1_0_folder_reads_level_as_window_level_and_pins_old_defaults(air):
     model = Forecaster.load(FIXTURES / "cqr-masked-season-inputs")
     assert model.window_level == "snaive" and model.window_level_ == "snaive"
     assert "level" not in model.get_params()
-    # parameters added since keep their defaults, and round-trip as 0.2.0 files
+    # parameters added since keep their defaults, and round-trip as current files
     assert model.alias is None
+    # it was trained on every window of every epoch, without a time limit
+    assert model.windows_per_epoch is None and model.time_limit is None
+
+
+def test_a_0_2_0_folder_says_it_trained_on_every_window(air, tmp_path):
+    from conftest import rewrite_model
+
+    model = Forecaster(horizon=3, **TINY).fit(air)
+    model.save(tmp_path / "m")
+
+    def as_version_2(config, tensors):
+        config["format_version"] = 2
+        config["rnncast_version"] = "0.2.0"
+        del config["params"]["windows_per_epoch"], config["params"]["time_limit"]
+
+    old = Forecaster.load(rewrite_model(tmp_path / "m", as_version_2))
+    assert old.windows_per_epoch is None and old.time_limit is None
+    assert old.max_steps == model.max_steps
+    pd.testing.assert_frame_equal(old.predict(), model.predict(), check_exact=True)
 
 
 def test_a_saved_0_1_0_folder_saves_again_in_the_current_format(air, tmp_path):
     model = Forecaster.load(FIXTURES / "defaults")
     model.save(tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
-    assert config["format_version"] == 2 and "window_level" in config["params"]
+    assert config["format_version"] == 3 and "window_level" in config["params"]
     again = Forecaster.load(tmp_path / "m")
     pd.testing.assert_frame_equal(again.predict(), model.predict(), check_exact=True)
 

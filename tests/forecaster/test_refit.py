@@ -100,3 +100,33 @@ def test_a_series_too_short_for_validated_windows_is_padded_in_both_trainings(ai
     fc = model.predict()
     assert fc.groupby("unique_id").size().to_dict() == {"AirPassengers": 6, "short": 6}
     assert np.isfinite(fc["yhat"]).all()
+
+
+def test_a_time_limit_is_shared_by_every_training_of_the_fit(air_panel, monkeypatch):
+    from rnncast.forecaster import fitting
+
+    limits = []
+    original = fitting.train
+
+    def record(*args, config, **kwargs):
+        limits.append(config.time_limit)
+        return original(*args, config=config, **kwargs)
+
+    monkeypatch.setattr(fitting, "train", record)
+    model = Forecaster(**{**SETTINGS, "ensemble": 2}, time_limit=60.0).fit(air_panel)
+    # two members, then their two refits: the first gets a quarter of the time,
+    # the next a third of what is left, ...
+    assert len(limits) == 4
+    assert 14.0 < limits[0] <= 15.0
+    assert limits[0] < 60.0 / 4 + 1e-9
+    for share, left in zip(limits, (4, 3, 2, 1), strict=True):
+        assert share * left <= 60.0
+    assert model.get_params()["time_limit"] == 60.0
+
+
+def test_a_fit_out_of_time_keeps_one_step_of_each_training(air_panel):
+    model = Forecaster(**SETTINGS, time_limit=1e-9).fit(air_panel)
+    first = [r for r in model.history_ if not r.refit]
+    second = [r for r in model.history_ if r.refit]
+    assert len(first) == len(second) == 1
+    assert np.isfinite(model.predict()["yhat"]).all()

@@ -128,6 +128,11 @@ def _clip_norm(text: str) -> float | None:
     return value or None
 
 
+def _limit(text: str) -> int | None:
+    """Parse a positive integer limit; ``none`` lifts it (None)."""
+    return None if text.strip().lower() == "none" else positive_int(text)
+
+
 def model_names(text: str) -> tuple[str, ...]:
     """Parse comma-separated model names."""
     names = tuple(part.strip() for part in text.split(",") if part.strip())
@@ -148,6 +153,7 @@ _PARSERS: dict[str | None, Callable[[str], Any]] = {
     "lookbacks": lookbacks,
     "frequency": frequency,
     "clip_norm": _clip_norm,
+    "limit": _limit,
 }
 
 

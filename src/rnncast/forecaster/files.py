@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 FORMAT = "rnncast-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 Config = dict[str, Any]
@@ -92,8 +92,23 @@ def _from_version_1(config: Config) -> Config:
     return {**config, "params": params, "fitted": fitted, "format_version": 2}
 
 
+def _from_version_2(config: Config) -> Config:
+    """Migrate 0.2.0 files: they were trained on every window of every epoch.
+
+    ``windows_per_epoch`` and ``time_limit`` did not exist (None: no draw, no
+    limit); ``max_steps`` was saved, so it stays what it was.
+    """
+    params = dict(config["params"])
+    params.setdefault("windows_per_epoch", None)
+    params.setdefault("time_limit", None)
+    return {**config, "params": params, "format_version": 3}
+
+
 # MIGRATIONS[v] turns a config of format version v into version v + 1.
-MIGRATIONS: dict[int, Callable[[Config], Config]] = {1: _from_version_1}
+MIGRATIONS: dict[int, Callable[[Config], Config]] = {
+    1: _from_version_1,
+    2: _from_version_2,
+}
 
 
 def _migrated(config: Config) -> Config:

@@ -147,7 +147,7 @@ def fit_state(
     if short.any():
         trained = series.select(np.flatnonzero(~short))
         plan = make_plan(params, series.freq, trained.n_series, masked=True)
-    state = _network_state(plan, trained, report, on_epoch)
+    state = _network_state(plan.started(), trained, report, on_epoch)
     if not short.any():
         return state
     state = with_fallbacks(plan, state, series)
@@ -275,11 +275,15 @@ def train_members(
 
     Member ``k`` starts from the seed ``seed + k`` and reads its own lookback;
     ``validated``: monitored on the validation windows; ``epochs``: the refit,
-    member ``k`` trained for ``epochs[k]`` epochs on every window.
+    member ``k`` trained for ``epochs[k]`` epochs on every window. Under a
+    ``time_limit``, each training gets an equal share of the time left for it
+    and those still to come (the refit's included).
     """
     members, history = [], []
+    n = len(plan.lookbacks)
+    refit_next = validated and plan.params.refit_full
     for k, lookback in enumerate(plan.lookbacks):
-        config = plan.training
+        config = plan.training_config(n - k + (n if refit_next else 0))
         if epochs is not None:
             config = dataclasses.replace(config, epochs=epochs[k], patience=epochs[k])
         windows = plan.validation_windows if validated else 0

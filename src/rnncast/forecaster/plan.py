@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -58,6 +59,23 @@ class FitPlan:
     device: torch.device
     masked: bool = False
     level_choice: str | None = None
+    deadline: float | None = None  # time.perf_counter() when training must end
+
+    def started(self) -> FitPlan:
+        """Return this plan with its ``deadline``: ``time_limit`` seconds from now."""
+        limit = self.params.time_limit
+        deadline = None if limit is None else time.perf_counter() + limit
+        return dataclasses.replace(self, deadline=deadline)
+
+    def training_config(self, trainings_left: int) -> TrainConfig:
+        """Return the training config of the next of ``trainings_left`` trainings.
+
+        Under a deadline, the time left is shared equally among them.
+        """
+        if self.deadline is None:
+            return self.training
+        left = max(0.0, self.deadline - time.perf_counter())
+        return dataclasses.replace(self.training, time_limit=left / trainings_left)
 
     @property
     def lookback(self) -> int:
@@ -135,6 +153,7 @@ def make_plan(
         quantiles=network.quantiles,
         cuda_graphs=params.cuda_graphs,
         max_steps=params.max_steps,
+        windows_per_epoch=params.windows_per_epoch,
     )
     return FitPlan(
         params=params,
