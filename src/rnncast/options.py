@@ -270,12 +270,11 @@ class ForecasterParams:
         **_TRAIN,
     )
     max_steps: int | None = option_field(
-        None,
+        2000,
         "stop each training after this many optimiser steps, mid-epoch too",
         "int or None",
         check=positive_int,
         parse="limit",
-        default_text="no limit",
         **_TRAIN,
     )
     windows_per_epoch: int | None = option_field(

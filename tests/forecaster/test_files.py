@@ -97,11 +97,12 @@ def test_a_0_2_0_folder_says_it_trained_on_every_window(air, tmp_path):
     def as_version_2(config, tensors):
         config["format_version"] = 2
         config["rnncast_version"] = "0.2.0"
-        del config["params"]["windows_per_epoch"], config["params"]["time_limit"]
+        params = config["params"]
+        del params["windows_per_epoch"], params["time_limit"], params["max_steps"]
 
     old = Forecaster.load(rewrite_model(tmp_path / "m", as_version_2))
     assert old.windows_per_epoch is None and old.time_limit is None
-    assert old.max_steps == model.max_steps
+    assert old.max_steps is None and model.max_steps == 2000
     pd.testing.assert_frame_equal(old.predict(), model.predict(), check_exact=True)
 
 

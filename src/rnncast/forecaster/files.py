@@ -96,9 +96,10 @@ def _from_version_2(config: Config) -> Config:
     """Migrate 0.2.0 files: they were trained on every window of every epoch.
 
     ``windows_per_epoch`` and ``time_limit`` did not exist (None: no draw, no
-    limit); ``max_steps`` was saved, so it stays what it was.
+    limit), and ``max_steps`` had no default limit.
     """
     params = dict(config["params"])
+    params.setdefault("max_steps", None)
     params.setdefault("windows_per_epoch", None)
     params.setdefault("time_limit", None)
     return {**config, "params": params, "format_version": 3}

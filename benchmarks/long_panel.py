@@ -1,0 +1,115 @@
+"""Time to accuracy on a long hourly panel: rnncast against NeuralForecast's LSTM.
+
+Usage: .bench/bin/python benchmarks/long_panel.py [--budgets 50 100 200 400]
+       [--seeds 0] [--skip-peer]
+
+The panel is ``ett-hourly`` of competition_data.py: 224 hourly series of 1,040
+values (ETTh1 and ETTh2 cut into pieces), horizon 48, scored by MASE (season 24) on
+the 48 values after each series. Every fit runs in this process, one after the
+other, and its wall time is fit + predict (imports excluded):
+
+* ``neuralforecast``: NeuralForecast's ``LSTM(h=48)`` with its defaults (input 3 x
+  horizon, 1,000 steps, MAE loss), the peer's out-of-the-box forecast;
+* ``rnncast``: ``Forecaster(horizon=48)`` with its defaults;
+* ``rnncast max_steps=N``: the defaults with each training (the validated one and
+  the refit) stopped after N optimiser steps: the budget at which rnncast reaches
+  the peer's accuracy, and what it costs.
+
+Needs the benchmark environment of ``requirements.txt`` (``--skip-peer`` runs
+rnncast only, in the development environment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from typing import Any
+
+import pandas as pd
+import torch
+
+from competition_data import Competition, load
+from rnncast import Forecaster, __version__
+from rnncast.evaluation.metrics import evaluate
+
+
+def score(data: Competition, predicted: pd.DataFrame) -> dict[str, float]:
+    """Mean MASE over the series of the ``yhat`` forecasts on the test part."""
+    scores = evaluate(
+        predicted.rename(columns={"yhat": "model"}),
+        data.test,
+        data.train,
+        models=["model"],
+        season_length=data.season_length,
+    )
+    return {"mase": float(scores["mase"].mean())}
+
+
+def timed_rnncast(data: Competition, **params: Any) -> tuple[float, float]:
+    """(MASE, seconds) of a default Forecaster with ``params`` on ``data``."""
+    start = time.perf_counter()
+    model = Forecaster(horizon=data.horizon, freq=data.freq, **params)
+    predicted = model.fit(data.train).predict()
+    seconds = time.perf_counter() - start
+    return score(data, predicted)["mase"], seconds
+
+
+def timed_neuralforecast(data: Competition, seed: int) -> tuple[float, float]:
+    """(MASE, seconds) of NeuralForecast's LSTM with its defaults on ``data``."""
+    from neuralforecast import NeuralForecast
+    from neuralforecast.models import LSTM
+
+    start = time.perf_counter()
+    model = LSTM(
+        h=data.horizon,
+        random_seed=seed,
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+    )
+    nf = NeuralForecast(models=[model], freq=data.freq)
+    nf.fit(data.train)
+    predicted = nf.predict()
+    seconds = time.perf_counter() - start
+    if "unique_id" not in predicted.columns:
+        predicted = predicted.reset_index()
+    predicted = predicted.rename(columns={"LSTM": "yhat"})[["unique_id", "ds", "yhat"]]
+    return score(data, predicted)["mase"], seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budgets", type=int, nargs="*", default=[50, 100, 200, 400])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--skip-peer", action="store_true")
+    args = parser.parse_args()
+    print(
+        f"rnncast {__version__}, torch {torch.__version__}; {platform.machine()}, "
+        f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+    )
+    data = load("ett-hourly")
+    rows = []
+    for seed in args.seeds:
+        if not args.skip_peer:
+            mase, seconds = timed_neuralforecast(data, seed)
+            rows.append(("neuralforecast LSTM defaults", seed, mase, seconds))
+            print(rows[-1], flush=True)
+        for budget in args.budgets:
+            mase, seconds = timed_rnncast(data, seed=seed, max_steps=budget)
+            rows.append((f"rnncast max_steps={budget}", seed, mase, seconds))
+            print(rows[-1], flush=True)
+        mase, seconds = timed_rnncast(data, seed=seed)
+        rows.append(("rnncast defaults", seed, mase, seconds))
+        print(rows[-1], flush=True)
+    table = pd.DataFrame(rows, columns=["model", "seed", "mase", "seconds"])
+    print("\n| model | seed | MASE | seconds |\n|---|---|---|---|")
+    for row in table.itertuples():
+        print(f"| {row.model} | {row.seed} | {row.mase:.3f} | {row.seconds:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
