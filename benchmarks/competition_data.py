@@ -4,7 +4,8 @@ Tourism (Athanasopoulos et al., 2011) monthly and quarterly, and M3 (Makridakis 
 Hibon, 2000) monthly, each split into the competition's training and official test
 parts, as long frames ``unique_id, ds, y``. rnncast itself never reads ../shared;
 only these benchmark scripts do. (M4 is reserved for independent evaluation and is
-deliberately not here.)
+deliberately not here.) The high-frequency development sets come from
+benchmarks/data (I-94 traffic) and pmdarima (Taylor's electricity demand).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -33,10 +35,11 @@ def load(name: str) -> Competition:
     """Load a competition set by name.
 
     ``tourism-monthly``, ``tourism-quarterly``, ``m3-monthly``, ``m3-quarterly``
-    ``m3-other`` or ``ett-hourly``. M3 monthly is the confirmation set of the
-    defaults (not tuned on); M3 quarterly and other are development sets with the
-    trending, barely seasonal series Tourism lacks; ett-hourly is a long
-    high-frequency panel (:func:`_ett_hourly`).
+    ``m3-other``, or the high-frequency sets ``ett-hourly``, ``traffic-hourly``,
+    ``traffic-hourly-24`` and ``taylor-halfhourly``. M3 monthly is the
+    confirmation set of the defaults (not tuned on); M3 quarterly and other are
+    development sets with the trending, barely seasonal series Tourism lacks;
+    ett-hourly is a long high-frequency panel (:func:`_ett_hourly`).
     """
     if name == "tourism-monthly":
         return Competition(name, *_tourism("monthly", "MS"), 24, 12, "MS")
@@ -50,6 +53,11 @@ def load(name: str) -> Competition:
         return Competition(name, *_m3("other"), 8, 1, 1)
     if name == "ett-hourly":
         return Competition(name, *_ett_hourly(), 48, 24, "h")
+    if name in ("traffic-hourly", "traffic-hourly-24"):
+        horizon = 24 if name.endswith("-24") else 48
+        return Competition(name, *_traffic_hourly(horizon), horizon, 24, "h")
+    if name == "taylor-halfhourly":
+        return Competition(name, *_taylor_halfhourly(), 48, 48, "30min")
     raise SystemExit(f"unknown dataset {name!r}")
 
 
@@ -127,3 +135,54 @@ def _ett_hourly() -> tuple[pd.DataFrame, pd.DataFrame]:
     last = frame.groupby("unique_id").cumcount() >= ETT_LENGTH - 48
     train = frame[~last].reset_index(drop=True)
     return train, frame[last].reset_index(drop=True)
+
+
+def _pieces(
+    stamps: pd.DatetimeIndex, values: np.ndarray, length: int, horizon: int, name: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cut one long series into consecutive pieces of ``length``.
+
+    The last ``horizon`` values of each piece are its test.
+    """
+    parts = []
+    for piece in range(len(values) // length):
+        at = slice(piece * length, (piece + 1) * length)
+        parts.append(
+            pd.DataFrame(
+                {"unique_id": f"{name}-{piece:02d}", "ds": stamps[at], "y": values[at]}
+            )
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    last = frame.groupby("unique_id").cumcount() >= length - horizon
+    return frame[~last].reset_index(drop=True), frame[last].reset_index(drop=True)
+
+
+def _traffic_hourly(horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """16 hourly series of 1,088 values cut from the I-94 traffic volume.
+
+    The westbound I-94 traffic volume at a Minneapolis station, hourly from
+    2016-10 to 2018-09 (17,520 hours; UCI Metro Interstate Traffic Volume, CC
+    BY 4.0, as shipped in autots; benchmarks/data/SOURCE.md), its 104 missing
+    hours filled linearly, cut into 16 consecutive pieces of 1,088 hours (about
+    six and a half weeks), the last ``horizon`` hours of each the test.
+    """
+    path = Path(__file__).parent / "data" / "i94_traffic_hourly.csv.gz"
+    frame = pd.read_csv(path, parse_dates=["datetime"])
+    values = frame["traffic_volume"].interpolate().to_numpy(dtype="float64")
+    stamps = pd.DatetimeIndex(frame["datetime"])
+    return _pieces(stamps, values, ETT_LENGTH, horizon, "i94")
+
+
+def _taylor_halfhourly() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """3 half-hourly series of 1,344 values (four weeks) of electricity demand.
+
+    England and Wales demand from Monday 2000-06-05 to Sunday 2000-08-27 (4,032
+    half-hours; Taylor, 2003, as shipped in pmdarima: ``pip install
+    pmdarima``), cut into three consecutive four-week pieces, the last day of
+    each (48 half-hours) the test.
+    """
+    from pmdarima.datasets import load_taylor
+
+    values = np.asarray(load_taylor(), dtype="float64")
+    stamps = pd.date_range("2000-06-05", periods=len(values), freq="30min")
+    return _pieces(stamps, values, 4 * 336, 48, "taylor")

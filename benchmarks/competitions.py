@@ -5,9 +5,12 @@ Usage: python benchmarks/competitions.py DATASET [DATASET ...] [--models ...]
 
 DATASET: tourism-monthly (366 series, h=24), tourism-quarterly (427, h=8),
 m3-monthly (1,428, h=18; the confirmation set), m3-quarterly (756, h=8),
-m3-other (174, h=8; development sets) and ett-hourly (224 hourly series of 1,040
-values cut from ETTh1 and ETTh2, h=48; a long high-frequency development set),
-read by path from ../shared/data. Every
+m3-other (174, h=8; development sets), read by path from ../shared/data; and
+the high-frequency development sets: ett-hourly (224 hourly series of 1,040
+values cut from ETTh1 and ETTh2, h=48), traffic-hourly (16 pieces of the I-94
+hourly traffic volume, h=48 and h=24 as traffic-hourly-24) and taylor-halfhourly
+(3 four-week pieces of half-hourly electricity demand, h=48); see
+competition_data.py for where they come from. Every
 model is fitted on the competition's training part and forecasts its official
 test part, scored as the competitions define it: MASE (mean over series of the
 MAE divided by the in-sample seasonal-naive MAE), sMAPE (200 |y - f| / (|y| +
@@ -18,11 +21,14 @@ time is fit + predict.
 Models:
 
 * baselines: ``snaive``, ``naive``, ``ets`` (statsforecast AutoETS), ``arima``
-  (AutoARIMA), ``theta`` (AutoTheta), ``comb`` (equal-weight mean of the
+  (AutoARIMA), ``theta`` (AutoTheta), ``mstl`` (statsforecast MSTL with an
+  AutoETS trend, the day and the week of sub-daily data), ``snaive-week``
+  (seasonal naive a week back: 7 times the season), ``comb`` (equal-weight mean of the
   forecasts of ets, arima and theta; its time is the sum of theirs);
-* ``rnncast``: ``rnncast.Forecaster`` with its defaults (only horizon, frequency
-  and season length given; the default ``missing="auto"`` pads the competitions'
-  series shorter than a window, as ``missing="mask"`` did before 0.2.0);
+* ``rnncast``: ``rnncast.Forecaster`` with its defaults (only horizon and
+  frequency given, and the season length of integer time; the default
+  ``missing="auto"`` pads the competitions' series shorter than a window, as
+  ``missing="mask"`` did before 0.2.0);
 * named variants of it (``CONFIGS`` below, the attempts recorded in
   docs/accuracy.md), and ad-hoc ones: ``--config log3:transform=log,ensemble=3``
   adds a model ``log3`` with those parameters on top of the defaults.
@@ -55,7 +61,7 @@ from rnncast import Forecaster, __version__
 from rnncast.baselines import make_baseline
 from rnncast.evaluation.metrics import evaluate, step_scores
 
-BASELINES = ("snaive", "naive", "ets", "arima", "theta")
+BASELINES = ("snaive", "naive", "ets", "arima", "theta", "mstl", "snaive-week")
 COMBINED = ("ets", "arima", "theta")
 
 # Variants of the defaults tried while tuning on Tourism (docs/accuracy.md). Each
@@ -64,6 +70,9 @@ COMBINED = ("ets", "arima", "theta")
 CONFIGS: dict[str, dict[str, Any]] = {
     "rnncast": {},  # the defaults: the network mixed with Theta
     "rnncast-alone": {"combine": "none"},  # the network alone
+    # 0.2.0's single season on sub-daily data (the day; 0.3.0 adds the week
+    # where the data shows it)
+    "rnncast-one-season": {"season_length": "the competition's"},
     # 0.2.0's training: every window in every epoch (0.3.0 draws 16,384 an epoch)
     "rnncast-every-window": {"windows_per_epoch": None},
     # the first defaults: standard scaling, MSE, forecasts relative to the last value
@@ -92,20 +101,19 @@ def rnncast_forecast(
     params: dict[str, Any], data: Competition
 ) -> tuple[pd.DataFrame, str]:
     settings = {"seed": 0, **params}
-    model = Forecaster(
-        horizon=data.horizon,
-        season_length=data.season_length,
-        freq=data.freq,
-        **settings,
-    )
+    if isinstance(data.freq, int) or settings.get("season_length") is not None:
+        # integer time has no calendar to take seasons from: the competition's
+        settings["season_length"] = data.season_length
+    model = Forecaster(horizon=data.horizon, freq=data.freq, **settings)
     return model.fit(data.train).predict(), "yhat"
 
 
 def baseline_forecast(name: str, data: Competition) -> tuple[pd.DataFrame, str]:
+    week = name == "snaive-week"  # seasonal naive a week back, for sub-daily data
     model = make_baseline(
-        name,
+        "snaive" if week else name,
         horizon=data.horizon,
-        season_length=data.season_length,
+        season_length=7 * data.season_length if week else data.season_length,
         freq=data.freq,
         time_limit=60.0,
     )

@@ -8,6 +8,7 @@ imports this module.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -24,6 +25,7 @@ __all__ = [
     "positive_int",
     "positive_number",
     "require_positive_int",
+    "seasons",
     "text",
 ]
 
@@ -73,6 +75,29 @@ def lookbacks(name: str, value: Any) -> None:
         raise ConfigError(f"{name} must be an integer or a non-empty list of them.")
     for one in values:
         require_positive_int(name, one)
+
+
+def seasons(name: str, value: Any) -> None:
+    """Check seasonal periods: a positive integer, increasing numbers > 1, or None."""
+    if value is None or isinstance(value, numbers.Integral):
+        positive_int(name, value)
+        return
+    values = list(value) if isinstance(value, Sequence) else []
+    numeric = all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values
+    )
+    if isinstance(value, str) or not values or not numeric:
+        raise ConfigError(
+            f"{name} must be an integer or a list of periods such as (24, 168), "
+            f"got {value!r}."
+        )
+    if any(v <= 1 for v in values) or any(
+        b <= a for a, b in itertools.pairwise(values)
+    ):
+        raise ConfigError(
+            f"{name} must list periods greater than 1, shortest first, such as "
+            f"(24, 168) or (7, 365.25); got {value!r}."
+        )
 
 
 def layer_widths(name: str, value: Any) -> None:

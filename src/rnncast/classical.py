@@ -9,7 +9,14 @@ dependencies runs), on one series' whole history:
    seasonal indices of a classical multiplicative decomposition
    (:func:`seasonal_indices`), or has the additive indices taken away when a
    value is not positive; the forecast of the adjusted series :math:`x_1..x_n`
-   is re-seasonalised with the indices of the same season positions.
+   is re-seasonalised with the indices of the same season positions. With
+   several periods (a day and a week), the adjustment is repeated for each,
+   shortest first, on the series already adjusted for the shorter ones, and
+   the forecast is re-seasonalised by all of them. A period that is not a
+   whole number of steps (365.25 days, 52.18 weeks) has no indices: its
+   pattern is the least-squares fit of :data:`FOURIER_TERMS` harmonics
+   :math:`\sin(2\pi k t / m)`, :math:`\cos(2\pi k t / m)` to the detrended
+   series (:func:`fourier_pattern`), which continues into the future as it is.
 2. **The Theta method** (Assimakopoulos and Nikolopoulos, 2000), in the form of
    Hyndman and Billah (2003) that the M4 benchmarks and R's ``forecast::thetaf``
    use: simple exponential smoothing :math:`\ell_t = \alpha x_t + (1 -
@@ -40,7 +47,8 @@ what each changed).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import numbers
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,6 +61,7 @@ __all__ = [
     "classical_forecasts",
     "damped_forecast",
     "damped_trend",
+    "fourier_pattern",
     "seasonal_indices",
     "smoothing_weight",
     "theta_forecast",
@@ -61,6 +70,8 @@ __all__ = [
 Array = NDArray[np.float64]
 
 _ALPHAS = np.linspace(0.01, 1.0, 100)  # the grid searched for alpha
+FOURIER_TERMS = 10  # harmonics of a non-integer period (Prophet's yearly order)
+Seasons = int | Sequence[float]
 
 
 def _damped_grid() -> tuple[Array, Array, Array]:
@@ -83,14 +94,15 @@ def classical_forecasts(
     starts: NDArray[np.int64],
     lengths: NDArray[np.int64],
     horizon: int,
-    season_length: int,
+    seasons: Seasons,
     method: str = "theta",
 ) -> Array:
     """Return the classical forecast of ``method`` from each series cut-off.
 
     The cut-offs are ``values[starts[i] : starts[i] + lengths[i]]``. ``"theta"``:
     :func:`theta_forecast`; ``"theta+damped"``: the mean of it and
-    :func:`damped_forecast`. ``values`` are series concatenated (e.g.
+    :func:`damped_forecast`. ``seasons``: one period, or several shortest
+    first. ``values`` are series concatenated (e.g.
     :class:`~rnncast.data.frame.SeriesData`'s); one forecast per (start, length), so
     one series may give several, from different cut-offs. NaN (gaps, padding) are
     handled by :func:`_observed_part`. Returns (len(starts), horizon).
@@ -107,30 +119,30 @@ def classical_forecasts(
         # errors of values near the float limit do not overflow
         top = float(np.max(np.abs(y))) if len(y) else 1.0
         scale = top if 0.0 < top < np.inf else 1.0
-        fitted = np.mean([f(y / scale, horizon, season_length) for f in methods], 0)
+        fitted = np.mean([f(y / scale, horizon, seasons) for f in methods], 0)
         forecasts.append(fitted * scale)
     return np.array(forecasts, dtype=np.float64).reshape(len(forecasts), horizon)
 
 
-def theta_forecast(y: Array, horizon: int, season_length: int) -> Array:
+def theta_forecast(y: Array, horizon: int, seasons: Seasons) -> Array:
     """Return the Theta forecast of the module docstring, ``horizon`` steps after ``y``.
 
     Series of one value (or none, returning NaN) forecast that value; a series
     too short to test for seasonality is not seasonally adjusted.
     """
-    return _adjusted_forecast(y, horizon, season_length, _theta_line)
+    return _adjusted_forecast(y, horizon, seasons, _theta_line)
 
 
-def damped_forecast(y: Array, horizon: int, season_length: int) -> Array:
+def damped_forecast(y: Array, horizon: int, seasons: Seasons) -> Array:
     """Return the damped-trend forecast of the module docstring after ``y``.
 
     Seasonal adjustment and short series as :func:`theta_forecast`.
     """
-    return _adjusted_forecast(y, horizon, season_length, _damped_line)
+    return _adjusted_forecast(y, horizon, seasons, _damped_line)
 
 
 def _adjusted_forecast(
-    y: Array, horizon: int, season_length: int, method: Callable[[Array, int], Array]
+    y: Array, horizon: int, seasons: Seasons, method: Callable[[Array, int], Array]
 ) -> Array:
     """Return ``method``'s forecast of ``y`` adjusted, then re-seasonalised."""
     n = len(y)
@@ -138,16 +150,42 @@ def _adjusted_forecast(
         return np.full(horizon, np.nan)
     if n == 1 or np.all(y == y[0]):
         return np.full(horizon, float(y[0]))
-    m = season_length
-    seasonal = m >= 2 and is_seasonal(y, m)
+    periods = (seasons,) if isinstance(seasons, numbers.Integral) else seasons
     multiplicative = bool(np.all(y > 0))
-    indices = seasonal_indices(y, m, multiplicative) if seasonal else None
-    x = y if indices is None else _adjusted(y, indices, multiplicative)
+    x, ahead = y, None
+    for period in periods:
+        pattern = _seasonal_pattern(x, horizon, period, multiplicative)
+        if pattern is None:
+            continue
+        x = x / pattern[:n] if multiplicative else x - pattern[:n]
+        future = pattern[n:]
+        if ahead is not None:
+            future = ahead * future if multiplicative else ahead + future
+        ahead = future
     forecast = method(x, horizon)
-    if indices is None:
+    if ahead is None:
         return forecast
-    ahead = indices[(n + np.arange(horizon)) % m]
     return forecast * ahead if multiplicative else forecast + ahead
+
+
+def _seasonal_pattern(
+    x: Array, horizon: int, period: float, multiplicative: bool
+) -> Array | None:
+    """Seasonal pattern of ``x`` over its values and ``horizon`` more; None if none.
+
+    None where the period is under 2 steps or ``x`` fails the seasonality test
+    at the nearest whole lag.
+    """
+    m = round(period)
+    if m < 2 or not is_seasonal(x, m):
+        return None
+    t = np.arange(len(x) + horizon)
+    if float(period).is_integer():
+        return seasonal_indices(x, m, multiplicative)[t % m]
+    pattern = fourier_pattern(x, period, multiplicative, len(x) + horizon)
+    if multiplicative and not np.all(pattern > 0):
+        return None  # a fit that would divide by zero: left unadjusted
+    return pattern
 
 
 def _theta_line(x: Array, horizon: int) -> Array:
@@ -215,6 +253,34 @@ def seasonal_indices(y: Array, season_length: int, multiplicative: bool) -> Arra
         [np.nanmean(detrended[positions == j]) for j in range(m)], dtype=np.float64
     )
     return indices / indices.mean() if multiplicative else indices - indices.mean()
+
+
+def fourier_pattern(
+    y: Array, period: float, multiplicative: bool, length: int
+) -> Array:
+    r"""Seasonal pattern of a period of any length, over ``length`` steps from ``y[0]``.
+
+    ``y`` detrended by the centred moving average of order
+    :math:`\mathrm{round}(m)` (as :func:`seasonal_indices`), then the least-squares
+    fit of :math:`K = \min(10, \lfloor m / 2 \rfloor)` harmonics,
+
+    .. math::
+        s_t = \sum_{k=1}^{K} a_k \sin\frac{2\pi k t}{m} + b_k \cos\frac{2\pi k t}{m},
+
+    to :math:`y_t / \text{trend}_t - 1` (multiplicative; the pattern is
+    :math:`1 + s_t`) or :math:`y_t - \text{trend}_t`, evaluated at
+    :math:`t = 0 .. \text{length} - 1`. A pattern of mean (about) 1 or 0 over
+    whole periods, like the indices.
+    """
+    trend = _centred_average(y, round(period))
+    detrended = y / trend - 1.0 if multiplicative else y - trend
+    terms = max(1, min(FOURIER_TERMS, int(period // 2)))
+    angles = 2 * np.pi * np.arange(length)[:, None] * np.arange(1, terms + 1) / period
+    basis = np.hstack([np.sin(angles), np.cos(angles)])
+    known = np.isfinite(detrended)
+    coef = np.linalg.lstsq(basis[: len(y)][known], detrended[known], rcond=None)[0]
+    pattern = basis @ coef
+    return 1.0 + pattern if multiplicative else pattern
 
 
 def smoothing_weight(x: Array) -> tuple[float, float]:

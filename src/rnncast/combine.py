@@ -153,7 +153,7 @@ class NetworkAlone:
         starts: NDArray[np.int64],
         lengths: NDArray[np.int64],
         horizon: int,
-        season_length: int,
+        seasons: tuple[float, ...],
     ) -> Array | None:
         """No classical forecasts: None."""
         return None
@@ -181,7 +181,7 @@ class ClassicalMix(NetworkAlone):
         starts: NDArray[np.int64],
         lengths: NDArray[np.int64],
         horizon: int,
-        season_length: int,
+        seasons: tuple[float, ...],
     ) -> Array:
         """Return the classical forecast from each cut-off of ``values``.
 
@@ -191,7 +191,7 @@ class ClassicalMix(NetworkAlone):
         in the data's units.
         """
         return classical_forecasts(
-            values, starts, lengths, horizon, season_length, self.method
+            values, starts, lengths, horizon, seasons, self.method
         )
 
     def fit(

@@ -28,6 +28,7 @@ from rnncast.checks import (
     optional_text,
     positive_int,
     positive_number,
+    seasons,
     text,
 )
 from rnncast.exceptions import ConfigError
@@ -427,13 +428,14 @@ class ForecasterParams:
         parse="frequency",
         **_DATA,
     )
-    season_length: int | None = option_field(
+    season_length: int | Sequence[float] | None = option_field(
         None,
-        "seasonal period",
-        "int or None",
-        check=positive_int,
-        parse="positive_int",
-        default_text="from the frequency",
+        "seasonal period, or several shortest first (24,168: a day and a week "
+        "of hours); the lookback covers them up to 336 steps",
+        "int, sequence of numbers or None",
+        check=seasons,
+        parse="seasons",
+        default_text="the frequency's usual periods that the data shows",
         **_DATA,
     )
     id_col: str = option_field(

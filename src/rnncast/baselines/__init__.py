@@ -8,6 +8,7 @@
 
 from rnncast.baselines.base import Baseline, make_baseline
 from rnncast.baselines.models import (
+    MSTL,
     AutoARIMA,
     AutoETS,
     AutoTheta,
@@ -18,11 +19,12 @@ from rnncast.baselines.models import (
 )
 from rnncast.baselines.simple import drift, naive, seasonal_naive
 
-# every baseline by alias: naive, snaive, drift, arima, ets, theta, prophet
+# every baseline by alias: naive, snaive, drift, arima, ets, theta, mstl, prophet
 BASELINES = Baseline.registry
 
 __all__ = [
     "BASELINES",
+    "MSTL",
     "AutoARIMA",
     "AutoETS",
     "AutoTheta",

@@ -1,14 +1,15 @@
-"""The baselines: naive, seasonal naive, drift; auto-ARIMA, ETS, Theta; Prophet.
+"""The baselines: naive, seasonal naive, drift; auto-ARIMA, ETS, Theta, MSTL; Prophet.
 
 * Simple methods, computed here (:mod:`rnncast.baselines.simple`).
-* Statistical models from well-kept libraries: auto-ARIMA, ETS and Theta from
-  statsforecast (extra ``rnncast[baselines]``) and Prophet (extra ``rnncast[prophet]``).
+* Statistical models from well-kept libraries: auto-ARIMA, ETS, Theta and MSTL
+  from statsforecast (extra ``rnncast[baselines]``) and Prophet (extra
+  ``rnncast[prophet]``).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -16,10 +17,11 @@ from numpy.typing import NDArray
 
 from rnncast.baselines.base import Baseline
 from rnncast.baselines.simple import SeriesTask, simple_forecast
-from rnncast.data.series import series_timestamps
+from rnncast.data.series import seasons_from_freq, series_timestamps
 from rnncast.exceptions import ConfigError
 
 __all__ = [
+    "MSTL",
     "AutoARIMA",
     "AutoETS",
     "AutoTheta",
@@ -69,11 +71,15 @@ class _StatsForecast(Baseline):
     def _check_engine(self) -> None:
         _require("statsforecast.models", self.extra)  # workers inherit the import
 
-    def forecast_one(self, task: SeriesTask) -> Array:
-        """Fit the statsforecast model on one series and forecast it."""
+    def model(self, task: SeriesTask) -> Any:
+        """Return the statsforecast model to fit on one series."""
         import statsforecast.models as sf
 
-        model = getattr(sf, self.engine)(season_length=task.season_length)
+        return getattr(sf, self.engine)(season_length=task.season_length)
+
+    def forecast_one(self, task: SeriesTask) -> Array:
+        """Fit the statsforecast model on one series and forecast it."""
+        model = self.model(task)
         levels = list(task.levels)
         out = model.forecast(y=task.values, h=task.horizon, level=levels or None)
         return np.column_stack(
@@ -102,6 +108,34 @@ class AutoTheta(_StatsForecast):
 
     alias = "theta"
     engine = "AutoTheta"
+
+
+class MSTL(_StatsForecast):
+    """MSTL (Bandara, Hyndman and Bergmeir, 2021) from statsforecast, AutoETS trend.
+
+    Every season is taken out by STL in turn, shortest first; the rest is
+    forecast by a non-seasonal AutoETS and the seasons are added back. The
+    seasons are ``season_length`` and the frequency's longer usual periods
+    (:func:`~rnncast.data.series.seasons_from_freq`: a week of hourly data),
+    rounded to whole steps, each kept where the series holds two of it; with
+    none (or a season under 2) the forecast is the non-seasonal AutoETS alone.
+    """
+
+    alias = "mstl"
+    engine = "MSTL"
+
+    def model(self, task: SeriesTask) -> Any:
+        """Return MSTL over the series' seasons, or AutoETS without any."""
+        import statsforecast.models as sf
+
+        periods = [task.season_length] + [
+            round(p) for p in seasons_from_freq(task.freq) if p > task.season_length
+        ]
+        periods = [p for p in periods if p >= 2 and 2 * p <= len(task.values)]
+        trend = sf.AutoETS(model="ZZN")
+        if not periods:
+            return trend
+        return sf.MSTL(season_length=periods, trend_forecaster=trend)
 
 
 class Prophet(Baseline):

@@ -112,6 +112,19 @@ def lookbacks(text: str) -> int | tuple[int, ...]:
     return values[0] if len(values) == 1 else values
 
 
+def seasons(text: str) -> int | tuple[float, ...]:
+    """Parse one season (``24``) or several periods (``24,168``, ``7,365.25``)."""
+    if "," not in text:
+        return positive_int(text)
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected periods such as 24,168, got {text!r}"
+        ) from None
+    return tuple(int(v) if v.is_integer() else v for v in values)
+
+
 def frequency(text: str) -> str | int:
     """Parse a frequency: an integer step or a pandas alias."""
     return int(text) if text.strip().isdigit() else text
@@ -151,6 +164,7 @@ _PARSERS: dict[str | None, Callable[[str], Any]] = {
     "float": float,
     "widths": layer_widths,
     "lookbacks": lookbacks,
+    "seasons": seasons,
     "frequency": frequency,
     "clip_norm": _clip_norm,
     "limit": _limit,

@@ -22,6 +22,7 @@ from rnncast.cli.arguments import (
     positive_int,
     print_table,
     read_data,
+    seasons,
     warn,
 )
 from rnncast.exceptions import RnncastError
@@ -148,8 +149,9 @@ def _backtest_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--season-length",
-        type=positive_int,
-        help="seasonal period (default: from the frequency)",
+        type=seasons,
+        help="seasonal period, or several (24,168): the first for MASE and the "
+        "baselines, all for the networks (default: from the frequency)",
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the networks (default: 0)"

@@ -20,6 +20,12 @@ trend and keeps a seasonal pattern. On the Tourism training parts the difference
 test picked the better start per series (seasonal naive or the last season's
 mean) more often than the test on levels: MASE of the chosen starts 1.688 vs
 1.698 (quarterly), 1.613 vs 1.630 (monthly); see docs/accuracy.md.
+
+:func:`kept_seasons` decides which of several periods (a day and a week of
+hourly data) a panel shows: each period after the first is tested on the
+series differenced at the period kept before it, :math:`y_t - y_{t-p}`, which
+removes the shorter season (a daily pattern has autocorrelation at lag 168 too,
+since a week is seven days) and keeps what the longer one adds.
 """
 
 from __future__ import annotations
@@ -31,9 +37,19 @@ from numpy.typing import NDArray
 
 from rnncast.data.scaling import training_part
 
-__all__ = ["SEASONALITY_Z", "autocorrelations", "is_seasonal", "seasonal_series"]
+__all__ = [
+    "SEASONALITY_Z",
+    "SEASON_SAMPLE",
+    "SEASON_SHARE",
+    "autocorrelations",
+    "is_seasonal",
+    "kept_seasons",
+    "seasonal_series",
+]
 
 SEASONALITY_Z = 1.645  # two-sided 90 % normal quantile of the M4 benchmarks' test
+SEASON_SHARE = 0.5  # a further period is kept when this share of series shows it
+SEASON_SAMPLE = 500  # series tested per period at most (evenly spaced)
 
 
 def autocorrelations(y: NDArray[np.float64], max_lag: int) -> NDArray[np.float64]:
@@ -97,3 +113,36 @@ def seasonal_series(
     return np.array(
         [is_seasonal(np.diff(part), season_length) for part in parts], dtype=bool
     )
+
+
+def kept_seasons(
+    values: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    train_lengths: NDArray[np.int64],
+    periods: tuple[float, ...],
+    share: float = SEASON_SHARE,
+) -> tuple[float, ...]:
+    r"""Return the periods of ``periods`` (shortest first) that the panel shows.
+
+    The first is always kept (the single season of every fit). Each further
+    period :math:`m` is kept when at least ``share`` of the series pass
+    :func:`is_seasonal` at lag :math:`\mathrm{round}(m)` on their training
+    part differenced at the last kept period :math:`p`, :math:`y_t - y_{t-p}`
+    (the module docstring says why); a series shorter than three periods
+    after differencing cannot pass, so a history too short for a period drops
+    it. Non-integer periods (365.25 days) are tested at the nearest lag. A
+    panel of more than :data:`SEASON_SAMPLE` series is tested on that many,
+    evenly spaced.
+    """
+    kept = [periods[0]]
+    n = len(offsets) - 1
+    rows = np.unique(np.linspace(0, n - 1, min(n, SEASON_SAMPLE)).round().astype(int))
+    for period in periods[1:]:
+        lag = max(1, round(kept[-1]))
+        passed = 0
+        for i in rows:
+            part = training_part(values, offsets, train_lengths, i)
+            passed += is_seasonal(part[lag:] - part[:-lag], round(period))
+        if passed >= share * len(rows):
+            kept.append(period)
+    return tuple(kept)

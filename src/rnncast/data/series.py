@@ -31,6 +31,7 @@ __all__ = [
     "python_scalar",
     "repeat_ids",
     "season_length_from_freq",
+    "seasons_from_freq",
     "series_timestamps",
 ]
 
@@ -188,7 +189,7 @@ def season_length_from_freq(freq: Freq) -> int:
 
     Monthly 12, quarterly 4, weekly 52, daily 7 (a week), business-daily 5, hourly 24
     (a day), minutely one day's worth (30min -> 48), secondly 60 (a minute), yearly
-    and integer time 1.
+    and integer time 1: the first of :func:`seasons_from_freq`, rounded.
     For multiples such as 2h the daily cycle is divided by the multiple when it
     divides evenly, else 1.
 
@@ -197,20 +198,66 @@ def season_length_from_freq(freq: Freq) -> int:
     >>> season_length_from_freq("MS"), season_length_from_freq("30min")
     (12, 48)
     """
+    return round(seasons_from_freq(freq)[0])
+
+
+# periods of each base frequency, shortest first; the day and week of sub-daily data
+# are counted in steps per day, divided by the multiple below
+_PER_DAY = {"H": 24, "BH": 24, "MIN": 1440, "T": 1440}
+_CALENDAR = {
+    "M": (12,),
+    "Q": (4,),
+    "W": (365.25 / 7,),  # 52.18 weeks in a year
+    "D": (7, 365.25),
+    "B": (5,),
+}
+
+
+def seasons_from_freq(freq: Freq) -> tuple[float, ...]:
+    """Every usual seasonal period of a frequency, shortest first.
+
+    Hourly 24 and 168 (a day and a week); minutely the day's and the week's
+    number of steps (30min -> 48, 336); daily 7 and 365.25 (a week and a year);
+    weekly 52.18 (the year's mean number of weeks); monthly 12, quarterly 4,
+    business-daily 5, secondly 60; yearly and integer time 1. For multiples
+    such as 2h each period is divided by the multiple, and kept where it
+    divides evenly (a whole number of steps); (1,) where none does. Which of
+    them a fit keeps depends on the data
+    (:func:`~rnncast.data.seasonality.kept_seasons`).
+
+    Examples
+    --------
+    >>> seasons_from_freq("h"), seasons_from_freq("D")
+    ((24, 168), (7, 365.25))
+    """
     if isinstance(freq, int):
-        return 1
+        return (1,)
     offset = pd.tseries.frequencies.to_offset(freq)
     code = offset.rule_code.split("-")[0].upper()
     n = max(int(offset.n), 1)
-    per_day = {"H": 24, "BH": 24, "MIN": 1440, "T": 1440, "S": 60}
-    if code in per_day:
-        cycle = per_day[code]
-        return cycle // n if cycle % n == 0 else 1
-    base = {"M": 12, "Q": 4, "W": 52, "D": 7, "B": 5}
-    for prefix, period in base.items():
-        if code.startswith(prefix) or code.startswith("B" + prefix):
-            return period // n if period % n == 0 else 1
-    return 1
+    if code in _PER_DAY:
+        periods: tuple[float, ...] = (_PER_DAY[code], 7 * _PER_DAY[code])
+    elif code == "S":
+        periods = (60,)
+    else:
+        periods = next(
+            (
+                found
+                for prefix, found in _CALENDAR.items()
+                if code.startswith(prefix) or code.startswith("B" + prefix)
+            ),
+            (1,),
+        )
+    kept = tuple(_divided(p, n) for p in periods if n == 1 or _divides(p, n))
+    return kept or (1,)
+
+
+def _divides(period: float, n: int) -> bool:
+    return float(period).is_integer() and int(period) % n == 0
+
+
+def _divided(period: float, n: int) -> float:
+    return period // n if float(period).is_integer() else period / n
 
 
 def series_timestamps(first: Any, freq: Freq, n: int) -> pd.Index:

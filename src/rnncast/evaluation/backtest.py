@@ -9,6 +9,7 @@ of a window is cut before it is handed over.
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import pandas as pd
 
 from rnncast.baselines import BASELINES, make_baseline
 from rnncast.checks import require_positive_int
+from rnncast.checks import seasons as seasons_check
 from rnncast.data.frame import validate_frame
 from rnncast.data.inputs import to_long_frame
 from rnncast.data.series import (
@@ -105,7 +107,7 @@ def backtest(
     n_windows: int = 3,
     step: int | None = None,
     refit: bool = True,
-    season_length: int | None = None,
+    season_length: int | Sequence[float] | None = None,
     freq: Freq | None = None,
     fill: str | None = None,
     id_col: str = "unique_id",
@@ -155,9 +157,12 @@ def backtest(
         first window's training data and then forecasts later windows from the
         longer history (``predict`` with data; a local baseline re-estimates
         itself on it there, so its time counts as predict time).
-    season_length : int, optional
-        Seasonal period for MASE, seasonal naive and the statistical models;
-        inferred from the frequency if omitted.
+    season_length : int or sequence of float, optional
+        Seasonal period for MASE, seasonal naive and the statistical models
+        (several, such as ``(24, 168)``: the first, rounded, for those, and all
+        of them for rnncast's networks); inferred from the frequency if
+        omitted, where rnncast's networks keep the frequency's periods that
+        each training part shows.
     fill : {"interpolate", "ffill", "drop-leading"}, optional
         Policy for missing values, applied once to the whole input.
     id_col, time_col, target_col : str
@@ -205,11 +210,18 @@ def backtest(
     levels = check_levels(level)
     frame = to_long_frame(data, id_col=id_col, time_col=time_col, target_col=target_col)
     series = validate_frame(frame, freq=freq, fill=fill)  # type: ignore[arg-type]
-    m = season_length or season_length_from_freq(series.freq)
+    seasons_check("season_length", season_length)
+    if season_length is None:
+        m = season_length_from_freq(series.freq)
+    elif isinstance(season_length, numbers.Integral):
+        m = int(season_length)
+    else:
+        m = max(1, round(season_length[0]))
     cut = _cutoff_lengths(series, horizon, n_windows, step)
     settings = _Settings(
         horizon,
         m,
+        season_length,
         series.freq,
         seed,
         neural_params or {},
@@ -342,7 +354,8 @@ class _Settings:
     """What the backtest gives its models: sizes, seeds, intervals, extra params."""
 
     horizon: int
-    season_length: int
+    season_length: int  # the first season, rounded: MASE and the baselines
+    seasons: int | Sequence[float] | None  # as given, for the networks
     freq: Freq
     seed: int
     neural_params: dict[str, Any]
@@ -414,7 +427,7 @@ def _named(name: str, settings: _Settings) -> ForecastingModel:
     if name in NEURAL_MODELS:
         cell, _, combine = name.partition("+")
         params: dict[str, Any] = {
-            "season_length": settings.season_length,
+            "season_length": settings.seasons,
             "freq": settings.freq,
             "seed": settings.seed,
         }
@@ -458,8 +471,9 @@ def _configured(model: ForecastingModel, settings: _Settings) -> ForecastingMode
             f"forecasts horizon={settings.horizon}; leave the model's horizon unset "
             "or make the two equal."
         )
+    network = isinstance(model, Forecaster)
     for key, value in (
-        ("season_length", settings.season_length),
+        ("season_length", settings.seasons if network else settings.season_length),
         ("freq", settings.freq),
     ):
         if key in params and params[key] is None:

@@ -103,6 +103,9 @@ class Forecaster:
     ids_, freq_, season_length_, lookback_, transform_, last_ds_
         The fitted series' ids, their frequency, the season length, the (longest
         member's) lookback, the fitted transform and each series' last timestamp.
+    seasons_ : tuple of float
+        Every seasonal period the fit kept, shortest first (``season_length_`` is
+        the first, rounded): e.g. (24, 168) for hourly data with a weekly pattern.
     scaler_ : ScalerStats
         Per-series scaling statistics (``y = z * scale + loc``).
     context_ : ndarray of shape (n_series, lookback)
@@ -352,6 +355,7 @@ class Forecaster:
     freq_ = _Fitted(lambda s: s.series.freq, "Their frequency.")
     last_ds_ = _Fitted(lambda s: s.series.last_ds, "Their last timestamps.")
     season_length_ = _Fitted(lambda s: s.season_length, "The season length.")
+    seasons_ = _Fitted(lambda s: s.seasons, "Every seasonal period kept.")
     lookback_ = _Fitted(lambda s: s.lookback, "The longest member lookback.")
     transform_ = _Fitted(lambda s: s.transform, "The fitted transform.")
     scaler_ = _Fitted(lambda s: s.series.scaler, "Per-series scaling statistics.")

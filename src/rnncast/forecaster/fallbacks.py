@@ -12,6 +12,7 @@ import dataclasses
 
 import numpy as np
 
+from rnncast.data.seasonality import kept_seasons
 from rnncast.data.series import SeriesData
 from rnncast.data.windows import last_inputs
 from rnncast.forecaster.plan import FitPlan, make_plan
@@ -29,21 +30,30 @@ __all__ = ["planned", "with_fallbacks"]
 
 
 def planned(params: ForecasterParams, series: SeriesData) -> FitPlan:
-    """Plan the fit, ``missing="auto"`` resolved on ``series``.
+    """Plan the fit, the seasons and ``missing="auto"`` resolved on ``series``.
 
-    ``auto`` masks when the data has gaps, a series shorter than ``lookback +
-    horizon`` (what ``missing="error"`` refuses) or no series long enough for a
-    training window before its validation holdout (where ``"error"`` fails), so
-    data that fits without masking gets the model ``"error"`` gives it.
+    Without ``season_length`` the frequency's periods are kept where the data
+    shows them (:func:`~rnncast.data.seasonality.kept_seasons`, on each series
+    without its validation holdout). ``auto`` masks when the data has gaps, a
+    series shorter than ``lookback + horizon`` (what ``missing="error"``
+    refuses) or no series long enough for a training window before its
+    validation holdout (where ``"error"`` fails), so data that fits without
+    masking gets the model ``"error"`` gives it.
     """
     plan = make_plan(params, series.freq, series.n_series)
+    if params.season_length is None and len(plan.seasons) > 1:
+        fitted = np.maximum(series.lengths - plan.holdout, 0)
+        seasons = kept_seasons(series.values, series.offsets, fitted, plan.seasons)
+        plan = make_plan(params, series.freq, series.n_series, seasons=seasons)
     if params.missing != "auto":
         return plan
     horizon = int(params.horizon)  # type: ignore[arg-type]
     short = series.lengths < plan.lookback + horizon
     no_window = (series.lengths < plan.window).all()  # unmasked, nothing to train on
     if short.any() or no_window or np.isnan(series.values).any():
-        return make_plan(params, series.freq, series.n_series, masked=True)
+        return make_plan(
+            params, series.freq, series.n_series, masked=True, seasons=plan.seasons
+        )
     return plan
 
 
@@ -73,7 +83,7 @@ def with_fallbacks(
             series.offsets[:-1][own],
             series.lengths[own],
             horizon,
-            state.season_length,
+            state.seasons,
         )
     whole = padded(series, state.lookback)
     fitted_series = FittedSeries(

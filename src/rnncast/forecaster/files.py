@@ -37,7 +37,12 @@ from rnncast.combine import FittedMix
 from rnncast.data.scaling import ScalerStats
 from rnncast.data.series import decode_time, encode_time, python_scalar
 from rnncast.exceptions import ConfigError, ModelFileError
-from rnncast.forecaster.plan import member_lookbacks, network_config, resolve_device
+from rnncast.forecaster.plan import (
+    member_lookbacks,
+    network_config,
+    resolve_device,
+    window_season,
+)
 from rnncast.forecaster.state import FittedSeries, FittedState
 from rnncast.intervals.methods import Calibration, interval_method
 from rnncast.io import atomic_replace_dir, interrupted_replacement, output_mode
@@ -156,6 +161,7 @@ def _state_parts(state: FittedState) -> tuple[Config, dict[str, torch.Tensor]]:
         "ids": [python_scalar(i) for i in series.ids],
         "freq": series.freq,
         "season_length": state.season_length,
+        "seasons": list(state.seasons),
         "lookback": state.lookback,
         "lookbacks": list(state.lookbacks),
         "transform": state.transform,
@@ -253,13 +259,20 @@ def _restored(
         }
     )
     season = int(fitted["season_length"])
+    seasons = tuple(fitted.get("seasons", [season]))  # one season before 0.3.0
     lookbacks = [int(v) for v in fitted.get("lookbacks", [fitted["lookback"]])]
-    if lookbacks != member_lookbacks(params, season):
+    if lookbacks != member_lookbacks(params, seasons):
         raise ValueError("the saved lookbacks disagree with the parameters")
     level_choice = fitted.get("level_choice")  # None in files before the check
     masked = bool(fitted["masked"])
     expected = dataclasses.replace(
-        network_config(params, season, lookbacks, level_choice, masked=masked),
+        network_config(
+            params,
+            window_season(seasons, lookbacks),
+            lookbacks,
+            level_choice,
+            masked=masked,
+        ),
         quantiles=interval_method(params).quantiles(),
     )
     if expected != config:  # also checks every parameter the network depends on
@@ -290,6 +303,7 @@ def _restored(
         network=network,
         series=series,
         season_length=season,
+        seasons=seasons,
         lookback=int(fitted["lookback"]),
         lookbacks=tuple(lookbacks),
         transform=str(fitted.get("transform", "none")),

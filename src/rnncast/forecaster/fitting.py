@@ -146,7 +146,9 @@ def fit_state(
     trained = series
     if short.any():
         trained = series.select(np.flatnonzero(~short))
-        plan = make_plan(params, series.freq, trained.n_series, masked=True)
+        plan = make_plan(
+            params, series.freq, trained.n_series, masked=True, seasons=plan.seasons
+        )
     state = _network_state(plan.started(), trained, report, on_epoch)
     if not short.any():
         return state
@@ -244,7 +246,9 @@ def _fitted_scaler(
     )
     if plan.network.level != "detect":
         return stats
-    flags = seasonal_series(series.values, series.offsets, fitted, plan.season_length)
+    flags = seasonal_series(
+        series.values, series.offsets, fitted, plan.network.season_length
+    )
     return dataclasses.replace(stats, seasonal=flags.astype(np.float64))
 
 
@@ -462,7 +466,7 @@ def _validation_classical(
         firsts,
         starts + plan.lookback - firsts,
         int(plan.params.horizon),  # type: ignore[arg-type]
-        plan.season_length,
+        plan.seasons,
     )
     if classical is None:
         return None
@@ -510,7 +514,7 @@ def _fitted(
             history = validated.trained.history + trained.history
     # once, from whole series: the validation windows need only their own
     classical = plan.mix.forecasts(
-        series.values, series.offsets[:-1], series.lengths, horizon, plan.season_length
+        series.values, series.offsets[:-1], series.lengths, horizon, plan.seasons
     )
     fitted_series = FittedSeries(
         ids=list(data.series.ids),
@@ -526,6 +530,7 @@ def _fitted(
         network=trained.network,
         series=fitted_series,
         season_length=plan.season_length,
+        seasons=plan.seasons,
         lookback=plan.lookback,
         lookbacks=plan.lookbacks,
         transform=data.transform,

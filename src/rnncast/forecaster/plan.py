@@ -1,8 +1,8 @@
 """What a fit will do, decided before any training, from the parameters and the data.
 
 :func:`make_plan` turns validated :class:`~rnncast.options.ForecasterParams`, the
-data's frequency and its number of series into a :class:`FitPlan`: the season
-length, each ensemble member's lookback, the validation windows and holdout, the
+data's frequency and its number of series into a :class:`FitPlan`: the seasonal
+periods, each ensemble member's lookback, the validation windows and holdout, the
 network and training configurations, and the interval and mix strategies. Pure
 functions: nothing here reads data or trains.
 """
@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
 from rnncast.checks import require_positive_int
 from rnncast.combine import NetworkAlone, mixer
-from rnncast.data.series import Freq, season_length_from_freq
+from rnncast.data.series import Freq, seasons_from_freq
 from rnncast.exceptions import ConfigError
 from rnncast.intervals.methods import NoIntervals, interval_method
 from rnncast.models.networks import NetworkConfig
@@ -28,28 +30,37 @@ from rnncast.training import TrainConfig
 
 __all__ = [
     "LOOKBACK_FACTORS",
+    "LOOKBACK_SEASON_LIMIT",
     "FitPlan",
+    "declared_seasons",
     "input_size",
     "make_plan",
     "member_lookbacks",
     "network_config",
     "resolve_device",
     "season_length",
+    "window_season",
 ]
 
 LOOKBACK_FACTORS = (1.0, 1.5, 2.0)  # lookbacks of ensemble members, times the base
+LOOKBACK_SEASON_LIMIT = 336  # longest period the default lookback covers (a week
+# of half-hours): an LSTM's cost grows with its lookback, and a longer period
+# reaches the forecast through the classical mix
 
 
 @dataclass(frozen=True)
 class FitPlan:
     """Everything a fit decides before it trains.
 
-    ``level_choice`` is ``"last"`` for the plan of the naive check's second
-    network (:meth:`choosing_last`), else None.
+    ``seasons`` are the seasonal periods of the fit, shortest first;
+    ``season_length`` is the first, rounded (the season of the seasonal naive,
+    the scale and the window start). ``level_choice`` is ``"last"`` for the plan
+    of the naive check's second network (:meth:`choosing_last`), else None.
     """
 
     params: ForecasterParams
     season_length: int
+    seasons: tuple[float, ...]
     lookbacks: tuple[int, ...]
     validation_windows: int
     network: NetworkConfig
@@ -107,7 +118,7 @@ class FitPlan:
         """Return this plan with the network forecasting changes from the last value."""
         config = network_config(
             self.params,
-            self.season_length,
+            window_season(self.seasons, self.lookbacks),
             self.lookbacks,
             level_choice="last",
             masked=self.masked,
@@ -123,17 +134,22 @@ def make_plan(
     level_choice: str | None = None,
     *,
     masked: bool | None = None,
+    seasons: tuple[float, ...] | None = None,
 ) -> FitPlan:
     """Plan the fit of validated ``params`` on ``n_series`` series of ``freq``.
 
     ``masked``: whether gaps and short series are masked (default: only with
     ``missing="mask"``; :func:`~rnncast.forecaster.fitting.fit_state` resolves
-    ``"auto"`` on the data).
+    ``"auto"`` on the data). ``seasons``: the seasonal periods (default:
+    :func:`declared_seasons`; a fit keeps those the data shows,
+    :func:`~rnncast.forecaster.fallbacks.planned`).
     """
     if masked is None:
         masked = params.missing == "mask"
-    season = season_length(params, freq)
-    lookbacks = member_lookbacks(params, season)
+    if seasons is None:
+        seasons = declared_seasons(params, freq)
+    season = max(1, round(seasons[0]))
+    lookbacks = member_lookbacks(params, seasons)
     intervals = interval_method(params)
     if params.season_inputs and season < 2:
         raise ConfigError(
@@ -141,7 +157,13 @@ def make_plan(
             f"season length is {season} (frequency {freq!r}); pass "
             "season_length=, or leave season_inputs off."
         )
-    network = network_config(params, season, lookbacks, level_choice, masked=masked)
+    network = network_config(
+        params,
+        window_season(seasons, lookbacks),
+        lookbacks,
+        level_choice,
+        masked=masked,
+    )
     network = dataclasses.replace(network, quantiles=intervals.quantiles())
     training = TrainConfig(
         epochs=params.epochs,
@@ -158,6 +180,7 @@ def make_plan(
     return FitPlan(
         params=params,
         season_length=season,
+        seasons=tuple(seasons),
         lookbacks=tuple(lookbacks),
         validation_windows=_validation_windows(params, n_series, intervals),
         network=network,
@@ -170,23 +193,46 @@ def make_plan(
     )
 
 
+def declared_seasons(params: ForecasterParams, freq: Freq) -> tuple[float, ...]:
+    """``season_length`` as a tuple of periods, or every usual period of ``freq``.
+
+    The periods of the frequency (:func:`~rnncast.data.series.seasons_from_freq`)
+    are candidates: a fit keeps those its data shows.
+    """
+    value = params.season_length
+    if value is None:
+        return seasons_from_freq(freq)
+    if isinstance(value, numbers.Integral):
+        return (require_positive_int("season_length", value),)
+    return tuple(value)
+
+
 def season_length(params: ForecasterParams, freq: Freq) -> int:
-    """``season_length``, or the usual period of ``freq``."""
-    if params.season_length is None:
-        return season_length_from_freq(freq)
-    return require_positive_int("season_length", params.season_length)
+    """Return the first of :func:`declared_seasons`, rounded: the single season."""
+    return max(1, round(declared_seasons(params, freq)[0]))
 
 
-def member_lookbacks(params: ForecasterParams, season: int) -> list[int]:
+def member_lookbacks(
+    params: ForecasterParams, seasons: Sequence[float] | int
+) -> list[int]:
     """Lookback of each ensemble member: ``lookback`` cycled over the members.
 
-    Default: ``max(2 * horizon, 2 * season)`` for one network; an ensemble cycles
-    through that base times 1, 1.5 and 2 (rounded up), so its members see
-    different stretches of history.
+    Default for one network: ``max(2 * horizon, 2 * m_1, ceil(m_k))`` with
+    :math:`m_1` the first season (rounded) and :math:`m_k` the longest further
+    period up to :data:`LOOKBACK_SEASON_LIMIT` steps, so a window holds the
+    same hour last week of every hour it forecasts. An ensemble cycles through
+    that base times 1, 1.5 and 2 (rounded up), so its members see different
+    stretches of history.
     """
+    periods = (seasons,) if isinstance(seasons, numbers.Integral) else seasons
     lookback = params.lookback
     if lookback is None:
-        base = max(2 * int(params.horizon), 2 * season)  # type: ignore[arg-type]
+        covered = [p for p in periods[1:] if p <= LOOKBACK_SEASON_LIMIT]
+        base = max(
+            2 * int(params.horizon),  # type: ignore[arg-type]
+            2 * max(1, round(periods[0])),
+            math.ceil(max(covered, default=0)),
+        )
         choices = [math.ceil(base * f) for f in LOOKBACK_FACTORS]
     elif isinstance(lookback, int):
         choices = [int(lookback)]
@@ -195,6 +241,23 @@ def member_lookbacks(params: ForecasterParams, season: int) -> list[int]:
     if params.ensemble == 1:
         return choices[:1]
     return [choices[k % len(choices)] for k in range(params.ensemble)]
+
+
+def window_season(seasons: Sequence[float], lookbacks: Sequence[int]) -> int:
+    """Return the season a window's start is built from: the longest that fits.
+
+    The longest of ``seasons`` (rounded) that is at most the shortest lookback
+    and :data:`LOOKBACK_SEASON_LIMIT`, else the first: with a day and a week of
+    hourly data and a week-long window, the window's last week (which
+    repeats the weekend as well as the day), where the day's pattern alone
+    would miss the weekend.
+    """
+    fitting = [
+        round(p)
+        for p in seasons
+        if round(p) <= min(min(lookbacks), LOOKBACK_SEASON_LIMIT)
+    ]
+    return max(fitting, default=max(1, round(seasons[0])))
 
 
 def network_config(

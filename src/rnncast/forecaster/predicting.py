@@ -67,7 +67,7 @@ def forecast(
             series.offsets[:-1],
             series.lengths,
             int(params.horizon),  # type: ignore[arg-type]
-            state.season_length,
+            state.seasons,
         )
     config = state.network.config
     spec = InputSpec.of(params, config, state.season_length, fitted.freq, state.masked)

@@ -220,7 +220,11 @@ def stats_for(
         new = [int(i) for i in np.flatnonzero(rows < 0)]
         own_flags = np.zeros(series.n_series)
         own_flags[new] = seasonal_series(
-            series.values, series.offsets, series.lengths, state.season_length, new
+            series.values,
+            series.offsets,
+            series.lengths,
+            state.network.config.season_length,  # the window's season
+            new,
         )
         seasonal = fitted_or_own(rows, fitted.seasonal, own_flags)
     return ScalerStats(

@@ -86,6 +86,9 @@ class FittedState:
         The fitted series.
     season_length, lookback : int
         The season length and the longest member lookback used.
+    seasons : tuple of float
+        Every seasonal period of the fit, shortest first (``season_length`` is
+        the first, rounded).
     lookbacks : tuple of int
         Each ensemble member's lookback.
     transform : str
@@ -118,6 +121,7 @@ class FittedState:
     network: Network
     series: FittedSeries
     season_length: int
+    seasons: tuple[float, ...]
     lookback: int
     lookbacks: tuple[int, ...]
     transform: str
