@@ -36,7 +36,7 @@ def load(name: str) -> Competition:
 
     ``tourism-monthly``, ``tourism-quarterly``, ``m3-monthly``, ``m3-quarterly``
     ``m3-other``, or the high-frequency sets ``ett-hourly``, ``traffic-hourly``,
-    ``traffic-hourly-24`` and ``taylor-halfhourly``. M3 monthly is the
+    ``traffic-hourly-24``, ``taylor-halfhourly`` and ``glucose-5min``. M3 monthly is the
     confirmation set of the defaults (not tuned on); M3 quarterly and other are
     development sets with the trending, barely seasonal series Tourism lacks;
     ett-hourly is a long high-frequency panel (:func:`_ett_hourly`).
@@ -58,6 +58,8 @@ def load(name: str) -> Competition:
         return Competition(name, *_traffic_hourly(horizon), horizon, 24, "h")
     if name == "taylor-halfhourly":
         return Competition(name, *_taylor_halfhourly(), 48, 48, "30min")
+    if name == "glucose-5min":
+        return Competition(name, *_glucose_5min(), 288, 288, "5min")
     raise SystemExit(f"unknown dataset {name!r}")
 
 
@@ -186,3 +188,23 @@ def _taylor_halfhourly() -> tuple[pd.DataFrame, pd.DataFrame]:
     values = np.asarray(load_taylor(), dtype="float64")
     stamps = pd.date_range("2000-06-05", periods=len(values), freq="30min")
     return _pieces(stamps, values, 4 * 336, 48, "taylor")
+
+
+GLUCOSE_LENGTH = 22 * 288  # 22 days of 5-minute readings: three weeks and a day
+
+
+def _glucose_5min() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """9 series of 22 days of 5-minute glucose readings, the last day the test.
+
+    The continuous glucose monitor readings bundled with rnncast
+    (``rnncast.datasets.load_glucose``: 57,770 five-minute steps from
+    2010-03-24, 5,687 of them missing), the gaps filled linearly (the
+    baselines cannot read gaps), cut into 9 consecutive pieces of 22 days, the
+    last 288 readings (a day) of each the test.
+    """
+    from rnncast.datasets import load_glucose
+
+    frame = load_glucose()
+    values = frame["y"].interpolate().to_numpy(dtype="float64")
+    stamps = pd.DatetimeIndex(frame["ds"])
+    return _pieces(stamps, values, GLUCOSE_LENGTH, 288, "glucose")

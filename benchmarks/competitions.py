@@ -9,7 +9,8 @@ m3-other (174, h=8; development sets), read by path from ../shared/data; and
 the high-frequency development sets: ett-hourly (224 hourly series of 1,040
 values cut from ETTh1 and ETTh2, h=48), traffic-hourly (16 pieces of the I-94
 hourly traffic volume, h=48 and h=24 as traffic-hourly-24) and taylor-halfhourly
-(3 four-week pieces of half-hourly electricity demand, h=48); see
+(3 four-week pieces of half-hourly electricity demand, h=48) and glucose-5min (9
+22-day pieces of 5-minute glucose readings, h=288); see
 competition_data.py for where they come from. Every
 model is fitted on the competition's training part and forecasts its official
 test part, scored as the competitions define it: MASE (mean over series of the

@@ -14,7 +14,6 @@ can build its help from it in a blink.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -133,6 +132,15 @@ class ForecasterParams:
         "int or sequence of int",
         check=layer_widths,
         parse="widths",
+        **_OUTPUT,
+    )
+    dilations: int | Sequence[int] | None = option_field(
+        None,
+        "each layer's dilation d: its state at step t comes from step t - d "
+        "(hidden=(64, 64), dilations=(1, 24): the second layer steps a day)",
+        "int, sequence of int (one per layer) or None (all 1)",
+        check=lookbacks,
+        parse="lookbacks",
         **_OUTPUT,
     )
     dropout: float = option_field(
@@ -439,11 +447,7 @@ class ForecasterParams:
         **_DATA,
     )
     id_col: str = option_field(
-        "unique_id",
-        "series id column",
-        "str",
-        check=text,
-        **_DATA,
+        "unique_id", "series id column", "str", check=text, **_DATA
     )
     time_col: str = option_field("ds", "time column", "str", check=text, **_DATA)
     target_col: str = option_field("y", "value column", "str", check=text, **_DATA)
@@ -480,13 +484,6 @@ class ForecasterParams:
             option.validate(getattr(self, option.name))
         _check_combinations(self)
         return self
-
-    @property
-    def hidden_widths(self) -> tuple[int, ...]:
-        """``hidden`` as a tuple of ints."""
-        hidden = self.hidden
-        widths = (hidden,) if isinstance(hidden, numbers.Integral) else hidden
-        return tuple(int(w) for w in widths)
 
     @property
     def combination(self) -> str | None:

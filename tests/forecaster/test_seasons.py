@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import TINY
+from conftest import TINY, TINY_ARGS
 from rnncast import ConfigError, Forecaster
 from rnncast.baselines import make_baseline
 from rnncast.classical import fourier_pattern, theta_forecast
+from rnncast.cli import main
 from rnncast.cli.arguments import seasons
 from rnncast.data.seasonality import kept_seasons
 from rnncast.data.series import season_length_from_freq, seasons_from_freq
@@ -173,3 +174,17 @@ def test_a_backtest_scores_with_the_first_season_and_fits_with_all():
     assert set(result.leaderboard["model"]) == {"snaive", "lstm"}
     with pytest.raises(ConfigError, match="season_length"):
         backtest(panel, ["snaive"], horizon=24, season_length=(WEEK, 24))
+
+
+def test_the_command_line_takes_and_reports_several_seasons(
+    write_csv, tmp_path, capsys
+):
+    data = write_csv(hourly_panel(n_series=2, weeks=6))
+    common = ["forecast", str(data), "--horizon", "6", *TINY_ARGS]
+    out = str(tmp_path / "f.csv")
+    assert main([*common, "-o", out]) == 0
+    assert "seasons 24 and 168" in capsys.readouterr().err
+    assert main([*common, "--season-length", "24", "-o", out]) == 0
+    assert "seasons 24:" in capsys.readouterr().err
+    assert main([*common, "--season-length", "168,24", "-o", out]) == 1
+    assert "shortest first" in capsys.readouterr().err

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from conftest import TINY
-from rnncast import Forecaster
+from rnncast import ConfigError, Forecaster
 from rnncast.data.windows import masked_inputs
 from rnncast.models.networks import NetworkConfig, RecurrentNetwork
 from rnncast.reference import (
@@ -126,36 +126,16 @@ def test_bptt_gradients_equal_torch_autograd(air, cell, hidden):
     assert value == pytest.approx(loss.item(), abs=1e-12)
     np.testing.assert_allclose(dW_y, torch_W_y, rtol=0, atol=1e-10)
     np.testing.assert_allclose(db_y, torch_b_y, rtol=0, atol=1e-10)
-    for ours, theirs in zip(layers, torch_layers, strict=True):
-        for name in ours.W:
-            np.testing.assert_allclose(ours.W[name], theirs.W[name], rtol=0, atol=1e-10)
-        for name in ours.b:
-            np.testing.assert_allclose(ours.b[name], theirs.b[name], rtol=0, atol=1e-10)
+    _assert_same_layer_grads(layers, torch_layers)
 
 
 def _loss(ref, x, target):
     return mse_loss(network_forward(ref, x)[0], target)[0]
 
 
-@pytest.mark.parametrize("cell", CELLS)
-def test_bptt_gradients_equal_central_finite_differences(air, cell):
-    net = _network(cell, (3, 2), seed=2, level="last")
-    x, target = _windows(air, lookback=6, horizon=4, batch=3)
-    ref = from_torch(net)
-    y_hat, cache = network_forward(ref, x)
-    layers, dW_y, _ = network_backward(ref, cache, mse_loss(y_hat, target)[1])
-
-    # Central differences err by ~eps^2 (truncation) plus ~1e-16 * loss / eps
-    # (rounding); the sum is smallest near eps = 1e-5 for losses of order 1.
-    eps = 1e-5
+def _assert_finite_differences(ref, x, target, arrays, eps):
+    """Each (parameter, gradient) pair's every entry against central differences."""
     checked = 0
-    arrays = [
-        (p.W[k], g.W[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.W
-    ]
-    arrays += [
-        (p.b[k], g.b[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.b
-    ]
-    arrays.append((ref.W_y, dW_y))
     for param, grad in arrays:
         for index in np.ndindex(param.shape):
             original = param[index]
@@ -172,6 +152,36 @@ def test_bptt_gradients_equal_central_finite_differences(air, cell):
                 grad[index],
             )
             checked += 1
+    return checked
+
+
+def _assert_same_layer_grads(layers, torch_layers):
+    for ours, theirs in zip(layers, torch_layers, strict=True):
+        for name in ours.W:
+            np.testing.assert_allclose(ours.W[name], theirs.W[name], rtol=0, atol=1e-10)
+        for name in ours.b:
+            np.testing.assert_allclose(ours.b[name], theirs.b[name], rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_bptt_gradients_equal_central_finite_differences(air, cell):
+    net = _network(cell, (3, 2), seed=2, level="last")
+    x, target = _windows(air, lookback=6, horizon=4, batch=3)
+    ref = from_torch(net)
+    y_hat, cache = network_forward(ref, x)
+    layers, dW_y, _ = network_backward(ref, cache, mse_loss(y_hat, target)[1])
+
+    # Central differences err by ~eps^2 (truncation) plus ~1e-16 * loss / eps
+    # (rounding); the sum is smallest near eps = 1e-5 for losses of order 1.
+    eps = 1e-5
+    arrays = [
+        (p.W[k], g.W[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.W
+    ]
+    arrays += [
+        (p.b[k], g.b[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.b
+    ]
+    arrays.append((ref.W_y, dW_y))
+    checked = _assert_finite_differences(ref, x, target, arrays, eps)
     assert checked >= 35  # every weight and bias of the smallest (RNN) network
 
 
@@ -250,3 +260,79 @@ def test_masked_inputs_forward_equals_torch(air, cell, output):
     expected = net(inputs).detach().numpy()
     got, _ = network_forward(from_torch(net), inputs.numpy())
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+
+
+DILATED = [((5,), (3,)), ((6, 4, 3), (1, 2, 5))]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize(
+    ("hidden", "dilations"), DILATED, ids=["1-layer-d3", "3-layers-d125"]
+)
+@pytest.mark.parametrize(
+    "head",
+    [
+        {"level": "last"},
+        {"level": "snaive", "season_length": 3},
+        {"output": "recursive"},
+    ],
+    ids=["last", "snaive", "recursive"],
+)
+def test_dilated_forward_equals_torch_in_float64(air, cell, hidden, dilations, head):
+    net = _network(cell, hidden, dilations=dilations, **head)
+    x, _ = _windows(air, lookback=13)  # not a multiple of any dilation
+    expected = net(torch.as_tensor(x)).detach().numpy()
+    got, _ = network_forward(from_torch(net), x)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_a_dilated_layer_reads_the_state_d_steps_back(air, cell):
+    net = _network(cell, (4,), dilations=(3,), level="none")
+    x, _ = _windows(air, lookback=12)
+    ref = from_torch(net)
+    _, cache = network_forward(ref, x)
+    changed = x.copy()
+    changed[:, 4] += 1.0  # moves the chain of steps 1, 4, 7, 10 only
+    _, moved = network_forward(ref, changed)
+    differs = ~np.isclose(moved.hidden[0], cache.hidden[0], rtol=0, atol=0).all(
+        axis=(0, 2)
+    )
+    np.testing.assert_array_equal(np.flatnonzero(differs), [4, 7, 10])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_dilated_bptt_gradients_equal_torch_autograd(air, cell):
+    net = _network(cell, (6, 4, 3), seed=1, dilations=(1, 2, 5))
+    x, target = _windows(air, lookback=13)
+    loss = torch.nn.functional.mse_loss(
+        net(torch.as_tensor(x)), torch.as_tensor(target)
+    )
+    loss.backward()
+    torch_layers, torch_W_y, _ = grads_from_torch(net)
+    ref = from_torch(net)
+    y_hat, cache = network_forward(ref, x)
+    layers, dW_y, _ = network_backward(ref, cache, mse_loss(y_hat, target)[1])
+    np.testing.assert_allclose(dW_y, torch_W_y, rtol=0, atol=1e-10)
+    _assert_same_layer_grads(layers, torch_layers)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_dilated_bptt_gradients_equal_central_finite_differences(air, cell):
+    net = _network(cell, (3, 2), seed=2, level="last", dilations=(2, 3))
+    x, target = _windows(air, lookback=7, horizon=4, batch=3)
+    ref = from_torch(net)
+    y_hat, cache = network_forward(ref, x)
+    layers, _, _ = network_backward(ref, cache, mse_loss(y_hat, target)[1])
+    arrays = [
+        (p.W[k], g.W[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.W
+    ]
+    checked = _assert_finite_differences(ref, x, target, arrays, eps=1e-5)
+    assert checked >= 22  # every recurrent weight of the smallest (RNN) network
+
+
+def test_dilations_must_fit_the_layers():
+    with pytest.raises(ConfigError, match="dilations"):
+        NetworkConfig(hidden=(8, 8), dilations=(1,))
+    with pytest.raises(ConfigError, match="dilations"):
+        NetworkConfig(hidden=(8,), dilations=(0,))

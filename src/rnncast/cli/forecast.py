@@ -143,9 +143,11 @@ def _say_what_was_fitted(
         console.print(
             f"combine: {combine_line(model)}", highlight=False, soft_wrap=True
         )
+    seasons = " and ".join(f"{p:g}" for p in model.seasons_)
     console.print(
         f"{model.cell.upper()} {tuple(model.network_.config.hidden)}, lookback "
-        f"{model.lookback_}: {len(model.ids_)} series x {args.horizon} steps; "
+        f"{model.lookback_}, seasons {seasons}: {len(model.ids_)} series x "
+        f"{args.horizon} steps; "
         f"{len(model.history_)} epochs on {model.n_train_windows_} windows.",
         highlight=False,
     )

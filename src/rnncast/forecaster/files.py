@@ -256,6 +256,7 @@ def _restored(
             **saved,
             "hidden": tuple(saved["hidden"]),
             "quantiles": tuple(saved.get("quantiles", ())),
+            "dilations": tuple(saved.get("dilations", ())),
         }
     )
     season = int(fitted["season_length"])

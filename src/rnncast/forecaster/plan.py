@@ -281,7 +281,8 @@ def network_config(
         level = "last"  # no whole season in the shortest window
     config = NetworkConfig(
         cell=params.cell,  # type: ignore[arg-type]
-        hidden=params.hidden_widths,
+        hidden=int_tuple(params.hidden),
+        dilations=() if params.dilations is None else int_tuple(params.dilations),
         horizon=int(params.horizon),  # type: ignore[arg-type]
         dropout=params.dropout,
         output=params.output,  # type: ignore[arg-type]
@@ -301,6 +302,12 @@ def network_config(
             "lookback of at least one season."
         )
     return config
+
+
+def int_tuple(value: int | Sequence[int]) -> tuple[int, ...]:
+    """One int or a sequence of them, as a tuple of ints."""
+    values = (value,) if isinstance(value, numbers.Integral) else value
+    return tuple(int(v) for v in values)
 
 
 def _resolved_level(params: ForecasterParams, level_choice: str | None) -> str:

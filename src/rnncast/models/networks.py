@@ -15,7 +15,7 @@ from rnncast.exceptions import ConfigError
 from rnncast.models.window_levels import SNAIVE_LEVELS, window_level
 from rnncast.options import CELLS, OUTPUTS, WINDOW_LEVELS
 
-__all__ = ["EnsembleNetwork", "NetworkConfig", "RecurrentNetwork"]
+__all__ = ["EnsembleNetwork", "NetworkConfig", "RecurrentNetwork", "dilated"]
 
 CellName = Literal["lstm", "gru", "rnn"]
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
@@ -54,6 +54,8 @@ class NetworkConfig:
     # scaled zero, read by the start (multiplicative patterns), not by the layers;
     # input_size counts the channels the layers read
     multiplicative: bool = False
+    # each layer's dilation d (its state at step t comes from step t - d); () for 1
+    dilations: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
@@ -109,6 +111,24 @@ class NetworkConfig:
             raise ConfigError(
                 f"horizon must be a positive integer, got {self.horizon}."
             )
+        if self.dilations and (
+            len(self.dilations) != len(self.hidden) or min(self.dilations) < 1
+        ):
+            raise ConfigError(
+                f"dilations must give each of the {len(self.hidden)} layers of "
+                f"hidden={self.hidden!r} a dilation >= 1, e.g. "
+                f"{(1,) * (len(self.hidden) - 1) + (24,)}; got {self.dilations!r}."
+            )
+
+    @property
+    def layer_dilations(self) -> tuple[int, ...]:
+        """The dilation of every layer (1 where ``dilations`` is empty)."""
+        return self.dilations or (1,) * len(self.hidden)
+
+    @property
+    def dilated(self) -> bool:
+        """Whether a layer reads a state from further back than the step before."""
+        return max(self.layer_dilations) > 1
 
 
 class RecurrentNetwork(nn.Module):
@@ -136,6 +156,14 @@ class RecurrentNetwork(nn.Module):
     * ``"recursive"``: a one-step head ``yhat_{T+1} = w_y h_T + b_y``; each forecast is
       fed back as the next input, carrying the hidden states, until ``horizon`` steps
       exist. Training back-propagates through this roll-out.
+
+    Dilations (Chang et al., 2017): layer ``k`` with dilation :math:`d_k` reads
+    the state of step :math:`t - d_k` instead of :math:`t - 1` (zeros for
+    :math:`t \le d_k`), e.g. :math:`h_t = o_t \tanh(C_t)` with :math:`C_t = f_t
+    C_{t-d} + i_t \tilde C_t` and every gate reading :math:`[h_{t-d}, x_t]`. It
+    is computed as :math:`d` interleaved chains (steps :math:`r, r + d, r + 2d,
+    \dots`) run side by side by the same torch layer (:func:`dilated`). A
+    dilated recursive head runs the whole window again for each fed-back step.
 
     Window level (``level``, :mod:`rnncast.models.window_levels`): the layers read
     the target channel minus each window's level :math:`l` (other channels, such
@@ -201,7 +229,11 @@ class RecurrentNetwork(nn.Module):
         steps = [step]
         for _ in range(self.config.horizon - 1):
             fed_back = _as_input(step, self.config.input_size)  # (batch, 1, inputs)
-            top, states = self._run(fed_back, states)  # (batch, 1, H_last)
+            if self.config.dilated:  # no single carried state: run it all again
+                x = torch.cat([x, fed_back], dim=1)
+                top, _ = self._run(x, [None] * len(self.layers))
+            else:
+                top, states = self._run(fed_back, states)  # (batch, 1, H_last)
             step = self.head(top[:, -1])  # (batch, 1)
             steps.append(step)
         return torch.cat(steps, dim=1)  # (batch, horizon)
@@ -210,10 +242,14 @@ class RecurrentNetwork(nn.Module):
         self, x: torch.Tensor, states: list[State | None]
     ) -> tuple[torch.Tensor, list[State | None]]:
         new_states: list[State | None] = []
+        dilations = self.config.layer_dilations
         for k, layer in enumerate(self.layers):
             if k > 0:
                 x = self.dropout(x)
-            x, state = layer(x, states[k])  # (batch, steps, hidden[k])
+            if dilations[k] > 1:
+                x, state = dilated(layer, x, dilations[k]), None
+            else:
+                x, state = layer(x, states[k])  # (batch, steps, hidden[k])
             new_states.append(state)
         return x, new_states
 
@@ -249,6 +285,25 @@ class EnsembleNetwork(nn.Module):
             ]
         )
         return torch.quantile(outputs, 0.5, dim=0)
+
+
+def dilated(layer: nn.RNNBase, x: torch.Tensor, dilation: int) -> torch.Tensor:
+    r"""Run ``layer`` over ``x`` (batch, T, D) with each step reading step t - d.
+
+    The steps :math:`r, r + d, r + 2d, \dots` of every window form one chain
+    (:math:`r < d`); the chains are run as a batch of ``batch * d`` sequences
+    of ``ceil(T / d)`` steps, the shorter ones padded at their end (after
+    their last real step, so the padding changes nothing they output), and
+    put back in time order. Returns (batch, T, H) from zero initial states.
+    """
+    batch, steps, width = x.shape
+    d = dilation
+    chains = -(-steps // d)  # ceil(T / d)
+    padded = nn.functional.pad(x, (0, 0, 0, chains * d - steps))
+    grouped = padded.view(batch, chains, d, width).transpose(1, 2)
+    out, _ = layer(grouped.reshape(batch * d, chains, width))
+    out = out.reshape(batch, d, chains, -1).transpose(1, 2)
+    return out.reshape(batch, chains * d, -1)[:, :steps]
 
 
 def _as_input(step: torch.Tensor, input_size: int) -> torch.Tensor:

@@ -38,11 +38,14 @@ class LayerParams:
 
     ``W[k]`` is (H, H + D) acting on ``[h_{t-1}, x_t]`` and ``b[k]`` is (H,) for each
     gate ``k`` of ``GATES[cell]``; the GRU also has ``b["nh"]`` (see module notes).
+    With ``dilation`` :math:`d > 1` every step reads the states of step
+    :math:`t - d` in place of :math:`t - 1` (zeros before the first :math:`d`).
     """
 
     cell: str
     W: dict[str, Array]
     b: dict[str, Array]
+    dilation: int = 1
 
     @property
     def hidden_size(self) -> int:
@@ -227,23 +230,31 @@ def layer_forward(
 ) -> tuple[Array, LayerCache]:
     """Run one layer over a sequence ``x`` (batch, T, D); return (batch, T, H) states.
 
-    ``state`` is the initial ``(h_0,)`` or ``(h_0, C_0)``; zeros if omitted.
+    ``state`` is the initial ``(h_0,)`` or ``(h_0, C_0)``; zeros if omitted. Step
+    ``t`` reads the states of step ``t - p.dilation`` (the initial state before
+    the first ``dilation`` steps).
     """
     batch, H = x.shape[0], p.hidden_size
-    h = np.zeros((batch, H)) if state is None else state[0]
-    c = np.zeros((batch, H)) if state is None or p.cell != "lstm" else state[1]
-    outputs, cache = [], LayerCache()
+    h0 = np.zeros((batch, H)) if state is None else state[0]
+    c0 = np.zeros((batch, H)) if state is None or p.cell != "lstm" else state[1]
+    d = p.dilation
+    hs: list[Array] = []
+    cs: list[Array] = []
+    cache = LayerCache()
     for t in range(x.shape[1]):
+        h = hs[t - d] if t >= d else h0
         if p.cell == "lstm":
+            c = cs[t - d] if t >= d else c0
             h, c, step = lstm_step(p, x[:, t], h, c)
+            cs.append(c)
         elif p.cell == "gru":
             h, step = gru_step(p, x[:, t], h)
         else:
             h, step = rnn_step(p, x[:, t], h)
-        outputs.append(h)
+        hs.append(h)
         cache.steps.append(step)
-    cache.states = (h, c) if p.cell == "lstm" else (h,)
-    return np.stack(outputs, axis=1), cache
+    cache.states = (hs[-1], cs[-1]) if p.cell == "lstm" else (hs[-1],)
+    return np.stack(hs, axis=1), cache
 
 
 def layer_backward(
@@ -263,25 +274,33 @@ def layer_backward(
     dx : (batch, T, D)
         Gradient with respect to each input ``x_t``.
     dh : (batch, T, H)
-        Total gradient reaching each ``h_t`` (from above and from step ``t + 1``).
+        Total gradient reaching each ``h_t`` (from above and from step
+        ``t + dilation``, the step that read it).
     """
     grads = LayerParams(
         p.cell,
         {k: np.zeros_like(v) for k, v in p.W.items()},
         {k: np.zeros_like(v) for k, v in p.b.items()},
     )
-    T = dh_out.shape[1]
+    T, d = dh_out.shape[1], p.dilation
     dx, dh_total = [None] * T, np.zeros_like(dh_out)
-    dh_next = np.zeros_like(dh_out[:, 0])
-    dc_next = np.zeros_like(dh_next)
+    dh_later = np.zeros_like(dh_out)  # into h_t from step t + d, which read it
+    dc_later = np.zeros_like(dh_out)  # into C_t from step t + d
     for t in reversed(range(T)):
-        dh = dh_out[:, t] + dh_next
+        dh = dh_out[:, t] + dh_later[:, t]
         dh_total[:, t] = dh
         step = cache.steps[t]
+        dc_prev = None
         if p.cell == "lstm":
-            dh_next, dx[t], dc_next = lstm_step_backward(p, step, dh, dc_next, grads)
+            dh_prev, dx[t], dc_prev = lstm_step_backward(
+                p, step, dh, dc_later[:, t], grads
+            )
         elif p.cell == "gru":
-            dh_next, dx[t] = gru_step_backward(p, step, dh, grads)
+            dh_prev, dx[t] = gru_step_backward(p, step, dh, grads)
         else:
-            dh_next, dx[t] = rnn_step_backward(p, step, dh, grads)
+            dh_prev, dx[t] = rnn_step_backward(p, step, dh, grads)
+        if t >= d:
+            dh_later[:, t - d] += dh_prev
+            if dc_prev is not None:
+                dc_later[:, t - d] += dc_prev
     return grads, np.stack(dx, axis=1), dh_total

@@ -81,13 +81,16 @@ def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCach
         states.append(cache.states)
     step = seq[:, -1] @ net.W_y.T + net.b_y  # (batch, horizon) or (batch, 1)
     if cfg.output == "recursive":
-        steps = [step]
+        steps, inputs = [step], centred
         for _ in range(cfg.horizon - 1):
             seq = np.concatenate([step, np.ones((len(step), x.shape[2] - 1))], axis=1)[
                 :, None, :
             ]  # a fed-back forecast counts as observed
+            inputs = np.concatenate([inputs, seq], axis=1)
+            if cfg.dilated:  # the step reads states d back: the whole window again
+                seq = inputs
             for k, p in enumerate(net.layers):
-                seq, cache = layer_forward(p, seq, states[k])
+                seq, cache = layer_forward(p, seq, None if cfg.dilated else states[k])
                 states[k] = cache.states
             step = seq[:, -1] @ net.W_y.T + net.b_y
             steps.append(step)
@@ -267,6 +270,8 @@ def from_torch(network: RecurrentNetwork) -> ReferenceNetwork:
             "fit with ensemble=1 to explain a model."
         )
     layers = [_layer_from_torch(network.config.cell, m) for m in network.layers]
+    for layer, dilation in zip(layers, network.config.layer_dilations, strict=True):
+        layer.dilation = dilation
     return ReferenceNetwork(
         config=network.config,
         layers=layers,
@@ -320,6 +325,9 @@ def to_torch(
     net: ReferenceNetwork, dtype: torch.dtype = torch.float32
 ) -> RecurrentNetwork:
     """Build a torch network that computes the same function as ``net``."""
+    dilations = zip(net.layers, net.config.layer_dilations, strict=True)
+    if any(p.dilation != d for p, d in dilations):
+        raise ConfigError("the layers' dilations disagree with the network config.")
     network = RecurrentNetwork(net.config).to(dtype)
     state: dict[str, Any] = {"head.weight": net.W_y, "head.bias": net.b_y}
     for index, p in enumerate(net.layers):
