@@ -1,7 +1,8 @@
 """Look inside a fitted network with the NumPy reference of :mod:`rnncast.reference`.
 
 * :func:`gate_activations`: the gates of every layer (LSTM ``f, i, o`` and the cell
-  state ``C``; GRU reset ``r`` and update ``z``; the hidden state ``h`` of any cell)
+  state ``C``; GRU reset ``r`` and update ``z``; the sLSTM's stabilised gates
+  ``f', i', o``, cell ``c`` and normaliser ``n``; the hidden state ``h`` of any cell)
   over one input window of one series, recomputed from the trained weights.
 * :func:`gradient_decay`: the vanishing-gradient experiment, the norm of
   ``dh_T / dh_t`` against the lag ``T - t`` for RNN, LSTM and GRU on a real series.
@@ -53,6 +54,14 @@ _SHOWN = {
     "lstm": {"f": "forget f", "i": "input i", "o": "output o", "c": "cell C"},
     "gru": {"r": "reset r", "z": "update z"},
     "rnn": {},
+    # the sLSTM's gates as applied (stabilised), its cell and normaliser states
+    "slstm": {
+        "f": "forget f'",
+        "i": "input i'",
+        "o": "output o",
+        "c": "cell c",
+        "n": "normaliser n",
+    },
 }
 
 

@@ -133,8 +133,12 @@ def _loss(ref, x, target):
     return mse_loss(network_forward(ref, x)[0], target)[0]
 
 
-def _assert_finite_differences(ref, x, target, arrays, eps):
-    """Each (parameter, gradient) pair's every entry against central differences."""
+def _assert_finite_differences(ref, x, target, arrays, eps, rounding=0.0):
+    """Each (parameter, gradient) pair's every entry against central differences.
+
+    Relative error under 1e-6, beyond ``rounding``: the absolute error of a
+    central difference from rounding alone, about 1e-16 * loss / eps.
+    """
     checked = 0
     for param, grad in arrays:
         for index in np.ndindex(param.shape):
@@ -146,7 +150,7 @@ def _assert_finite_differences(ref, x, target, arrays, eps):
             param[index] = original
             numeric = (up - down) / (2 * eps)
             scale = max(abs(numeric) + abs(grad[index]), 1e-7)
-            assert abs(numeric - grad[index]) / scale < 1e-6, (
+            assert abs(numeric - grad[index]) - rounding < 1e-6 * scale, (
                 index,
                 numeric,
                 grad[index],
@@ -336,3 +340,75 @@ def test_dilations_must_fit_the_layers():
         NetworkConfig(hidden=(8, 8), dilations=(1,))
     with pytest.raises(ConfigError, match="dilations"):
         NetworkConfig(hidden=(8,), dilations=(0,))
+
+
+@pytest.mark.parametrize("hidden", STACKS, ids=["1-layer", "3-layers"])
+@pytest.mark.parametrize(
+    "head",
+    [
+        {"level": "none"},
+        {"level": "snaive", "season_length": 3},
+        {"output": "recursive"},
+    ],
+    ids=["none", "snaive", "recursive"],
+)
+@pytest.mark.parametrize("dilations", [None, "last-3"], ids=["plain", "dilated"])
+def test_slstm_forward_equals_torch_in_float64(air, hidden, head, dilations):
+    extra = {} if dilations is None else {"dilations": (1,) * (len(hidden) - 1) + (3,)}
+    net = _network("slstm", hidden, **head, **extra)
+    x, _ = _windows(air, lookback=13)
+    expected = net(torch.as_tensor(x)).detach().numpy()
+    got, _ = network_forward(from_torch(net), x)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("hidden", STACKS, ids=["1-layer", "3-layers"])
+def test_slstm_bptt_gradients_equal_torch_autograd(air, hidden):
+    net = _network("slstm", hidden, seed=1)
+    x, target = _windows(air)
+    loss = torch.nn.functional.mse_loss(
+        net(torch.as_tensor(x)), torch.as_tensor(target)
+    )
+    loss.backward()
+    torch_layers, torch_W_y, _ = grads_from_torch(net)
+    ref = from_torch(net)
+    y_hat, cache = network_forward(ref, x)
+    layers, dW_y, _ = network_backward(ref, cache, mse_loss(y_hat, target)[1])
+    np.testing.assert_allclose(dW_y, torch_W_y, rtol=0, atol=1e-10)
+    _assert_same_layer_grads(layers, torch_layers)
+
+
+def test_slstm_bptt_gradients_equal_central_finite_differences(air):
+    net = _network("slstm", (3, 2), seed=2, level="last")
+    x, target = _windows(air, lookback=6, horizon=4, batch=3)
+    ref = from_torch(net)
+    y_hat, cache = network_forward(ref, x)
+    layers, _, _ = network_backward(ref, cache, mse_loss(y_hat, target)[1])
+    arrays = [
+        (p.W[k], g.W[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.W
+    ]
+    arrays += [
+        (p.b[k], g.b[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.b
+    ]
+    # some sLSTM gradients are ~1e-6, where the differences' rounding error
+    # (~1e-16 * loss / eps = 1e-11 here) exceeds 1e-6 relative: allow that much
+    checked = _assert_finite_differences(
+        ref, x, target, arrays, eps=1e-5, rounding=1e-10
+    )
+    assert checked == 4 * (3 * (3 + 1) + 3 + 2 * (2 + 3) + 2)  # every W and b
+
+
+def test_the_slstm_stabiliser_keeps_long_inputs_finite():
+    # input-gate pre-activations near 50 at every step: e^(50 * 5000) overflows
+    # any float, the stabilised states do not
+    net = _network("slstm", (4,), level="none")
+    with torch.no_grad():
+        net.layers[0].bias_ih_l0[4:8] = 50.0  # the input gate i
+        net.layers[0].bias_ih_l0[8:12] = 30.0  # the forget gate f: f close to 1
+    x = np.random.default_rng(0).normal(size=(2, 5000, 1))
+    out, state = net.layers[0](torch.as_tensor(x))
+    assert torch.isfinite(out).all() and all(torch.isfinite(s).all() for s in state)
+    assert (out.abs() <= 1).all()  # |h| = o |c / n| <= 1: a weighted mean of tanh
+    got, _ = network_forward(from_torch(net), x[:, :300])
+    expected = net(torch.as_tensor(x[:, :300])).detach().numpy()
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)

@@ -29,8 +29,9 @@ def add_commands(commands: Any) -> None:
         help="show the gate activations of a saved model over one window",
         description="Recompute, with rnncast's plain NumPy reference of the "
         "LSTM/GRU/RNN equations, the gates of every layer of a saved model (LSTM "
-        "forget f, input i, output o and cell state C; GRU reset r and update z; the "
-        "hidden state h) over one input window of one series, and draw them under "
+        "forget f, input i, output o and cell state C; GRU reset r and update z; "
+        "sLSTM stabilised gates f', i', o, cell c and normaliser n; the hidden "
+        "state h) over one input window of one series, and draw them under "
         "the series.",
     )
     explain.add_argument(

@@ -107,7 +107,7 @@ def plot_gates(path: str | os.PathLike[str], trace: GateTrace) -> None:
     top.grid(alpha=0.3)
     edges = _edges(trace.ds)
     for ax, ((layer, gate), values) in zip(axes[1:], gates, strict=True):
-        is_gate = gate.split()[-1] in {"f", "i", "o", "r", "z"}
+        is_gate = gate.split()[-1] in {"f", "i", "o", "r", "z", "f'", "i'"}
         if is_gate:
             limits, cmap = (0.0, 1.0), "viridis"
         else:

@@ -12,18 +12,20 @@ import torch
 from torch import nn
 
 from rnncast.exceptions import ConfigError
+from rnncast.models.slstm import SLSTM
 from rnncast.models.window_levels import SNAIVE_LEVELS, window_level
 from rnncast.options import CELLS, OUTPUTS, WINDOW_LEVELS
 
 __all__ = ["EnsembleNetwork", "NetworkConfig", "RecurrentNetwork", "dilated"]
 
-CellName = Literal["lstm", "gru", "rnn"]
+CellName = Literal["lstm", "gru", "rnn", "slstm"]
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
-_TORCH_CELLS: dict[str, type[nn.RNNBase]] = {
+_TORCH_CELLS: dict[str, type[nn.Module]] = {
     "lstm": nn.LSTM,
     "gru": nn.GRU,
     "rnn": nn.RNN,
+    "slstm": SLSTM,  # the xLSTM's sLSTM (rnncast.models.slstm)
 }
 
 
@@ -32,7 +34,7 @@ class NetworkConfig:
     """Architecture of a :class:`RecurrentNetwork`."""
 
     cell: CellName = (
-        "lstm"  # recurrent cell of every layer: "lstm", "gru" or "rnn" (tanh)
+        "lstm"  # recurrent cell of every layer: "lstm", "gru", "rnn" (tanh), "slstm"
     )
     hidden: tuple[int, ...] = (64,)  # width of each stacked layer, first to last
     horizon: int = 12  # number of future steps the network forecasts
@@ -287,7 +289,7 @@ class EnsembleNetwork(nn.Module):
         return torch.quantile(outputs, 0.5, dim=0)
 
 
-def dilated(layer: nn.RNNBase, x: torch.Tensor, dilation: int) -> torch.Tensor:
+def dilated(layer: nn.Module, x: torch.Tensor, dilation: int) -> torch.Tensor:
     r"""Run ``layer`` over ``x`` (batch, T, D) with each step reading step t - d.
 
     The steps :math:`r, r + d, r + 2d, \dots` of every window form one chain

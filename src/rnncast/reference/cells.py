@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "GATES",
+    "STATES",
     "TORCH_ORDER",
     "LayerCache",
     "LayerParams",
@@ -22,8 +23,20 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-GATES = {"lstm": ("f", "i", "C", "o"), "gru": ("r", "z", "n"), "rnn": ("h",)}
-TORCH_ORDER = {"lstm": ("i", "f", "C", "o"), "gru": ("r", "z", "n"), "rnn": ("h",)}
+GATES = {
+    "lstm": ("f", "i", "C", "o"),
+    "gru": ("r", "z", "n"),
+    "rnn": ("h",),
+    "slstm": ("z", "i", "f", "o"),
+}
+TORCH_ORDER = {
+    "lstm": ("i", "f", "C", "o"),
+    "gru": ("r", "z", "n"),
+    "rnn": ("h",),
+    "slstm": ("z", "i", "f", "o"),
+}
+# the states each cell carries from step to step; the first is its output h
+STATES = {"lstm": 2, "gru": 1, "rnn": 1, "slstm": 4}  # sLSTM: h, c, n, m
 
 
 def sigmoid(a: Array) -> Array:
@@ -204,6 +217,93 @@ def rnn_step_backward(
     return dhx[:, :H], dhx[:, H:]
 
 
+def slstm_step(
+    p: LayerParams, x: Array, h: Array, c: Array, n: Array, m: Array
+) -> tuple[tuple[Array, Array, Array, Array], dict]:
+    r"""One sLSTM step (Beck et al., 2024): exponential input gate, normaliser state.
+
+    .. math::
+        z_t &= \tanh(W_z [h_{t-1}, x_t] + b_z), \quad
+        o_t = \sigma(W_o [h_{t-1}, x_t] + b_o) \\
+        \tilde\imath_t &= W_i [h_{t-1}, x_t] + b_i, \quad
+        \log f_t = \log\sigma(W_f [h_{t-1}, x_t] + b_f) \\
+        m_t &= \max(\log f_t + m_{t-1},\ \tilde\imath_t), \quad
+        i'_t = e^{\tilde\imath_t - m_t}, \quad
+        f'_t = e^{\log f_t + m_{t-1} - m_t} \\
+        c_t &= f'_t c_{t-1} + i'_t z_t, \quad
+        n_t = f'_t n_{t-1} + i'_t, \quad
+        h_t = o_t\, c_t / n_t
+
+    The input gate :math:`e^{\tilde\imath_t}` is unbounded; the stabiliser
+    :math:`m_t` divides :math:`c_t` and :math:`n_t` by :math:`e^{m_t}` alike,
+    which keeps them finite and leaves :math:`h_t` (their ratio) unchanged, so
+    :math:`m_t` has no gradient and the backward pass holds it constant.
+    :math:`n_t \ge i'_t > 0` after the first step. All states start at zero.
+    """
+    hx = np.concatenate([h, x], axis=1)  # (batch, H + D)
+    z = np.tanh(hx @ p.W["z"].T + p.b["z"])
+    o = sigmoid(hx @ p.W["o"].T + p.b["o"])
+    i_pre = hx @ p.W["i"].T + p.b["i"]
+    f_pre = hx @ p.W["f"].T + p.b["f"]
+    log_f = -np.logaddexp(0.0, -f_pre)  # log sigmoid, computed stably
+    m_new = np.maximum(log_f + m, i_pre)
+    i = np.exp(i_pre - m_new)
+    f = np.exp(log_f + m - m_new)
+    c_new = f * c + i * z
+    n_new = f * n + i
+    h_new = o * c_new / n_new
+    cache = {
+        "hx": hx, "z": z, "o": o, "i": i, "f": f, "sig_f": np.exp(log_f),
+        "c_prev": c, "n_prev": n, "c": c_new, "n": n_new, "m": m_new,
+    }  # fmt: skip
+    return (h_new, c_new, n_new, m_new), cache
+
+
+def slstm_step_backward(
+    p: LayerParams,
+    cache: dict,
+    dh: Array,
+    dc_next: Array,
+    dn_next: Array,
+    grads: LayerParams,
+) -> tuple[Array, Array, Array, Array]:
+    r"""Back-propagate one sLSTM step; accumulate into ``grads``.
+
+    With :math:`\delta c_t`, :math:`\delta n_t` the gradients from the step that
+    reads these states:
+
+    .. math::
+        \delta o_t &= \delta h_t\, c_t / n_t, \quad
+        \delta c_t \mathrel{+}= \delta h_t\, o_t / n_t, \quad
+        \delta n_t \mathrel{+}= -\delta h_t\, o_t c_t / n_t^2 \\
+        \delta f'_t &= \delta c_t c_{t-1} + \delta n_t n_{t-1}, \quad
+        \delta i'_t = \delta c_t z_t + \delta n_t, \quad
+        \delta z_t = \delta c_t i'_t \\
+        \delta a_f &= \delta f'_t f'_t (1 - \sigma(a_f)), \quad
+        \delta a_i = \delta i'_t i'_t, \quad
+        \delta a_z = \delta z_t (1 - z_t^2), \quad
+        \delta a_o = \delta o_t o_t (1 - o_t) \\
+        \delta c_{t-1} &= \delta c_t f'_t, \quad \delta n_{t-1} = \delta n_t f'_t
+
+    Returns the gradients reaching ``h_{t-1}``, ``x_t``, ``c_{t-1}`` and ``n_{t-1}``.
+    """
+    H = dh.shape[1]
+    ratio = cache["c"] / cache["n"]
+    do = dh * ratio
+    dc = dc_next + dh * cache["o"] / cache["n"]
+    dn = dn_next - dh * cache["o"] * ratio / cache["n"]
+    df = dc * cache["c_prev"] + dn * cache["n_prev"]
+    di = dc * cache["z"] + dn
+    d_pre = {
+        "z": dc * cache["i"] * (1.0 - cache["z"] ** 2),
+        "i": di * cache["i"],
+        "f": df * cache["f"] * (1.0 - cache["sig_f"]),
+        "o": do * cache["o"] * (1.0 - cache["o"]),
+    }
+    dhx = _accumulate(p, grads, d_pre, cache["hx"])
+    return dhx[:, :H], dhx[:, H:], dc * cache["f"], dn * cache["f"]
+
+
 def _accumulate(
     p: LayerParams, grads: LayerParams, d_pre: dict[str, Array], hx: Array
 ) -> Array:
@@ -235,26 +335,28 @@ def layer_forward(
     the first ``dilation`` steps).
     """
     batch, H = x.shape[0], p.hidden_size
-    h0 = np.zeros((batch, H)) if state is None else state[0]
-    c0 = np.zeros((batch, H)) if state is None or p.cell != "lstm" else state[1]
+    if state is None:
+        state = tuple(np.zeros((batch, H)) for _ in range(STATES[p.cell]))
     d = p.dilation
-    hs: list[Array] = []
-    cs: list[Array] = []
+    states: list[tuple[Array, ...]] = []
     cache = LayerCache()
     for t in range(x.shape[1]):
-        h = hs[t - d] if t >= d else h0
+        before = states[t - d] if t >= d else state
         if p.cell == "lstm":
-            c = cs[t - d] if t >= d else c0
-            h, c, step = lstm_step(p, x[:, t], h, c)
-            cs.append(c)
+            h, c, step = lstm_step(p, x[:, t], *before)
+            after: tuple[Array, ...] = (h, c)
+        elif p.cell == "slstm":
+            after, step = slstm_step(p, x[:, t], *before)
         elif p.cell == "gru":
-            h, step = gru_step(p, x[:, t], h)
+            h, step = gru_step(p, x[:, t], *before)
+            after = (h,)
         else:
-            h, step = rnn_step(p, x[:, t], h)
-        hs.append(h)
+            h, step = rnn_step(p, x[:, t], *before)
+            after = (h,)
+        states.append(after)
         cache.steps.append(step)
-    cache.states = (hs[-1], cs[-1]) if p.cell == "lstm" else (hs[-1],)
-    return np.stack(hs, axis=1), cache
+    cache.states = states[-1]
+    return np.stack([s[0] for s in states], axis=1), cache
 
 
 def layer_backward(
@@ -284,23 +386,30 @@ def layer_backward(
     )
     T, d = dh_out.shape[1], p.dilation
     dx, dh_total = [None] * T, np.zeros_like(dh_out)
-    dh_later = np.zeros_like(dh_out)  # into h_t from step t + d, which read it
-    dc_later = np.zeros_like(dh_out)  # into C_t from step t + d
+    # later[k][:, t]: gradient into state k of step t (h, then C or c and n) from
+    # step t + d, which read it; the sLSTM's stabiliser m has none
+    later = [np.zeros_like(dh_out) for _ in range(min(STATES[p.cell], 3))]
     for t in reversed(range(T)):
-        dh = dh_out[:, t] + dh_later[:, t]
+        dh = dh_out[:, t] + later[0][:, t]
         dh_total[:, t] = dh
         step = cache.steps[t]
-        dc_prev = None
         if p.cell == "lstm":
             dh_prev, dx[t], dc_prev = lstm_step_backward(
-                p, step, dh, dc_later[:, t], grads
+                p, step, dh, later[1][:, t], grads
             )
+            earlier: tuple[Array, ...] = (dh_prev, dc_prev)
+        elif p.cell == "slstm":
+            dh_prev, dx[t], dc_prev, dn_prev = slstm_step_backward(
+                p, step, dh, later[1][:, t], later[2][:, t], grads
+            )
+            earlier = (dh_prev, dc_prev, dn_prev)
         elif p.cell == "gru":
             dh_prev, dx[t] = gru_step_backward(p, step, dh, grads)
+            earlier = (dh_prev,)
         else:
             dh_prev, dx[t] = rnn_step_backward(p, step, dh, grads)
+            earlier = (dh_prev,)
         if t >= d:
-            dh_later[:, t - d] += dh_prev
-            if dc_prev is not None:
-                dc_later[:, t - d] += dc_prev
+            for into, grad in zip(later, earlier, strict=True):
+                into[:, t - d] += grad
     return grads, np.stack(dx, axis=1), dh_total
