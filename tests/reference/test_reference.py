@@ -18,7 +18,9 @@ from rnncast.reference import (
     to_torch,
 )
 
-CELLS = ["lstm", "gru", "rnn"]
+CELLS = ["lstm", "gru", "rnn", "slstm"]
+# central differences of the sLSTM need a rounding allowance (its own test)
+CLASSIC_CELLS = ["lstm", "gru", "rnn"]
 STACKS = [(5,), (6, 4, 3)]
 
 
@@ -167,7 +169,7 @@ def _assert_same_layer_grads(layers, torch_layers):
             np.testing.assert_allclose(ours.b[name], theirs.b[name], rtol=0, atol=1e-10)
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", CLASSIC_CELLS)
 def test_bptt_gradients_equal_central_finite_differences(air, cell):
     net = _network(cell, (3, 2), seed=2, level="last")
     x, target = _windows(air, lookback=6, horizon=4, batch=3)
@@ -321,7 +323,7 @@ def test_dilated_bptt_gradients_equal_torch_autograd(air, cell):
     _assert_same_layer_grads(layers, torch_layers)
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", CLASSIC_CELLS)
 def test_dilated_bptt_gradients_equal_central_finite_differences(air, cell):
     net = _network(cell, (3, 2), seed=2, level="last", dilations=(2, 3))
     x, target = _windows(air, lookback=7, horizon=4, batch=3)
@@ -340,42 +342,6 @@ def test_dilations_must_fit_the_layers():
         NetworkConfig(hidden=(8, 8), dilations=(1,))
     with pytest.raises(ConfigError, match="dilations"):
         NetworkConfig(hidden=(8,), dilations=(0,))
-
-
-@pytest.mark.parametrize("hidden", STACKS, ids=["1-layer", "3-layers"])
-@pytest.mark.parametrize(
-    "head",
-    [
-        {"level": "none"},
-        {"level": "snaive", "season_length": 3},
-        {"output": "recursive"},
-    ],
-    ids=["none", "snaive", "recursive"],
-)
-@pytest.mark.parametrize("dilations", [None, "last-3"], ids=["plain", "dilated"])
-def test_slstm_forward_equals_torch_in_float64(air, hidden, head, dilations):
-    extra = {} if dilations is None else {"dilations": (1,) * (len(hidden) - 1) + (3,)}
-    net = _network("slstm", hidden, **head, **extra)
-    x, _ = _windows(air, lookback=13)
-    expected = net(torch.as_tensor(x)).detach().numpy()
-    got, _ = network_forward(from_torch(net), x)
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
-
-
-@pytest.mark.parametrize("hidden", STACKS, ids=["1-layer", "3-layers"])
-def test_slstm_bptt_gradients_equal_torch_autograd(air, hidden):
-    net = _network("slstm", hidden, seed=1)
-    x, target = _windows(air)
-    loss = torch.nn.functional.mse_loss(
-        net(torch.as_tensor(x)), torch.as_tensor(target)
-    )
-    loss.backward()
-    torch_layers, torch_W_y, _ = grads_from_torch(net)
-    ref = from_torch(net)
-    y_hat, cache = network_forward(ref, x)
-    layers, dW_y, _ = network_backward(ref, cache, mse_loss(y_hat, target)[1])
-    np.testing.assert_allclose(dW_y, torch_W_y, rtol=0, atol=1e-10)
-    _assert_same_layer_grads(layers, torch_layers)
 
 
 def test_slstm_bptt_gradients_equal_central_finite_differences(air):
