@@ -2,7 +2,9 @@
 
 * :func:`gate_activations`: the gates of every layer (LSTM ``f, i, o`` and the cell
   state ``C``; GRU reset ``r`` and update ``z``; the sLSTM's stabilised gates
-  ``f', i', o``, cell ``c`` and normaliser ``n``; the hidden state ``h`` of any cell)
+  ``f', i', o``, cell ``c`` and normaliser ``n`` (the mLSTM's the same but its
+  matrix memory, and its ``f', i'`` one per window); the hidden state ``h`` of any
+  cell)
   over one input window of one series, recomputed from the trained weights.
 * :func:`gradient_decay`: the vanishing-gradient experiment, the norm of
   ``dh_T / dh_t`` against the lag ``T - t`` for RNN, LSTM and GRU on a real series.
@@ -62,6 +64,7 @@ _SHOWN = {
         "c": "cell c",
         "n": "normaliser n",
     },
+    "mlstm": {"f": "forget f'", "i": "input i'", "o": "output o", "n": "normaliser n"},
 }
 
 

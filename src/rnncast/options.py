@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 # ------------------------------------------------------------ allowed values
-CELLS = ("lstm", "gru", "rnn", "slstm")
+CELLS = ("lstm", "gru", "rnn", "slstm", "mlstm")
 OUTPUTS = ("direct", "recursive")
 # What each window's forecast starts from (models.window_levels); "auto" chooses.
 WINDOW_LEVELS = ("last", "season", "snaive", "adaptive", "detect", "none")
@@ -111,8 +111,8 @@ class ForecasterParams:
     )
     cell: str = option_field(
         "lstm",
-        "recurrent cell of every layer (rnn: tanh RNN; slstm: the xLSTM's sLSTM)",
-        "{'lstm', 'gru', 'rnn', 'slstm'}",
+        "recurrent cell of every layer (rnn: tanh; slstm, mlstm: the xLSTM's)",
+        "{'lstm', 'gru', 'rnn', 'slstm', 'mlstm'}",
         choices=CELLS,
         **_OUTPUT,
     )

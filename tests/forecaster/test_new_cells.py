@@ -1,4 +1,4 @@
-"""Dilated layers and the sLSTM end to end: fit, heads, intervals, files, explain."""
+"""Dilated layers and the xLSTM cells end to end: fit, heads, files, explain, CLI."""
 
 import numpy as np
 import pandas as pd
@@ -71,13 +71,16 @@ def test_the_command_line_takes_dilations(air_panel, write_csv, tmp_path):
     assert len(pd.read_csv(tmp_path / "f.csv")) == 6 * air_panel["unique_id"].nunique()
 
 
+@pytest.mark.parametrize("cell", ["slstm", "mlstm"])
 @pytest.mark.parametrize(
     "extra",
     [{}, {"output": "recursive"}, {"dilations": (1, 12)}, {"missing": "mask"}],
     ids=["direct", "recursive", "dilated", "masked"],
 )
-def test_an_slstm_fits_saves_predicts_and_is_explained(air_panel, tmp_path, extra):
-    params = {**TINY, "hidden": (8, 8), "seed": 0, "cell": "slstm", **extra}
+def test_an_xlstm_fits_saves_predicts_and_is_explained(
+    air_panel, tmp_path, cell, extra
+):
+    params = {**TINY, "hidden": (8, 8), "seed": 0, "cell": cell, **extra}
     model = Forecaster(horizon=6, **params).fit(air_panel)
     predicted = model.predict()
     assert predicted["yhat"].notna().all()
@@ -85,7 +88,7 @@ def test_an_slstm_fits_saves_predicts_and_is_explained(air_panel, tmp_path, extr
     pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), predicted)
     alone = Forecaster(horizon=6, **params, combine="none").fit(air_panel)
     trace = gate_activations(alone)
-    assert {(1, "input i'"), (2, "normaliser n"), (2, "hidden h")} <= set(trace.gates)
+    assert {(1, "input i'"), (2, "forget f'"), (2, "hidden h")} <= set(trace.gates)
     # the reference reproduces the fitted network's forecast
     last = trace.forecast["yhat"].to_numpy()
     expected = alone.predict()
@@ -93,9 +96,10 @@ def test_an_slstm_fits_saves_predicts_and_is_explained(air_panel, tmp_path, extr
     np.testing.assert_allclose(last, first, rtol=1e-5)
 
 
-def test_the_command_line_fits_an_slstm(air_panel, write_csv, tmp_path):
+@pytest.mark.parametrize("cell", ["slstm", "mlstm"])
+def test_the_command_line_fits_the_xlstm_cells(air_panel, write_csv, tmp_path, cell):
     data = write_csv(air_panel)
     out = str(tmp_path / "f.csv")
-    args = ["forecast", str(data), "--horizon", "6", *TINY_ARGS, "--cell", "slstm"]
+    args = ["forecast", str(data), "--horizon", "6", *TINY_ARGS, "--cell", cell]
     assert main([*args, "-o", out]) == 0
     assert pd.read_csv(out)["yhat"].notna().all()

@@ -18,8 +18,8 @@ from rnncast.reference import (
     to_torch,
 )
 
-CELLS = ["lstm", "gru", "rnn", "slstm"]
-# central differences of the sLSTM need a rounding allowance (its own test)
+CELLS = ["lstm", "gru", "rnn", "slstm", "mlstm"]
+# central differences of the xLSTM cells need a rounding allowance (their own test)
 CLASSIC_CELLS = ["lstm", "gru", "rnn"]
 STACKS = [(5,), (6, 4, 3)]
 
@@ -344,8 +344,17 @@ def test_dilations_must_fit_the_layers():
         NetworkConfig(hidden=(8,), dilations=(0,))
 
 
-def test_slstm_bptt_gradients_equal_central_finite_differences(air):
-    net = _network("slstm", (3, 2), seed=2, level="last")
+# weights and biases of layers 3 and 2 wide on 1 input: the sLSTM's four gates read
+# [h, x]; the mLSTM's q, k, v, o (and scalar i, f) read x only
+XLSTM_PARAMETERS = {
+    "slstm": 4 * (3 * (3 + 1) + 3 + 2 * (2 + 3) + 2),
+    "mlstm": (4 * 3 + 2) * (1 + 1) + (4 * 2 + 2) * (3 + 1),
+}
+
+
+@pytest.mark.parametrize("cell", ["slstm", "mlstm"])
+def test_xlstm_bptt_gradients_equal_central_finite_differences(air, cell):
+    net = _network(cell, (3, 2), seed=2, level="last")
     x, target = _windows(air, lookback=6, horizon=4, batch=3)
     ref = from_torch(net)
     y_hat, cache = network_forward(ref, x)
@@ -356,25 +365,30 @@ def test_slstm_bptt_gradients_equal_central_finite_differences(air):
     arrays += [
         (p.b[k], g.b[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.b
     ]
-    # some sLSTM gradients are ~1e-6, where the differences' rounding error
+    # some of their gradients are ~1e-6, where the differences' rounding error
     # (~1e-16 * loss / eps = 1e-11 here) exceeds 1e-6 relative: allow that much
     checked = _assert_finite_differences(
         ref, x, target, arrays, eps=1e-5, rounding=1e-10
     )
-    assert checked == 4 * (3 * (3 + 1) + 3 + 2 * (2 + 3) + 2)  # every W and b
+    assert checked == XLSTM_PARAMETERS[cell]  # every weight and bias
 
 
-def test_the_slstm_stabiliser_keeps_long_inputs_finite():
+@pytest.mark.parametrize(
+    ("cell", "input_rows", "forget_rows"),
+    [("slstm", slice(4, 8), slice(8, 12)), ("mlstm", slice(16, 17), slice(17, 18))],
+)
+def test_the_xlstm_stabiliser_keeps_long_inputs_finite(cell, input_rows, forget_rows):
     # input-gate pre-activations near 50 at every step: e^(50 * 5000) overflows
     # any float, the stabilised states do not
-    net = _network("slstm", (4,), level="none")
+    net = _network(cell, (4,), level="none")
     with torch.no_grad():
-        net.layers[0].bias_ih_l0[4:8] = 50.0  # the input gate i
-        net.layers[0].bias_ih_l0[8:12] = 30.0  # the forget gate f: f close to 1
+        net.layers[0].bias_ih_l0[input_rows] = 50.0  # the input gate i
+        net.layers[0].bias_ih_l0[forget_rows] = 30.0  # the forget gate: f close to 1
     x = np.random.default_rng(0).normal(size=(2, 5000, 1))
     out, state = net.layers[0](torch.as_tensor(x))
     assert torch.isfinite(out).all() and all(torch.isfinite(s).all() for s in state)
-    assert (out.abs() <= 1).all()  # |h| = o |c / n| <= 1: a weighted mean of tanh
+    if cell == "slstm":  # c / n is a weighted mean of tanh values: |h| <= 1
+        assert (out.abs() <= 1).all()
     got, _ = network_forward(from_torch(net), x[:, :300])
     expected = net(torch.as_tensor(x[:, :300])).detach().numpy()
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)

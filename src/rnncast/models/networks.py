@@ -12,20 +12,21 @@ import torch
 from torch import nn
 
 from rnncast.exceptions import ConfigError
-from rnncast.models.slstm import SLSTM
 from rnncast.models.window_levels import SNAIVE_LEVELS, window_level
+from rnncast.models.xlstm import MLSTM, SLSTM
 from rnncast.options import CELLS, OUTPUTS, WINDOW_LEVELS
 
 __all__ = ["EnsembleNetwork", "NetworkConfig", "RecurrentNetwork", "dilated"]
 
-CellName = Literal["lstm", "gru", "rnn", "slstm"]
+CellName = Literal["lstm", "gru", "rnn", "slstm", "mlstm"]
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
 _TORCH_CELLS: dict[str, type[nn.Module]] = {
     "lstm": nn.LSTM,
     "gru": nn.GRU,
     "rnn": nn.RNN,
-    "slstm": SLSTM,  # the xLSTM's sLSTM (rnncast.models.slstm)
+    "slstm": SLSTM,  # the xLSTM's cells (rnncast.models.xlstm)
+    "mlstm": MLSTM,
 }
 
 
@@ -34,7 +35,7 @@ class NetworkConfig:
     """Architecture of a :class:`RecurrentNetwork`."""
 
     cell: CellName = (
-        "lstm"  # recurrent cell of every layer: "lstm", "gru", "rnn" (tanh), "slstm"
+        "lstm"  # recurrent cell of every layer: lstm, gru, rnn (tanh), slstm, mlstm
     )
     hidden: tuple[int, ...] = (64,)  # width of each stacked layer, first to last
     horizon: int = 12  # number of future steps the network forecasts

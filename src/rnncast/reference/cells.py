@@ -28,15 +28,27 @@ GATES = {
     "gru": ("r", "z", "n"),
     "rnn": ("h",),
     "slstm": ("z", "i", "f", "o"),
+    "mlstm": ("q", "k", "v", "o", "i", "f"),  # weight_ih rows; no weight_hh
 }
 TORCH_ORDER = {
     "lstm": ("i", "f", "C", "o"),
     "gru": ("r", "z", "n"),
     "rnn": ("h",),
     "slstm": ("z", "i", "f", "o"),
+    "mlstm": ("q", "k", "v", "o", "i", "f"),
 }
-# the states each cell carries from step to step; the first is its output h
-STATES = {"lstm": 2, "gru": 1, "rnn": 1, "slstm": 4}  # sLSTM: h, c, n, m
+# the states each cell carries from step to step, the first its output h; the
+# xLSTM cells carry h, c (the mLSTM a matrix C), the normaliser n, the stabiliser m
+STATES = {"lstm": 2, "gru": 1, "rnn": 1, "slstm": 4, "mlstm": 4}
+# the states (other than h) whose gradients flow back to the step before, by
+# their name in a step's cache
+CARRIED = {
+    "lstm": ("c",),
+    "gru": (),
+    "rnn": (),
+    "slstm": ("c", "n"),
+    "mlstm": ("C", "n"),
+}
 
 
 def sigmoid(a: Array) -> Array:
@@ -304,6 +316,123 @@ def slstm_step_backward(
     return dhx[:, :H], dhx[:, H:], dc * cache["f"], dn * cache["f"]
 
 
+def mlstm_step(
+    p: LayerParams, x: Array, h: Array, C: Array, n: Array, m: Array
+) -> tuple[tuple[Array, Array, Array, Array], dict]:
+    r"""One mLSTM step (Beck et al., 2024): a matrix memory, no recurrent weights.
+
+    .. math::
+        q_t &= W_q x_t + b_q, \quad k_t = (W_k x_t + b_k) / \sqrt{H}, \quad
+        v_t = W_v x_t + b_v, \quad o_t = \sigma(W_o x_t + b_o) \\
+        \tilde\imath_t &= w_i x_t + b_i, \quad
+        \log f_t = \log\sigma(w_f x_t + b_f) \quad \text{(scalars)} \\
+        m_t &= \max(\log f_t + m_{t-1}, \tilde\imath_t), \quad
+        i'_t = e^{\tilde\imath_t - m_t}, \quad f'_t = e^{\log f_t + m_{t-1} - m_t} \\
+        C_t &= f'_t C_{t-1} + i'_t v_t k_t^\top, \quad
+        n_t = f'_t n_{t-1} + i'_t k_t \\
+        h_t &= o_t * \frac{C_t q_t}{\max(|n_t^\top q_t|, e^{-m_t})}
+
+    The memory :math:`C_t` is (H, H) per window: a key-value store that
+    :math:`q_t` reads. The gates read only :math:`x_t` (``h`` is not used: the
+    steps are independent given the memory). The stabiliser scales
+    :math:`C_t`, :math:`n_t` and the floor :math:`e^{-m_t}` alike, so
+    :math:`h_t` does not depend on it and the backward pass holds it constant.
+    """
+    H = p.hidden_size
+    q = x @ p.W["q"].T + p.b["q"]
+    k = (x @ p.W["k"].T + p.b["k"]) / np.sqrt(H)
+    v = x @ p.W["v"].T + p.b["v"]
+    o = sigmoid(x @ p.W["o"].T + p.b["o"])
+    i_pre = x @ p.W["i"].T + p.b["i"]  # (batch, 1)
+    log_f = -np.logaddexp(0.0, -(x @ p.W["f"].T + p.b["f"]))
+    m_new = np.maximum(log_f + m, i_pre)
+    i = np.exp(i_pre - m_new)
+    f = np.exp(log_f + m - m_new)
+    C_new = f[:, :, None] * C + i[:, :, None] * v[:, :, None] * k[:, None, :]
+    n_new = f * n + i * k
+    dot = (n_new * q).sum(axis=1, keepdims=True)
+    floor = np.exp(-m_new)
+    use_dot = np.abs(dot) > floor
+    denom = np.where(use_dot, np.abs(dot), floor)
+    read = np.einsum("bij,bj->bi", C_new, q)
+    h_new = o * read / denom
+    cache = {
+        "x": x, "q": q, "k": k, "v": v, "o": o, "i": i, "f": f,
+        "sig_f": np.exp(log_f), "C_prev": C, "n_prev": n, "C": C_new, "n": n_new,
+        "dot": dot, "use_dot": use_dot, "denom": denom, "read": read,
+    }  # fmt: skip
+    return (h_new, C_new, n_new, m_new), cache
+
+
+def mlstm_step_backward(
+    p: LayerParams,
+    cache: dict,
+    dh: Array,
+    dC_next: Array,
+    dn_next: Array,
+    grads: LayerParams,
+) -> tuple[Array, Array, Array]:
+    r"""Back-propagate one mLSTM step; accumulate into ``grads``.
+
+    With :math:`u = C_t q_t`, :math:`d` the denominator, :math:`\delta C_t`,
+    :math:`\delta n_t` the gradients from the next step:
+
+    .. math::
+        \delta o_t &= \delta h_t u / d, \quad
+        \delta u = \delta h_t o_t / d, \quad
+        \delta d = -\textstyle\sum \delta h_t o_t u / d^2, \quad
+        \delta(n_t^\top q_t) = \delta d \operatorname{sign}(n_t^\top q_t)
+        \text{ where } d = |n_t^\top q_t| \\
+        \delta C_t &\mathrel{+}= \delta u\, q_t^\top, \quad
+        \delta q_t = C_t^\top \delta u + \delta(n^\top q)\, n_t, \quad
+        \delta n_t \mathrel{+}= \delta(n^\top q)\, q_t \\
+        \delta f'_t &= \langle \delta C_t, C_{t-1} \rangle + \delta n_t^\top n_{t-1},
+        \quad \delta i'_t = v_t^\top \delta C_t k_t + \delta n_t^\top k_t \\
+        \delta v_t &= i'_t \delta C_t k_t, \quad
+        \delta k_t = i'_t (\delta C_t^\top v_t + \delta n_t), \quad
+        \delta C_{t-1} = f'_t \delta C_t, \quad \delta n_{t-1} = f'_t \delta n_t
+
+    Returns the gradients reaching ``x_t``, ``C_{t-1}`` and ``n_{t-1}``.
+    """
+    H = p.hidden_size
+    q, k, v, o = cache["q"], cache["k"], cache["v"], cache["o"]
+    i, f, denom, read = cache["i"], cache["f"], cache["denom"], cache["read"]
+    do = dh * read / denom
+    du = dh * o / denom
+    d_denom = -(dh * o * read).sum(axis=1, keepdims=True) / denom**2
+    d_dot = np.where(cache["use_dot"], d_denom * np.sign(cache["dot"]), 0.0)
+    dC = dC_next + du[:, :, None] * q[:, None, :]
+    dq = np.einsum("bij,bi->bj", cache["C"], du) + d_dot * cache["n"]
+    dn = dn_next + d_dot * q
+    df = (dC * cache["C_prev"]).sum(axis=(1, 2))[:, None]
+    df += (dn * cache["n_prev"]).sum(axis=1, keepdims=True)
+    di = np.einsum("bij,bi,bj->b", dC, v, k)[:, None] + (dn * k).sum(1, keepdims=True)
+    dv = i * np.einsum("bij,bj->bi", dC, k)
+    dk = i * (np.einsum("bij,bi->bj", dC, v) + dn)
+    d_pre = {
+        "q": dq,
+        "k": dk / np.sqrt(H),
+        "v": dv,
+        "o": do * o * (1.0 - o),
+        "i": di * i,
+        "f": df * f * (1.0 - cache["sig_f"]),
+    }
+    dx = _accumulate(p, grads, d_pre, cache["x"])
+    return dx, f[:, :, None] * dC, f * dn
+
+
+def initial_state(cell: str, batch: int, hidden: int) -> tuple[Array, ...]:
+    """Zero states of ``cell`` for ``batch`` sequences (the mLSTM's C is H x H)."""
+    if cell == "mlstm":
+        return (
+            np.zeros((batch, hidden)),
+            np.zeros((batch, hidden, hidden)),
+            np.zeros((batch, hidden)),
+            np.zeros((batch, 1)),  # one stabiliser per window: the gates are scalars
+        )
+    return tuple(np.zeros((batch, hidden)) for _ in range(STATES[cell]))
+
+
 def _accumulate(
     p: LayerParams, grads: LayerParams, d_pre: dict[str, Array], hx: Array
 ) -> Array:
@@ -336,7 +465,7 @@ def layer_forward(
     """
     batch, H = x.shape[0], p.hidden_size
     if state is None:
-        state = tuple(np.zeros((batch, H)) for _ in range(STATES[p.cell]))
+        state = initial_state(p.cell, batch, H)
     d = p.dilation
     states: list[tuple[Array, ...]] = []
     cache = LayerCache()
@@ -347,6 +476,8 @@ def layer_forward(
             after: tuple[Array, ...] = (h, c)
         elif p.cell == "slstm":
             after, step = slstm_step(p, x[:, t], *before)
+        elif p.cell == "mlstm":
+            after, step = mlstm_step(p, x[:, t], *before)
         elif p.cell == "gru":
             h, step = gru_step(p, x[:, t], *before)
             after = (h,)
@@ -386,30 +517,40 @@ def layer_backward(
     )
     T, d = dh_out.shape[1], p.dilation
     dx, dh_total = [None] * T, np.zeros_like(dh_out)
-    # later[k][:, t]: gradient into state k of step t (h, then C or c and n) from
-    # step t + d, which read it; the sLSTM's stabiliser m has none
-    later = [np.zeros_like(dh_out) for _ in range(min(STATES[p.cell], 3))]
+    # carried[t]: gradients into the states of step t (h, then those of CARRIED)
+    # from step t + d, which read them; the stabiliser m has none
+    carried: list[list[Array] | None] = [None] * T
     for t in reversed(range(T)):
-        dh = dh_out[:, t] + later[0][:, t]
-        dh_total[:, t] = dh
         step = cache.steps[t]
+        into = carried[t] or [np.zeros_like(dh_out[:, t])] + [
+            np.zeros_like(step[name]) for name in CARRIED[p.cell]
+        ]
+        dh = dh_out[:, t] + into[0]
+        dh_total[:, t] = dh
         if p.cell == "lstm":
-            dh_prev, dx[t], dc_prev = lstm_step_backward(
-                p, step, dh, later[1][:, t], grads
-            )
-            earlier: tuple[Array, ...] = (dh_prev, dc_prev)
+            dh_prev, dx[t], dc_prev = lstm_step_backward(p, step, dh, into[1], grads)
+            earlier = [dh_prev, dc_prev]
         elif p.cell == "slstm":
             dh_prev, dx[t], dc_prev, dn_prev = slstm_step_backward(
-                p, step, dh, later[1][:, t], later[2][:, t], grads
+                p, step, dh, into[1], into[2], grads
             )
-            earlier = (dh_prev, dc_prev, dn_prev)
+            earlier = [dh_prev, dc_prev, dn_prev]
+        elif p.cell == "mlstm":  # no path from h to the next step
+            dx[t], dC_prev, dn_prev = mlstm_step_backward(
+                p, step, dh, into[1], into[2], grads
+            )
+            earlier = [np.zeros_like(dh), dC_prev, dn_prev]
         elif p.cell == "gru":
             dh_prev, dx[t] = gru_step_backward(p, step, dh, grads)
-            earlier = (dh_prev,)
+            earlier = [dh_prev]
         else:
             dh_prev, dx[t] = rnn_step_backward(p, step, dh, grads)
-            earlier = (dh_prev,)
+            earlier = [dh_prev]
         if t >= d:
-            for into, grad in zip(later, earlier, strict=True):
-                into[:, t - d] += grad
+            before = carried[t - d]
+            carried[t - d] = (
+                earlier
+                if before is None
+                else [a + b for a, b in zip(before, earlier, strict=True)]
+            )
     return grads, np.stack(dx, axis=1), dh_total

@@ -289,6 +289,8 @@ def _layer_from_torch(
     gradient of ``bias_ih`` alone: both biases enter additively, so their gradients
     are equal, and each is the gradient of their sum.
     """
+    if cell == "mlstm":
+        return _mlstm_from_torch(module, gradients)
     tensors = [
         module.weight_ih_l0,
         module.weight_hh_l0,
@@ -306,6 +308,21 @@ def _layer_from_torch(
     if cell == "gru":
         b["nh"] = b_hh[2 * H : 3 * H]
     return LayerParams(cell, W, b)
+
+
+def _mlstm_from_torch(module: torch.nn.Module, gradients: bool) -> LayerParams:
+    """Split the mLSTM's rows ``q, k, v, o`` (H each), ``i``, ``f`` into gates."""
+    W_ih, b_ih = (
+        _np(t.grad if gradients else t)
+        for t in (module.weight_ih_l0, module.bias_ih_l0)
+    )
+    H = module.hidden_size
+    sizes = dict(zip(TORCH_ORDER["mlstm"], (H, H, H, H, 1, 1), strict=True))
+    W, b, start = {}, {}, 0
+    for gate, size in sizes.items():
+        W[gate], b[gate] = W_ih[start : start + size], b_ih[start : start + size]
+        start += size
+    return LayerParams("mlstm", W, b)
 
 
 def grads_from_torch(
@@ -333,6 +350,10 @@ def to_torch(
     for index, p in enumerate(net.layers):
         H, gates = p.hidden_size, TORCH_ORDER[p.cell]
         prefix = f"layers.{index}."
+        if p.cell == "mlstm":  # input weights only, the gates' rows in order
+            state[prefix + "weight_ih_l0"] = np.concatenate([p.W[g] for g in gates])
+            state[prefix + "bias_ih_l0"] = np.concatenate([p.b[g] for g in gates])
+            continue
         state[prefix + "weight_hh_l0"] = np.concatenate([p.W[g][:, :H] for g in gates])
         state[prefix + "weight_ih_l0"] = np.concatenate([p.W[g][:, H:] for g in gates])
         state[prefix + "bias_ih_l0"] = np.concatenate([p.b[g] for g in gates])
