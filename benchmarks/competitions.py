@@ -85,6 +85,12 @@ CONFIGS: dict[str, dict[str, Any]] = {
     },
     "rnncast-log": {"transform": "auto"},
     "rnncast-gru": {"cell": "gru"},
+    # the xLSTM's cells, and two layers with and without a second layer that
+    # steps a season at a time (the cells against the LSTM at the same budget)
+    "rnncast-slstm": {"cell": "slstm"},
+    "rnncast-mlstm": {"cell": "mlstm"},
+    "rnncast-2x64": {"hidden": (64, 64)},
+    "rnncast-2x64-dilated": {"hidden": (64, 64), "dilations": (1, "season")},
     "rnncast-val4": {"validation_windows": 4},
     "rnncast-ens3": {"ensemble": 3},
     "rnncast-adaptive": {"window_level": "adaptive"},
@@ -102,6 +108,10 @@ def rnncast_forecast(
     params: dict[str, Any], data: Competition
 ) -> tuple[pd.DataFrame, str]:
     settings = {"seed": 0, **params}
+    if "dilations" in settings:  # "season": the competition's season length
+        settings["dilations"] = tuple(
+            data.season_length if d == "season" else d for d in settings["dilations"]
+        )
     if isinstance(data.freq, int) or settings.get("season_length") is not None:
         # integer time has no calendar to take seasons from: the competition's
         settings["season_length"] = data.season_length

@@ -1,4 +1,4 @@
-"""rnncast: forecast time series with recurrent neural networks (RNN, LSTM, GRU).
+"""rnncast: forecast time series with recurrent networks (RNN, LSTM, GRU, xLSTM).
 
 >>> from rnncast import Forecaster
 >>> Forecaster(horizon=12, cell="gru")

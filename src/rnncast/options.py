@@ -136,11 +136,11 @@ class ForecasterParams:
     )
     dilations: int | Sequence[int] | None = option_field(
         None,
-        "each layer's dilation d: its state at step t comes from step t - d "
-        "(hidden=(64, 64), dilations=(1, 24): the second layer steps a day)",
+        "layer k reads its state of step t - dilations[k] (1,24: layer 2 steps a day)",
         "int, sequence of int (one per layer) or None (all 1)",
         check=lookbacks,
         parse="lookbacks",
+        default_text="every layer 1",
         **_OUTPUT,
     )
     dropout: float = option_field(

@@ -23,7 +23,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 _DESCRIPTION = """\
-Forecast time series with recurrent neural networks (RNN, LSTM, GRU).
+Forecast time series with recurrent neural networks (RNN, LSTM, GRU, xLSTM).
 
 Start with `rnncast demo`, which trains all three networks on a real series and
 compares them with a seasonal-naive forecast. Then forecast your own data:

@@ -53,8 +53,8 @@ data up to the cutoff only and forecasts the next --horizon values. Prints a
 leaderboard (mean over series and windows, best first) with MSE, MAE, RMSE, MAPE,
 sMAPE, MASE, OWA relative to --reference, and fit and predict seconds;
 --by-step adds each model's MASE at every step of the horizon.
-Models: lstm, gru, rnn; naive, snaive, drift; arima, ets, theta
-(pip install 'rnncast[baselines]'); prophet (pip install 'rnncast[prophet]').
+Models: lstm, gru, rnn, slstm, mlstm; naive, snaive, drift; arima, ets, theta,
+mstl (pip install 'rnncast[baselines]'); prophet (pip install 'rnncast[prophet]').
 """
 
 
