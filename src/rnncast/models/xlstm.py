@@ -59,9 +59,7 @@ class SLSTM(nn.Module):
         self.weight_hh_l0 = nn.Parameter(torch.empty(gates, hidden_size))
         self.bias_ih_l0 = nn.Parameter(torch.empty(gates))
         self.bias_hh_l0 = nn.Parameter(torch.empty(gates))
-        bound = 1.0 / math.sqrt(hidden_size)  # torch's recurrent layers' default
-        for weight in self.parameters():
-            nn.init.uniform_(weight, -bound, bound)
+        _initialise(self, hidden_size)
 
     def forward(
         self, x: torch.Tensor, state: SState | None = None
@@ -101,9 +99,7 @@ class MLSTM(nn.Module):
         rows = 4 * hidden_size + 2  # q, k, v, o; the scalar gates i, f
         self.weight_ih_l0 = nn.Parameter(torch.empty(rows, input_size))
         self.bias_ih_l0 = nn.Parameter(torch.empty(rows))
-        bound = 1.0 / math.sqrt(hidden_size)
-        for weight in self.parameters():
-            nn.init.uniform_(weight, -bound, bound)
+        _initialise(self, hidden_size)
 
     def forward(
         self, x: torch.Tensor, state: SState | None = None
@@ -137,3 +133,10 @@ class MLSTM(nn.Module):
             m = m_new
             outputs.append(h)
         return torch.stack(outputs, dim=1), (h, C, n, m)
+
+
+def _initialise(layer: nn.Module, hidden_size: int) -> None:
+    """Draw every weight from U(-1/sqrt(H), 1/sqrt(H)), as torch's recurrent layers."""
+    bound = 1.0 / math.sqrt(hidden_size)
+    for weight in layer.parameters():
+        nn.init.uniform_(weight, -bound, bound)
