@@ -47,13 +47,12 @@ what each changed).
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rnncast.data.seasonality import is_seasonal
+from rnncast.data.seasonality import as_periods, is_seasonal
 from rnncast.exceptions import ConfigError
 from rnncast.options import COMBINATIONS
 
@@ -150,7 +149,7 @@ def _adjusted_forecast(
         return np.full(horizon, np.nan)
     if n == 1 or np.all(y == y[0]):
         return np.full(horizon, float(y[0]))
-    periods = (seasons,) if isinstance(seasons, numbers.Integral) else seasons
+    periods = as_periods(seasons)
     multiplicative = bool(np.all(y > 0))
     x, ahead = y, None
     for period in periods:
@@ -310,12 +309,6 @@ def _centred_average(y: Array, m: int) -> Array:
     if len(y) >= len(weights):
         trend[half : len(y) - half] = np.convolve(y, weights, mode="valid")
     return trend
-
-
-def _adjusted(y: Array, indices: Array, multiplicative: bool) -> Array:
-    """``y`` seasonally adjusted by ``indices`` (position 0 = its first value)."""
-    own = indices[np.arange(len(y)) % len(indices)]
-    return y / own if multiplicative else y - own
 
 
 def _observed_part(y: Array) -> Array:

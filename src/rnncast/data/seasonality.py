@@ -30,7 +30,8 @@ since a week is seven days) and keeps what the longer one adds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import numbers
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,7 +42,9 @@ __all__ = [
     "SEASONALITY_Z",
     "SEASON_SAMPLE",
     "SEASON_SHARE",
+    "as_periods",
     "autocorrelations",
+    "first_season",
     "is_seasonal",
     "kept_seasons",
     "seasonal_series",
@@ -50,6 +53,18 @@ __all__ = [
 SEASONALITY_Z = 1.645  # two-sided 90 % normal quantile of the M4 benchmarks' test
 SEASON_SHARE = 0.5  # a further period is kept when this share of series shows it
 SEASON_SAMPLE = 500  # series tested per period at most (evenly spaced)
+
+
+def as_periods(seasons: int | Sequence[float]) -> tuple[float, ...]:
+    """One season or several (``season_length``'s forms) as a tuple of periods."""
+    if isinstance(seasons, numbers.Integral):
+        return (int(seasons),)
+    return tuple(seasons)
+
+
+def first_season(seasons: int | Sequence[float]) -> int:
+    """Return the first period, rounded, at least 1: every fit's single season."""
+    return max(1, round(as_periods(seasons)[0]))
 
 
 def autocorrelations(y: NDArray[np.float64], max_lag: int) -> NDArray[np.float64]:
@@ -137,12 +152,12 @@ def kept_seasons(
     kept = [periods[0]]
     n = len(offsets) - 1
     rows = np.unique(np.linspace(0, n - 1, min(n, SEASON_SAMPLE)).round().astype(int))
+    parts = [training_part(values, offsets, train_lengths, i) for i in rows]
     for period in periods[1:]:
         lag = max(1, round(kept[-1]))
-        passed = 0
-        for i in rows:
-            part = training_part(values, offsets, train_lengths, i)
-            passed += is_seasonal(part[lag:] - part[:-lag], round(period))
-        if passed >= share * len(rows):
+        passed = sum(
+            is_seasonal(part[lag:] - part[:-lag], round(period)) for part in parts
+        )
+        if passed >= share * len(parts):
             kept.append(period)
     return tuple(kept)

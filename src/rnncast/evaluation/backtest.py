@@ -9,7 +9,6 @@ of a window is cut before it is handed over.
 
 from __future__ import annotations
 
-import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from rnncast.checks import require_positive_int
 from rnncast.checks import seasons as seasons_check
 from rnncast.data.frame import validate_frame
 from rnncast.data.inputs import to_long_frame
+from rnncast.data.seasonality import first_season
 from rnncast.data.series import (
     Freq,
     SeriesData,
@@ -213,10 +213,8 @@ def backtest(
     seasons_check("season_length", season_length)
     if season_length is None:
         m = season_length_from_freq(series.freq)
-    elif isinstance(season_length, numbers.Integral):
-        m = int(season_length)
     else:
-        m = max(1, round(season_length[0]))
+        m = first_season(season_length)
     cut = _cutoff_lengths(series, horizon, n_windows, step)
     settings = _Settings(
         horizon,

@@ -20,6 +20,7 @@ import torch
 
 from rnncast.checks import require_positive_int
 from rnncast.combine import NetworkAlone, mixer
+from rnncast.data.seasonality import as_periods, first_season
 from rnncast.data.series import Freq, seasons_from_freq
 from rnncast.exceptions import ConfigError
 from rnncast.intervals.methods import NoIntervals, interval_method
@@ -148,7 +149,7 @@ def make_plan(
         masked = params.missing == "mask"
     if seasons is None:
         seasons = declared_seasons(params, freq)
-    season = max(1, round(seasons[0]))
+    season = first_season(seasons)
     lookbacks = member_lookbacks(params, seasons)
     intervals = interval_method(params)
     if params.season_inputs and season < 2:
@@ -209,7 +210,7 @@ def declared_seasons(params: ForecasterParams, freq: Freq) -> tuple[float, ...]:
 
 def season_length(params: ForecasterParams, freq: Freq) -> int:
     """Return the first of :func:`declared_seasons`, rounded: the single season."""
-    return max(1, round(declared_seasons(params, freq)[0]))
+    return first_season(declared_seasons(params, freq))
 
 
 def member_lookbacks(
@@ -224,13 +225,13 @@ def member_lookbacks(
     that base times 1, 1.5 and 2 (rounded up), so its members see different
     stretches of history.
     """
-    periods = (seasons,) if isinstance(seasons, numbers.Integral) else seasons
+    periods = as_periods(seasons)
     lookback = params.lookback
     if lookback is None:
         covered = [p for p in periods[1:] if p <= LOOKBACK_SEASON_LIMIT]
         base = max(
             2 * int(params.horizon),  # type: ignore[arg-type]
-            2 * max(1, round(periods[0])),
+            2 * first_season(periods),
             math.ceil(max(covered, default=0)),
         )
         choices = [math.ceil(base * f) for f in LOOKBACK_FACTORS]
@@ -257,7 +258,7 @@ def window_season(seasons: Sequence[float], lookbacks: Sequence[int]) -> int:
         for p in seasons
         if round(p) <= min(min(lookbacks), LOOKBACK_SEASON_LIMIT)
     ]
-    return max(fitting, default=max(1, round(seasons[0])))
+    return max(fitting, default=first_season(seasons))
 
 
 def network_config(
