@@ -139,6 +139,20 @@ def _loss(ref, x, target):
     return mse_loss(network_forward(ref, x)[0], target)[0]
 
 
+def _reference_gradients(net, x, target):
+    """The reference of ``net``, its layers' (parameter, BPTT gradient) pairs, dW_y."""
+    ref = from_torch(net)
+    y_hat, cache = network_forward(ref, x)
+    layers, dW_y, _ = network_backward(ref, cache, mse_loss(y_hat, target)[1])
+    pairs = [
+        (p.W[k], g.W[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.W
+    ]
+    pairs += [
+        (p.b[k], g.b[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.b
+    ]
+    return ref, pairs, dW_y
+
+
 def _assert_finite_differences(ref, x, target, arrays, eps, rounding=0.0):
     """Each (parameter, gradient) pair's every entry against central differences.
 
@@ -177,19 +191,10 @@ def _assert_same_layer_grads(layers, torch_layers):
 def test_bptt_gradients_equal_central_finite_differences(air, cell):
     net = _network(cell, (3, 2), seed=2, level="last")
     x, target = _windows(air, lookback=6, horizon=4, batch=3)
-    ref = from_torch(net)
-    y_hat, cache = network_forward(ref, x)
-    layers, dW_y, _ = network_backward(ref, cache, mse_loss(y_hat, target)[1])
-
+    ref, arrays, dW_y = _reference_gradients(net, x, target)
     # Central differences err by ~eps^2 (truncation) plus ~1e-16 * loss / eps
     # (rounding); the sum is smallest near eps = 1e-5 for losses of order 1.
     eps = 1e-5
-    arrays = [
-        (p.W[k], g.W[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.W
-    ]
-    arrays += [
-        (p.b[k], g.b[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.b
-    ]
     arrays.append((ref.W_y, dW_y))
     checked = _assert_finite_differences(ref, x, target, arrays, eps)
     assert checked >= 35  # every weight and bias of the smallest (RNN) network
@@ -315,14 +320,9 @@ def test_a_dilated_layer_reads_the_state_d_steps_back(air, cell):
 def test_dilated_bptt_gradients_equal_central_finite_differences(air, cell):
     net = _network(cell, (3, 2), seed=2, level="last", dilations=(2, 3))
     x, target = _windows(air, lookback=7, horizon=4, batch=3)
-    ref = from_torch(net)
-    y_hat, cache = network_forward(ref, x)
-    layers, _, _ = network_backward(ref, cache, mse_loss(y_hat, target)[1])
-    arrays = [
-        (p.W[k], g.W[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.W
-    ]
+    ref, arrays, _ = _reference_gradients(net, x, target)
     checked = _assert_finite_differences(ref, x, target, arrays, eps=1e-5)
-    assert checked >= 22  # every recurrent weight of the smallest (RNN) network
+    assert checked >= 27  # every weight and bias of the smallest (RNN) network
 
 
 def test_dilations_must_fit_the_layers():
@@ -344,15 +344,7 @@ XLSTM_PARAMETERS = {
 def test_xlstm_bptt_gradients_equal_central_finite_differences(air, cell):
     net = _network(cell, (3, 2), seed=2, level="last")
     x, target = _windows(air, lookback=6, horizon=4, batch=3)
-    ref = from_torch(net)
-    y_hat, cache = network_forward(ref, x)
-    layers, _, _ = network_backward(ref, cache, mse_loss(y_hat, target)[1])
-    arrays = [
-        (p.W[k], g.W[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.W
-    ]
-    arrays += [
-        (p.b[k], g.b[k]) for p, g in zip(ref.layers, layers, strict=True) for k in p.b
-    ]
+    ref, arrays, _ = _reference_gradients(net, x, target)
     # some of their gradients are ~1e-6, where the differences' rounding error
     # (~1e-16 * loss / eps = 1e-11 here) exceeds 1e-6 relative: allow that much
     checked = _assert_finite_differences(
