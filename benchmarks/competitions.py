@@ -91,10 +91,17 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "rnncast-mlstm": {"cell": "mlstm"},
     "rnncast-2x64": {"hidden": (64, 64)},
     "rnncast-2x64-dilated": {"hidden": (64, 64), "dilations": (1, "season")},
+    # four layers in two residual groups: NeuralForecast DilatedRNN's default
+    # dilations, and the M4 winner's hourly ones
+    "rnncast-4x64-groups": {"hidden": (64,) * 4, "dilations": ((1, 2), (4, 8))},
+    "rnncast-4x64-m4": {"hidden": (64,) * 4, "dilations": ((1, 4), (24, 168))},
     "rnncast-val4": {"validation_windows": 4},
     "rnncast-ens3": {"ensemble": 3},
     "rnncast-adaptive": {"window_level": "adaptive"},
     "rnncast-season": {"season_inputs": True},
+    # a cheaper summary of a long season than a lookback covering it: four days of
+    # lookback with the phase of every kept season (day and week) as inputs
+    "rnncast-phases-96": {"season_inputs": True, "lookback": 96},
     "rnncast-smape": {"loss": "smape"},
     "rnncast-snaive": {"window_level": "snaive"},
     # mixed with the Theta method (or its mean with the damped trend's),

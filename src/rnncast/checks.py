@@ -77,6 +77,28 @@ def lookbacks(name: str, value: Any) -> None:
         require_positive_int(name, one)
 
 
+def dilation_groups(name: str, value: Any) -> None:
+    """Check dilations: an int, one per layer, groups of them, or None."""
+    if value is None or isinstance(value, numbers.Integral):
+        positive_int(name, value)
+        return
+    values = list(value) if isinstance(value, Sequence) else []
+    grouped = [v for v in values if isinstance(v, Sequence)]
+    if isinstance(value, str) or not values or 0 < len(grouped) < len(values):
+        raise ConfigError(
+            f"{name} must be one integer per layer, such as (1, 24), or groups of "
+            f"them, such as ((1, 4), (24, 168)); got {value!r}."
+        )
+    for group in grouped:
+        if isinstance(group, str) or not group:
+            raise ConfigError(f"{name} has an empty or text group: {value!r}.")
+        for one in group:
+            require_positive_int(name, one)
+    if not grouped:
+        for one in values:
+            require_positive_int(name, one)
+
+
 def seasons(name: str, value: Any) -> None:
     """Check seasonal periods: a positive integer, increasing numbers > 1, or None."""
     if value is None or isinstance(value, numbers.Integral):

@@ -262,7 +262,7 @@ def gradient_decay(
         )
         phases = model.season_phases(series.last_ds)
         if phases is not None:  # each window ends ``back`` steps before its series
-            phases = (phases[owners] - back) % model.season_length_
+            phases = phases[owners] - back
     x = model.network_inputs(windows, stats, torch.float64, phases=phases).numpy()
     config = network.config
     x, _ = centre(

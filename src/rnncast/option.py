@@ -44,7 +44,8 @@ class Option:
         How the command line reads the flag's text: ``"int"``,
         ``"positive_int"``, ``"non_negative_int"``, ``"float"``, ``"limit"`` (a
         positive int or ``none``), ``"widths"``
-        (``128,64``), ``"lookbacks"`` (``36`` or ``24,36``), ``"seasons"`` (``24`` or
+        (``128,64``), ``"lookbacks"`` (``36`` or ``24,36``), ``"dilations"``
+        (``1,24`` or groups ``1,4/24,168``), ``"seasons"`` (``24`` or
         ``24,168``), ``"frequency"`` (an
         alias or an integer step), ``"clip_norm"`` (0 for None); None: text.
     default_text : str or None

@@ -20,6 +20,7 @@ from typing import Any
 
 from rnncast.checks import (
     check_levels,
+    dilation_groups,
     fraction,
     layer_widths,
     lookbacks,
@@ -134,12 +135,12 @@ class ForecasterParams:
         parse="widths",
         **_OUTPUT,
     )
-    dilations: int | Sequence[int] | None = option_field(
+    dilations: int | Sequence[int] | Sequence[Sequence[int]] | None = option_field(
         None,
-        "layer k reads its state of step t - dilations[k] (1,24: layer 2 steps a day)",
-        "int, sequence of int (one per layer) or None (all 1)",
-        check=lookbacks,
-        parse="lookbacks",
+        "layer k reads step t - dilations[k] (1,24); (1,4),(24,168): residual groups",
+        "int, one per layer, or groups of them ((1, 4), (24, 168)); None (all 1)",
+        check=dilation_groups,
+        parse="dilations",
         default_text="every layer 1",
         **_OUTPUT,
     )
@@ -198,8 +199,8 @@ class ForecasterParams:
     )
     season_inputs: bool = option_field(
         False,
-        "give the network the season phase of every input (month of the year, "
-        "hour of the day...) as two extra input channels",
+        "give the network each input's phase in every kept season (month of the "
+        "year; hour of the day and of the week...) as sine and cosine channels",
         "bool",
         **_OUTPUT,
     )

@@ -244,6 +244,52 @@ def test_season_inputs_are_the_phase_of_every_input_value(air_panel, tmp_path):
     assert np.isfinite(model.predict(recent)["yhat"]).all()
 
 
+def test_season_inputs_hold_the_phase_of_every_kept_season():
+    # two weeks of hourly data with a daily and a weekly pattern: the day and
+    # the week are kept, and each has its sine and cosine channel
+    hours = pd.date_range("2024-01-01", periods=24 * 7 * 6, freq="h")  # a Monday
+    t = np.arange(len(hours))
+    y = 50 + 10 * np.sin(2 * np.pi * t / 24) + 8 * (hours.dayofweek >= 5)
+    y = y + np.random.default_rng(0).normal(0, 1, len(t))
+    data = pd.DataFrame({"unique_id": "s", "ds": hours, "y": y})
+    model = Forecaster(horizon=24, season_inputs=True, **TINY).fit(data)
+    assert model.seasons_ == (24, 168)
+    x = model.network_inputs(
+        model.context_, model.scaler_, phases=model.season_phases(model.last_ds_)
+    )
+    day, week = (
+        torch.atan2(x[0, :, k], x[0, :, k + 1]).double().numpy() % (2 * np.pi)
+        for k in (1, 3)
+    )
+    stamps = hours[-model.lookback_ :]
+    np.testing.assert_allclose(day, 2 * np.pi * stamps.hour / 24, atol=1e-5)
+    in_week = stamps.dayofweek * 24 + stamps.hour  # 1970-01-01 was a Thursday (3)
+    np.testing.assert_allclose(
+        week, 2 * np.pi * ((in_week - 72) % 168) / 168, atol=1e-5
+    )
+
+
+def test_phase_angles_of_a_non_integer_period_follow_the_step_count():
+    from rnncast.data.timeline import step_ordinals
+    from rnncast.data.windows import phase_angles
+
+    days = pd.date_range("2020-01-01", periods=3 * 365, freq="D")
+    steps = step_ordinals(days[-1:], "D")
+    assert steps[0] == (days[-1] - pd.Timestamp("1970-01-01")).days
+    angles = phase_angles(steps, np.array([len(days)]), (7, 365.25))
+    assert angles.shape == (len(days), 2)
+    ordinals = (days - pd.Timestamp("1970-01-01")).days.to_numpy()
+    np.testing.assert_allclose(angles[:, 0], 2 * np.pi * (ordinals % 7) / 7)
+    np.testing.assert_allclose(
+        angles[:, 1], 2 * np.pi * (ordinals % 365.25) / 365.25, atol=1e-12
+    )
+    # a year apart, the same phase of the year to within a quarter day's turn
+    year = np.abs(angles[365:, 1] - angles[:-365, 1])
+    assert np.all(
+        np.minimum(year, 2 * np.pi - year) < 2 * np.pi * 0.25 / 365.25 + 1e-12
+    )
+
+
 def test_training_windows_carry_the_phases_predict_gives(air):
     # The last training window of a series ends where predict's context ends minus
     # the horizon; its phase channels must be the ones predict computes there.
@@ -252,7 +298,7 @@ def test_training_windows_carry_the_phases_predict_gives(air):
 
     lengths = np.array([len(air)])
     last = season_phases([air["ds"].iloc[-1]], "MS", 12)
-    angles = torch.as_tensor(phase_angles(last, lengths, 12))
+    angles = torch.as_tensor(phase_angles(last, lengths, (12,)))
     values = torch.as_tensor(air["y"].to_numpy())
     start = torch.tensor([len(air) - 24 - 4])
     inputs, _ = gather(values, start, 24, 4, channels=phase_channels(angles))

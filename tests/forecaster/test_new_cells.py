@@ -71,6 +71,67 @@ def test_the_command_line_takes_dilations(air_panel, write_csv, tmp_path):
     assert len(pd.read_csv(tmp_path / "f.csv")) == 6 * air_panel["unique_id"].nunique()
 
 
+# the M4 winner's layout in small: a plain layer, then a residual group of two
+# dilated ones (4 and 12 months)
+GROUPED = {**TINY, "hidden": (8, 8, 8), "dilations": ((1,), (4, 12)), "seed": 0}
+
+
+@pytest.mark.parametrize("output", ["direct", "recursive"])
+def test_residual_dilation_groups_fit_save_predict_and_match_the_reference(
+    air_panel, tmp_path, output
+):
+    model = Forecaster(horizon=6, **GROUPED, output=output, combine="none")
+    predicted = model.fit(air_panel).predict()
+    config = model.network_.config
+    assert (config.dilations, config.residual_groups) == ((1, 4, 12), (1, 2))
+    model.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), predicted)
+    x = model.network_inputs(
+        model.context_,
+        model.scaler_,
+        torch.float64,
+        phases=model.season_phases(model.last_ds_),
+    ).numpy()
+    network = model.network_.double()
+    expected = network(torch.as_tensor(x)).detach().numpy()
+    got, _ = network_forward(from_torch(network), x)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "dilations",
+    [((1,), 4), ((),), ((1, 0),), "1,4", ((1, 2), (3, "4"))],
+    ids=["mixed", "empty-group", "zero", "text", "text-in-group"],
+)
+def test_dilation_groups_are_checked(dilations):
+    with pytest.raises(ConfigError, match="dilations"):
+        Forecaster(horizon=6, hidden=(8, 8, 8), dilations=dilations).checked_params()
+
+
+@pytest.mark.parametrize("text", ["1/4,12", "(1),(4,12)"])
+def test_the_command_line_takes_dilation_groups(air_panel, write_csv, tmp_path, text):
+    data = write_csv(air_panel)
+    out = tmp_path / "f.csv"
+    args = ["forecast", str(data), "--horizon", "6", *TINY_ARGS, "--hidden", "8,8,8"]
+    assert (
+        main(
+            [
+                *args,
+                "--dilations",
+                text,
+                "--save-model",
+                str(tmp_path / "m"),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert pd.read_csv(out)["yhat"].notna().all()
+    config = Forecaster.load(tmp_path / "m").network_.config
+    assert (config.dilations, config.residual_groups) == ((1, 4, 12), (1, 2))
+
+
 @pytest.mark.parametrize("cell", ["slstm", "mlstm"])
 @pytest.mark.parametrize(
     "extra",

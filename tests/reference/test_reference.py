@@ -111,12 +111,17 @@ def test_multiplicative_detect_forward_equals_torch_in_float64(air, cell):
 
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize(
-    ("hidden", "dilations"),
-    [((5,), ()), ((6, 4, 3), ()), ((6, 4, 3), (1, 2, 5))],
-    ids=["1-layer", "3-layers", "3-layers-dilated"],
+    ("hidden", "dilations", "groups"),
+    [
+        ((5,), (), ()),
+        ((6, 4, 3), (), ()),
+        ((6, 4, 3), (1, 2, 5), ()),
+        ((6, 4, 6), (1, 2, 5), (1, 2)),
+    ],
+    ids=["1-layer", "3-layers", "3-layers-dilated", "residual-groups"],
 )
-def test_bptt_gradients_equal_torch_autograd(air, cell, hidden, dilations):
-    net = _network(cell, hidden, seed=1, dilations=dilations)
+def test_bptt_gradients_equal_torch_autograd(air, cell, hidden, dilations, groups):
+    net = _network(cell, hidden, seed=1, dilations=dilations, residual_groups=groups)
     x, target = _windows(air, lookback=13)  # no multiple of the dilations
     loss = torch.nn.functional.mse_loss(
         net(torch.as_tensor(x)), torch.as_tensor(target)
@@ -277,12 +282,21 @@ def test_masked_inputs_forward_equals_torch(air, cell, output):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
 
 
-DILATED = [((5,), (3,)), ((6, 4, 3), (1, 2, 5))]
+# (hidden, dilations, residual groups): one dilated layer, a dilated stack, and
+# residual groups with (4-6 -> 6) and without (1 | 1) dilations
+DILATED = [
+    ((5,), (3,), ()),
+    ((6, 4, 3), (1, 2, 5), ()),
+    ((6, 4, 6), (1, 2, 5), (1, 2)),
+    ((5, 5), (1, 1), (1, 1)),
+]
 
 
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize(
-    ("hidden", "dilations"), DILATED, ids=["1-layer-d3", "3-layers-d125"]
+    ("hidden", "dilations", "groups"),
+    DILATED,
+    ids=["1-layer-d3", "3-layers-d125", "residual-d125", "residual-d11"],
 )
 @pytest.mark.parametrize(
     "head",
@@ -293,8 +307,10 @@ DILATED = [((5,), (3,)), ((6, 4, 3), (1, 2, 5))]
     ],
     ids=["last", "snaive", "recursive"],
 )
-def test_dilated_forward_equals_torch_in_float64(air, cell, hidden, dilations, head):
-    net = _network(cell, hidden, dilations=dilations, **head)
+def test_dilated_forward_equals_torch_in_float64(
+    air, cell, hidden, dilations, groups, head
+):
+    net = _network(cell, hidden, dilations=dilations, residual_groups=groups, **head)
     x, _ = _windows(air, lookback=13)  # not a multiple of any dilation
     expected = net(torch.as_tensor(x)).detach().numpy()
     got, _ = network_forward(from_torch(net), x)
@@ -325,11 +341,36 @@ def test_dilated_bptt_gradients_equal_central_finite_differences(air, cell):
     assert checked >= 27  # every weight and bias of the smallest (RNN) network
 
 
+@pytest.mark.parametrize("cell", CLASSIC_CELLS)
+def test_residual_bptt_gradients_equal_central_finite_differences(air, cell):
+    net = _network(
+        cell, (3, 3), seed=2, level="last", dilations=(2, 3), residual_groups=(1, 1)
+    )
+    x, target = _windows(air, lookback=7, horizon=4, batch=3)
+    ref, arrays, _ = _reference_gradients(net, x, target)
+    checked = _assert_finite_differences(ref, x, target, arrays, eps=1e-5)
+    assert checked >= 36  # every weight and bias of the (RNN) network
+
+
+def test_a_residual_group_adds_its_input_to_its_output(air):
+    net = _network("lstm", (4, 3, 4), level="none", residual_groups=(1, 2))
+    x, _ = _windows(air)
+    _, cache = network_forward(from_torch(net), x)
+    np.testing.assert_array_equal(cache.top, cache.hidden[2] + cache.hidden[0])
+    plain = _network("lstm", (4, 3, 4), level="none")  # the same weights
+    _, plain_cache = network_forward(from_torch(plain), x)
+    np.testing.assert_array_equal(plain_cache.top, plain_cache.hidden[2])
+
+
 def test_dilations_must_fit_the_layers():
     with pytest.raises(ConfigError, match="dilations"):
         NetworkConfig(hidden=(8, 8), dilations=(1,))
     with pytest.raises(ConfigError, match="dilations"):
         NetworkConfig(hidden=(8,), dilations=(0,))
+    with pytest.raises(ConfigError, match="split the 3 layers"):
+        NetworkConfig(hidden=(8, 8, 8), residual_groups=(1, 1))
+    with pytest.raises(ConfigError, match=r"layer 2 must end as wide.*\(8\)"):
+        NetworkConfig(hidden=(8, 4), residual_groups=(1, 1))
 
 
 # weights and biases of layers 3 and 2 wide on 1 input: the sLSTM's four gates read

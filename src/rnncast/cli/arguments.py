@@ -11,6 +11,7 @@ quick.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -112,6 +113,23 @@ def lookbacks(text: str) -> int | tuple[int, ...]:
     return values[0] if len(values) == 1 else values
 
 
+def dilations(text: str) -> int | tuple[int, ...] | tuple[tuple[int, ...], ...]:
+    """Parse one dilation per layer (``1,24``) or residual groups of them.
+
+    Groups are parenthesised (``"(1,4),(24,168)"``) or separated by slashes
+    (``1,4/24,168``).
+    """
+    if "(" not in text and "/" not in text:
+        return lookbacks(text)
+    parts = re.findall(r"\(([^()]*)\)", text) if "(" in text else text.split("/")
+    groups = tuple(tuple(positive_int(v) for v in p.split(",")) for p in parts)
+    if not groups or any(not g for g in groups):
+        raise argparse.ArgumentTypeError(
+            f"expected dilation groups such as 1,4/24,168, got {text!r}"
+        )
+    return groups
+
+
 def seasons(text: str) -> int | tuple[float, ...]:
     """Parse one season (``24``) or several periods (``24,168``, ``7,365.25``)."""
     if "," not in text:
@@ -164,6 +182,7 @@ _PARSERS: dict[str | None, Callable[[str], Any]] = {
     "float": float,
     "widths": layer_widths,
     "lookbacks": lookbacks,
+    "dilations": dilations,
     "seasons": seasons,
     "frequency": frequency,
     "clip_norm": _clip_norm,

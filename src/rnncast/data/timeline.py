@@ -32,6 +32,7 @@ __all__ = [
     "season_phases",
     "shift_timestamps",
     "stamp_list",
+    "step_ordinals",
     "timestamps_of_series",
 ]
 
@@ -39,23 +40,32 @@ __all__ = [
 def season_phases(stamps: Any, freq: Freq, season_length: int) -> NDArray[np.int64]:
     r"""Return the phase :math:`p \in [0, m)` of each timestamp in the season.
 
-    The phase counts steps of ``freq`` from a fixed origin, modulo the season
-    length :math:`m`, so it is the same for the same calendar position in every
-    series: the month of the year for monthly data with :math:`m = 12`, the
-    quarter for quarterly data, the hour of the day for hourly data with
-    :math:`m = 24`, the day of the week for daily data with :math:`m = 7`. Steps
-    are counted with pandas' period ordinals (months, quarters, hours... since
-    1970; business days with NumPy) on the wall clock (a time zone is dropped
-    first), and for integer time as ``t // freq``. A frequency without calendar
-    periods (semi-month steps) raises :class:`~rnncast.exceptions.ConfigError`.
+    :func:`step_ordinals` modulo the season length :math:`m`, so it is the same
+    for the same calendar position in every series: the month of the year for
+    monthly data with :math:`m = 12`, the quarter for quarterly data, the hour
+    of the day for hourly data with :math:`m = 24`, the day of the week for
+    daily data with :math:`m = 7`.
 
     Examples
     --------
     >>> season_phases(pd.to_datetime(["2024-01-01", "2024-03-01"]), "MS", 12)
     array([0, 2])
     """
+    return step_ordinals(stamps, freq) % season_length
+
+
+def step_ordinals(stamps: Any, freq: Freq) -> NDArray[np.int64]:
+    r"""Return the number of steps of ``freq`` from a fixed origin to each timestamp.
+
+    Steps are counted with pandas' period ordinals (months, quarters, hours...
+    since 1970; business days with NumPy) on the wall clock (a time zone is
+    dropped first), and for integer time as ``t // freq``. The phase of a
+    timestamp in any period :math:`m` (365.25 days too) is its ordinal modulo
+    :math:`m`. A frequency without calendar periods (semi-month steps) raises
+    :class:`~rnncast.exceptions.ConfigError`.
+    """
     if isinstance(freq, int):
-        return (np.asarray(stamps, dtype=np.int64) // freq) % season_length
+        return np.asarray(stamps, dtype=np.int64) // freq
     index = pd.DatetimeIndex(stamps)
     if index.tz is not None:
         index = index.tz_localize(None)
@@ -63,7 +73,7 @@ def season_phases(stamps: Any, freq: Freq, season_length: int) -> NDArray[np.int
     if isinstance(offset.base, pd.offsets.BusinessDay):  # business-day periods
         days = index.to_numpy().astype("datetime64[D]")  # are deprecated in pandas
         count = np.busday_count(np.datetime64("1970-01-01"), days)
-        return (count // offset.n) % season_length
+        return count // offset.n
     try:  # periods of the unit step (2MS: months), then steps of n units
         unit = pd.date_range(index[0], periods=2, freq=offset.base).to_period()
     except (ValueError, TypeError) as error:
@@ -72,7 +82,7 @@ def season_phases(stamps: Any, freq: Freq, season_length: int) -> NDArray[np.int
             f"undefined ({error}); leave season_inputs off for this data."
         ) from error
     step = offset.n * int(unit.asi8[1] - unit.asi8[0])
-    return (index.to_period(unit.freq).asi8 // step) % season_length
+    return index.to_period(unit.freq).asi8 // step
 
 
 def shift_timestamps(starts: Any, freq: Freq, steps: NDArray[np.int64]) -> pd.Index:

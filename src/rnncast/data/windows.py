@@ -9,6 +9,8 @@ when the batch is drawn, so memory does not grow with the window length.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from numpy.typing import NDArray
@@ -164,30 +166,34 @@ def window_inputs(
 
 
 def phase_angles(
-    last_phases: NDArray[np.int64],
+    last_steps: NDArray[np.int64],
     lengths: NDArray[np.int64],
-    season_length: int,
+    periods: Sequence[float],
 ) -> NDArray[np.float64]:
-    r"""Season phase angle :math:`2\pi p_t / m` of every value of flat series.
+    r"""Phase angles :math:`2\pi (s_t \bmod m) / m` of every value, one per period.
 
-    Series ``i`` has ``lengths[i]`` values whose last one is at phase
-    ``last_phases[i]`` (:func:`~rnncast.data.timeline.season_phases`); the value
-    ``k`` steps before the last is at phase :math:`(p_{last} - k) \bmod m`. Counted
-    from the end, so values padded at the front still line up.
+    Series ``i`` has ``lengths[i]`` values whose last one is ``last_steps[i]``
+    steps from the origin (:func:`~rnncast.data.timeline.step_ordinals`, or
+    any number congruent to it modulo every integer period); the value ``k``
+    steps before the last is at :math:`s_{last} - k`. Counted from the end, so
+    values padded at the front still line up. Returns (n_values, n_periods);
+    a non-integer period (365.25 days) turns by a fraction of a step each cycle.
     """
     ends = np.repeat(np.cumsum(lengths) - 1, lengths)
     before_last = ends - np.arange(int(lengths.sum()))
-    phases = (np.repeat(last_phases, lengths) - before_last) % season_length
-    return 2 * np.pi * phases / season_length
+    steps = np.repeat(np.asarray(last_steps), lengths) - before_last
+    m = np.asarray(periods, dtype=np.float64)
+    return 2 * np.pi * np.mod(steps[:, None], m) / m
 
 
 def phase_channels(angles: torch.Tensor) -> torch.Tensor:
-    r"""Two input channels :math:`\sin a_t, \cos a_t` of phase angles (..., L).
+    r"""Input channels :math:`\sin a_t, \cos a_t` of each period's angles (..., P).
 
     Sine and cosine place every phase on a circle, so December sits next to
-    January; the network reads where in the season each input value lies.
+    January; the network reads where in each season every input value lies.
+    Returns (..., 2P): the sine and cosine of the first period, then the next.
     """
-    return torch.stack([torch.sin(angles), torch.cos(angles)], dim=-1)
+    return torch.stack([torch.sin(angles), torch.cos(angles)], dim=-1).flatten(-2)
 
 
 def masked_inputs(windows: torch.Tensor) -> torch.Tensor:

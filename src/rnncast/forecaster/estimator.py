@@ -300,7 +300,7 @@ class Forecaster:
         return InputSpec.of(
             self.checked_params(),
             state.network.config,
-            state.season_length,
+            state.seasons,
             state.series.freq,
             state.masked,
         )

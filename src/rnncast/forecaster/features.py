@@ -7,7 +7,8 @@ predict time and in :mod:`rnncast.explain`, has the channels
    observed indicator, for ``missing="mask"``:
    :func:`~rnncast.data.windows.masked_inputs`);
 2. with ``season_inputs``, :math:`\sin` and :math:`\cos` of each value's
-   season phase angle (:func:`~rnncast.data.windows.phase_channels`);
+   phase angle in every kept seasonal period
+   (:func:`~rnncast.data.windows.phase_channels`);
 3. with ``level="detect"``, each series' constant columns
    (:func:`series_columns`): its scaled zero for multiplicative patterns, then
    its seasonal flag, last, where the network reads it.
@@ -29,7 +30,7 @@ from numpy.typing import NDArray
 
 from rnncast.data.scaling import ScalerStats, transform_rows
 from rnncast.data.series import Freq, SeriesData
-from rnncast.data.timeline import season_phases
+from rnncast.data.timeline import step_ordinals
 from rnncast.data.windows import phase_angles, phase_channels, window_inputs
 from rnncast.exceptions import DataError
 from rnncast.models.networks import NetworkConfig
@@ -48,14 +49,13 @@ class InputSpec:
     """What a network's inputs hold besides the scaled value.
 
     ``masked``: gaps and padding are masked (``missing`` resolved);
-    ``season_inputs``: season phase channels with period ``season_length`` at
-    frequency ``freq``; ``multiplicative``: the series' scaled zero comes before
-    the seasonal flag.
+    ``periods``: the seasonal periods whose phase channels the inputs hold (the
+    kept seasons with ``season_inputs``, else none) at frequency ``freq``;
+    ``multiplicative``: the series' scaled zero comes before the seasonal flag.
     """
 
     masked: bool
-    season_inputs: bool
-    season_length: int
+    periods: tuple[float, ...]
     freq: Freq
     multiplicative: bool = False
 
@@ -64,24 +64,30 @@ class InputSpec:
         cls,
         params: Any,
         network: NetworkConfig,
-        season_length: int,
+        seasons: Sequence[float],
         freq: Freq,
         masked: bool,
     ) -> InputSpec:
-        """Return the inputs a network of ``network`` reads under ``params``."""
+        """Return the inputs a network of ``network`` reads under ``params``.
+
+        ``seasons``: the fit's kept seasonal periods.
+        """
         return cls(
             masked=masked,
-            season_inputs=bool(params.season_inputs),
-            season_length=season_length,
+            periods=tuple(seasons) if params.season_inputs else (),
             freq=freq,
             multiplicative=network.multiplicative,
         )
 
     def phases(self, last_ds: Sequence[Any]) -> NDArray[np.int64] | None:
-        """Season phase of each timestamp (None without season inputs)."""
-        if not self.season_inputs:
+        """Return the steps from the origin to each timestamp (None without phases).
+
+        :func:`~rnncast.data.timeline.step_ordinals`: the phase in a period
+        :math:`m` is this modulo :math:`m`.
+        """
+        if not self.periods:
             return None
-        return season_phases(last_ds, self.freq, self.season_length)
+        return step_ordinals(last_ds, self.freq)
 
 
 def series_columns(
@@ -128,9 +134,9 @@ def value_channels(
     For training: :func:`~rnncast.data.windows.gather` picks each window's rows.
     """
     angles = None
-    if spec.season_inputs:
-        phases = season_phases(series.last_ds, series.freq, spec.season_length)
-        angles = phase_angles(phases, series.lengths, spec.season_length)
+    if spec.periods:
+        steps = step_ordinals(series.last_ds, series.freq)
+        angles = phase_angles(steps, series.lengths, spec.periods)
     columns = series_columns(stats, spec.multiplicative)
     if columns is not None:
         columns = np.repeat(columns, series.lengths, axis=0)
@@ -147,7 +153,7 @@ def network_inputs(
 ) -> torch.Tensor:
     """Scaled network inputs (n, lookback, channels) from raw windows (n, lookback).
 
-    ``stats`` holds each window's scaling; ``phases`` the season phase of each
+    ``stats`` holds each window's scaling; ``phases`` the step ordinal of each
     window's last value (:meth:`InputSpec.phases`), needed with season inputs.
     ``dtype``: float32 for the network, float64 for the NumPy reference.
     """
@@ -162,12 +168,12 @@ def network_inputs(
             )
     n, lookback = windows.shape
     angles = None
-    if spec.season_inputs:
+    if spec.periods:
         if phases is None:
             raise ValueError("a model with season_inputs needs the phases.")
         last = np.asarray(phases)
-        angles = phase_angles(last, np.full(n, lookback), spec.season_length)
-        angles = angles.reshape(n, lookback)
+        angles = phase_angles(last, np.full(n, lookback), spec.periods)
+        angles = angles.reshape(n, lookback, len(spec.periods))
     columns = series_columns(stats, spec.multiplicative)
     if columns is not None:
         columns = np.repeat(columns[:, None, :], lookback, axis=1)

@@ -41,7 +41,6 @@ from rnncast.forecaster.plan import (
     member_lookbacks,
     network_config,
     resolve_device,
-    window_season,
 )
 from rnncast.forecaster.state import FittedSeries, FittedState
 from rnncast.intervals.methods import Calibration, interval_method
@@ -257,6 +256,7 @@ def _restored(
             "hidden": tuple(saved["hidden"]),
             "quantiles": tuple(saved.get("quantiles", ())),
             "dilations": tuple(saved.get("dilations", ())),
+            "residual_groups": tuple(saved.get("residual_groups", ())),
         }
     )
     season = int(fitted["season_length"])
@@ -269,7 +269,7 @@ def _restored(
     expected = dataclasses.replace(
         network_config(
             params,
-            window_season(seasons, lookbacks),
+            seasons,
             lookbacks,
             level_choice,
             masked=masked,

@@ -204,7 +204,7 @@ def training_data(plan: FitPlan, series: SeriesData, holdout: int) -> TrainingDa
     stats = _fitted_scaler(plan, series, holdout, kind)
     scaled = _scaled_values(series, stats)
     spec = InputSpec.of(
-        plan.params, plan.network, plan.season_length, series.freq, plan.masked
+        plan.params, plan.network, plan.seasons, series.freq, plan.masked
     )
     channels = value_channels(spec, series, stats)
     units = None

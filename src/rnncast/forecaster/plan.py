@@ -15,6 +15,7 @@ import numbers
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -119,7 +120,7 @@ class FitPlan:
         """Return this plan with the network forecasting changes from the last value."""
         config = network_config(
             self.params,
-            window_season(self.seasons, self.lookbacks),
+            self.seasons,
             self.lookbacks,
             level_choice="last",
             masked=self.masked,
@@ -160,7 +161,7 @@ def make_plan(
         )
     network = network_config(
         params,
-        window_season(seasons, lookbacks),
+        seasons,
         lookbacks,
         level_choice,
         masked=masked,
@@ -263,7 +264,7 @@ def window_season(seasons: Sequence[float], lookbacks: Sequence[int]) -> int:
 
 def network_config(
     params: ForecasterParams,
-    season: int,
+    seasons: Sequence[float],
     lookbacks: tuple[int, ...] | list[int],
     level_choice: str | None = None,
     *,
@@ -273,9 +274,11 @@ def network_config(
 
     ``window_level="auto"``: ``"detect"`` for the direct head, ``"season"`` for
     the recursive one, ``"last"`` when the shortest lookback is shorter than a
-    season, or ``level_choice`` where the naive check chose it. Point heads
-    (the caller adds the interval method's quantiles).
+    season, or ``level_choice`` where the naive check chose it. The window
+    level's season is :func:`window_season`. Point heads (the caller adds the
+    interval method's quantiles).
     """
+    season = window_season(seasons, lookbacks)
     level = _resolved_level(params, level_choice)
     shortest = min(lookbacks)
     if params.window_level == "auto" and shortest < season:
@@ -283,12 +286,12 @@ def network_config(
     config = NetworkConfig(
         cell=params.cell,  # type: ignore[arg-type]
         hidden=int_tuple(params.hidden),
-        dilations=() if params.dilations is None else int_tuple(params.dilations),
+        **dilation_layout(params.dilations),
         horizon=int(params.horizon),  # type: ignore[arg-type]
         dropout=params.dropout,
         output=params.output,  # type: ignore[arg-type]
         level=level,  # type: ignore[arg-type]
-        input_size=input_size(params, level, masked),
+        input_size=input_size(params, level, masked, len(seasons)),
         season_length=season if level in SEASONAL_LEVELS else 1,
         multiplicative=(
             level == "detect"
@@ -305,6 +308,22 @@ def network_config(
     return config
 
 
+def dilation_layout(value: Any) -> dict[str, tuple[int, ...]]:
+    """``dilations`` as the network config holds it: per layer, and group sizes.
+
+    ``None`` -> every layer 1; ``(1, 24)`` -> one dilation per layer, one plain
+    stack; ``((1, 4), (24, 168))`` -> four layers in two residual groups.
+    """
+    if value is None:
+        return {"dilations": (), "residual_groups": ()}
+    if isinstance(value, numbers.Integral) or not isinstance(value[0], Sequence):
+        return {"dilations": int_tuple(value), "residual_groups": ()}
+    return {
+        "dilations": tuple(int(d) for group in value for d in group),
+        "residual_groups": tuple(len(group) for group in value),
+    }
+
+
 def int_tuple(value: int | Sequence[int]) -> tuple[int, ...]:
     """One int or a sequence of them, as a tuple of ints."""
     values = (value,) if isinstance(value, numbers.Integral) else value
@@ -319,11 +338,13 @@ def _resolved_level(params: ForecasterParams, level_choice: str | None) -> str:
     return "detect" if params.output == "direct" else "season"
 
 
-def input_size(params: ForecasterParams, level: str, masked: bool) -> int:
+def input_size(
+    params: ForecasterParams, level: str, masked: bool, n_seasons: int = 1
+) -> int:
     """Input channels the layers read: the target, then the optional ones."""
     return (
         (2 if masked else 1)  # + the observed indicator
-        + (2 if params.season_inputs else 0)  # + sin, cos of the season phase
+        + (2 * n_seasons if params.season_inputs else 0)  # + sin, cos of each phase
         + (level == "detect")  # + the seasonal flag
     )
 

@@ -70,7 +70,7 @@ def forecast(
             state.seasons,
         )
     config = state.network.config
-    spec = InputSpec.of(params, config, state.season_length, fitted.freq, state.masked)
+    spec = InputSpec.of(params, config, state.seasons, fitted.freq, state.masked)
     inputs = network_inputs(spec, context, stats, phases=spec.phases(last_ds))
     z = network_outputs(state.network, inputs)
     median = config.quantiles.index(0.5) if config.quantiles else None

@@ -5,6 +5,7 @@ The network is only the ``nn.Module``; the forecaster owns data, scaling and tra
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,6 +60,9 @@ class NetworkConfig:
     multiplicative: bool = False
     # each layer's dilation d (its state at step t comes from step t - d); () for 1
     dilations: tuple[int, ...] = ()
+    # layers per residual group, first to last: each group after the first adds
+    # its input to its output; () for one plain stack
+    residual_groups: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
@@ -122,6 +126,31 @@ class NetworkConfig:
                 f"hidden={self.hidden!r} a dilation >= 1, e.g. "
                 f"{(1,) * (len(self.hidden) - 1) + (24,)}; got {self.dilations!r}."
             )
+        self._check_groups()
+
+    def _check_groups(self) -> None:
+        groups = self.residual_groups
+        if not groups:
+            return
+        if min(groups) < 1 or sum(groups) != len(self.hidden):
+            raise ConfigError(
+                f"residual_groups must split the {len(self.hidden)} layers of "
+                f"hidden={self.hidden!r} into groups of >= 1 layer; got {groups!r}."
+            )
+        for first, stop in self.layer_groups[1:]:
+            if self.hidden[first - 1] != self.hidden[stop - 1]:
+                layers = f"layers {first + 1}-{stop}" if stop > first + 1 else ""
+                raise ConfigError(
+                    f"a residual group adds its input to its output, so the group "
+                    f"of {layers or f'layer {stop}'} must end as wide as the layer "
+                    f"before it ({self.hidden[first - 1]}); got hidden={self.hidden!r}."
+                )
+
+    @property
+    def layer_groups(self) -> tuple[tuple[int, int], ...]:
+        """Each group's layers as ``(first, stop)`` indices; one group if plain."""
+        bounds = list(itertools.accumulate(self.residual_groups or (len(self.hidden),)))
+        return tuple(zip([0, *bounds[:-1]], bounds, strict=True))
 
     @property
     def layer_dilations(self) -> tuple[int, ...]:
@@ -167,6 +196,10 @@ class RecurrentNetwork(nn.Module):
     is computed as :math:`d` interleaved chains (steps :math:`r, r + d, r + 2d,
     \dots`) run side by side by the same torch layer (:func:`dilated`). A
     dilated recursive head runs the whole window again for each fed-back step.
+    Residual groups (``residual_groups``, as in the M4 winner's dilated stack):
+    the layers are split into consecutive groups and every group after the
+    first adds its input sequence to its output, :math:`h^{(g)}_t = F_g(h^{(g-1)})_t
+    + h^{(g-1)}_t`.
 
     Window level (``level``, :mod:`rnncast.models.window_levels`): the layers read
     the target channel minus each window's level :math:`l` (other channels, such
@@ -246,14 +279,18 @@ class RecurrentNetwork(nn.Module):
     ) -> tuple[torch.Tensor, list[State | None]]:
         new_states: list[State | None] = []
         dilations = self.config.layer_dilations
-        for k, layer in enumerate(self.layers):
-            if k > 0:
-                x = self.dropout(x)
-            if dilations[k] > 1:
-                x, state = dilated(layer, x, dilations[k]), None
-            else:
-                x, state = layer(x, states[k])  # (batch, steps, hidden[k])
-            new_states.append(state)
+        for first, stop in self.config.layer_groups:
+            group_input = x
+            for k in range(first, stop):
+                if k > 0:
+                    x = self.dropout(x)
+                if dilations[k] > 1:
+                    x, state = dilated(self.layers[k], x, dilations[k]), None
+                else:
+                    x, state = self.layers[k](x, states[k])  # (batch, steps, H_k)
+                new_states.append(state)
+            if first > 0:  # a residual group (plain stacks have one group)
+                x = x + group_input
         return x, new_states
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "mse_loss",
     "network_backward",
     "network_forward",
+    "stack_forward",
     "to_torch",
 ]
 
@@ -55,6 +56,7 @@ class NetworkCache:
 
     layers: list[LayerCache]
     hidden: list[Array]  # output sequence of every layer, (batch, T, H_k)
+    top: Array  # the sequence the head reads: the last group's output (+ input)
 
 
 def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCache]:
@@ -73,14 +75,10 @@ def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCach
     centred, offset = centre(
         x, cfg.level, cfg.season_length, cfg.horizon, multiplicative=cfg.multiplicative
     )
-    seq, states, caches, hidden = centred, [], [], []
-    for p in net.layers:
-        seq, cache = layer_forward(p, seq)
-        caches.append(cache)
-        hidden.append(seq)
-        states.append(cache.states)
-    step = seq[:, -1] @ net.W_y.T + net.b_y  # (batch, horizon) or (batch, 1)
+    top, caches, hidden = stack_forward(net, centred)
+    step = top[:, -1] @ net.W_y.T + net.b_y  # (batch, horizon) or (batch, 1)
     if cfg.output == "recursive":
+        states = [c.states for c in caches]
         steps, inputs = [step], centred
         for _ in range(cfg.horizon - 1):
             seq = np.concatenate([step, np.ones((len(step), x.shape[2] - 1))], axis=1)[
@@ -88,14 +86,40 @@ def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCach
             ]  # a fed-back forecast counts as observed
             inputs = np.concatenate([inputs, seq], axis=1)
             if cfg.dilated:  # the step reads states d back: the whole window again
-                seq = inputs
-            for k, p in enumerate(net.layers):
-                seq, cache = layer_forward(p, seq, None if cfg.dilated else states[k])
-                states[k] = cache.states
+                seq, _, _ = stack_forward(net, inputs)
+            else:
+                seq, step_caches, _ = stack_forward(net, seq, states)
+                states = [c.states for c in step_caches]
             step = seq[:, -1] @ net.W_y.T + net.b_y
             steps.append(step)
         step = np.concatenate(steps, axis=1)
-    return offset + step, NetworkCache(caches, hidden)
+    return offset + step, NetworkCache(caches, hidden, top)
+
+
+def stack_forward(
+    net: ReferenceNetwork, x: Array, states: list[Any] | None = None
+) -> tuple[Array, list[LayerCache], list[Array]]:
+    r"""Run the stacked layers over ``x`` from ``states`` (zeros if None).
+
+    Layer ``k`` reads layer ``k - 1``'s output sequence; with residual groups
+    every group after the first adds its input to its output,
+    :math:`h^{(g)} = F_g(h^{(g-1)}) + h^{(g-1)}`. Returns the top sequence,
+    every layer's cache (its ``states`` the last step's) and output sequence.
+    """
+    caches: list[LayerCache] = []
+    hidden: list[Array] = []
+    seq = x
+    for first, stop in net.config.layer_groups:
+        group_input = seq
+        for k in range(first, stop):
+            seq, cache = layer_forward(
+                net.layers[k], seq, None if states is None else states[k]
+            )
+            caches.append(cache)
+            hidden.append(seq)
+        if first > 0:
+            seq = seq + group_input
+    return seq, caches, hidden
 
 
 def centre(
@@ -212,7 +236,8 @@ def network_backward(
 
     :math:`\delta W_y = \delta\hat y^\top h_T`, :math:`\delta b_y = \sum \delta \hat y`,
     :math:`\delta h_T = \delta \hat y\, W_y`; then :func:`layer_backward` from the top
-    layer down, each layer's ``dx`` being the ``dh_out`` of the layer below.
+    layer down, each layer's ``dx`` being the ``dh_out`` of the layer below; a
+    residual group's input also receives its output's gradient unchanged.
 
     Returns
     -------
@@ -220,18 +245,21 @@ def network_backward(
     """
     if net.config.output != "direct":
         raise ConfigError("the reference backward pass covers the direct head only.")
-    top = cache.hidden[-1]
+    top = cache.top
     dW_y = d_yhat.T @ top[:, -1]
     db_y = d_yhat.sum(axis=0)
     dh_out = np.zeros_like(top)
     dh_out[:, -1] = d_yhat @ net.W_y
-    layer_grads = []
-    for p, layer_cache in zip(
-        reversed(net.layers), reversed(cache.layers), strict=True
-    ):
-        grads, dh_out, _ = layer_backward(p, layer_cache, dh_out)
-        layer_grads.append(grads)
-    return layer_grads[::-1], dW_y, db_y
+    layer_grads: list[LayerParams] = [net.layers[0]] * len(net.layers)
+    for first, stop in reversed(net.config.layer_groups):
+        d_group_output = dh_out
+        for k in reversed(range(first, stop)):
+            layer_grads[k], dh_out, _ = layer_backward(
+                net.layers[k], cache.layers[k], dh_out
+            )
+        if first > 0:  # the residual path carries the output's gradient past
+            dh_out = dh_out + d_group_output
+    return layer_grads, dW_y, db_y
 
 
 def mse_loss(y_hat: Array, y: Array) -> tuple[float, Array]:
