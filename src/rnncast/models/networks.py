@@ -63,6 +63,8 @@ class NetworkConfig:
     # layers per residual group, first to last: each group after the first adds
     # its input to its output; () for one plain stack
     residual_groups: tuple[int, ...] = ()
+    # future-known covariates per horizon step, read by the direct head
+    future_size: int = 0
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
@@ -127,6 +129,12 @@ class NetworkConfig:
                 f"{(1,) * (len(self.hidden) - 1) + (24,)}; got {self.dilations!r}."
             )
         self._check_groups()
+        if self.future_size < 0 or (self.future_size and self.output != "direct"):
+            raise ConfigError(
+                "future-known covariates are read by the direct head: they need "
+                f"output='direct' and future_size >= 0; got output={self.output!r}, "
+                f"future_size={self.future_size!r}."
+            )
 
     def _check_groups(self) -> None:
         groups = self.residual_groups
@@ -182,7 +190,9 @@ class RecurrentNetwork(nn.Module):
     Heads:
 
     * ``"direct"``: ``yhat = W_y h_T + b_y`` gives all ``horizon`` steps at once from
-      the last hidden state of the top layer.
+      the last hidden state of the top layer; with ``future_size`` covariates
+      known for the forecast steps, ``yhat = W_y [h_T, f_{T+1}, ..., f_{T+H}] +
+      b_y`` (the head reads them, flattened step after step).
     * ``quantiles``: the direct head gives ``horizon x len(quantiles)`` values,
       the forecast quantiles of every step (trained with the pinball loss).
     * ``"recursive"``: a one-step head ``yhat_{T+1} = w_y h_T + b_y``; each forecast is
@@ -229,20 +239,27 @@ class RecurrentNetwork(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         out_features = config.horizon if config.output == "direct" else 1
         out_features *= max(1, len(config.quantiles))
-        self.head = nn.Linear(config.hidden[-1], out_features)
+        in_features = config.hidden[-1] + config.horizon * config.future_size
+        self.head = nn.Linear(in_features, out_features)
         self.window = window_level(config.level)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, future: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Forecast ``horizon`` steps from inputs (batch, lookback, input_size).
 
-        Returns (batch, horizon), or (batch, horizon, n_quantiles) with quantiles.
+        ``future``: (batch, horizon, future_size), the future-known covariates of
+        the forecast steps, when ``future_size`` is set. Returns (batch, horizon),
+        or (batch, horizon, n_quantiles) with quantiles.
         """
+        future = self._checked_future(x, future)
         zero = None
         if self.config.multiplicative:  # the scaled zero: for the start only
             zero = x[:, -1:, -2]  # (batch, 1)
             x = torch.cat([x[:, :, :-2], x[:, :, -1:]], dim=-1)
         level = self.window_level(x)  # (batch, 1, 1)
-        out = self._forecast(torch.cat([x[:, :, :1] - level, x[:, :, 1:]], dim=-1))
+        centred = torch.cat([x[:, :, :1] - level, x[:, :, 1:]], dim=-1)
+        out = self._forecast(centred, future)
         start = self.window.start(
             x, level, self.config.season_length, self.config.horizon, zero
         )  # (batch, horizon)
@@ -255,11 +272,30 @@ class RecurrentNetwork(nn.Module):
         """Level ``l`` (batch, 1, 1) of each window's target channel (see ``level``)."""
         return self.window.of(x, self.config.season_length)
 
-    def _forecast(self, x: torch.Tensor) -> torch.Tensor:
+    def _checked_future(
+        self, x: torch.Tensor, future: torch.Tensor | None
+    ) -> torch.Tensor | None:
+        expected = (len(x), self.config.horizon, self.config.future_size)
+        if not self.config.future_size:
+            if future is not None:
+                raise ConfigError("this network reads no future-known covariates.")
+            return None
+        if future is None or tuple(future.shape) != expected:
+            got = None if future is None else tuple(future.shape)
+            raise ConfigError(
+                f"the network reads future-known covariates of shape {expected} "
+                f"(batch, horizon, future_size); got {got}."
+            )
+        return future
+
+    def _forecast(self, x: torch.Tensor, future: torch.Tensor | None) -> torch.Tensor:
         top, states = self._run(
             x, [None] * len(self.layers)
         )  # (batch, lookback, H_last)
-        step = self.head(top[:, -1])  # (batch, horizon) or (batch, 1)
+        last = top[:, -1]  # (batch, H_last)
+        if future is not None:  # the head reads [h_T, f_{T+1}, ..., f_{T+H}]
+            last = torch.cat([last, future.flatten(1)], dim=1)
+        step = self.head(last)  # (batch, horizon) or (batch, 1)
         if self.config.output == "direct":
             return step
         steps = [step]
@@ -316,11 +352,13 @@ class EnsembleNetwork(nn.Module):
         self.members = nn.ModuleList(members)
         self.lookbacks = tuple(int(v) for v in lookbacks)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, future: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Median forecast over members from inputs (batch, max lookback, inputs)."""
         outputs = torch.stack(
             [
-                member(x[:, -lookback:])
+                member(x[:, -lookback:], future)
                 for member, lookback in zip(self.members, self.lookbacks, strict=True)
             ]
         )

@@ -57,9 +57,12 @@ class NetworkCache:
     layers: list[LayerCache]
     hidden: list[Array]  # output sequence of every layer, (batch, T, H_k)
     top: Array  # the sequence the head reads: the last group's output (+ input)
+    head_input: Array  # what the direct head reads: h_T, then the future covariates
 
 
-def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCache]:
+def network_forward(
+    net: ReferenceNetwork, x: Array, future: Array | None = None
+) -> tuple[Array, NetworkCache]:
     r"""Forecast ``horizon`` steps from ``x`` (batch, lookback, inputs) like torch.
 
     With ``level="last"`` (``"season"``) the layers read :math:`x_t - l` and the
@@ -67,16 +70,21 @@ def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCach
     last ``season_length`` values) of the target channel; ``"snaive"`` centres
     like ``"season"`` but adds :math:`\hat y` to the window's seasonal-naive
     forecast. See :func:`centre`.
-    The direct head is :math:`\hat y = W_y h_T + b_y`; the recursive head applies
-    a one-step head and feeds each forecast back as the next input, carrying every
-    layer's state.
+    The direct head is :math:`\hat y = W_y h_T + b_y`, or with ``future``
+    (batch, horizon, future_size) covariates known for the forecast steps
+    :math:`\hat y = W_y [h_T, f_{T+1}, \dots, f_{T+H}] + b_y`; the recursive
+    head applies a one-step head and feeds each forecast back as the next
+    input, carrying every layer's state.
     """
     cfg = net.config
     centred, offset = centre(
         x, cfg.level, cfg.season_length, cfg.horizon, multiplicative=cfg.multiplicative
     )
     top, caches, hidden = stack_forward(net, centred)
-    step = top[:, -1] @ net.W_y.T + net.b_y  # (batch, horizon) or (batch, 1)
+    head_input = top[:, -1]
+    if future is not None:
+        head_input = np.concatenate([head_input, future.reshape(len(x), -1)], axis=1)
+    step = head_input @ net.W_y.T + net.b_y  # (batch, horizon) or (batch, 1)
     if cfg.output == "recursive":
         states = [c.states for c in caches]
         steps, inputs = [step], centred
@@ -93,7 +101,10 @@ def network_forward(net: ReferenceNetwork, x: Array) -> tuple[Array, NetworkCach
             step = seq[:, -1] @ net.W_y.T + net.b_y
             steps.append(step)
         step = np.concatenate(steps, axis=1)
-    return offset + step, NetworkCache(caches, hidden, top)
+    cache = NetworkCache(caches, hidden, top, head_input)
+    if cfg.quantiles:  # (batch, horizon, n_quantiles), each from the same start
+        return offset[:, :, None] + step.reshape(len(x), cfg.horizon, -1), cache
+    return offset + step, cache
 
 
 def stack_forward(
@@ -234,8 +245,10 @@ def network_backward(
 ) -> tuple[list[LayerParams], Array, Array]:
     r"""Gradients of every parameter from the gradient of the forecast (direct head).
 
-    :math:`\delta W_y = \delta\hat y^\top h_T`, :math:`\delta b_y = \sum \delta \hat y`,
-    :math:`\delta h_T = \delta \hat y\, W_y`; then :func:`layer_backward` from the top
+    :math:`\delta W_y = \delta\hat y^\top h_T` (:math:`[h_T, f]` with future
+    covariates), :math:`\delta b_y = \sum \delta \hat y`,
+    :math:`\delta h_T = \delta \hat y\, W_y` (the columns that read
+    :math:`h_T`); then :func:`layer_backward` from the top
     layer down, each layer's ``dx`` being the ``dh_out`` of the layer below; a
     residual group's input also receives its output's gradient unchanged.
 
@@ -246,10 +259,10 @@ def network_backward(
     if net.config.output != "direct":
         raise ConfigError("the reference backward pass covers the direct head only.")
     top = cache.top
-    dW_y = d_yhat.T @ top[:, -1]
+    dW_y = d_yhat.T @ cache.head_input
     db_y = d_yhat.sum(axis=0)
     dh_out = np.zeros_like(top)
-    dh_out[:, -1] = d_yhat @ net.W_y
+    dh_out[:, -1] = d_yhat @ net.W_y[:, : top.shape[2]]  # future columns: no layer
     layer_grads: list[LayerParams] = [net.layers[0]] * len(net.layers)
     for first, stop in reversed(net.config.layer_groups):
         d_group_output = dh_out
