@@ -89,13 +89,10 @@ def dilation_groups(name: str, value: Any) -> None:
             f"{name} must be one integer per layer, such as (1, 24), or groups of "
             f"them, such as ((1, 4), (24, 168)); got {value!r}."
         )
-    for group in grouped:
+    for group in grouped or [values]:
         if isinstance(group, str) or not group:
             raise ConfigError(f"{name} has an empty or text group: {value!r}.")
         for one in group:
-            require_positive_int(name, one)
-    if not grouped:
-        for one in values:
             require_positive_int(name, one)
 
 

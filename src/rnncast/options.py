@@ -327,8 +327,8 @@ class ForecasterParams:
     )
     refit_full: bool = option_field(
         True,
-        "after validation has chosen the number of epochs, train again on whole "
-        "series for that many",
+        "after validation, continue each network on whole series (the newest "
+        "windows) for a quarter of its best number of epochs",
         "bool",
         **_TRAIN,
     )

@@ -1,10 +1,12 @@
-"""refit_full: after validation has chosen the epochs, train again on whole series."""
+"""refit_full: after validation, each network continues on whole series."""
 
 import numpy as np
 import pandas as pd
+import torch
 
 from conftest import TINY
 from rnncast import Forecaster
+from rnncast.forecaster.members import refit_epochs
 
 # Enough epochs that the best one is a choice, few enough to stay quick; the
 # network alone (a mix without validation would take equal weights).
@@ -21,23 +23,44 @@ def _best_epoch(records) -> int:
     return 1 + int(np.argmin(losses))  # argmin: the first of equal losses
 
 
-def test_refit_trains_on_whole_series_for_the_validated_best_epoch(air_panel):
+def _recording_trainings(monkeypatch):
+    """Record each training's starting weights and config (members.train)."""
+    from rnncast.forecaster import members
+
+    calls = []
+    original = members.train
+
+    def record(network, *args, config, **kwargs):
+        start = {k: v.clone() for k, v in network.state_dict().items()}
+        calls.append((start, config))
+        return original(network, *args, config=config, **kwargs)
+
+    monkeypatch.setattr(members, "train", record)
+    return calls
+
+
+def test_the_refit_continues_the_validated_network_on_whole_series(
+    air_panel, monkeypatch
+):
     validated = Forecaster(**SETTINGS, refit_full=False).fit(air_panel)
     best = _best_epoch(validated.history_)
+    calls = _recording_trainings(monkeypatch)
     refitted = Forecaster(**SETTINGS).fit(air_panel)  # refit_full: the default
-    whole = Forecaster(
-        **{**SETTINGS, "epochs": best, "patience": best}, validation=False
-    ).fit(air_panel)
 
     first = [r for r in refitted.history_ if not r.refit]
     second = [r for r in refitted.history_ if r.refit]
     assert _losses(first) == _losses(validated.history_)
-    assert _losses(second) == _losses(whole.history_)
-    assert [r.epoch for r in second] == list(range(1, best + 1))
+    # a quarter of the best epochs, at the learning rate the best one left
+    assert [r.epoch for r in second] == list(range(1, refit_epochs(best) + 1))
+    assert refit_epochs(best) == max(1, -(-best // 4))
     assert all(r.val_loss is None for r in second)
-    # the same network as a training without validation for that many epochs...
-    pd.testing.assert_frame_equal(refitted.predict(), whole.predict())
-    # ...on every window, with the scaler fitted on whole series
+    assert calls[1][1].learning_rate == first[best - 1].learning_rate
+    # from the validated network's best weights
+    assert len(calls) == 2
+    for name, weights in validated.network_.state_dict().items():
+        torch.testing.assert_close(calls[1][0][name], weights, rtol=0, atol=0)
+    # on every window, with the scaler fitted on whole series
+    whole = Forecaster(**SETTINGS, validation=False).fit(air_panel)
     assert refitted.n_train_windows_ == whole.n_train_windows_
     assert refitted.n_train_windows_ > validated.n_train_windows_
     np.testing.assert_array_equal(refitted.scaler_.scale, whole.scaler_.scale)
@@ -45,17 +68,22 @@ def test_refit_trains_on_whole_series_for_the_validated_best_epoch(air_panel):
     assert not np.allclose(refitted.predict()["yhat"], validated.predict()["yhat"])
 
 
-def test_each_ensemble_member_refits_for_its_own_best_epoch(air_panel):
-    model = Forecaster(
-        **{**SETTINGS, "horizon": 4}, ensemble=2, lookback=[12, 24], refit_full=True
-    ).fit(air_panel)
+def test_each_ensemble_member_continues_from_its_own_best_epoch(air_panel, monkeypatch):
+    settings = {**SETTINGS, "horizon": 4, "ensemble": 2, "lookback": [12, 24]}
+    validated = Forecaster(**settings, refit_full=False).fit(air_panel)
+    calls = _recording_trainings(monkeypatch)
+    model = Forecaster(**settings, refit_full=True).fit(air_panel)
+    assert len(calls) == 4  # two members, then their two refits
     for member in (0, 1):
         mine = [r for r in model.history_ if r.member == member]
         first = [r for r in mine if not r.refit]
         second = [r for r in mine if r.refit]
-        assert [r.epoch for r in second] == list(range(1, _best_epoch(first) + 1)), (
-            member
-        )
+        epochs = refit_epochs(_best_epoch(first))
+        assert [r.epoch for r in second] == list(range(1, epochs + 1)), member
+        start = calls[2 + member][0]
+        best = validated.network_.members[member].state_dict()
+        for name, weights in best.items():
+            torch.testing.assert_close(start[name], weights, rtol=0, atol=0)
     assert model.network_.lookbacks == (12, 24)
 
 
@@ -103,16 +131,16 @@ def test_a_series_too_short_for_validated_windows_is_padded_in_both_trainings(ai
 
 
 def test_a_time_limit_is_shared_by_every_training_of_the_fit(air_panel, monkeypatch):
-    from rnncast.forecaster import fitting
+    from rnncast.forecaster import members
 
     limits = []
-    original = fitting.train
+    original = members.train
 
     def record(*args, config, **kwargs):
         limits.append(config.time_limit)
         return original(*args, config=config, **kwargs)
 
-    monkeypatch.setattr(fitting, "train", record)
+    monkeypatch.setattr(members, "train", record)
     model = Forecaster(**{**SETTINGS, "ensemble": 2}, time_limit=60.0).fit(air_panel)
     # two members, then their two refits: the first gets a quarter of the time,
     # the next a third of what is left, ...

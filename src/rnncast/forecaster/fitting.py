@@ -4,15 +4,17 @@
 resolved on the data, :mod:`rnncast.forecaster.fallbacks`), on the series long
 enough for the network:
 
-1. :func:`training_data`: the series padded or checked, the training windows, the
-   transform and scaler fitted without the validation holdout, the scaled values
-   and extra input channels on the device;
-2. :func:`train_members`: every ensemble member trained from its own seed;
+1. :func:`~rnncast.forecaster.members.training_data`: the series padded or
+   checked, the training windows, the transform and scaler fitted without the
+   validation holdout, the scaled values and extra input channels on the device;
+2. :func:`~rnncast.forecaster.members.train_members`: every ensemble member
+   trained from its own seed;
 3. with validation, :func:`validated_fit`: the validation windows scored, the
    naive check (a second network forecasting changes from the last value, kept if
    it validates better), the classical mix's weight and the calibration scores;
-4. with ``refit_full``, the validated plan trained again on whole series for
-   each member's best number of epochs;
+4. with ``refit_full``, each validated member continued on whole series (the
+   newest windows included) for a share of its best number of epochs
+   (:func:`~rnncast.forecaster.members.refit_epochs`);
 5. the series too short for a training window added, with naive forecasts.
 
 Each stage returns what it made; nothing is stored on the estimator until
@@ -22,8 +24,6 @@ Each stage returns what it made; nothing is stored on the estimator until
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,80 +33,42 @@ from numpy.typing import NDArray
 from rnncast.combine import FittedMix
 from rnncast.data.quality import DataReport
 from rnncast.data.scaling import (
-    ScalerStats,
-    fit_scaler,
-    per_value,
-    transform,
     transform_rows,
 )
-from rnncast.data.seasonality import seasonal_series
 from rnncast.data.series import SeriesData
 from rnncast.data.windows import (
     gather,
     last_inputs,
-    training_starts,
     validation_starts,
 )
 from rnncast.exceptions import DataError
 from rnncast.forecaster.fallbacks import planned, with_fallbacks
-from rnncast.forecaster.features import InputSpec, value_channels
+from rnncast.forecaster.members import (
+    OnEpoch,
+    Trained,
+    TrainingData,
+    best_record,
+    train_members,
+    training_data,
+)
 from rnncast.forecaster.plan import FitPlan, make_plan
-from rnncast.forecaster.reading import check_lengths, fitted_transform, padded
 from rnncast.forecaster.state import FittedSeries, FittedState, Network
 from rnncast.intervals.conformal import independent_windows
 from rnncast.intervals.methods import Calibration
-from rnncast.models.networks import EnsembleNetwork, RecurrentNetwork
 from rnncast.options import MIN_VALUES, ForecasterParams
 from rnncast.training import (
     EpochRecord,
-    TrainConfig,
     naive_loss,
-    seed_everything,
-    train,
 )
 
 __all__ = [
     "PREDICT_BATCH",
-    "Trained",
-    "TrainingData",
     "Validated",
-    "best_epoch",
     "fit_state",
-    "train_members",
-    "training_data",
     "validated_fit",
 ]
 
 PREDICT_BATCH = 1024  # windows per forward pass; smaller stayed in cache, faster
-OnEpoch = Callable[[EpochRecord], None] | None
-
-
-@dataclass(frozen=True)
-class TrainingData:
-    """The data of one training, scaled and on the device.
-
-    ``series`` is padded with unobserved values where ``missing="mask"``; the
-    last ``holdout`` values of each series are left out of training windows and
-    of the scaler.
-    """
-
-    series: SeriesData
-    holdout: int
-    transform: str
-    stats: ScalerStats
-    scaled: NDArray[np.float64]  # (n_points,) every value, scaled
-    values: torch.Tensor  # the same, float32 on the device
-    channels: torch.Tensor | None  # (n_points, k) extra input channels
-    units: tuple[torch.Tensor, torch.Tensor] | None  # (loc, scale) for smape
-    train_starts: NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class Trained:
-    """The network of one training (the members' median ensemble) and its epochs."""
-
-    network: Network
-    history: list[EpochRecord]
 
 
 @dataclass(frozen=True)
@@ -174,202 +136,10 @@ def _network_state(
     if not params.refit_full:
         return _fitted(chosen.plan, series, chosen.data, chosen.trained, chosen, report)
     data = training_data(chosen.plan, series, holdout=0)
-    epochs = [
-        best_epoch(chosen.trained.history, k) for k in range(len(chosen.plan.lookbacks))
-    ]
     refit = train_members(
-        chosen.plan, data, validated=False, epochs=epochs, on_epoch=on_epoch
+        chosen.plan, data, validated=False, start=chosen.trained, on_epoch=on_epoch
     )
     return _fitted(chosen.plan, series, data, refit, chosen, report)
-
-
-def training_data(plan: FitPlan, series: SeriesData, holdout: int) -> TrainingData:
-    """Prepare ``series`` for a training that holds out its last ``holdout`` values."""
-    horizon = int(plan.params.horizon)  # type: ignore[arg-type]
-    if plan.masked:  # short series: padded with unobserved values
-        series = padded(series, plan.lookback + horizon + holdout)
-    else:
-        check_lengths(series, plan.lookback, horizon)
-    starts = training_starts(series.offsets, plan.lookback, horizon, holdout)
-    if len(starts) == 0:
-        longest = int(series.lengths.max())
-        raise DataError(
-            f"no training windows: with validation=True and "
-            f"{plan.validation_windows} validation window(s) a series needs "
-            f"lookback + horizon + {holdout} = {plan.lookback + horizon + holdout} "
-            f"values, the longest has {longest}. Use a shorter lookback, fewer "
-            "validation_windows or validation=False."
-        )
-    kind = fitted_transform(plan.params, series)
-    stats = _fitted_scaler(plan, series, holdout, kind)
-    scaled = _scaled_values(series, stats)
-    spec = InputSpec.of(
-        plan.params, plan.network, plan.seasons, series.freq, plan.masked
-    )
-    channels = value_channels(spec, series, stats)
-    units = None
-    if plan.training.loss == "smape":  # scored in the data's own units
-        each = per_value(stats, series.offsets)
-        units = (
-            torch.as_tensor(each.loc, dtype=torch.float32).to(plan.device),
-            torch.as_tensor(each.scale, dtype=torch.float32).to(plan.device),
-        )
-    return TrainingData(
-        series=series,
-        holdout=holdout,
-        transform=kind,
-        stats=stats,
-        scaled=scaled,
-        values=torch.as_tensor(scaled, dtype=torch.float32).to(plan.device),
-        channels=None if channels is None else channels.to(plan.device),
-        units=units,
-        train_starts=starts,
-    )
-
-
-def _fitted_scaler(
-    plan: FitPlan, series: SeriesData, holdout: int, kind: str
-) -> ScalerStats:
-    """Fit the scaler of every series without its last ``holdout`` values.
-
-    With ``level="detect"`` the stats also carry each series' seasonality flag,
-    tested on the same values.
-    """
-    fitted = series.lengths - holdout
-    stats = fit_scaler(
-        series.values,
-        series.offsets,
-        fitted,
-        plan.params.scaler,  # type: ignore[arg-type]
-        power=kind,  # type: ignore[arg-type]
-        season_length=plan.season_length,
-    )
-    if plan.network.level != "detect":
-        return stats
-    flags = seasonal_series(
-        series.values, series.offsets, fitted, plan.network.season_length
-    )
-    return dataclasses.replace(stats, seasonal=flags.astype(np.float64))
-
-
-def _scaled_values(series: SeriesData, stats: ScalerStats) -> NDArray[np.float64]:
-    """Scaled values for training; DataError if a series overflows float32."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        scaled = transform(series.values, series.offsets, stats)
-        overflow = np.abs(scaled) > np.finfo(np.float32).max
-    if overflow.any():
-        i = int(series.owners(np.argmax(overflow)))
-        raise DataError(
-            f"series {series.ids[i]!r} spans too many orders of magnitude: scaled by "
-            "its training part, some values exceed float32 (about 3.4e38). Check the "
-            "series for corrupt values, or use scaler='robust' or a log transform."
-        )
-    return scaled
-
-
-def train_members(
-    plan: FitPlan,
-    data: TrainingData,
-    *,
-    validated: bool,
-    epochs: list[int] | None = None,
-    on_epoch: OnEpoch = None,
-) -> Trained:
-    """Train every ensemble member on ``data``; their median is the network.
-
-    Member ``k`` starts from the seed ``seed + k`` and reads its own lookback;
-    ``validated``: monitored on the validation windows; ``epochs``: the refit,
-    member ``k`` trained for ``epochs[k]`` epochs on every window. Under a
-    ``time_limit``, each training gets an equal share of the time left for it
-    and those still to come (the refit's included).
-    """
-    members, history = [], []
-    n = len(plan.lookbacks)
-    refit_next = validated and plan.params.refit_full
-    for k, lookback in enumerate(plan.lookbacks):
-        config = plan.training_config(n - k + (n if refit_next else 0))
-        if epochs is not None:
-            config = dataclasses.replace(config, epochs=epochs[k], patience=epochs[k])
-        windows = plan.validation_windows if validated else 0
-        network, records = _train_member(
-            plan, data, k, lookback, windows, config, epochs is not None, on_epoch
-        )
-        members.append(network)
-        history += records
-    if len(members) == 1:
-        return Trained(members[0], history)
-    return Trained(EnsembleNetwork(members, list(plan.lookbacks)), history)
-
-
-def _train_member(
-    plan: FitPlan,
-    data: TrainingData,
-    k: int,
-    lookback: int,
-    n_val: int,
-    config: TrainConfig,
-    refit: bool,
-    on_epoch: OnEpoch,
-) -> tuple[RecurrentNetwork, list[EpochRecord]]:
-    """Train member ``k`` (a refit's records are stamped so)."""
-    horizon = int(plan.params.horizon)  # type: ignore[arg-type]
-    generator = seed_everything(plan.params.seed + k)
-    network = RecurrentNetwork(plan.network).to(plan.device)
-    offsets = data.series.offsets
-    starts = training_starts(offsets, lookback, horizon, data.holdout)
-    ends = (
-        validation_starts(offsets, lookback, horizon, n_val)
-        if n_val
-        else np.empty(0, dtype=np.int64)
-    )
-    fit_args = {
-        "lookback": lookback,
-        "horizon": horizon,
-        "config": config,
-        "generator": generator,
-        "masked": plan.masked,
-        "channels": data.channels,
-        "units": data.units,
-        "member": k,
-        "refit": refit,
-    }
-    train_starts = torch.as_tensor(starts).to(plan.device)
-    val_starts = torch.as_tensor(ends).to(plan.device)
-    if not plan.params.progress:
-        records = train(
-            network,
-            data.values,
-            train_starts,
-            val_starts,
-            **fit_args,
-            on_epoch=on_epoch,
-        )
-        return network, records
-    from rnncast.progress import training_bar
-
-    label = plan.params.cell.upper() + (f" {k + 1}" if len(plan.lookbacks) > 1 else "")
-    label += " last-value start" if plan.level_choice == "last" else ""
-    label += " refit" if refit else ""
-    with training_bar(label, config.epochs) as bar:
-        records = train(
-            network,
-            data.values,
-            train_starts,
-            val_starts,
-            **fit_args,
-            on_epoch=bar if on_epoch is None else _both(bar, on_epoch),
-        )
-    return network, records
-
-
-def _both(
-    first: Callable[[EpochRecord], None], second: Callable[[EpochRecord], None]
-) -> Callable[[EpochRecord], None]:
-    def call(record: EpochRecord) -> None:
-        first(record)
-        second(record)
-
-    return call
 
 
 def validated_fit(plan: FitPlan, series: SeriesData, on_epoch: OnEpoch) -> Validated:
@@ -547,32 +317,6 @@ def _fitted(
     )
 
 
-def best_epoch(history: list[EpochRecord], member: int) -> int:
-    """Return the epoch of ``member``'s lowest validation loss (no refit epochs).
-
-    The epoch whose weights :func:`~rnncast.training.train` restored; a refit
-    trains that many epochs. Ties go to the earliest, as in ``train``.
-    """
-    best = _best_record(history, member)
-    return 1 if best is None else best.epoch
-
-
-def _best_record(history: list[EpochRecord], member: int) -> EpochRecord | None:
-    """Return ``member``'s epoch of lowest monitored loss (no refit epochs).
-
-    The monitored loss is the validation loss, or the training loss of epochs
-    without one. Ties go to the earliest; None without any epoch.
-    """
-    best_loss, best = math.inf, None
-    for record in history:
-        if record.member != member or record.refit:
-            continue
-        loss = record.train_loss if record.val_loss is None else record.val_loss
-        if loss < best_loss:
-            best_loss, best = loss, record
-    return best
-
-
 def _level_scores(
     naive: float | None, level: str, history: list[EpochRecord], plan: FitPlan
 ) -> dict[str, float] | None:
@@ -581,7 +325,7 @@ def _level_scores(
     The network's: the mean over the ensemble's members of each one's lowest
     validation loss. None when either is missing (no observed validation target).
     """
-    best = [_best_record(history, k) for k in range(len(plan.lookbacks))]
+    best = [best_record(history, k) for k in range(len(plan.lookbacks))]
     losses = [None if b is None else b.val_loss for b in best]
     if naive is None or any(loss is None for loss in losses):
         return None
