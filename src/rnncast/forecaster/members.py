@@ -36,7 +36,6 @@ __all__ = [
     "OnEpoch",
     "Trained",
     "TrainingData",
-    "best_epoch",
     "best_record",
     "refit_epochs",
     "train_members",
@@ -295,16 +294,6 @@ def _member(network: Network, k: int) -> RecurrentNetwork:
     if isinstance(network, EnsembleNetwork):
         return network.members[k]  # type: ignore[return-value]
     return network
-
-
-def best_epoch(history: list[EpochRecord], member: int) -> int:
-    """Return the epoch of ``member``'s lowest validation loss (no refit epochs).
-
-    The epoch whose weights :func:`~rnncast.training.train` restored (a refit
-    continues from them). Ties go to the earliest, as in ``train``.
-    """
-    best = best_record(history, member)
-    return 1 if best is None else best.epoch
 
 
 def best_record(history: list[EpochRecord], member: int) -> EpochRecord | None:
