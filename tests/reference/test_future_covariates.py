@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from test_reference import CELLS, _windows  # airline windows, horizon 4
 
 from rnncast import ConfigError
 from rnncast.models.networks import EnsembleNetwork, NetworkConfig, RecurrentNetwork
@@ -14,18 +15,7 @@ from rnncast.reference import (
     network_forward,
 )
 
-CELLS = ["lstm", "gru", "rnn", "slstm", "mlstm"]
-HORIZON = 4
-
-
-def _windows(air, lookback=12, batch=5):
-    """Standardised airline windows and targets."""
-    y = air["y"].to_numpy()
-    z = (y - y.mean()) / y.std()
-    starts = np.linspace(0, len(z) - lookback - HORIZON, batch).astype(int)
-    x = np.stack([z[s : s + lookback] for s in starts])[:, :, None]
-    target = np.stack([z[s + lookback : s + lookback + HORIZON] for s in starts])
-    return x, target
+HORIZON = 4  # as _windows cuts its targets
 
 
 def _future(batch, size, seed=0):
