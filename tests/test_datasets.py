@@ -18,6 +18,8 @@ from rnncast.exceptions import DataError
         ("glucose", 1, 57770, "5min"),
         ("tourism_monthly", 366, 333, "MS"),
         ("ett", 7, 17420, "h"),
+        ("ett_covariates", 1, 17420, "h"),
+        ("traffic_weather", 1, 17520, "h"),
     ],
 )
 def test_shipped_datasets_load_offline_and_validate(name, n_series, length, freq):
@@ -80,3 +82,25 @@ def test_tourism_parts_split_the_series():
     assert (test.groupby("unique_id").size() == 24).all()
     whole = load_tourism_monthly()
     assert len(whole) == len(train) + len(test)
+
+
+@pytest.mark.parametrize(
+    ("name", "futr", "hist"),
+    [
+        (
+            "traffic_weather",
+            ["temp", "rain_1h", "clouds_all", "rain", "snow", "fog"],
+            [],
+        ),
+        ("ett_covariates", [], ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL"]),
+    ],
+)
+def test_the_covariate_datasets_are_complete_and_read_as_covariates(name, futr, hist):
+    from rnncast import Forecaster
+
+    frame = load_dataset(name)
+    model = Forecaster(horizon=24, futr_exog=futr, hist_exog=hist)
+    series = model.read(frame)
+    assert series.exog_names == (*futr, *hist)
+    assert series.exog.shape == (series.values.size, len(futr) + len(hist))
+    assert frame[[*futr, *hist]].notna().all().all()

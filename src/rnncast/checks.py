@@ -1,5 +1,7 @@
 """Checks of parameter values: each raises ConfigError naming the parameter.
 
+:func:`check_combinations` checks values that are each allowed but not together.
+
 Shared by the options of :class:`~rnncast.Forecaster` (:mod:`rnncast.options`),
 the baselines and the backtest. ``check(name, value)`` returns nothing or raises;
 the others return the checked value. No NumPy here: the command line's help
@@ -16,7 +18,10 @@ from typing import Any
 from rnncast.exceptions import ConfigError
 
 __all__ = [
+    "check_combinations",
+    "check_horizon",
     "check_levels",
+    "column_names",
     "fraction",
     "layer_widths",
     "lookbacks",
@@ -141,6 +146,20 @@ def text(name: str, value: Any) -> None:
         raise ConfigError(f"{name} must be a non-empty string, got {value!r}.")
 
 
+def column_names(name: str, value: Any) -> None:
+    """Check that ``value`` is a sequence of distinct non-empty column names."""
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ConfigError(
+            f"{name} must be a list of column names, e.g. ['price', 'promo']; "
+            f"got {value!r}."
+        )
+    for column in value:
+        text(name, column)
+    repeated = sorted({c for c in value if list(value).count(c) > 1})
+    if repeated:
+        raise ConfigError(f"{name} names {repeated} more than once.")
+
+
 def optional_text(name: str, value: Any) -> None:
     """Check that ``value`` is a non-empty string, or None."""
     if value is not None:
@@ -169,3 +188,73 @@ def check_levels(level: Any) -> tuple[float, ...]:
 def _plain(value: Any) -> float:
     value = float(value)
     return int(value) if value.is_integer() else value
+
+
+def check_horizon(horizon: int | None) -> None:
+    """ConfigError unless a horizon is given."""
+    if horizon is None:
+        raise ConfigError(
+            "horizon is required: give the number of steps to forecast, e.g. "
+            "Forecaster(horizon=12)."
+        )
+
+
+def check_combinations(params: Any) -> None:
+    """Raise ConfigError for values that are each allowed but not together."""
+    if params.missing == "mask" and params.fill is not None:
+        raise ConfigError(
+            f"missing='mask' keeps gaps as gaps, so it cannot be combined with "
+            f"fill={params.fill!r}; choose one of them."
+        )
+    _check_covariates(params)
+    if params.season_inputs and params.output == "recursive":
+        raise ConfigError(
+            "season_inputs=True needs output='direct': a recursive head feeds "
+            "its forecasts back as inputs, without their season phase."
+        )
+    if params.conformal_per_series and params.intervals not in ("conformal", "auto"):
+        raise ConfigError(
+            "conformal_per_series=True calibrates conformal intervals per "
+            f"series; it needs intervals='conformal', not {params.intervals!r} "
+            "(in the CLI: --intervals conformal)."
+        )
+    if params.intervals in ("conformal", "cqr") and not params.validation:
+        raise ConfigError(
+            f"intervals={params.intervals!r} are calibrated on the validation "
+            "windows; use validation=True."
+        )
+    if params.intervals in ("quantile", "cqr") and not check_levels(params.levels):
+        raise ConfigError(
+            f"intervals={params.intervals!r} needs levels, e.g. (80, 95)."
+        )
+
+
+def _check_covariates(params: Any) -> None:
+    """ConfigError for a covariate named twice, or named like a key column."""
+    keys = {params.id_col, params.time_col, params.target_col}
+    named: dict[str, str] = {}
+    for kind in ("futr_exog", "hist_exog", "stat_exog"):
+        for column in getattr(params, kind):
+            if column in keys:
+                raise ConfigError(
+                    f"{kind} names {column!r}, which is the id, time or target "
+                    "column; covariates are the other columns."
+                )
+            if column in named:
+                raise ConfigError(
+                    f"column {column!r} is named in both {named[column]} and "
+                    f"{kind}; a covariate is of one kind."
+                )
+            named[column] = kind
+    if params.holidays is not None and not params.calendar:
+        raise ConfigError(
+            f"holidays={params.holidays!r} adds a flag to the calendar inputs; "
+            "use it with calendar=True (in the CLI: --calendar)."
+        )
+    dynamic = params.futr_exog or params.hist_exog or params.calendar
+    if dynamic and params.output == "recursive":
+        raise ConfigError(
+            "futr_exog, hist_exog and calendar need output='direct': the direct "
+            "head reads the horizon's known inputs at once, and a recursive head "
+            "has no past covariates for the steps it feeds back."
+        )

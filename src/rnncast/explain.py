@@ -6,6 +6,8 @@
   matrix memory, and its ``f', i'`` one per window); the hidden state ``h`` of any
   cell)
   over one input window of one series, recomputed from the trained weights.
+* :func:`input_importance`: which inputs move the forecast (gradient times
+  input, per channel: the value, covariates, calendar, season phases).
 * :func:`gradient_decay`: the vanishing-gradient experiment, the norm of
   ``dh_T / dh_t`` against the lag ``T - t`` for RNN, LSTM and GRU on a real series.
 """
@@ -46,6 +48,7 @@ __all__ = [
     "GateTrace",
     "gate_activations",
     "gradient_decay",
+    "input_importance",
     "jacobian_decay",
     "vanishing_gradients",
     "vanishing_lag",
@@ -118,6 +121,7 @@ def gate_activations(
     *,
     series: Hashable | None = None,
     end: Any = None,
+    futr_df: Any = None,
 ) -> GateTrace:
     """Recompute the gates of ``model`` over one window with the NumPy reference.
 
@@ -132,15 +136,20 @@ def gate_activations(
         Series id; default the first series.
     end : timestamp or int, optional
         Time of the window's last input; default the end of the series. Needs
-        ``data``.
+        ``data``, and a model without covariates (for one with covariates,
+        pass ``data`` cut at that end).
+    futr_df : DataFrame, optional
+        With future-known covariates: those of the horizon, as ``predict``.
 
     Raises
     ------
     DataError
         Unknown series, unknown ``end``, or a window shorter than ``lookback``.
     """
-    model.fitted_state("explain()")
+    state = model.fitted_state("explain()")
     lookback = model.lookback_
+    if state.covariates.inputs:
+        return _covariate_gates(model, data, series, end, futr_df)
     if data is None:
         if end is not None:
             raise DataError("end= needs the history: pass data to explain a window.")
@@ -173,6 +182,98 @@ def gate_activations(
     inputs_ds = _past_timestamps(last, model.freq_, lookback)
     gates = _gates(reference, x)
     return GateTrace(uid, inputs_ds, window, forecast, gates)
+
+
+def _covariate_gates(
+    model: Forecaster, data: Any, series: Hashable | None, end: Any, futr_df: Any
+) -> GateTrace:
+    """:func:`gate_activations` of a model with covariates, at a series' end."""
+    if end is not None:
+        raise DataError(
+            "end= is not available for a model with covariates; pass data cut at "
+            "that end (with its covariates) instead."
+        )
+    prepared = model.forecast_inputs(data, futr_df=futr_df, dtype=torch.float64)
+    uid = prepared.ids[0] if series is None else _match_id(series, prepared.ids)
+    k = prepared.ids.index(uid)
+    x = prepared.inputs[k : k + 1].numpy()
+    future = None if prepared.future is None else prepared.future[k : k + 1].numpy()
+    reference = from_torch(model.network_)
+    z, _ = network_forward(reference, x, future)
+    one = prepared.stats.take([k])
+    last = prepared.last_ds[k]
+    window = model.context_[model.ids_.index(uid)] if data is None else None
+    if window is None:
+        window = inverse_transform(x[:, :, 0], one)[0]
+    forecast = forecast_frame(
+        [uid], [last], model.freq_, inverse_transform(z, one), column="yhat"
+    )
+    inputs_ds = _past_timestamps(last, model.freq_, model.lookback_)
+    return GateTrace(uid, inputs_ds, window, forecast, _gates(reference, x))
+
+
+def input_importance(
+    model: Forecaster, data: Any = None, *, futr_df: Any = None
+) -> pd.DataFrame:
+    r"""How much each input moves the forecast: gradient times deviation, per input.
+
+    Over the last window of every series (of ``fit``, or of ``data``), for the
+    network's scaled outputs :math:`\hat z_k` and its inputs :math:`x_{t,c}`
+    (and the future-known inputs of the forecast steps), with
+    :math:`\bar x_c` the input's mean over those windows and steps:
+    :math:`\text{importance}_c = \operatorname{mean}_\text{series}
+    \sum_t \lvert \sum_k \partial \hat z_k / \partial x_{t,c} \,
+    (x_{t,c} - \bar x_c) \rvert`, the first-order change of the forecast had
+    the input stayed at its mean (a 0/1 flag counts where it differs from its
+    usual value). The value channel is ``y``; a covariate goes by its column
+    (``futr:`` for its horizon values), a calendar input by its name.
+
+    Returns
+    -------
+    DataFrame
+        ``input``, ``importance`` and ``share`` (of the total), largest first.
+    """
+    state = model.fitted_state("input_importance()")
+    prepared = model.forecast_inputs(data, futr_df=futr_df)
+    x = prepared.inputs.clone().requires_grad_(True)
+    future = prepared.future
+    if future is not None:
+        future = future.clone().requires_grad_(True)
+    network = model.network_
+    network.eval()
+    outputs = network(x, future)
+    outputs.sum().backward()
+    scores = _moved(x).numpy()
+    names = _input_names(model, x.shape[-1])
+    if future is not None:
+        known = _moved(future).numpy()
+        layout = state.covariates
+        names += [f"futr:{n}" for n in (*layout.calendar, *layout.futr)]
+        scores = np.concatenate([scores, known])
+    frame = pd.DataFrame({"input": names, "importance": scores})
+    frame["share"] = frame["importance"] / frame["importance"].sum()
+    return frame.sort_values("importance", ascending=False, ignore_index=True)
+
+
+def _moved(inputs: torch.Tensor) -> torch.Tensor:
+    """Per channel: mean over windows of sum over steps |gradient x deviation|."""
+    deviation = inputs.detach() - inputs.detach().mean(dim=(0, 1))
+    return (inputs.grad * deviation).abs().sum(dim=1).mean(dim=0)  # type: ignore[operator]
+
+
+def _input_names(model: Forecaster, channels: int) -> list[str]:
+    """Return the name of each input channel, in the network's order."""
+    state = model.fitted_state()
+    names = ["y", "observed"] if state.masked else ["y"]
+    if model.season_inputs:  # type: ignore[attr-defined]
+        for period in state.seasons:
+            names += [f"phase {period:g} sin", f"phase {period:g} cos"]
+    names += state.covariates.names
+    extra = ["scaled zero", "seasonal flag"]
+    names += (
+        extra[len(extra) - (channels - len(names)) :] if channels > len(names) else []
+    )
+    return names
 
 
 def _match_id(series: Hashable, ids: list[Hashable]) -> Hashable:

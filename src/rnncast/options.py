@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnncast.checks import (
+    check_combinations,
+    check_horizon,
     check_levels,
+    column_names,
     dilation_groups,
     fraction,
     layer_widths,
@@ -31,7 +34,6 @@ from rnncast.checks import (
     seasons,
     text,
 )
-from rnncast.exceptions import ConfigError
 from rnncast.option import Option, option_field
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "TRANSFORMS",
     "WINDOW_LEVELS",
     "ForecasterParams",
+    "ModelParams",
     "Option",
     "options",
 ]
@@ -89,15 +92,15 @@ _TRAIN = dict(group="training")
 _DATA = dict(group="data")
 _BANDS = dict(group="intervals")
 _RUN = dict(group="run")
+_COVARIATES = dict(group="covariates")
 
 
 @dataclass(frozen=True, kw_only=True)
-class ForecasterParams:
-    """The parameters of a :class:`~rnncast.Forecaster`, checked as a whole.
+class ModelParams:
+    """The model, training and interval parameters of a :class:`ForecasterParams`.
 
-    ``ForecasterParams(**forecaster.get_params()).validate()`` raises
-    :class:`~rnncast.ConfigError` naming the first bad value, before any data is
-    read.
+    Declared apart from the data, covariate and run parameters only to keep each
+    class short; their order here is the signature's.
     """
 
     # ------------------------------------------------------------- model
@@ -383,6 +386,17 @@ class ForecasterParams:
         "bool",
         **_BANDS,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForecasterParams(ModelParams):
+    """The parameters of a :class:`~rnncast.Forecaster`, checked as a whole.
+
+    ``ForecasterParams(**forecaster.get_params()).validate()`` raises
+    :class:`~rnncast.ConfigError` naming the first bad value, before any data is
+    read.
+    """
+
     # -------------------------------------------------------------- data
     fill: str | None = option_field(
         None,
@@ -452,6 +466,52 @@ class ForecasterParams:
     )
     time_col: str = option_field("ds", "time column", "str", check=text, **_DATA)
     target_col: str = option_field("y", "value column", "str", check=text, **_DATA)
+    # -------------------------------------------------------- covariates
+    futr_exog: Sequence[str] = option_field(
+        (),
+        "columns known for the forecast horizon too (prices, planned promotions, "
+        "weather forecasts): in the data and, for the horizon, in futr_df",
+        "sequence of str",
+        check=column_names,
+        parse="names",
+        default_text="none",
+        **_COVARIATES,
+    )
+    hist_exog: Sequence[str] = option_field(
+        (),
+        "columns observed up to the forecast origin only (other sensors, other vitals)",
+        "sequence of str",
+        check=column_names,
+        parse="names",
+        default_text="none",
+        **_COVARIATES,
+    )
+    stat_exog: Sequence[str] = option_field(
+        (),
+        "columns with one value per series (region, category: text is one-hot "
+        "encoded), in the data or in fit's static_df",
+        "sequence of str",
+        check=column_names,
+        parse="names",
+        default_text="none",
+        **_COVARIATES,
+    )
+    calendar: bool = option_field(
+        False,
+        "add future-known calendar inputs chosen from the frequency (hour of "
+        "day, day of week, day of year...)",
+        "bool",
+        **_COVARIATES,
+    )
+    holidays: str | None = option_field(
+        None,
+        "country code (US, GB, DE...) of a public-holiday flag among the "
+        "calendar inputs; needs the holidays package",
+        "str or None",
+        check=optional_text,
+        default_text="none",
+        **_COVARIATES,
+    )
     # --------------------------------------------------------------- run
     device: str = option_field(
         "auto",
@@ -480,53 +540,16 @@ class ForecasterParams:
 
         Raises ConfigError naming the parameter, the value and what to choose.
         """
-        _check_horizon(self.horizon)
+        check_horizon(self.horizon)
         for option in options():
             option.validate(getattr(self, option.name))
-        _check_combinations(self)
+        check_combinations(self)
         return self
 
     @property
     def combination(self) -> str | None:
         """``combine`` with "none" as None: the classical method mixed in, if any."""
         return None if self.combine in (None, "none") else self.combine
-
-
-def _check_horizon(horizon: int | None) -> None:
-    if horizon is None:
-        raise ConfigError(
-            "horizon is required: give the number of steps to forecast, e.g. "
-            "Forecaster(horizon=12)."
-        )
-
-
-def _check_combinations(params: ForecasterParams) -> None:
-    """Raise ConfigError for values that are each allowed but not together."""
-    if params.missing == "mask" and params.fill is not None:
-        raise ConfigError(
-            f"missing='mask' keeps gaps as gaps, so it cannot be combined with "
-            f"fill={params.fill!r}; choose one of them."
-        )
-    if params.season_inputs and params.output == "recursive":
-        raise ConfigError(
-            "season_inputs=True needs output='direct': a recursive head feeds "
-            "its forecasts back as inputs, without their season phase."
-        )
-    if params.conformal_per_series and params.intervals not in ("conformal", "auto"):
-        raise ConfigError(
-            "conformal_per_series=True calibrates conformal intervals per "
-            f"series; it needs intervals='conformal', not {params.intervals!r} "
-            "(in the CLI: --intervals conformal)."
-        )
-    if params.intervals in ("conformal", "cqr") and not params.validation:
-        raise ConfigError(
-            f"intervals={params.intervals!r} are calibrated on the validation "
-            "windows; use validation=True."
-        )
-    if params.intervals in ("quantile", "cqr") and not check_levels(params.levels):
-        raise ConfigError(
-            f"intervals={params.intervals!r} needs levels, e.g. (80, 95)."
-        )
 
 
 def options() -> Iterator[Option]:

@@ -177,6 +177,7 @@ def train(
     generator: torch.Generator,
     masked: bool = False,
     channels: torch.Tensor | None = None,
+    known: torch.Tensor | None = None,
     units: tuple[torch.Tensor, torch.Tensor] | None = None,
     member: int = 0,
     refit: bool = False,
@@ -200,8 +201,12 @@ def train(
         :func:`~rnncast.data.windows.masked_inputs` and the loss is the mean over
         observed targets only, so no filled-in value is ever a target.
     channels : Tensor of shape (n_points, k), optional
-        Extra input channels of every value (season phases, seasonal flags),
-        added to the inputs by :func:`~rnncast.data.windows.gather`.
+        Extra input channels of every value (season phases, covariates,
+        seasonal flags), added to the inputs by
+        :func:`~rnncast.data.windows.gather`.
+    known : Tensor of shape (n_points, f), optional
+        Future-known inputs of every value, given to the network for each
+        window's target steps (``network(inputs, future)``).
     units : (loc, scale) Tensors of shape (n_points,), optional
         The scaling of every value, ``y = z * scale + loc``: forecasts and targets
         are put back in those units before the loss (for ``loss="smape"``).
@@ -225,10 +230,17 @@ def train(
 
     def step(starts: torch.Tensor) -> tuple[torch.Tensor, int]:
         """One optimiser step on the windows at ``starts``; its loss and targets."""
-        inputs, targets = gather(
-            values, starts, lookback, horizon, masked=masked, channels=channels
+        inputs, targets, future = gather(
+            values,
+            starts,
+            lookback,
+            horizon,
+            masked=masked,
+            channels=channels,
+            known=known,
         )
-        forecasts, targets = _in_units(network(inputs), targets, starts, units)
+        forecasts = network(inputs) if future is None else network(inputs, future)
+        forecasts, targets = _in_units(forecasts, targets, starts, units)
         loss, n = observed_loss(loss_fn, forecasts, targets, masked)
         if n == 0:
             return loss, 0  # every target of this batch is a gap
@@ -281,7 +293,7 @@ def train(
             (lookback, horizon),
             loss_fn,
             masked,
-            (channels, units),
+            (channels, units, known),
         )
         monitored = train_loss if val_loss is None else val_loss
         schedule.step(monitored)
@@ -336,7 +348,9 @@ class LastValue(nn.Module):
         super().__init__()
         self.horizon = horizon
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, future: torch.Tensor | None = None
+    ) -> torch.Tensor:
         return x[:, -1:, 0].expand(-1, self.horizon)  # (batch, horizon)
 
 
@@ -366,7 +380,7 @@ def naive_loss(
         (lookback, horizon),
         loss_fn,
         masked,
-        (channels, units),
+        (channels, units, None),
     )
 
 
@@ -468,22 +482,27 @@ def _evaluate(
     sizes: tuple[int, int],
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     masked: bool,
-    extras: tuple[torch.Tensor | None, tuple[torch.Tensor, torch.Tensor] | None],
+    extras: tuple[
+        torch.Tensor | None,
+        tuple[torch.Tensor, torch.Tensor] | None,
+        torch.Tensor | None,
+    ],
 ) -> float | None:
     """Mean loss over the windows at ``starts``; ``sizes``: (lookback, horizon).
 
-    ``extras``: the ``channels`` and ``units`` of :func:`train`.
+    ``extras``: the ``channels``, ``units`` and ``known`` of :func:`train`.
     """
-    channels, units = extras
+    channels, units, known = extras
     if len(starts) == 0:
         return None
     network.eval()
     total, count = 0.0, 0
     for batch in starts.split(4096):
-        inputs, targets = gather(
-            values, batch, *sizes, masked=masked, channels=channels
+        inputs, targets, future = gather(
+            values, batch, *sizes, masked=masked, channels=channels, known=known
         )
-        forecasts, targets = _in_units(network(inputs), targets, batch, units)
+        forecasts = network(inputs) if future is None else network(inputs, future)
+        forecasts, targets = _in_units(forecasts, targets, batch, units)
         loss, n = observed_loss(loss_fn, forecasts, targets, masked)
         if n:
             total += loss.item() * n

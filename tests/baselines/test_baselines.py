@@ -183,3 +183,39 @@ def test_missing_engine_names_the_extra(air, monkeypatch):
 def test_make_baseline_rejects_unknown_names():
     with pytest.raises(ConfigError, match="unknown baseline 'lstm'"):
         make_baseline("lstm", horizon=3)
+
+
+def _promo_series(length=120, seed=0):
+    rng = np.random.default_rng(seed)
+    promo = (rng.random(length) < 0.25).astype(float)
+    return pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2024-01-01", periods=length, freq="D"),
+            "y": 50 + 20 * promo + rng.normal(0, 1, length),
+            "promo": promo,
+        }
+    )
+
+
+@pytest.mark.parametrize("alias", ["arima", "prophet"])
+def test_arima_and_prophet_take_future_known_regressors(alias):
+    frame = _promo_series()
+    train, future = frame.iloc[:-7], frame.iloc[-7:]
+    plain = make_baseline(alias, horizon=7).fit(train).predict()
+    model = make_baseline(alias, horizon=7, futr_exog=["promo"]).fit(train)
+    with_regressor = model.predict(futr_df=future.drop(columns="y"), level=[80])
+    error = np.abs(with_regressor[alias].to_numpy() - future["y"].to_numpy()).mean()
+    assert error < 0.3 * np.abs(plain[alias].to_numpy() - future["y"].to_numpy()).mean()
+    assert {f"{alias}-lo-80", f"{alias}-hi-80"} <= set(with_regressor.columns)
+    with pytest.raises(DataError, match="futr_df"):
+        model.predict()
+
+
+def test_baselines_without_regressors_refuse_futr_exog():
+    with pytest.raises(ConfigError, match=r"ets takes no covariates.*'arima'"):
+        make_baseline("ets", horizon=7, futr_exog=["promo"]).fit(_promo_series())
+    with pytest.raises(ConfigError, match="conformal"):
+        make_baseline(
+            "arima", horizon=7, futr_exog=["promo"], intervals="conformal"
+        ).fit(_promo_series())

@@ -639,3 +639,24 @@ def test_backtest_combine_reaches_the_networks(tmp_path):
         return pd.read_csv(out / "forecasts.csv")["lstm"].to_numpy()
 
     assert not np.allclose(lstm(["--combine", "none"]), lstm([]))
+
+
+def test_forecast_reads_covariates_and_their_future_from_files(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2024-01-01", periods=107, freq="D")
+    promo = (rng.random(107) < 0.3).astype(float)
+    frame = pd.DataFrame(
+        {"store": "a", "date": ds, "sales": 10 + 5 * promo, "promo": promo}
+    )
+    data, futr = tmp_path / "sales.csv", tmp_path / "futr.csv"
+    frame.iloc[:100].to_csv(data, index=False)
+    frame.iloc[100:].drop(columns="sales").to_csv(futr, index=False)
+    out = tmp_path / "fc.csv"
+    args = ["forecast", str(data), "--horizon", "7", *FAST, "-o", str(out)]
+    args += ["--id-col", "store", "--time-col", "date", "--target-col", "sales"]
+    args += ["--futr-exog", "promo", "--calendar", "--quiet"]
+    assert main([*args, "--futr", str(futr)]) == 0
+    forecast = pd.read_csv(out)
+    assert list(forecast.columns) == ["store", "date", "yhat"] and len(forecast) == 7
+    assert main(args) == 1  # without the horizon's promotions
+    assert "pass them as futr_df" in capsys.readouterr().err

@@ -45,7 +45,7 @@ def test_validation_starts_target_the_last_values():
 
 def test_gather_returns_inputs_and_targets():
     values = torch.arange(20, dtype=torch.float32)
-    inputs, targets = gather(values, torch.tensor([0, 7]), lookback=3, horizon=2)
+    inputs, targets, _ = gather(values, torch.tensor([0, 7]), lookback=3, horizon=2)
     assert inputs.shape == (2, 3, 1) and targets.shape == (2, 2)
     assert inputs[1, :, 0].tolist() == [7, 8, 9]
     assert targets[1].tolist() == [10, 11]
@@ -80,7 +80,7 @@ def test_masked_inputs_carry_the_last_observation_and_flag_gaps():
 
 def test_gather_masked_keeps_nan_targets():
     values = torch.tensor([0.0, 1.0, float("nan"), 3.0, float("nan"), 5.0])
-    inputs, targets = gather(values, torch.tensor([0, 1]), 3, 2, masked=True)
+    inputs, targets, _ = gather(values, torch.tensor([0, 1]), 3, 2, masked=True)
     assert inputs.shape == (2, 3, 2)
     torch.testing.assert_close(inputs[0, :, 0], torch.tensor([0.0, 1.0, 1.0]))
     assert torch.isnan(targets[0, 1]) and targets[0, 0] == 3.0

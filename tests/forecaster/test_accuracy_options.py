@@ -301,7 +301,7 @@ def test_training_windows_carry_the_phases_predict_gives(air):
     angles = torch.as_tensor(phase_angles(last, lengths, (12,)))
     values = torch.as_tensor(air["y"].to_numpy())
     start = torch.tensor([len(air) - 24 - 4])
-    inputs, _ = gather(values, start, 24, 4, channels=phase_channels(angles))
+    inputs, _, _ = gather(values, start, 24, 4, channels=phase_channels(angles))
     model = Forecaster(horizon=4, lookback=24, season_inputs=True, **TINY).fit(air)
     window_end = air["ds"].iloc[-5]  # the last input of that training window
     phases = model.season_phases([window_end])

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from rnncast.baselines.simple import SeriesTask, simple_forecast
 from rnncast.checks import require_positive_int
+from rnncast.data.covariates import attach, horizon_values
 from rnncast.data.frame import validate_frame
 from rnncast.data.inputs import to_long_frame
 from rnncast.data.series import (
@@ -93,9 +94,15 @@ class Baseline:
         As the networks' parameter of that name: each series' unit of the
         conformal errors, its seasonal-naive MAE or (the default) that MAE's
         geometric mean with the series' recent noise.
+    futr_exog : sequence of str, default ()
+        Future-known covariates (columns of the data) as regressors, for the
+        baselines that take them (``reads_covariates``: auto-ARIMA, Prophet);
+        ``predict`` then needs them for the horizon (``futr_df``), as a
+        Forecaster does.
     """
 
     alias: ClassVar[str] = ""
+    reads_covariates: ClassVar[bool] = False  # takes regressors (futr_exog)
     extra: ClassVar[str | None] = None  # the pip extra that provides the engine
     isolated: ClassVar[bool] = True  # fit in worker processes under a time limit
     # every baseline by its alias, filled as the subclasses are defined
@@ -119,6 +126,7 @@ class Baseline:
         calibration_windows: int = 3,
         conformal_errors: str = "signed",
         conformal_unit: str = "recent",
+        futr_exog: Sequence[str] = (),
     ) -> None:
         self.horizon = horizon
         self.season_length = season_length
@@ -130,6 +138,7 @@ class Baseline:
         self.calibration_windows = calibration_windows
         self.conformal_errors = conformal_errors
         self.conformal_unit = conformal_unit
+        self.futr_exog = futr_exog
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Return the constructor arguments as given (scikit-learn's contract)."""
@@ -173,13 +182,22 @@ class Baseline:
         if self.season_length is not None:
             require_positive_int("season_length", self.season_length)
         self._check_engine()
+        _check_covariates(self)
         self.levels_ = check_levels(self.levels)
-        self.series_ = validate_frame(to_long_frame(data), freq=self.freq)
-        self.outputs_, self.fallbacks_ = self._forecast_all(self.series_, self.levels_)
+        self.series_ = self._read(data, self.freq)
+        self.outputs_, self.fallbacks_ = None, {}
+        if not self.futr_exog:  # else the horizon's regressors come with predict
+            self.outputs_, self.fallbacks_ = self._forecast_all(
+                self.series_, self.levels_
+            )
         return self
 
     def predict(
-        self, data: Any = None, *, level: float | Sequence[float] | None = None
+        self,
+        data: Any = None,
+        *,
+        level: float | Sequence[float] | None = None,
+        futr_df: Any = None,
     ) -> pd.DataFrame:
         """Return ``unique_id, ds, <alias>`` with ``horizon`` rows per series.
 
@@ -187,16 +205,29 @@ class Baseline:
         model has no parameters that carry over from one history to another).
         With ``level``, the columns ``<alias>-lo-<level>`` and ``<alias>-hi-<level>``
         are added (re-estimating the model if ``fit`` did not compute that level).
+        With ``futr_exog``, ``futr_df`` gives the regressors of the horizon.
         """
         if not hasattr(self, "series_"):
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(data) first."
             )
         levels = check_levels(level)
-        if data is not None:
-            series = validate_frame(to_long_frame(data), freq=self.series_.freq)
+        if data is not None or self.futr_exog:
+            series = (
+                self.series_ if data is None else self._read(data, self.series_.freq)
+            )
+            future = None
+            if self.futr_exog:
+                future = horizon_values(
+                    series.ids,
+                    series.last_ds,
+                    series.freq,
+                    self.horizon,  # type: ignore[arg-type]
+                    futr_df,
+                    self.futr_exog,
+                )
             computed = levels
-            outputs, self.fallbacks_ = self._forecast_all(series, computed)
+            outputs, self.fallbacks_ = self._run(series, computed, future)
         else:
             if not set(levels) <= set(self.levels_):  # refit with the new levels too
                 self.levels_ = tuple(sorted({*levels, *self.levels_}))
@@ -218,7 +249,15 @@ class Baseline:
     @property
     def forecasts_(self) -> Array:
         """Point forecasts of the fitted series, (n_series, horizon)."""
+        if self.outputs_ is None:
+            raise NotFittedError("with futr_exog the forecasts come from predict().")
         return self.outputs_[:, :, 0]
+
+    def _read(self, data: Any, freq: Freq | None) -> SeriesData:
+        """Return the series of ``data``, with the ``futr_exog`` columns."""
+        names = list(self.futr_exog)
+        frame = to_long_frame(data, keep=names)
+        return attach(validate_frame(frame, freq=freq), frame, names)
 
     def forecast_one(self, task: SeriesTask) -> Array:
         """Forecast ``task.horizon`` steps of one series."""
@@ -277,17 +316,26 @@ class Baseline:
         return np.concatenate([mean[:, :, None], lower, upper], axis=2), fallbacks
 
     def _run(
-        self, series: SeriesData, levels: tuple[float, ...]
+        self,
+        series: SeriesData,
+        levels: tuple[float, ...],
+        future: Array | None = None,
     ) -> tuple[Array, dict[Any, str]]:
+        """Forecast every series; ``future`` (n, horizon, k): the regressors."""
         m = self._season(series)
+        exog = series.exog
         tasks = [
             SeriesTask(
                 series.series(i),
                 series.first_ds[i],
                 series.freq,
-                self.horizon,
+                self.horizon,  # type: ignore[arg-type]
                 m,
                 levels,
+                None
+                if exog is None
+                else exog[series.offsets[i] : series.offsets[i + 1]],
+                None if future is None else future[i],
             )
             for i in range(series.n_series)
         ]
@@ -338,6 +386,7 @@ class Baseline:
             "data": {
                 "ids": [python_scalar(i) for i in s.ids],
                 "values": s.values.tolist(),
+                "exog": None if s.exog is None else s.exog.tolist(),
                 "offsets": s.offsets.tolist(),
                 "first_ds": [encode_time(t) for t in s.first_ds],
                 "freq": s.freq,
@@ -362,7 +411,7 @@ class Baseline:
             before = {"conformal_errors": "absolute", "conformal_unit": "seasonal"}
             model = make_baseline(content["model"], **{**before, **content["params"]})
             data = content["data"]
-            offsets = data["offsets"]
+            offsets, exog = data["offsets"], data.get("exog")
             parts = [
                 pd.DataFrame(
                     {
@@ -373,6 +422,10 @@ class Baseline:
                             offsets[k + 1] - offsets[k],
                         ),
                         "y": data["values"][offsets[k] : offsets[k + 1]],
+                        **{
+                            name: [row[j] for row in exog[offsets[k] : offsets[k + 1]]]
+                            for j, name in enumerate(model.futr_exog)
+                        },
                     }
                 )
                 for k, (uid, first) in enumerate(
@@ -386,6 +439,22 @@ class Baseline:
                 f"{str(file)!r} is damaged: {type(e).__name__}: {e}"
             ) from e
         return model.fit(pd.concat(parts, ignore_index=True))
+
+
+def _check_covariates(model: Baseline) -> None:
+    """ConfigError unless ``model`` can read its ``futr_exog``."""
+    if not model.futr_exog:
+        return
+    if not model.reads_covariates:
+        readers = sorted(a for a, c in Baseline.registry.items() if c.reads_covariates)
+        raise ConfigError(
+            f"{model.alias} takes no covariates; futr_exog works with {readers}."
+        )
+    if model.intervals == "conformal":
+        raise ConfigError(
+            "intervals='conformal' refits the model at earlier origins without "
+            "their regressors; use the model's own intervals with futr_exog."
+        )
 
 
 def _fallback(task: SeriesTask) -> tuple[Array, str]:

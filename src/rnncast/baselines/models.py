@@ -81,7 +81,13 @@ class _StatsForecast(Baseline):
         """Fit the statsforecast model on one series and forecast it."""
         model = self.model(task)
         levels = list(task.levels)
-        out = model.forecast(y=task.values, h=task.horizon, level=levels or None)
+        out = model.forecast(
+            y=task.values,
+            h=task.horizon,
+            X=task.exog,
+            X_future=task.future_exog,
+            level=levels or None,
+        )
         return np.column_stack(
             [out["mean"]]
             + [out[f"lo-{lv}"] for lv in levels]
@@ -94,6 +100,7 @@ class AutoARIMA(_StatsForecast):
 
     alias = "arima"
     engine = "AutoARIMA"
+    reads_covariates = True  # regression with ARIMA errors
 
 
 class AutoETS(_StatsForecast):
@@ -142,10 +149,12 @@ class Prophet(Baseline):
     """Prophet (Taylor & Letham, 2018) with its default trend and seasonalities.
 
     Integer time steps are mapped to consecutive days, since Prophet needs dates.
+    With ``futr_exog``, each covariate is an added regressor.
     """
 
     alias = "prophet"
     extra = "prophet"
+    reads_covariates = True  # added regressors
 
     def _check_engine(self) -> None:
         _quiet_prophet()
@@ -165,8 +174,15 @@ class Prophet(Baseline):
         ds = series_timestamps(first, freq, n + task.horizon)
         if ds.tz is not None:  # Prophet needs naive timestamps
             ds = ds.tz_localize(None)
-        model = _Prophet().fit(pd.DataFrame({"ds": ds[:n], "y": task.values}))
+        model = _Prophet()
+        past = pd.DataFrame({"ds": ds[:n], "y": task.values})
         future = pd.DataFrame({"ds": ds[n:]})
+        if task.exog is not None and task.future_exog is not None:
+            for j in range(task.exog.shape[1]):
+                model.add_regressor(f"x{j}")
+                past[f"x{j}"] = task.exog[:, j]
+                future[f"x{j}"] = task.future_exog[:, j]
+        model = model.fit(past)
         columns = [model.predict(future)["yhat"].to_numpy()]
         bounds = []
         for lv in task.levels:  # Prophet draws its intervals at interval_width

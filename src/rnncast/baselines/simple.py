@@ -116,6 +116,8 @@ class SeriesTask:
     horizon: int
     season_length: int
     levels: tuple[float, ...] = ()  # interval levels in percent; () for none
+    exog: Array | None = None  # (n, k) future-known covariates of the values
+    future_exog: Array | None = None  # (horizon, k) the same for the horizon
 
 
 def simple_forecast(method: str, task: SeriesTask) -> Array:

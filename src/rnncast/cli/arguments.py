@@ -57,6 +57,7 @@ _GROUPS = {
     "training": "training",
     "intervals": "prediction intervals",
     "data": "data",
+    "covariates": "covariates",
     "run": "device",
 }
 _DEFAULT_LEVELS = next(o.default for o in options() if o.name == "levels")
@@ -174,7 +175,13 @@ def model_names(text: str) -> tuple[str, ...]:
     return names
 
 
+def column_list(text: str) -> tuple[str, ...]:
+    """Parse comma-separated column names (an empty text: none)."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 _PARSERS: dict[str | None, Callable[[str], Any]] = {
+    "names": column_list,
     None: str,
     "int": int,
     "positive_int": positive_int,

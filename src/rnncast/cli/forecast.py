@@ -73,6 +73,20 @@ def add_command(commands: Any) -> None:
         help="write which series got a naive forecast instead of the "
         "network, and why (unique_id, reason) " + TABLE_HELP,
     )
+    forecast.add_argument(
+        "--futr",
+        type=Path,
+        metavar="FILE",
+        help="the future-known covariates (--futr-exog) for the horizon after "
+        "every series: a CSV/Parquet file with the id, time and those columns",
+    )
+    forecast.add_argument(
+        "--static",
+        type=Path,
+        metavar="FILE",
+        help="the static covariates (--stat-exog), one row per series: a "
+        "CSV/Parquet file with the id and those columns (default: read from DATA)",
+    )
     add_forecaster_flags(forecast, required=("horizon",))
     forecast.add_argument(
         "--level",
@@ -95,11 +109,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
     check_output_folders(*tables, args.plot, args.save_model)
     frame = read_data(args.data)
     model = Forecaster(**forecaster_params(args))
+    static = _keyed_table(args.static, args)
     if args.cell == "auto":
         model = _tuned(model, frame, console)
     else:
-        model.fit(frame)
-    forecast = model.predict(level=args.level)
+        model.fit(frame, static_df=static)
+    futr = _keyed_table(args.futr, args)
+    forecast = model.predict(level=args.level, futr_df=futr)
     for line in model.data_report_.lines():
         warn(f"data: {line}")
     write_frame(forecast, args.output_path)
@@ -130,6 +146,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
     for path in written:
         wrote(path, args.output_path)
     return 0
+
+
+def _keyed_table(path: Path | None, args: argparse.Namespace) -> Any:
+    """Return the covariate file at ``path`` (None without one)."""
+    if path is None:
+        return None
+    from rnncast.data.inputs import read_table
+
+    return read_table(path)
 
 
 def _say_what_was_fitted(

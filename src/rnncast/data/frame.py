@@ -221,6 +221,11 @@ def clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def clean_keys(ids: pd.Series) -> pd.Series:
+    """Series ids as :func:`clean_columns` reads them (int64, else text)."""
+    return _clean_ids(ids)
+
+
 def _clean_ids(ids: pd.Series) -> pd.Series:
     if ids.isna().any():
         raise DataError(

@@ -9,6 +9,7 @@ clear errors for missing columns and for several series read as one.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,13 @@ import pandas as pd
 
 from rnncast.exceptions import DataError, listing
 
-__all__ = ["DEFAULT_SINGLE_ID", "DataLike", "read_table", "to_long_frame"]
+__all__ = [
+    "DEFAULT_SINGLE_ID",
+    "DataLike",
+    "read_table",
+    "to_long_frame",
+    "to_pandas",
+]
 
 DataLike = pd.DataFrame | pd.Series | np.ndarray | list[float] | str | os.PathLike[str]
 
@@ -54,6 +61,7 @@ def to_long_frame(
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
+    keep: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Turn any accepted input into a new frame with columns ``unique_id, ds, y``.
 
@@ -68,6 +76,8 @@ def to_long_frame(
         * the path of a CSV or Parquet file holding such a frame.
     id_col, time_col, target_col : str
         Column names in ``data``.
+    keep : sequence of str
+        Other columns to keep (covariates), where ``data`` has them.
 
     Returns
     -------
@@ -119,9 +129,17 @@ def to_long_frame(
             "y": data[target_col].to_numpy(),
         }
     )
-    used = {id_col, time_col, target_col}
+    for column in keep:
+        if column in data.columns:
+            frame[column] = data[column].to_numpy()
+    used = {id_col, time_col, target_col, *keep}
     frame.attrs["ignored_columns"] = [str(c) for c in data.columns if c not in used]
     return frame
+
+
+def to_pandas(data: Any) -> Any:
+    """Return a polars DataFrame or Series as pandas; anything else unchanged."""
+    return _from_polars(data)
 
 
 def _from_polars(data: Any) -> Any:

@@ -10,6 +10,7 @@ and shift 1; the identity without a transform), and the inverse
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -56,6 +57,9 @@ class ScalerStats:
     ``seasonal`` is 1.0 for a series whose training part passed the seasonality
     test (:func:`~rnncast.data.seasonality.is_seasonal`), else 0.0; it is set
     only for networks with ``level="detect"``, which read it as an input channel.
+    With covariates (:mod:`rnncast.data.covariates`), ``exog_loc`` and
+    ``exog_scale`` (n_series, k) scale the dynamic ones and ``static``
+    (n_series, s) holds each series' encoded static ones.
     """
 
     loc: NDArray[np.float64]
@@ -63,16 +67,31 @@ class ScalerStats:
     power: NDArray[np.float64] | None = None
     shift: NDArray[np.float64] | None = None
     seasonal: NDArray[np.float64] | None = None
+    exog_loc: NDArray[np.float64] | None = None
+    exog_scale: NDArray[np.float64] | None = None
+    static: NDArray[np.float64] | None = None
 
     def take(self, rows: NDArray[np.int64] | list[int]) -> ScalerStats:
         """Return the statistics of the series ``rows`` (in that order)."""
         index = np.asarray(rows, dtype=np.int64)
-        return self.expanded(lambda a: a[index])
+        exog_loc, exog_scale, static = (
+            None if a is None else a[index]
+            for a in (self.exog_loc, self.exog_scale, self.static)
+        )
+        return dataclasses.replace(
+            self.expanded(lambda a: a[index]),
+            exog_loc=exog_loc,
+            exog_scale=exog_scale,
+            static=static,
+        )
 
     def expanded(
         self, expand: Callable[[NDArray[np.float64]], NDArray[np.float64]]
     ) -> ScalerStats:
-        """Return the statistics with ``expand`` applied to every array."""
+        """Return the target's statistics with ``expand`` applied to every array.
+
+        The covariates' statistics are left out (the transforms do not read them).
+        """
         power, shift, seasonal = (
             None if a is None else expand(a)
             for a in (self.power, self.shift, self.seasonal)

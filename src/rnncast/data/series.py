@@ -8,6 +8,7 @@ Timestamps of many series are computed at once (:mod:`rnncast.data.timeline`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,11 @@ class SeriesData:
     masked : dict
         Number of missing values kept as NaN per series by ``missing="mask"``
         (only series with gaps appear).
+    exog : ndarray of shape (n_points, k) or None
+        Dynamic covariates (:mod:`rnncast.data.covariates`), raw, aligned with
+        ``values``; columns ``exog_names`` (future-known first, then past).
+    static : DataFrame or None
+        Static covariates, one row per series in the order of ``ids``.
     """
 
     ids: list[Hashable]
@@ -71,6 +77,22 @@ class SeriesData:
     freq: Freq
     filled: dict[Hashable, int] = field(default_factory=dict)
     masked: dict[Hashable, int] = field(default_factory=dict)
+    exog: NDArray[np.float64] | None = None
+    exog_names: tuple[str, ...] = ()
+    static: pd.DataFrame | None = None
+
+    def with_covariates(
+        self,
+        exog: NDArray[np.float64] | None,
+        names: tuple[str, ...],
+        static: pd.DataFrame | None,
+    ) -> SeriesData:
+        """Return the series with covariates, dynamic and static.
+
+        ``exog`` raw, one row per value, columns ``names``; ``static`` a row per
+        series.
+        """
+        return dataclasses.replace(self, exog=exog, exog_names=names, static=static)
 
     @property
     def n_series(self) -> int:
@@ -102,6 +124,9 @@ class SeriesData:
             first_ds=self.first_ds,
             last_ds=stamp_list(lasts),
             freq=self.freq,
+            exog=None if self.exog is None else self.exog[keep],
+            exog_names=self.exog_names,
+            static=self.static,
         )
 
     def select(self, rows: NDArray[np.int64]) -> SeriesData:
@@ -120,6 +145,11 @@ class SeriesData:
             freq=self.freq,
             filled={k: v for k, v in self.filled.items() if k in chosen},
             masked={k: v for k, v in self.masked.items() if k in chosen},
+            exog=None if self.exog is None else self.exog[keep],
+            exog_names=self.exog_names,
+            static=None
+            if self.static is None
+            else self.static.iloc[rows].reset_index(drop=True),
         )
 
     def timestamps(self) -> pd.Index:
@@ -127,14 +157,21 @@ class SeriesData:
         return timestamps_of_series(self.first_ds, self.freq, self.lengths)
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the data as a long frame ``unique_id, ds, y``."""
-        return pd.DataFrame(
+        """Return the data as a long frame ``unique_id, ds, y`` (and covariates)."""
+        frame = pd.DataFrame(
             {
                 "unique_id": repeat_ids(self.ids, self.lengths),
                 "ds": self.timestamps(),
                 "y": self.values,
             }
         )
+        if self.exog is not None:
+            for j, name in enumerate(self.exog_names):
+                frame[name] = self.exog[:, j]
+        if self.static is not None:
+            for name in self.static.columns:
+                frame[name] = np.repeat(self.static[name].to_numpy(), self.lengths)
+        return frame
 
 
 def owners_of(

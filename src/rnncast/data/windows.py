@@ -86,20 +86,24 @@ def validation_starts(
 
 
 def pad_front(
-    values: NDArray[np.float64], offsets: NDArray[np.int64], min_length: int
+    values: NDArray[np.float64],
+    offsets: NDArray[np.int64],
+    min_length: int,
+    fill: float = np.nan,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Left-pad every series shorter than ``min_length`` with NaN up to that length.
+    """Left-pad every series shorter than ``min_length`` with ``fill`` to that length.
 
-    For models with masked gaps (``missing="mask"``): the padding is unobserved,
-    so windows reaching into it see the indicator 0 there and no target in it is
-    trained on. Returns the new flat values and offsets.
+    For models with masked gaps (``missing="mask"``): the padding is unobserved
+    (NaN), so windows reaching into it see the indicator 0 there and no target in
+    it is trained on. ``values`` may have columns, (n_points, k) (covariates,
+    padded with 0). Returns the new flat values and offsets.
     """
     lengths = np.diff(offsets)
     pads = np.maximum(min_length - lengths, 0)
     if not pads.any():
         return values, offsets
     new_offsets = np.concatenate([[0], np.cumsum(lengths + pads)]).astype(np.int64)
-    padded = np.full(new_offsets[-1], np.nan)
+    padded = np.full((new_offsets[-1], *values.shape[1:]), fill)
     shift = np.repeat(new_offsets[:-1] + pads - offsets[:-1], lengths)
     padded[np.arange(len(values)) + shift] = values
     return padded, new_offsets
@@ -121,7 +125,8 @@ def gather(
     *,
     masked: bool = False,
     channels: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    known: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Gather a batch of windows from the flat series tensor.
 
     Parameters
@@ -133,19 +138,24 @@ def gather(
         Build the two input channels of :func:`masked_inputs`.
     channels : Tensor of shape (n_points, k), optional
         Extra input channels of every value (e.g. :func:`phase_channels` of the
-        season phases, a series' seasonal flag), added after the others.
+        season phases, covariates, a series' seasonal flag), added after the
+        others.
+    known : Tensor of shape (n_points, f), optional
+        The future-known inputs of every value, read at the target steps.
 
     Returns
     -------
     inputs : Tensor of shape (batch, lookback, c): c is 1, or 2 if masked, plus k
         with ``channels``
     targets : Tensor of shape (batch, horizon), NaN where unobserved
+    future : Tensor of shape (batch, horizon, f), or None without ``known``
     """
     index = starts[:, None] + torch.arange(lookback + horizon, device=starts.device)
     windows = values[index]  # (batch, lookback + horizon)
     extra = None if channels is None else channels[index[:, :lookback]]
     inputs = window_inputs(windows[:, :lookback], masked=masked, channels=extra)
-    return inputs, windows[:, lookback:]
+    future = None if known is None else known[index[:, lookback:]]
+    return inputs, windows[:, lookback:], future
 
 
 def window_inputs(

@@ -22,11 +22,13 @@ if TYPE_CHECKING:
     from rnncast.datasets.loaders import (
         load_air_passengers,
         load_ett,
+        load_ett_covariates,
         load_exchange_rate,
         load_glucose,
         load_ili,
         load_stocks,
         load_tourism_monthly,
+        load_traffic_weather,
     )
 
 __all__ = [
@@ -37,11 +39,13 @@ __all__ = [
     "load_air_passengers",
     "load_dataset",
     "load_ett",
+    "load_ett_covariates",
     "load_exchange_rate",
     "load_glucose",
     "load_ili",
     "load_stocks",
     "load_tourism_monthly",
+    "load_traffic_weather",
 ]
 
 
@@ -132,6 +136,24 @@ DATASET_INFO = {
             "energy (transformer load, oil temperature)",
             "CC BY-ND 4.0 (file unmodified)",
             "Zhou et al. (2021), Informer, ETTh1",
+        ),
+        DatasetInfo(
+            "ett_covariates",
+            1,
+            17420,
+            "hourly, with 6 past covariates",
+            "energy (oil temperature, the loads as covariates)",
+            "CC BY-ND 4.0 (file unmodified)",
+            "Zhou et al. (2021), Informer, ETTh1",
+        ),
+        DatasetInfo(
+            "traffic_weather",
+            1,
+            17520,
+            "hourly, with weather covariates",
+            "transport (I-94 traffic volume, weather)",
+            "CC BY 4.0",
+            "UCI Metro Interstate Traffic Volume (Hogue, 2019)",
         ),
     )
 }

@@ -15,11 +15,13 @@ from rnncast.exceptions import DataError
 __all__ = [
     "load_air_passengers",
     "load_ett",
+    "load_ett_covariates",
     "load_exchange_rate",
     "load_glucose",
     "load_ili",
     "load_stocks",
     "load_tourism_monthly",
+    "load_traffic_weather",
 ]
 
 PACKAGE = "rnncast.datasets"
@@ -190,6 +192,51 @@ def load_ett() -> pd.DataFrame:
         wide = pd.read_csv(f, parse_dates=["date"])
     long = wide.melt(id_vars="date", var_name="unique_id", value_name="y")
     return long.rename(columns={"date": "ds"})[["unique_id", "ds", "y"]]
+
+
+def load_ett_covariates() -> pd.DataFrame:
+    """ETTh1's oil temperature with the six loads as past covariates.
+
+    The file of :func:`load_ett`, read as one series: ``y`` is the oil
+    temperature ``OT``, and ``HUFL``, ``HULL``, ``MUFL``, ``MULL``, ``LUFL``,
+    ``LULL`` (the loads, measured alongside) are columns beside it, known up to
+    the forecast origin only: ``hist_exog``.
+
+    Returns
+    -------
+    DataFrame
+        ``unique_id`` ("ETTh1"), ``ds`` (hourly), ``y``, and the six loads.
+    """
+    with resources.files(PACKAGE).joinpath("ETTh1.csv").open("r") as f:
+        wide = pd.read_csv(f, parse_dates=["date"])
+    frame = wide.rename(columns={"date": "ds", "OT": "y"})
+    frame.insert(0, "unique_id", "ETTh1")
+    return frame[["unique_id", "ds", "y", *ETT_LOADS]]
+
+
+def load_traffic_weather() -> pd.DataFrame:
+    """Hourly traffic on the I-94 westbound (Minneapolis-St Paul) with the weather.
+
+    UCI Metro Interstate Traffic Volume (Hogue, 2019; CC BY 4.0), 2016-10-01 to
+    2018-09-30, 17,520 hours: ``y`` the vehicles per hour, ``temp`` (degrees C),
+    ``rain_1h`` (mm in the hour), ``clouds_all`` (% cover) and 0/1 flags
+    ``rain``, ``snow``, ``fog`` from the weather label. The weather is observed,
+    so as a future-known covariate it stands for a perfect weather forecast
+    (say so when quoting results). The 104 hours without a record keep ``y``
+    missing, their weather interpolated (flags carried forward); see SOURCE.md.
+
+    Returns
+    -------
+    DataFrame
+        ``unique_id`` ("I-94"), ``ds``, ``y`` and the weather columns.
+    """
+    with resources.files(PACKAGE).joinpath("traffic_weather.csv.gz").open("rb") as f:
+        frame = pd.read_csv(f, compression="gzip", parse_dates=["ds"])
+    frame.insert(0, "unique_id", "I-94")
+    return frame.astype({"y": "float64"})
+
+
+ETT_LOADS = ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL")
 
 
 def _read_tourism(name: str) -> pd.DataFrame:

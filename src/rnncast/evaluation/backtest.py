@@ -20,14 +20,21 @@ import pandas as pd
 from rnncast.baselines import BASELINES, make_baseline
 from rnncast.checks import require_positive_int
 from rnncast.checks import seasons as seasons_check
+from rnncast.data.covariates import attach
 from rnncast.data.frame import validate_frame
 from rnncast.data.inputs import to_long_frame
 from rnncast.data.seasonality import first_season
 from rnncast.data.series import (
     Freq,
-    SeriesData,
-    forecast_frame,
     season_length_from_freq,
+)
+from rnncast.evaluation.cutoffs import (
+    covariate_names,
+    covariates_seen,
+    cutoff_lengths,
+    future_covariates,
+    future_values,
+    reads_future,
 )
 from rnncast.evaluation.metrics import (
     METRICS,
@@ -37,7 +44,7 @@ from rnncast.evaluation.metrics import (
     is_scaled_metric,
     step_scores,
 )
-from rnncast.exceptions import ConfigError, DataError, listing
+from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecaster import Forecaster
 from rnncast.intervals import Levels, bound_column, check_levels
 from rnncast.options import CELLS, COMBINE_CHOICES
@@ -124,6 +131,7 @@ def backtest(
     conformal_errors: str = "signed",
     conformal_unit: str = "recent",
     on_step: Callable[[str, int], None] | None = None,
+    static_df: Any = None,
 ) -> BacktestResult:
     """Backtest ``models`` on ``data`` over rolling forecast origins.
 
@@ -199,6 +207,15 @@ def backtest(
         :class:`~rnncast.Forecaster`).
     on_step : callable, optional
         Called as ``on_step(model, window)`` before each fit, for progress.
+    static_df : DataFrame, optional
+        Static covariates, one row per series, for models with ``stat_exog``
+        (else read from ``data``).
+
+    Covariates: the columns the models read (``futr_exog``, ``hist_exog``,
+    ``stat_exog``) are taken from ``data``. At each cutoff a model is fitted on
+    the values up to it, covariates included, and forecasts with the
+    future-known covariates of the horizon from ``data`` (``futr_df``); past
+    covariates after the cutoff never reach it.
     """
     n_windows = require_positive_int("n_windows", n_windows)
     horizon = require_positive_int("horizon", horizon)
@@ -215,7 +232,7 @@ def backtest(
         m = season_length_from_freq(series.freq)
     else:
         m = first_season(season_length)
-    cut = _cutoff_lengths(series, horizon, n_windows, step)
+    cut = cutoff_lengths(series, horizon, n_windows, step)
     settings = _Settings(
         horizon,
         m,
@@ -231,6 +248,16 @@ def backtest(
     )
     entries = _entries(models, reference, settings)
     names = list(entries)
+    futr, hist, stat = covariate_names(entries.values())
+    if futr or hist or stat:
+        frame = to_long_frame(
+            data,
+            id_col=id_col,
+            time_col=time_col,
+            target_col=target_col,
+            keep=[*futr, *hist, *stat],
+        )
+        series = attach(series, frame, [*futr, *hist], stat, static_df)
 
     forecasts, metric_parts, fallback_rows = [], [], []
     step_parts: list[pd.DataFrame] = []
@@ -240,7 +267,8 @@ def backtest(
     for w in range(n_windows):
         before = series.head(cut[:, w])
         train = before.to_frame()
-        actual = _future(series, before, horizon)
+        actual = future_values(series, before, horizon)
+        known = future_covariates(series, before, horizon, futr)
         window = actual[["unique_id", "ds"]].copy()
         cutoffs = dict(zip(before.ids, before.last_ds, strict=True))
         for name, template in entries.items():
@@ -258,10 +286,11 @@ def backtest(
                 if not refit:
                     fitted_once[name] = model
             start = time.perf_counter()
+            ahead = {"futr_df": known} if reads_future(model) else {}
             predicted = (
-                model.predict(train, level=levels or None)
+                model.predict(train, level=levels or None, **ahead)
                 if name in fitted_once and w > 0
-                else model.predict(level=levels or None)
+                else model.predict(level=levels or None, **ahead)
             )
             seconds[name][0] += fit_s
             seconds[name][1] += time.perf_counter() - start
@@ -311,6 +340,9 @@ def backtest(
     )
     board = _leaderboard(
         metrics, constant, seconds, fallbacks, reference, sort_by, scored
+    )
+    board["covariates"] = board["model"].map(
+        {name: covariates_seen(model) for name, model in entries.items()}
     )
     # every window scores every series: the mean of the windows' means is the mean
     steps = (
@@ -491,34 +523,6 @@ def _fallbacks(model: ForecastingModel, predicted: pd.DataFrame) -> dict[Any, st
     if "fallbacks" in predicted.attrs:
         return dict(predicted.attrs["fallbacks"])
     return dict(getattr(model, "fallbacks_", {}))
-
-
-def _cutoff_lengths(
-    series: SeriesData, horizon: int, n_windows: int, step: int
-) -> np.ndarray:
-    """Training length of each series (rows) at each window (columns)."""
-    back = horizon + step * np.arange(n_windows - 1, -1, -1)  # values after each cutoff
-    lengths = series.lengths[:, None] - back[None, :]
-    short = np.flatnonzero(lengths[:, 0] < 2)
-    if len(short):
-        named = listing(f"{series.ids[i]} ({series.lengths[i]})" for i in short)
-        raise DataError(
-            f"{len(short)} series are too short for {n_windows} windows of horizon "
-            f"{horizon} spaced {step} apart, which need more than "
-            f"{int(back[0]) + 1} values: {named} (values in brackets). Use fewer "
-            "windows or a smaller step, or drop those series."
-        )
-    return lengths
-
-
-def _future(series: SeriesData, before: SeriesData, horizon: int) -> pd.DataFrame:
-    """Return the ``horizon`` values after each cutoff as ``unique_id, ds, y``.
-
-    ``before`` is ``series`` cut at the cutoffs (see :meth:`SeriesData.head`).
-    """
-    first_after = series.offsets[:-1] + before.lengths
-    values = series.values[first_after[:, None] + np.arange(horizon)]
-    return forecast_frame(series.ids, before.last_ds, series.freq, values, column="y")
 
 
 def _bound_columns(column: str, levels: Levels) -> list[str]:

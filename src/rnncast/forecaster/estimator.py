@@ -31,7 +31,7 @@ from rnncast.forecaster.features import InputSpec, network_inputs
 from rnncast.forecaster.files import load_model, save_model
 from rnncast.forecaster.fitting import fit_state
 from rnncast.forecaster.plan import season_length
-from rnncast.forecaster.predicting import forecast
+from rnncast.forecaster.predicting import ForecastInputs, forecast, forecast_inputs
 from rnncast.forecaster.reading import read_series, stats_for
 from rnncast.forecaster.state import FittedState
 from rnncast.options import ForecasterParams, options
@@ -185,7 +185,11 @@ class Forecaster:
 
     # ------------------------------------------------------------------ fit
     def fit(
-        self, data: Any, *, on_epoch: Callable[[EpochRecord], None] | None = None
+        self,
+        data: Any,
+        *,
+        static_df: Any = None,
+        on_epoch: Callable[[EpochRecord], None] | None = None,
     ) -> Forecaster:
         """Train the network on every series of ``data``.
 
@@ -194,7 +198,12 @@ class Forecaster:
         data : DataFrame, Series, ndarray or path
             Long frame (``id_col``, ``time_col``, ``target_col``; pandas or polars),
             one series, or a CSV/Parquet path; see
-            :func:`rnncast.data.inputs.to_long_frame`.
+            :func:`rnncast.data.inputs.to_long_frame`. With covariates, their
+            columns too (``futr_exog``, ``hist_exog``; ``stat_exog`` here or in
+            ``static_df``).
+        static_df : DataFrame, optional
+            The static covariates, one row per series: ``id_col`` and the
+            ``stat_exog`` columns (NeuralForecast's ``static_df``).
         on_epoch : callable, optional
             Called after every epoch with an :class:`~rnncast.training.EpochRecord`.
 
@@ -211,7 +220,7 @@ class Forecaster:
             The data is invalid or too short; nothing is trained.
         """
         params = self.checked_params()
-        series, resampled, ignored = read_series(params, data)
+        series, resampled, ignored = read_series(params, data, static_df=static_df)
         season = season_length(params, series.freq)
         report = data_report(
             series, season, resampled=resampled, ignored_columns=ignored
@@ -225,7 +234,12 @@ class Forecaster:
 
     # -------------------------------------------------------------- predict
     def predict(
-        self, data: Any = None, *, level: float | Sequence[float] | None = None
+        self,
+        data: Any = None,
+        *,
+        level: float | Sequence[float] | None = None,
+        futr_df: Any = None,
+        static_df: Any = None,
     ) -> pd.DataFrame:
         """Forecast ``horizon`` steps after the end of every series.
 
@@ -238,6 +252,12 @@ class Forecaster:
         level : float or sequence of float, optional
             Prediction interval levels in percent, e.g. ``[80, 95]``; any level
             with the default ``intervals="auto"`` (conformal).
+        futr_df : DataFrame, optional
+            With ``futr_exog``: those columns for the ``horizon`` steps after
+            every series (``id_col``, ``time_col`` and the columns; later rows are
+            ignored). A missing step is an error naming the series and times.
+        static_df : DataFrame, optional
+            With ``stat_exog`` and new series in ``data``: their static values.
 
         Returns
         -------
@@ -251,7 +271,7 @@ class Forecaster:
             ``fallbacks_``.
         """
         state = self.fitted_state("predict()")
-        return forecast(self.checked_params(), state, data, level)
+        return forecast(self.checked_params(), state, data, level, futr_df, static_df)
 
     def read(self, data: Any) -> SeriesData:
         """Return ``data`` as this model reads it: validated, sorted, filled.
@@ -290,6 +310,24 @@ class Forecaster:
         window's last season phase (:meth:`season_phases`), with season inputs.
         """
         return network_inputs(self._inputs(), windows, stats, dtype, phases=phases)
+
+    def forecast_inputs(
+        self,
+        data: Any = None,
+        *,
+        futr_df: Any = None,
+        static_df: Any = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> ForecastInputs:
+        """Return what the network reads to forecast each series, as ``predict``.
+
+        ``inputs`` (n, lookback, channels), ``future`` (n, horizon, f) with
+        future-known inputs, and each series' scaling; ``dtype=torch.float64``
+        for the NumPy reference (:mod:`rnncast.reference`).
+        """
+        state = self.fitted_state("forecast_inputs()")
+        params = self.checked_params()
+        return forecast_inputs(params, state, data, futr_df, static_df, dtype)
 
     def season_phases(self, last_ds: Sequence[Any]) -> NDArray[np.int64] | None:
         """Season phase of each timestamp (None for models without season inputs)."""

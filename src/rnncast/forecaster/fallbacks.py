@@ -12,6 +12,7 @@ import dataclasses
 
 import numpy as np
 
+from rnncast.data.covariates import CovariateLayout
 from rnncast.data.seasonality import kept_seasons
 from rnncast.data.series import SeriesData
 from rnncast.data.windows import last_inputs
@@ -40,11 +41,18 @@ def planned(params: ForecasterParams, series: SeriesData) -> FitPlan:
     validation holdout (where ``"error"`` fails), so data that fits without
     masking gets the model ``"error"`` gives it.
     """
-    plan = make_plan(params, series.freq, series.n_series)
+    covariates = CovariateLayout.of(params, series.freq, series.static)
+    plan = make_plan(params, series.freq, series.n_series, covariates=covariates)
     if params.season_length is None and len(plan.seasons) > 1:
         fitted = np.maximum(series.lengths - plan.holdout, 0)
         seasons = kept_seasons(series.values, series.offsets, fitted, plan.seasons)
-        plan = make_plan(params, series.freq, series.n_series, seasons=seasons)
+        plan = make_plan(
+            params,
+            series.freq,
+            series.n_series,
+            seasons=seasons,
+            covariates=covariates,
+        )
     if params.missing != "auto":
         return plan
     horizon = int(params.horizon)  # type: ignore[arg-type]
@@ -52,7 +60,12 @@ def planned(params: ForecasterParams, series: SeriesData) -> FitPlan:
     no_window = (series.lengths < plan.window).all()  # unmasked, nothing to train on
     if short.any() or no_window or np.isnan(series.values).any():
         return make_plan(
-            params, series.freq, series.n_series, masked=True, seasons=plan.seasons
+            params,
+            series.freq,
+            series.n_series,
+            masked=True,
+            seasons=plan.seasons,
+            covariates=covariates,
         )
     return plan
 
@@ -96,6 +109,9 @@ def with_fallbacks(
         unit=unit,
         filled=dict(series.filled),
         fallback=fallback,
+        context_exog=None
+        if whole.exog is None
+        else last_inputs(whole.exog, whole.offsets, state.lookback),
     )
     calibration = state.calibration
     if calibration is not None and calibration.owners is not None:

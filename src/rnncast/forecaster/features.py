@@ -9,13 +9,21 @@ predict time and in :mod:`rnncast.explain`, has the channels
 2. with ``season_inputs``, :math:`\sin` and :math:`\cos` of each value's
    phase angle in every kept seasonal period
    (:func:`~rnncast.data.windows.phase_channels`);
-3. with ``level="detect"``, each series' constant columns
+3. with covariates (:class:`~rnncast.data.covariates.CovariateLayout`), the
+   calendar inputs, the dynamic covariates scaled per series and the encoded
+   static ones (:func:`covariate_columns`);
+4. with ``level="detect"``, each series' constant columns
    (:func:`series_columns`): its scaled zero for multiplicative patterns, then
    its seasonal flag, last, where the network reads it.
 
+The direct head also reads, at every forecast step, the future-known inputs:
+the calendar inputs and the future-known covariates, scaled
+(:func:`known_columns`).
+
 Training gathers windows of the flat scaled series with the extra channels of
-every value (:func:`value_channels`); forecasts build them for raw windows
-(:func:`network_inputs`). Both take the channels from :func:`extra_channels`.
+every value (:func:`value_channels`, :func:`value_known`); forecasts build them
+for raw windows (:func:`network_inputs`, :func:`future_inputs`). Both take the
+channels from :func:`extra_channels`.
 """
 
 from __future__ import annotations
@@ -25,22 +33,31 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from numpy.typing import NDArray
 
+from rnncast.data.calendar import calendar_values
+from rnncast.data.covariates import NO_COVARIATES, CovariateLayout
 from rnncast.data.scaling import ScalerStats, transform_rows
 from rnncast.data.series import Freq, SeriesData
-from rnncast.data.timeline import step_ordinals
+from rnncast.data.timeline import shift_timestamps, step_ordinals, timestamps_of_series
 from rnncast.data.windows import phase_angles, phase_channels, window_inputs
 from rnncast.exceptions import DataError
 from rnncast.models.networks import NetworkConfig
 
 __all__ = [
     "InputSpec",
+    "WindowCovariates",
+    "covariate_columns",
     "extra_channels",
+    "future_inputs",
+    "known_columns",
     "network_inputs",
     "series_columns",
     "value_channels",
+    "value_known",
+    "window_stamps",
 ]
 
 
@@ -51,13 +68,15 @@ class InputSpec:
     ``masked``: gaps and padding are masked (``missing`` resolved);
     ``periods``: the seasonal periods whose phase channels the inputs hold (the
     kept seasons with ``season_inputs``, else none) at frequency ``freq``;
-    ``multiplicative``: the series' scaled zero comes before the seasonal flag.
+    ``multiplicative``: the series' scaled zero comes before the seasonal flag;
+    ``covariates``: the covariates' layout.
     """
 
     masked: bool
     periods: tuple[float, ...]
     freq: Freq
     multiplicative: bool = False
+    covariates: CovariateLayout = NO_COVARIATES
 
     @classmethod
     def of(
@@ -67,6 +86,7 @@ class InputSpec:
         seasons: Sequence[float],
         freq: Freq,
         masked: bool,
+        covariates: CovariateLayout = NO_COVARIATES,
     ) -> InputSpec:
         """Return the inputs a network of ``network`` reads under ``params``.
 
@@ -77,7 +97,15 @@ class InputSpec:
             periods=tuple(seasons) if params.season_inputs else (),
             freq=freq,
             multiplicative=network.multiplicative,
+            covariates=covariates,
         )
+
+    def calendar(self, stamps: pd.Index) -> NDArray[np.float64] | None:
+        """Return the calendar inputs at ``stamps``, (n, c); None without them."""
+        layout = self.covariates
+        if not layout.calendar:
+            return None
+        return calendar_values(stamps, self.freq, layout.holidays)
 
     def phases(self, last_ds: Sequence[Any]) -> NDArray[np.int64] | None:
         """Return the steps from the origin to each timestamp (None without phases).
@@ -126,6 +154,67 @@ def extra_channels(
     return torch.cat(parts, dim=-1) if parts else None
 
 
+def covariate_columns(
+    spec: InputSpec,
+    stats: ScalerStats,
+    owners: NDArray[np.int64],
+    stamps: pd.Index | None,
+    exog: NDArray[np.float64] | None,
+) -> NDArray[np.float64] | None:
+    """Return the covariates' input channels of values of series ``owners``, (m, k).
+
+    ``stamps`` (m,) the values' timestamps (for the calendar), ``exog`` (m, d)
+    their raw dynamic covariates; the static encoding of each owner last.
+    None without covariates.
+    """
+    dynamic = len(spec.covariates.dynamic)
+    return _columns(spec, stats, owners, stamps, exog, dynamic, static=True)
+
+
+def known_columns(
+    spec: InputSpec,
+    stats: ScalerStats,
+    owners: NDArray[np.int64],
+    stamps: pd.Index | None,
+    futr: NDArray[np.float64] | None,
+) -> NDArray[np.float64] | None:
+    """Return the future-known inputs of steps of series ``owners``, (m, f).
+
+    The calendar inputs at ``stamps``, then the future-known covariates ``futr``
+    (m, len(layout.futr)), raw, scaled as in training. None without them.
+    """
+    known = len(spec.covariates.futr)
+    return _columns(spec, stats, owners, stamps, futr, known, static=False)
+
+
+def _columns(
+    spec: InputSpec,
+    stats: ScalerStats,
+    owners: NDArray[np.int64],
+    stamps: pd.Index | None,
+    exog: NDArray[np.float64] | None,
+    dynamic: int,
+    *,
+    static: bool,
+) -> NDArray[np.float64] | None:
+    r"""Return the calendar, the first ``dynamic`` covariates and the encoding.
+
+    The calendar inputs at ``stamps``; the first ``dynamic`` columns of ``exog``
+    scaled with their series' statistics, :math:`(x - \mu_i) / \sigma_i`; with
+    ``static``, each owner's static encoding.
+    """
+    parts = []
+    if spec.covariates.calendar:
+        parts.append(spec.calendar(stamps))  # type: ignore[arg-type]
+    if dynamic:
+        loc = stats.exog_loc[owners, :dynamic]  # type: ignore[index]
+        scale = stats.exog_scale[owners, :dynamic]  # type: ignore[index]
+        parts.append((exog - loc) / scale)  # type: ignore[operator]
+    if static and spec.covariates.static is not None:
+        parts.append(stats.static[owners])  # type: ignore[index]
+    return np.concatenate(parts, axis=-1) if parts else None
+
+
 def value_channels(
     spec: InputSpec, series: SeriesData, stats: ScalerStats
 ) -> torch.Tensor | None:
@@ -137,10 +226,86 @@ def value_channels(
     if spec.periods:
         steps = step_ordinals(series.last_ds, series.freq)
         angles = phase_angles(steps, series.lengths, spec.periods)
-    columns = series_columns(stats, spec.multiplicative)
-    if columns is not None:
-        columns = np.repeat(columns, series.lengths, axis=0)
+    owners = np.repeat(np.arange(series.n_series), series.lengths)
+    stamps = series.timestamps() if spec.covariates.calendar else None
+    columns = _joined(
+        covariate_columns(spec, stats, owners, stamps, series.exog),
+        _repeated(series_columns(stats, spec.multiplicative), series.lengths),
+    )
     return extra_channels(angles, columns, torch.float32)
+
+
+def value_known(
+    spec: InputSpec, series: SeriesData, stats: ScalerStats
+) -> torch.Tensor | None:
+    """Future-known inputs of every value of ``series``, (n_points, f), float32.
+
+    For training: :func:`~rnncast.data.windows.gather` reads each window's
+    target steps. None for a network without them.
+    """
+    if not spec.covariates.known:
+        return None
+    owners = np.repeat(np.arange(series.n_series), series.lengths)
+    stamps = series.timestamps() if spec.covariates.calendar else None
+    futr = None
+    if spec.covariates.futr:
+        futr = series.exog[:, : len(spec.covariates.futr)]  # type: ignore[index]
+    known = known_columns(spec, stats, owners, stamps, futr)
+    return torch.as_tensor(known, dtype=torch.float32)
+
+
+@dataclass(frozen=True)
+class WindowCovariates:
+    """The covariates of forecast windows, raw.
+
+    ``stamps`` (n * lookback,) every input step's timestamp, ``exog`` (n,
+    lookback, d) the dynamic covariates of the input steps; ``future_stamps``
+    (n * horizon,) and ``futr`` (n, horizon, len(futr)) those of the forecast
+    steps. Each None where the model does not read it.
+    """
+
+    stamps: pd.Index | None = None
+    exog: NDArray[np.float64] | None = None
+    future_stamps: pd.Index | None = None
+    futr: NDArray[np.float64] | None = None
+
+
+def window_stamps(last_ds: Sequence[Any], freq: Freq, length: int) -> pd.Index:
+    """Timestamps of the ``length`` steps ending at each ``last_ds``, flat."""
+    starts = shift_timestamps(list(last_ds), freq, np.full(len(last_ds), 1 - length))
+    return timestamps_of_series(list(starts), freq, np.full(len(last_ds), length))
+
+
+def future_inputs(
+    spec: InputSpec,
+    stats: ScalerStats,
+    covariates: WindowCovariates | None,
+    horizon: int,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor | None:
+    """Return the future-known inputs of each window's forecast steps, (n, horizon, f).
+
+    None for a network without them.
+    """
+    if not spec.covariates.known:
+        return None
+    assert covariates is not None
+    n = len(stats.loc)
+    owners = np.repeat(np.arange(n), horizon)
+    futr = None if covariates.futr is None else covariates.futr.reshape(n * horizon, -1)
+    known = known_columns(spec, stats, owners, covariates.future_stamps, futr)
+    return torch.as_tensor(known.reshape(n, horizon, -1), dtype=dtype)  # type: ignore[union-attr]
+
+
+def _joined(*parts: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
+    given = [p for p in parts if p is not None]
+    return np.concatenate(given, axis=-1) if given else None
+
+
+def _repeated(
+    columns: NDArray[np.float64] | None, lengths: NDArray[np.int64]
+) -> NDArray[np.float64] | None:
+    return None if columns is None else np.repeat(columns, lengths, axis=0)
 
 
 def network_inputs(
@@ -150,11 +315,13 @@ def network_inputs(
     dtype: torch.dtype = torch.float32,
     *,
     phases: NDArray[np.int64] | None = None,
+    covariates: WindowCovariates | None = None,
 ) -> torch.Tensor:
     """Scaled network inputs (n, lookback, channels) from raw windows (n, lookback).
 
     ``stats`` holds each window's scaling; ``phases`` the step ordinal of each
-    window's last value (:meth:`InputSpec.phases`), needed with season inputs.
+    window's last value (:meth:`InputSpec.phases`), needed with season inputs;
+    ``covariates`` the windows' covariates, needed with covariates.
     ``dtype``: float32 for the network, float64 for the NumPy reference.
     """
     scaled = torch.as_tensor(transform_rows(windows, stats), dtype=dtype)
@@ -174,9 +341,20 @@ def network_inputs(
         last = np.asarray(phases)
         angles = phase_angles(last, np.full(n, lookback), spec.periods)
         angles = angles.reshape(n, lookback, len(spec.periods))
+    extra = None
+    if spec.covariates.inputs:
+        if covariates is None:
+            raise ValueError("a model with covariates needs the windows' covariates.")
+        owners = np.repeat(np.arange(n), lookback)
+        exog = covariates.exog
+        flat = None if exog is None else exog.reshape(n * lookback, -1)
+        extra = covariate_columns(spec, stats, owners, covariates.stamps, flat)
+        extra = extra.reshape(n, lookback, -1)  # type: ignore[union-attr]
     columns = series_columns(stats, spec.multiplicative)
     if columns is not None:
         columns = np.repeat(columns[:, None, :], lookback, axis=1)
     return window_inputs(
-        scaled, masked=spec.masked, channels=extra_channels(angles, columns, dtype)
+        scaled,
+        masked=spec.masked,
+        channels=extra_channels(angles, _joined(extra, columns), dtype),
     )

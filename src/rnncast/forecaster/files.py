@@ -34,6 +34,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from rnncast.combine import FittedMix
+from rnncast.data.covariates import CovariateLayout, StaticEncoding
 from rnncast.data.scaling import ScalerStats
 from rnncast.data.series import decode_time, encode_time, python_scalar
 from rnncast.exceptions import ConfigError, ModelFileError
@@ -145,7 +146,12 @@ def _state_parts(state: FittedState) -> tuple[Config, dict[str, torch.Tensor]]:
         tensors["scaler.shift"] = torch.as_tensor(stats.shift)
     if stats.seasonal is not None:
         tensors["scaler.seasonal"] = torch.as_tensor(stats.seasonal)
+    for name in ("exog_loc", "exog_scale", "static"):
+        if getattr(stats, name) is not None:
+            tensors[f"scaler.{name}"] = torch.as_tensor(getattr(stats, name))
     tensors["context"] = torch.as_tensor(series.context)
+    if series.context_exog is not None:
+        tensors["context.exog"] = torch.as_tensor(series.context_exog)
     if state.calibration is not None:
         tensors["conformal.scores"] = torch.as_tensor(state.calibration.scores)
         tensors["conformal.unit"] = torch.as_tensor(series.unit)
@@ -174,6 +180,9 @@ def _state_parts(state: FittedState) -> tuple[Config, dict[str, torch.Tensor]]:
         "fallbacks": [[python_scalar(k), v] for k, v in state.fallbacks.items()],
         "level_choice": state.level_choice,
         "level_scores": state.level_scores,
+        "static_encoding": None
+        if state.covariates.static is None
+        else state.covariates.static.to_json(),
         "combine_weight": state.mix.weight,
         # JSON object keys must be strings: {weight: error} as pairs
         "combine_scores": None
@@ -266,6 +275,7 @@ def _restored(
         raise ValueError("the saved lookbacks disagree with the parameters")
     level_choice = fitted.get("level_choice")  # None in files before the check
     masked = bool(fitted["masked"])
+    covariates = _restored_covariates(params, fitted)
     expected = dataclasses.replace(
         network_config(
             params,
@@ -273,6 +283,7 @@ def _restored(
             lookbacks,
             level_choice,
             masked=masked,
+            covariates=covariates,
         ),
         quantiles=interval_method(params).quantiles(),
     )
@@ -291,6 +302,7 @@ def _restored(
     network.load_state_dict(weights, strict=True)
     network.to(resolve_device(params.device)).eval()
     series = _restored_series(params, config, fitted, tensors)
+    _check_covariate_arrays(covariates, series, tensors)
     mix, calibration = _restored_mix(params, fitted, tensors), None
     if interval_method(params).calibrated:
         owners = tensors.get("conformal.series")  # saved since per-series intervals
@@ -318,7 +330,47 @@ def _restored(
         masked=masked,
         min_length=int(fitted["min_length"]),
         fallbacks={k: str(v) for k, v in fitted["fallbacks"]},
+        covariates=covariates,
     )
+
+
+def _restored_covariates(params: ForecasterParams, fitted: Config) -> CovariateLayout:
+    """Return the covariates' layout, with the saved static encoding.
+
+    The parameters' layout at the saved frequency; files from before covariates
+    have no static encoding.
+    """
+    encoding = fitted.get("static_encoding")
+    layout = CovariateLayout.of(
+        dataclasses.replace(params, stat_exog=()), fitted["freq"]
+    )
+    static = None if encoding is None else StaticEncoding.from_json(encoding)
+    if (static is None) != (not params.stat_exog) or (
+        static is not None and list(static.columns) != list(params.stat_exog)
+    ):
+        raise ValueError("the saved static encoding and stat_exog disagree")
+    return dataclasses.replace(layout, static=static)
+
+
+def _check_covariate_arrays(
+    covariates: CovariateLayout, series: FittedSeries, tensors: dict[str, torch.Tensor]
+) -> None:
+    """ValueError unless the covariates' saved arrays fit their layout."""
+    n, lookback = series.context.shape
+    dynamic = len(covariates.dynamic)
+    static = 0 if covariates.static is None else len(covariates.static.names)
+    expected = {
+        "scaler.exog_loc": (n, dynamic) if dynamic else None,
+        "scaler.exog_scale": (n, dynamic) if dynamic else None,
+        "context.exog": (n, lookback, dynamic) if dynamic else None,
+        "scaler.static": (n, static) if static else None,
+    }
+    for name, shape in expected.items():
+        saved = tensors.get(name)
+        if (saved is None) != (shape is None) or (
+            saved is not None and tuple(saved.shape) != shape
+        ):
+            raise ValueError(f"the saved covariate array {name} does not fit")
 
 
 def _restored_series(
@@ -350,11 +402,19 @@ def _restored_series(
             power=None if power is None else power.numpy(),
             shift=None if shift is None else shift.numpy(),
             seasonal=None if seasonal is None else seasonal.numpy(),
+            **{
+                name: tensors[f"scaler.{name}"].numpy()
+                for name in ("exog_loc", "exog_scale", "static")
+                if f"scaler.{name}" in tensors
+            },
         ),
         classical=None if classical is None else classical.numpy(),
         unit=None if unit is None else unit.numpy(),
         filled={k: v for k, v in fitted["filled"]},
         fallback=None if fallback is None else fallback.numpy(),
+        context_exog=None
+        if "context.exog" not in tensors
+        else tensors["context.exog"].numpy(),
     )
     n, stats = len(series.ids), series.scaler
     lookback = int(fitted["lookback"])

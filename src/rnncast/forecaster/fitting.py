@@ -109,7 +109,12 @@ def fit_state(
     if short.any():
         trained = series.select(np.flatnonzero(~short))
         plan = make_plan(
-            params, series.freq, trained.n_series, masked=True, seasons=plan.seasons
+            params,
+            series.freq,
+            trained.n_series,
+            masked=True,
+            seasons=plan.seasons,
+            covariates=plan.covariates,
         )
     state = _network_state(plan.started(), trained, report, on_epoch)
     if not short.any():
@@ -251,15 +256,16 @@ def _validation_outputs(
     network.eval()
     with torch.no_grad():
         for batch in starts.split(PREDICT_BATCH):
-            inputs, targets = gather(
+            inputs, targets, future = gather(
                 data.values,
                 batch,
                 plan.lookback,
                 int(plan.params.horizon),  # type: ignore[arg-type]
                 masked=plan.masked,
                 channels=data.channels,
+                known=data.known,
             )
-            outputs.append(network(inputs).cpu())
+            outputs.append(network(inputs, future).cpu())
             observed.append(targets.cpu())
     z = torch.cat(outputs).double().numpy()
     y = torch.cat(observed).double().numpy()
@@ -295,6 +301,9 @@ def _fitted(
         classical=classical,
         unit=_unit(plan, data),
         filled=dict(data.series.filled),
+        context_exog=None
+        if data.series.exog is None
+        else last_inputs(data.series.exog, data.series.offsets, plan.lookback),
     )
     return FittedState(
         network=trained.network,
@@ -314,6 +323,7 @@ def _fitted(
         masked=plan.masked,
         min_length=plan.min_length,
         data_report=report,
+        covariates=plan.covariates,
     )
 
 

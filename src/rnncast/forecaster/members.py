@@ -19,12 +19,13 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from rnncast.data.covariates import dynamic_statistics
 from rnncast.data.scaling import ScalerStats, fit_scaler, per_value, transform
 from rnncast.data.seasonality import seasonal_series
 from rnncast.data.series import SeriesData
 from rnncast.data.windows import training_starts, validation_starts
 from rnncast.exceptions import DataError
-from rnncast.forecaster.features import InputSpec, value_channels
+from rnncast.forecaster.features import InputSpec, value_channels, value_known
 from rnncast.forecaster.plan import FitPlan
 from rnncast.forecaster.reading import check_lengths, fitted_transform, padded
 from rnncast.forecaster.state import Network
@@ -65,6 +66,7 @@ class TrainingData:
     scaled: NDArray[np.float64]  # (n_points,) every value, scaled
     values: torch.Tensor  # the same, float32 on the device
     channels: torch.Tensor | None  # (n_points, k) extra input channels
+    known: torch.Tensor | None  # (n_points, f) future-known inputs
     units: tuple[torch.Tensor, torch.Tensor] | None  # (loc, scale) for smape
     train_starts: NDArray[np.int64]
 
@@ -88,6 +90,7 @@ def refit_epochs(best: int) -> int:
 def training_data(plan: FitPlan, series: SeriesData, holdout: int) -> TrainingData:
     """Prepare ``series`` for a training that holds out its last ``holdout`` values."""
     horizon = int(plan.params.horizon)  # type: ignore[arg-type]
+    covariate_stats = _covariate_statistics(plan, series, holdout)
     if plan.masked:  # short series: padded with unobserved values
         series = padded(series, plan.lookback + horizon + holdout)
     else:
@@ -104,11 +107,18 @@ def training_data(plan: FitPlan, series: SeriesData, holdout: int) -> TrainingDa
         )
     kind = fitted_transform(plan.params, series)
     stats = _fitted_scaler(plan, series, holdout, kind)
+    stats = dataclasses.replace(stats, **covariate_stats)
     scaled = _scaled_values(series, stats)
     spec = InputSpec.of(
-        plan.params, plan.network, plan.seasons, series.freq, plan.masked
+        plan.params,
+        plan.network,
+        plan.seasons,
+        series.freq,
+        plan.masked,
+        plan.covariates,
     )
     channels = value_channels(spec, series, stats)
+    known = value_known(spec, series, stats)
     units = None
     if plan.training.loss == "smape":  # scored in the data's own units
         each = per_value(stats, series.offsets)
@@ -124,9 +134,28 @@ def training_data(plan: FitPlan, series: SeriesData, holdout: int) -> TrainingDa
         scaled=scaled,
         values=torch.as_tensor(scaled, dtype=torch.float32).to(plan.device),
         channels=None if channels is None else channels.to(plan.device),
+        known=None if known is None else known.to(plan.device),
         units=units,
         train_starts=starts,
     )
+
+
+def _covariate_statistics(
+    plan: FitPlan, series: SeriesData, holdout: int
+) -> dict[str, NDArray[np.float64] | None]:
+    """Return the covariates' scaling and static encoding (unpadded training part)."""
+    layout = plan.covariates
+    stats: dict[str, NDArray[np.float64] | None] = {}
+    if layout.dynamic:
+        loc, scale = dynamic_statistics(
+            series.exog,  # type: ignore[arg-type]
+            series.offsets,
+            np.maximum(series.lengths - holdout, 1),
+        )
+        stats.update(exog_loc=loc, exog_scale=scale)
+    if layout.static is not None:
+        stats["static"] = layout.static.encode(series.static, series.ids)  # type: ignore[arg-type]
+    return stats
 
 
 def _fitted_scaler(
@@ -246,6 +275,7 @@ def _train_member(
         "generator": generator,
         "masked": plan.masked,
         "channels": data.channels,
+        "known": data.known,
         "units": data.units,
         "member": k,
         "refit": refit,

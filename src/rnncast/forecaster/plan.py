@@ -21,6 +21,7 @@ import torch
 
 from rnncast.checks import require_positive_int
 from rnncast.combine import NetworkAlone, mixer
+from rnncast.data.covariates import NO_COVARIATES, CovariateLayout
 from rnncast.data.seasonality import as_periods, first_season
 from rnncast.data.series import Freq, seasons_from_freq
 from rnncast.exceptions import ConfigError
@@ -58,6 +59,7 @@ class FitPlan:
     ``season_length`` is the first, rounded (the season of the seasonal naive,
     the scale and the window start). ``level_choice`` is ``"last"`` for the plan
     of the naive check's second network (:meth:`choosing_last`), else None.
+    ``covariates``: what the network reads besides the target.
     """
 
     params: ForecasterParams
@@ -73,6 +75,7 @@ class FitPlan:
     masked: bool = False
     level_choice: str | None = None
     deadline: float | None = None  # time.perf_counter() when training must end
+    covariates: CovariateLayout = NO_COVARIATES
 
     def started(self) -> FitPlan:
         """Return this plan with its ``deadline``: ``time_limit`` seconds from now."""
@@ -124,6 +127,7 @@ class FitPlan:
             self.lookbacks,
             level_choice="last",
             masked=self.masked,
+            covariates=self.covariates,
         )
         config = dataclasses.replace(config, quantiles=self.network.quantiles)
         return dataclasses.replace(self, network=config, level_choice="last")
@@ -137,6 +141,7 @@ def make_plan(
     *,
     masked: bool | None = None,
     seasons: tuple[float, ...] | None = None,
+    covariates: CovariateLayout | None = None,
 ) -> FitPlan:
     """Plan the fit of validated ``params`` on ``n_series`` series of ``freq``.
 
@@ -144,12 +149,15 @@ def make_plan(
     ``missing="mask"``; :func:`~rnncast.forecaster.fitting.fit_state` resolves
     ``"auto"`` on the data). ``seasons``: the seasonal periods (default:
     :func:`declared_seasons`; a fit keeps those the data shows,
-    :func:`~rnncast.forecaster.fallbacks.planned`).
+    :func:`~rnncast.forecaster.fallbacks.planned`). ``covariates``: their
+    layout (default: the parameters' at ``freq``, without static covariates).
     """
     if masked is None:
         masked = params.missing == "mask"
     if seasons is None:
         seasons = declared_seasons(params, freq)
+    if covariates is None:
+        covariates = CovariateLayout.of(params, freq)
     season = first_season(seasons)
     lookbacks = member_lookbacks(params, seasons)
     intervals = interval_method(params)
@@ -165,6 +173,7 @@ def make_plan(
         lookbacks,
         level_choice,
         masked=masked,
+        covariates=covariates,
     )
     network = dataclasses.replace(network, quantiles=intervals.quantiles())
     training = TrainConfig(
@@ -192,6 +201,7 @@ def make_plan(
         device=resolve_device(params.device),
         masked=masked,
         level_choice=level_choice,
+        covariates=covariates,
     )
 
 
@@ -269,6 +279,7 @@ def network_config(
     level_choice: str | None = None,
     *,
     masked: bool = False,
+    covariates: CovariateLayout = NO_COVARIATES,
 ) -> NetworkConfig:
     """Return the members' architecture, with the window level resolved and checked.
 
@@ -276,7 +287,8 @@ def network_config(
     the recursive one, ``"last"`` when the shortest lookback is shorter than a
     season, or ``level_choice`` where the naive check chose it. The window
     level's season is :func:`window_season`. Point heads (the caller adds the
-    interval method's quantiles).
+    interval method's quantiles). The inputs hold ``covariates``' channels, and
+    the direct head their future-known part at every forecast step.
     """
     season = window_season(seasons, lookbacks)
     level = _resolved_level(params, level_choice)
@@ -291,7 +303,8 @@ def network_config(
         dropout=params.dropout,
         output=params.output,  # type: ignore[arg-type]
         level=level,  # type: ignore[arg-type]
-        input_size=input_size(params, level, masked, len(seasons)),
+        input_size=input_size(params, level, masked, len(seasons)) + covariates.inputs,
+        future_size=covariates.known,
         season_length=season if level in SEASONAL_LEVELS else 1,
         multiplicative=(
             level == "detect"

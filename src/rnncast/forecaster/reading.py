@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from rnncast.data.covariates import attach, dynamic_statistics
 from rnncast.data.frame import validate_frame
-from rnncast.data.inputs import to_long_frame
+from rnncast.data.inputs import to_long_frame, to_pandas
 from rnncast.data.quality import ResampleReport, resample
 from rnncast.data.scaling import (
     ScalerStats,
@@ -48,22 +49,42 @@ __all__ = [
 
 
 def read_series(
-    params: ForecasterParams, data: Any, freq: Freq | None = None
+    params: ForecasterParams,
+    data: Any,
+    freq: Freq | None = None,
+    static_df: Any = None,
+    *,
+    static_needed: bool = True,
 ) -> tuple[SeriesData, ResampleReport | None, list[str]]:
-    """Read, resample if asked, and validate ``data``.
+    """Read, resample if asked, and validate ``data``, with its covariates.
 
     ``freq``: the frequency to expect (a fitted model's), else ``params.freq`` or
-    inferred. Also returns what resampling changed and the input's columns that
-    were not read.
+    inferred. ``static_df``: the static covariates, one row per series (else
+    read from ``data``); ``static_needed=False`` (new history at predict time):
+    they may be absent, then the fitted ones are used. Also returns what
+    resampling changed and the input's columns that were not read.
     """
+    dynamic = [*params.futr_exog, *params.hist_exog]
+    static = list(params.stat_exog)
     frame = to_long_frame(
         data,
         id_col=params.id_col,
         time_col=params.time_col,
         target_col=params.target_col,
+        keep=[*dynamic, *static],
     )
     ignored = list(frame.attrs.get("ignored_columns", []))
+    if static_df is not None:
+        static_df = to_pandas(static_df).rename(columns={params.id_col: "unique_id"})
+    elif not static_needed and not set(static) <= set(frame.columns):
+        static = []
     report = None
+    if params.resample is not None and (dynamic or static):
+        raise DataError(
+            "resample puts the target on a grid, but covariates would need their "
+            "own aggregation; resample the data (with its covariates) before "
+            "fitting, or leave resample off."
+        )
     if params.resample is not None:
         frame, report = resample(
             frame,
@@ -78,13 +99,20 @@ def read_series(
         fill=params.fill,  # type: ignore[arg-type]
         missing=params.missing,  # type: ignore[arg-type]
     )
+    series = attach(series, frame, dynamic, static, static_df)
     return series, report, ignored
 
 
 def padded(series: SeriesData, min_length: int) -> SeriesData:
-    """``series`` with every series left-padded with NaN to ``min_length`` values."""
+    """``series`` with every series left-padded with NaN to ``min_length`` values.
+
+    Dynamic covariates are padded with 0 (the inputs mark the padding unobserved).
+    """
     values, offsets = pad_front(series.values, series.offsets, min_length)
-    return dataclasses.replace(series, values=values, offsets=offsets)
+    exog = series.exog
+    if exog is not None:
+        exog, _ = pad_front(exog, series.offsets, min_length, fill=0.0)
+    return dataclasses.replace(series, values=values, offsets=offsets, exog=exog)
 
 
 def check_lengths(series: SeriesData, lookback: int, horizon: int) -> None:
@@ -154,7 +182,7 @@ def check_range(series: SeriesData, kind: str) -> None:
 
 
 def new_history(
-    params: ForecasterParams, state: FittedState, data: Any
+    params: ForecasterParams, state: FittedState, data: Any, static_df: Any = None
 ) -> tuple[SeriesData, NDArray[np.float64] | None, dict[Hashable, str]]:
     """Read new history for ``predict``; each series at least a lookback long.
 
@@ -162,7 +190,9 @@ def new_history(
     those under ``state.min_length`` values by their last value: also returns
     those forecasts and reasons, as :func:`fallback_forecasts`.
     """
-    series, _, _ = read_series(params, data, freq=state.series.freq)
+    series, _, _ = read_series(
+        params, data, state.series.freq, static_df, static_needed=False
+    )
     fallback, reasons = fallback_forecasts(
         series,
         state.min_length,
@@ -233,7 +263,51 @@ def stats_for(
         own_power,
         own_shift,
         seasonal,
+        **_covariate_stats(state, series, rows),
     )
+
+
+def _covariate_stats(
+    state: FittedState, series: SeriesData, rows: NDArray[np.int64]
+) -> dict[str, NDArray[np.float64]]:
+    """Return the covariates' statistics of ``series`` (``rows``: -1 for new).
+
+    Dynamic covariates keep their fitted scaling, new series get their own
+    history's; static ones are encoded from ``series`` where it has them, else
+    the fitted encoding is kept (and a new series without them is an error).
+    """
+    layout, fitted = state.covariates, state.series.scaler
+    stats: dict[str, NDArray[np.float64]] = {}
+    new = rows < 0
+    if layout.dynamic:
+        own_loc, own_scale = dynamic_statistics(
+            series.exog,  # type: ignore[arg-type]
+            series.offsets,
+            series.lengths,
+        )
+        stats["exog_loc"] = np.where(
+            new[:, None],
+            own_loc,
+            fitted.exog_loc[np.maximum(rows, 0)],  # type: ignore[index]
+        )
+        stats["exog_scale"] = np.where(
+            new[:, None],
+            own_scale,
+            fitted.exog_scale[np.maximum(rows, 0)],  # type: ignore[index]
+        )
+    if layout.static is not None:
+        if series.static is not None:
+            stats["static"] = layout.static.encode(series.static, list(series.ids))
+        elif new.any():
+            named = listing(series.ids[i] for i in np.flatnonzero(new))
+            raise DataError(
+                f"series {named} are new to the model, which reads the static "
+                f"covariates {list(layout.static.columns)}; give them in the data "
+                "(or static_df)."
+            )
+        else:
+            stats["static"] = fitted.static[rows]  # type: ignore[index]
+    return stats
 
 
 def units_for(

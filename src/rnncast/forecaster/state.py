@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnncast.combine import FittedMix
+from rnncast.data.covariates import NO_COVARIATES, CovariateLayout
 from rnncast.data.quality import DataReport
 from rnncast.data.scaling import ScalerStats
 from rnncast.data.series import Freq
@@ -56,6 +57,8 @@ class FittedSeries:
         The naive forecasts of the series too short for the network (see
         ``FittedState.min_length``), in the data's units; NaN rows for the
         others. None when every series has the network's forecast.
+    context_exog : ndarray of shape (n_series, lookback, d) or None
+        With dynamic covariates: their raw values at the ``context`` steps.
     """
 
     ids: list[Hashable]
@@ -67,6 +70,7 @@ class FittedSeries:
     unit: NDArray[np.float64] | None = None
     filled: dict[Hashable, int] = field(default_factory=dict)
     fallback: NDArray[np.float64] | None = None
+    context_exog: NDArray[np.float64] | None = None
 
     def rows(self, ids: list[Hashable]) -> NDArray[np.int64]:
         """Index of each of ``ids`` among the fitted series; -1 for a new one."""
@@ -116,6 +120,8 @@ class FittedState:
         Each fitted series too short for the network, and why.
     data_report : DataReport or None
         What reading the data changed or noticed (not saved in model files).
+    covariates : CovariateLayout
+        The covariates the network reads (none by default).
     """
 
     network: Network
@@ -136,6 +142,7 @@ class FittedState:
     min_length: int = 0
     fallbacks: dict[Hashable, str] = field(default_factory=dict)
     data_report: DataReport | None = None
+    covariates: CovariateLayout = NO_COVARIATES
 
     @property
     def window_level(self) -> str:
