@@ -146,7 +146,8 @@ def main() -> None:
                 )
             print(f"{name} seed {seed}: {time.perf_counter() - start:.0f} s", flush=True)
     table = pd.DataFrame(rows)
-    print(_summary(table).to_markdown(index=False, floatfmt=".3f"))
+    print(table.to_csv(index=False, float_format="%.4f"))
+    _print_markdown(_summary(table))
 
 
 def _summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -156,6 +157,14 @@ def _summary(table: pd.DataFrame) -> pd.DataFrame:
     summary["mase_spread"] = grouped["mase"].max() - grouped["mase"].min()
     summary["runs"] = grouped.size()
     return summary.reset_index().drop_duplicates(["data", "model"])
+
+
+def _print_markdown(frame: pd.DataFrame) -> None:
+    print("| " + " | ".join(frame.columns) + " |")
+    print("|" + "---|" * len(frame.columns))
+    for row in frame.itertuples(index=False):
+        cells = [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
+        print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
