@@ -144,7 +144,9 @@ def main() -> None:
                         "seconds": row["fit_seconds"] + row["predict_seconds"],
                     }
                 )
-            print(f"{name} seed {seed}: {time.perf_counter() - start:.0f} s", flush=True)
+            print(
+                f"{name} seed {seed}: {time.perf_counter() - start:.0f} s", flush=True
+            )
     table = pd.DataFrame(rows)
     print(table.to_csv(index=False, float_format="%.4f"))
     _print_markdown(_summary(table))

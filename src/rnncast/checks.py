@@ -251,10 +251,9 @@ def _check_covariates(params: Any) -> None:
             f"holidays={params.holidays!r} adds a flag to the calendar inputs; "
             "use it with calendar=True (in the CLI: --calendar)."
         )
-    dynamic = params.futr_exog or params.hist_exog or params.calendar
-    if dynamic and params.output == "recursive":
+    if params.hist_exog and params.output == "recursive":
         raise ConfigError(
-            "futr_exog, hist_exog and calendar need output='direct': the direct "
-            "head reads the horizon's known inputs at once, and a recursive head "
-            "has no past covariates for the steps it feeds back."
+            "hist_exog needs output='direct': a recursive head feeds each forecast "
+            "back as the next input, and past covariates have no values for the "
+            "steps it feeds back (future-known and static ones do)."
         )

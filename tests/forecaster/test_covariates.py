@@ -140,7 +140,39 @@ def test_the_reference_network_equals_torch_on_covariate_inputs(panel, fitted):
     got, _ = network_forward(
         from_torch(fitted.network_), inputs.inputs.numpy(), inputs.future.numpy()
     )
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+
+
+def test_a_recursive_head_feeds_back_each_step_s_known_inputs(panel, tmp_path):
+    train, future = _split(panel)
+    model = Forecaster(
+        horizon=HORIZON,
+        output="recursive",
+        futr_exog=["promo"],
+        stat_exog=["region"],
+        calendar=True,
+        **FAST,
+    ).fit(train)
+    on = model.predict(futr_df=future.assign(promo=1.0))["yhat"].to_numpy()
+    off = model.predict(futr_df=future.assign(promo=0.0))["yhat"].to_numpy()
+    assert (on - off).mean() > 5  # up, each step (the data's promotion adds 30)
+    assert (on > off).all()
+    inputs = model.forecast_inputs(futr_df=future, dtype=torch.float64)
+    assert inputs.future.shape[1:] == (HORIZON, 4 + 1 + 2)  # calendar, promo, region
+    network = model.network_.double()
+    try:
+        expected = network(inputs.inputs, inputs.future).detach().numpy()
+    finally:
+        model.network_.float()
+    got, _ = network_forward(
+        from_torch(model.network_), inputs.inputs.numpy(), inputs.future.numpy()
+    )
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+    model.save(tmp_path / "recursive")
+    pd.testing.assert_frame_equal(
+        Forecaster.load(tmp_path / "recursive").predict(futr_df=future),
+        model.predict(futr_df=future),
+    )
 
 
 def test_explain_traces_gates_and_ranks_the_promotion_above_noise(panel, fitted):
@@ -236,7 +268,7 @@ def test_static_covariates_can_come_as_static_df(panel):
         ({"futr_exog": ["a"], "hist_exog": ["a"]}, "both futr_exog and hist_exog"),
         ({"futr_exog": "promo"}, "list of column names"),
         ({"holidays": "US"}, "calendar=True"),
-        ({"calendar": True, "output": "recursive"}, "output='direct'"),
+        ({"hist_exog": ["sensor"], "output": "recursive"}, "output='direct'"),
     ],
 )
 def test_covariate_parameters_are_checked_before_reading_data(params, message):
@@ -266,3 +298,19 @@ def test_calendar_inputs_follow_the_frequency_and_flag_holidays():
         calendar_names(1)
     with pytest.raises(DataError, match="daily or finer"):
         calendar_names("MS", "US")
+
+
+def test_tune_scores_candidates_with_the_horizon_s_known_covariates(panel):
+    from rnncast.evaluation.tune import tune
+
+    settings = {k: v for k, v in FAST.items() if k != "seed"}
+    result = tune(
+        panel,
+        horizon=HORIZON,
+        candidates=[{"cell": "gru"}, {"cell": "lstm"}],
+        refit=False,
+        futr_exog=["promo"],
+        **settings,
+    )
+    assert result.scores["mase"].notna().all() and result.scores["chosen"].sum() == 1
+    assert result.best_params["futr_exog"] == ["promo"]

@@ -357,6 +357,16 @@ class CovariateLayout:
         """Return the future-known inputs at every forecast step."""
         return len(self.calendar) + len(self.futr)
 
+    def step_inputs(self, output: str) -> int:
+        """Return the inputs of each forecast step that the network is given.
+
+        The direct head reads the future-known ones; a recursive head feeds
+        back every covariate input of the step (the static encoding too).
+        """
+        if output == "direct" or self.static is None:
+            return self.known
+        return self.known + len(self.static.names)
+
     @property
     def names(self) -> list[str]:
         """Return every input's name in channel order (for explanations)."""

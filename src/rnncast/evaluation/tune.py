@@ -213,7 +213,8 @@ def _split(
 def _score(
     model: Forecaster, train: pd.DataFrame, test: pd.DataFrame, season: int
 ) -> dict[str, float]:
-    predicted = model.fit(train).predict()
+    known = test if model.futr_exog else None  # type: ignore[attr-defined]
+    predicted = model.fit(train).predict(futr_df=known)  # the horizon's known inputs
     scores = evaluate(
         predicted.rename(columns={model.forecast_column: "model"}),
         test,

@@ -69,7 +69,8 @@ class InputSpec:
     ``periods``: the seasonal periods whose phase channels the inputs hold (the
     kept seasons with ``season_inputs``, else none) at frequency ``freq``;
     ``multiplicative``: the series' scaled zero comes before the seasonal flag;
-    ``covariates``: the covariates' layout.
+    ``covariates``: the covariates' layout; ``recursive``: the inputs of the
+    forecast steps are fed back whole (the static encoding too).
     """
 
     masked: bool
@@ -77,6 +78,7 @@ class InputSpec:
     freq: Freq
     multiplicative: bool = False
     covariates: CovariateLayout = NO_COVARIATES
+    recursive: bool = False
 
     @classmethod
     def of(
@@ -98,7 +100,13 @@ class InputSpec:
             freq=freq,
             multiplicative=network.multiplicative,
             covariates=covariates,
+            recursive=network.output == "recursive",
         )
+
+    @property
+    def step_inputs(self) -> int:
+        """Return the inputs the network is given for each forecast step."""
+        return self.covariates.step_inputs("recursive" if self.recursive else "direct")
 
     def calendar(self, stamps: pd.Index) -> NDArray[np.float64] | None:
         """Return the calendar inputs at ``stamps``, (n, c); None without them."""
@@ -181,10 +189,11 @@ def known_columns(
     """Return the future-known inputs of steps of series ``owners``, (m, f).
 
     The calendar inputs at ``stamps``, then the future-known covariates ``futr``
-    (m, len(layout.futr)), raw, scaled as in training. None without them.
+    (m, len(layout.futr)), raw, scaled as in training; for a recursive head the
+    static encoding too (it feeds back whole inputs). None without them.
     """
     known = len(spec.covariates.futr)
-    return _columns(spec, stats, owners, stamps, futr, known, static=False)
+    return _columns(spec, stats, owners, stamps, futr, known, static=spec.recursive)
 
 
 def _columns(
@@ -243,7 +252,7 @@ def value_known(
     For training: :func:`~rnncast.data.windows.gather` reads each window's
     target steps. None for a network without them.
     """
-    if not spec.covariates.known:
+    if not spec.step_inputs:
         return None
     owners = np.repeat(np.arange(series.n_series), series.lengths)
     stamps = series.timestamps() if spec.covariates.calendar else None
@@ -287,7 +296,7 @@ def future_inputs(
 
     None for a network without them.
     """
-    if not spec.covariates.known:
+    if not spec.step_inputs:
         return None
     assert covariates is not None
     n = len(stats.loc)

@@ -304,7 +304,7 @@ def network_config(
         output=params.output,  # type: ignore[arg-type]
         level=level,  # type: ignore[arg-type]
         input_size=input_size(params, level, masked, len(seasons)) + covariates.inputs,
-        future_size=covariates.known,
+        future_size=covariates.step_inputs(params.output),
         season_length=season if level in SEASONAL_LEVELS else 1,
         multiplicative=(
             level == "detect"

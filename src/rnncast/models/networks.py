@@ -129,11 +129,13 @@ class NetworkConfig:
                 f"{(1,) * (len(self.hidden) - 1) + (24,)}; got {self.dilations!r}."
             )
         self._check_groups()
-        if self.future_size < 0 or (self.future_size and self.output != "direct"):
+        fed_back = self.output == "recursive" and self.future_size >= self.input_size
+        if self.future_size < 0 or fed_back:
             raise ConfigError(
-                "future-known covariates are read by the direct head: they need "
-                f"output='direct' and future_size >= 0; got output={self.output!r}, "
-                f"future_size={self.future_size!r}."
+                "future_size counts the future-known inputs of each forecast step: "
+                "at least 0, and for the recursive head fewer than input_size (they "
+                f"follow the fed-back value); got future_size={self.future_size!r}, "
+                f"input_size={self.input_size!r}."
             )
 
     def _check_groups(self) -> None:
@@ -197,7 +199,11 @@ class RecurrentNetwork(nn.Module):
       the forecast quantiles of every step (trained with the pinball loss).
     * ``"recursive"``: a one-step head ``yhat_{T+1} = w_y h_T + b_y``; each forecast is
       fed back as the next input, carrying the hidden states, until ``horizon`` steps
-      exist. Training back-propagates through this roll-out.
+      exist. Training back-propagates through this roll-out. With ``future_size``
+      inputs known for the forecast steps (``future`` (batch, horizon, f)), step
+      :math:`T+k` is ``w_y [h_{T+k-1}, f_{T+k}] + b_y`` and the input fed back
+      for it ends with its :math:`f_{T+k}`, as the inputs of the window hold
+      each step's own.
 
     Dilations (Chang et al., 2017): layer ``k`` with dilation :math:`d_k` reads
     the state of step :math:`t - d_k` instead of :math:`t - 1` (zeros for
@@ -239,7 +245,8 @@ class RecurrentNetwork(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         out_features = config.horizon if config.output == "direct" else 1
         out_features *= max(1, len(config.quantiles))
-        in_features = config.hidden[-1] + config.horizon * config.future_size
+        steps = config.horizon if config.output == "direct" else 1
+        in_features = config.hidden[-1] + steps * config.future_size
         self.head = nn.Linear(in_features, out_features)
         self.window = window_level(config.level)
 
@@ -293,20 +300,18 @@ class RecurrentNetwork(nn.Module):
             x, [None] * len(self.layers)
         )  # (batch, lookback, H_last)
         last = top[:, -1]  # (batch, H_last)
-        if future is not None:  # the head reads [h_T, f_{T+1}, ..., f_{T+H}]
-            last = torch.cat([last, future.flatten(1)], dim=1)
-        step = self.head(last)  # (batch, horizon) or (batch, 1)
-        if self.config.output == "direct":
-            return step
+        if self.config.output == "direct":  # [h_T, f_{T+1}, ..., f_{T+H}]
+            return self.head(_with_known(last, None if future is None else future))
+        step = self.head(_with_known(last, _step(future, 0)))  # (batch, 1)
         steps = [step]
-        for _ in range(self.config.horizon - 1):
-            fed_back = _as_input(step, self.config.input_size)  # (batch, 1, inputs)
+        for k in range(1, self.config.horizon):
+            fed_back = _as_input(step, self.config.input_size, _step(future, k - 1))
             if self.config.dilated:  # no single carried state: run it all again
                 x = torch.cat([x, fed_back], dim=1)
                 top, _ = self._run(x, [None] * len(self.layers))
             else:
                 top, states = self._run(fed_back, states)  # (batch, 1, H_last)
-            step = self.head(top[:, -1])  # (batch, 1)
+            step = self.head(_with_known(top[:, -1], _step(future, k)))  # (batch, 1)
             steps.append(step)
         return torch.cat(steps, dim=1)  # (batch, horizon)
 
@@ -384,11 +389,27 @@ def dilated(layer: nn.Module, x: torch.Tensor, dilation: int) -> torch.Tensor:
     return out.reshape(batch, chains * d, -1)[:, :steps]
 
 
-def _as_input(step: torch.Tensor, input_size: int) -> torch.Tensor:
+def _step(future: torch.Tensor | None, k: int) -> torch.Tensor | None:
+    """Forecast step ``k``'s known inputs (batch, 1, f), or None without them."""
+    return None if future is None else future[:, k : k + 1]
+
+
+def _with_known(last: torch.Tensor, known: torch.Tensor | None) -> torch.Tensor:
+    """Return the head's input: the top hidden state, then the known inputs."""
+    return last if known is None else torch.cat([last, known.flatten(1)], dim=1)
+
+
+def _as_input(
+    step: torch.Tensor, input_size: int, known: torch.Tensor | None = None
+) -> torch.Tensor:
     """Turn a one-step forecast (batch, 1) into the next input (batch, 1, input_size).
 
     Extra channels (the observed indicator of masked models) are 1: a forecast
-    fed back counts as observed.
+    fed back counts as observed; ``known`` (batch, f), the step's future-known
+    inputs, are the last channels.
     """
-    extra = step.new_ones(step.shape[0], input_size - 1)
-    return torch.cat([step, extra], dim=1)[:, None, :]
+    size = 0 if known is None else known.shape[-1]
+    parts = [step, step.new_ones(step.shape[0], input_size - 1 - size)]
+    if known is not None:
+        parts.append(known.flatten(1))
+    return torch.cat(parts, dim=1)[:, None, :]

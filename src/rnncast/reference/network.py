@@ -74,31 +74,37 @@ def network_forward(
     (batch, horizon, future_size) covariates known for the forecast steps
     :math:`\hat y = W_y [h_T, f_{T+1}, \dots, f_{T+H}] + b_y`; the recursive
     head applies a one-step head and feeds each forecast back as the next
-    input, carrying every layer's state.
+    input, carrying every layer's state; with ``future`` its step :math:`T+k`
+    is :math:`w_y [h_{T+k-1}, f_{T+k}] + b_y` and the input fed back for it
+    ends with :math:`f_{T+k}`.
     """
     cfg = net.config
     centred, offset = centre(
         x, cfg.level, cfg.season_length, cfg.horizon, multiplicative=cfg.multiplicative
     )
     top, caches, hidden = stack_forward(net, centred)
+    recursive = cfg.output == "recursive"
     head_input = top[:, -1]
-    if future is not None:
-        head_input = np.concatenate([head_input, future.reshape(len(x), -1)], axis=1)
+    if future is not None:  # the direct head: every step's; recursive: step 1's
+        read = future[:, :1] if recursive else future
+        head_input = np.concatenate([head_input, read.reshape(len(x), -1)], axis=1)
     step = head_input @ net.W_y.T + net.b_y  # (batch, horizon) or (batch, 1)
-    if cfg.output == "recursive":
+    if recursive:
         states = [c.states for c in caches]
         steps, inputs = [step], centred
-        for _ in range(cfg.horizon - 1):
-            seq = np.concatenate([step, np.ones((len(step), x.shape[2] - 1))], axis=1)[
-                :, None, :
-            ]  # a fed-back forecast counts as observed
+        size = 0 if future is None else future.shape[2]
+        for k in range(1, cfg.horizon):
+            ones = np.ones((len(step), x.shape[2] - 1 - size))  # counts as observed
+            known = [] if future is None else [future[:, k - 1]]  # the fed-back step's
+            seq = np.concatenate([step, ones, *known], axis=1)[:, None, :]
             inputs = np.concatenate([inputs, seq], axis=1)
             if cfg.dilated:  # the step reads states d back: the whole window again
                 seq, _, _ = stack_forward(net, inputs)
             else:
                 seq, step_caches, _ = stack_forward(net, seq, states)
                 states = [c.states for c in step_caches]
-            step = seq[:, -1] @ net.W_y.T + net.b_y
+            read = [] if future is None else [future[:, k]]  # the next step's
+            step = np.concatenate([seq[:, -1], *read], axis=1) @ net.W_y.T + net.b_y
             steps.append(step)
         step = np.concatenate(steps, axis=1)
     cache = NetworkCache(caches, hidden, top, head_input)
