@@ -128,19 +128,24 @@ def test_new_history_is_read_with_its_covariates(panel, fitted):
         fitted.predict(new.drop(columns="region"), futr_df=future)
 
 
-def test_the_reference_network_equals_torch_on_covariate_inputs(panel, fitted):
-    _, future = _split(panel)
-    inputs = fitted.forecast_inputs(futr_df=future, dtype=torch.float64)
-    assert inputs.future is not None and inputs.future.shape[1:] == (HORIZON, 5)
-    network = fitted.network_.double()
+def _check_reference(model, future, step_inputs):
+    """The NumPy reference forecasts exactly as torch from ``predict``'s inputs."""
+    inputs = model.forecast_inputs(futr_df=future, dtype=torch.float64)
+    assert inputs.future.shape[1:] == (HORIZON, step_inputs)
+    network = model.network_.double()
     try:
         expected = network(inputs.inputs, inputs.future).detach().numpy()
     finally:
-        fitted.network_.float()
+        model.network_.float()
     got, _ = network_forward(
-        from_torch(fitted.network_), inputs.inputs.numpy(), inputs.future.numpy()
+        from_torch(model.network_), inputs.inputs.numpy(), inputs.future.numpy()
     )
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+
+
+def test_the_reference_network_equals_torch_on_covariate_inputs(panel, fitted):
+    _, future = _split(panel)
+    _check_reference(fitted, future, step_inputs=4 + 1)  # calendar, promo
 
 
 def test_a_recursive_head_feeds_back_each_step_s_known_inputs(panel, tmp_path):
@@ -157,17 +162,7 @@ def test_a_recursive_head_feeds_back_each_step_s_known_inputs(panel, tmp_path):
     off = model.predict(futr_df=future.assign(promo=0.0))["yhat"].to_numpy()
     assert (on - off).mean() > 5  # up, each step (the data's promotion adds 30)
     assert (on > off).all()
-    inputs = model.forecast_inputs(futr_df=future, dtype=torch.float64)
-    assert inputs.future.shape[1:] == (HORIZON, 4 + 1 + 2)  # calendar, promo, region
-    network = model.network_.double()
-    try:
-        expected = network(inputs.inputs, inputs.future).detach().numpy()
-    finally:
-        model.network_.float()
-    got, _ = network_forward(
-        from_torch(model.network_), inputs.inputs.numpy(), inputs.future.numpy()
-    )
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+    _check_reference(model, future, step_inputs=4 + 1 + 2)  # and the region
     model.save(tmp_path / "recursive")
     pd.testing.assert_frame_equal(
         Forecaster.load(tmp_path / "recursive").predict(futr_df=future),
