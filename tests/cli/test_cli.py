@@ -660,3 +660,30 @@ def test_forecast_reads_covariates_and_their_future_from_files(tmp_path, capsys)
     assert list(forecast.columns) == ["store", "date", "yhat"] and len(forecast) == 7
     assert main(args) == 1  # without the horizon's promotions
     assert "pass them as futr_df" in capsys.readouterr().err
+
+
+def test_predict_forecasts_a_folder_of_shards_with_a_saved_model(air_panel, tmp_path):
+    from rnncast.distributed import read_manifest, split_series
+
+    model = Forecaster(horizon=6, hidden=(8,), epochs=2, seed=0).fit(air_panel)
+    model.save(tmp_path / "model")
+    source = tmp_path / "shards"
+    source.mkdir()
+    for k, shard in enumerate(split_series(air_panel, 2)):
+        shard.to_parquet(source / f"shard-{k}.parquet", index=False)
+    out = tmp_path / "out"
+    args = ["predict", str(tmp_path / "model"), str(source), "-o", str(out), "-q"]
+    assert main([*args, "--level", "80"]) == 0
+    manifest = read_manifest(out)
+    assert manifest["series"] == air_panel["unique_id"].nunique()
+    written = pd.concat([pd.read_parquet(out / p["file"]) for p in manifest["parts"]])
+    expected = model.predict(air_panel, level=[80])
+    pd.testing.assert_frame_equal(
+        written.sort_values(["unique_id", "ds"], ignore_index=True),
+        expected,
+        check_dtype=False,
+    )
+    (source / "notes.txt").write_text("not a shard")
+    (out / "stray.csv").write_text("x")  # not an rnncast output any more
+    assert main(args) == 1
+    assert (out / "stray.csv").is_file() and (out / "_manifest.json").is_file()

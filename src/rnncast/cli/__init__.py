@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from rnncast.cli import backtest, demo, explain, forecast
+from rnncast.cli import backtest, demo, explain, forecast, predict
 from rnncast.exceptions import RnncastError
 from rnncast.version import __version__
 
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     demo.add_commands(commands)
     forecast.add_command(commands)
+    predict.add_command(commands)
     explain.add_commands(commands)
     backtest.add_commands(commands)
     return parser

@@ -25,6 +25,7 @@ from rnncast.cli.arguments import (
     seasons,
     warn,
 )
+from rnncast.cli.predict import add_engine_flags, engine_of
 from rnncast.exceptions import RnncastError
 from rnncast.options import CONFORMAL_ERRORS, CONFORMAL_UNITS, FILL_POLICIES
 
@@ -163,6 +164,7 @@ def _backtest_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds per series for a baseline before it falls back to seasonal "
         "naive (default: 60)",
     )
+    add_engine_flags(parser)
     parser.add_argument(
         "--jobs",
         type=positive_int,
@@ -328,6 +330,7 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
             conformal_errors=args.conformal_errors,
             conformal_unit=args.conformal_unit,
             on_step=on_step,
+            engine=engine_of(args),
         )
     return result, time.perf_counter() - start
 

@@ -9,7 +9,6 @@ of a window is cut before it is handed over.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rnncast.baselines import BASELINES, make_baseline
+from rnncast.baselines.base import Baseline
 from rnncast.checks import require_positive_int
 from rnncast.checks import seasons as seasons_check
 from rnncast.data.covariates import attach
@@ -28,13 +28,13 @@ from rnncast.data.series import (
     Freq,
     season_length_from_freq,
 )
+from rnncast.distributed.engines import Engine, LocalEngine, resolve_engine
 from rnncast.evaluation.cutoffs import (
     covariate_names,
     covariates_seen,
     cutoff_lengths,
     future_covariates,
     future_values,
-    reads_future,
 )
 from rnncast.evaluation.metrics import (
     METRICS,
@@ -44,7 +44,15 @@ from rnncast.evaluation.metrics import (
     is_scaled_metric,
     step_scores,
 )
-from rnncast.exceptions import ConfigError, DataError
+from rnncast.evaluation.runs import (
+    ModelRun,
+    WindowCut,
+    WindowOutput,
+    merged,
+    run_model,
+    sharded,
+)
+from rnncast.exceptions import ConfigError
 from rnncast.forecaster import Forecaster
 from rnncast.intervals import Levels, bound_column, check_levels
 from rnncast.options import CELLS, COMBINE_CHOICES
@@ -132,6 +140,7 @@ def backtest(
     conformal_unit: str = "recent",
     on_step: Callable[[str, int], None] | None = None,
     static_df: Any = None,
+    engine: str | Engine | None = None,
 ) -> BacktestResult:
     """Backtest ``models`` on ``data`` over rolling forecast origins.
 
@@ -210,6 +219,11 @@ def backtest(
     static_df : DataFrame, optional
         Static covariates, one row per series, for models with ``stat_exog``
         (else read from ``data``).
+    engine : "local", "ray" or an Engine, optional
+        Where the fits run (:mod:`rnncast.distributed`): in this process (the
+        default), or each model at each cutoff as a task on a Ray cluster, a
+        baseline's split further into shards of whole series. The results are
+        those of one process; the leaderboard is computed at the end.
 
     Covariates: the columns the models read (``futr_exog``, ``hist_exog``,
     ``stat_exog``) are taken from ``data``. At each cutoff a model is fitted on
@@ -262,44 +276,31 @@ def backtest(
     forecasts, metric_parts, fallback_rows = [], [], []
     step_parts: list[pd.DataFrame] = []
     seconds = {name: [0.0, 0.0] for name in names}
-    fitted_once: dict[str, ForecastingModel] = {}
     training: dict[str, list[list[EpochRecord]]] = {}
-    for w in range(n_windows):
-        before = series.head(cut[:, w])
-        train = before.to_frame()
+    befores = [series.head(cut[:, w]) for w in range(n_windows)]
+    cuts = [
+        WindowCut(
+            w,
+            before.to_frame(),
+            future_covariates(series, before, horizon, futr),
+            cut[:, w],
+        )
+        for w, before in enumerate(befores)
+    ]
+    outputs = _run_all(entries, cuts, refit, levels, resolve_engine(engine), on_step)
+    for w, before in enumerate(befores):
+        train = cuts[w].train
         actual = future_values(series, before, horizon)
-        known = future_covariates(series, before, horizon, futr)
         window = actual[["unique_id", "ds"]].copy()
         cutoffs = dict(zip(before.ids, before.last_ds, strict=True))
-        for name, template in entries.items():
-            if on_step is not None:
-                on_step(name, w)
-            model, fit_s = fitted_once.get(name), 0.0
-            if model is None:
-                model = clone(template)
-                start = time.perf_counter()
-                _fit(model, train, name, w, cut[:, w])
-                fit_s = time.perf_counter() - start
-                history = getattr(model, "history_", None)
-                if history is not None:
-                    training.setdefault(name, []).append(history)
-                if not refit:
-                    fitted_once[name] = model
-            start = time.perf_counter()
-            ahead = {"futr_df": known} if reads_future(model) else {}
-            predicted = (
-                model.predict(train, level=levels or None, **ahead)
-                if name in fitted_once and w > 0
-                else model.predict(level=levels or None, **ahead)
-            )
-            seconds[name][0] += fit_s
-            seconds[name][1] += time.perf_counter() - start
-            column = model.forecast_column
-            window[name] = predicted[column].to_numpy()
-            for lv in levels:
-                for side in ("lo", "hi"):
-                    bound = predicted[bound_column(column, side, lv)]
-                    window[bound_column(name, side, lv)] = bound.to_numpy()
+        for name in names:
+            out = outputs[name, w]
+            for column in out.forecasts.columns[2:]:
+                window[column] = out.forecasts[column].to_numpy()
+            seconds[name][0] += out.fit_seconds
+            seconds[name][1] += out.predict_seconds
+            if out.history is not None:
+                training.setdefault(name, []).append(out.history)
             fallback_rows += [
                 {
                     "model": name,
@@ -307,7 +308,7 @@ def backtest(
                     "unique_id": uid,
                     "reason": reason,
                 }
-                for uid, reason in _fallbacks(model, predicted).items()
+                for uid, reason in out.fallbacks.items()
             ]
         scores = evaluate(
             window, actual, train, models=names, season_length=m, levels=levels
@@ -513,38 +514,50 @@ def _configured(model: ForecastingModel, settings: _Settings) -> ForecastingMode
     return clone(model).set_params(**updates)
 
 
-def _fallbacks(model: ForecastingModel, predicted: pd.DataFrame) -> dict[Any, str]:
-    """Each series this window's forecast fell back on another method for, and why.
+def _run_all(
+    entries: dict[str, ForecastingModel],
+    cuts: list[WindowCut],
+    refit: bool,
+    levels: Levels,
+    runner: Engine,
+    on_step: Callable[[str, int], None] | None,
+) -> dict[tuple[str, int], WindowOutput]:
+    """Every model's forecasts at every cutoff, by (model name, window).
 
-    The forecast frame's ``attrs["fallbacks"]`` where the model puts it there (a
-    Forecaster: series too short for the network), else the model's
-    ``fallbacks_``.
+    One run per model and cutoff (per model without ``refit``); on a cluster a
+    baseline's runs are split into shards of whole series, one task each.
     """
-    if "fallbacks" in predicted.attrs:
-        return dict(predicted.attrs["fallbacks"])
-    return dict(getattr(model, "fallbacks_", {}))
+    runs = [
+        ModelRun(name, model, [cut] if refit else cuts, refit, levels)
+        for cut in (cuts if refit else cuts[:1])
+        for name, model in entries.items()
+    ]
+    if isinstance(runner, LocalEngine):
+        outputs = []
+        for run in runs:
+            for cut in run.cuts:
+                if on_step is not None:
+                    on_step(run.name, cut.window)
+            outputs += run_model(run)
+    else:
+        shards = runner.workers()
+        tasks = [
+            piece
+            for run in runs
+            for piece in (
+                sharded(run, shards) if isinstance(run.model, Baseline) else [run]
+            )
+        ]
+        outputs = [o for done in runner.map(run_model, tasks) for o in done]
+    grouped: dict[tuple[str, int], list[WindowOutput]] = {}
+    for output in outputs:
+        grouped.setdefault((output.name, output.window), []).append(output)
+    return {key: merged(parts) for key, parts in grouped.items()}
 
 
 def _bound_columns(column: str, levels: Levels) -> list[str]:
     """``{column}-lo-{level}`` and ``{column}-hi-{level}`` of every level."""
     return [bound_column(column, side, lv) for lv in levels for side in ("lo", "hi")]
-
-
-def _fit(
-    model: ForecastingModel,
-    train: pd.DataFrame,
-    name: str,
-    window: int,
-    lengths: np.ndarray,
-) -> None:
-    try:
-        model.fit(train)
-    except DataError as e:
-        shortest = int(lengths.min())
-        raise DataError(
-            f"{name} cannot be fitted at window {window + 1} (training parts of "
-            f"{shortest} to {int(lengths.max())} values): {e}"
-        ) from e
 
 
 def _leaderboard(
