@@ -1,0 +1,137 @@
+"""Throughput of the engines: series per second for forecasts and backtests.
+
+Usage: python benchmarks/scale.py [--series 2000 10000] [--workers 1 2 4]
+       [--backtest-series 2000]
+
+The panel is built from the shipped Tourism monthly data: each of its 366 series
+is tiled (its values repeated until it has ``--length`` values, default 200) and
+given a per-copy level and noise (x (1 + 0.1 N(0, 1)), + 2 % Gaussian noise), so
+the copies keep real seasonal shapes without being equal; ids ``t<k>``.
+
+* forecast: a ``Forecaster(horizon=12)`` fitted on 2,000 series of the panel,
+  saved, then ``rnncast.distributed.forecast_files`` over the panel written as 8
+  Parquet shards (whole series each): in this process (``local``), and on a
+  local Ray instance limited to each ``--workers`` count of CPUs;
+* backtest: ``rnncast.backtest`` of ``theta`` and ``snaive`` over 3 windows on
+  ``--backtest-series`` series, in this process (worker processes for the
+  baselines, as the default) and on Ray with each worker count.
+
+Each figure is wall time of the whole call (the Ray start excluded, its first
+task's imports included), on one run; series per second = series / seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnncast import Forecaster, __version__, backtest
+from rnncast.datasets import load_tourism_monthly
+from rnncast.distributed import LocalEngine, RayEngine, forecast_files, split_series
+
+
+def panel(n_series: int, length: int, seed: int = 0) -> pd.DataFrame:
+    """``n_series`` series of ``length`` monthly values tiled from Tourism monthly."""
+    rng = np.random.default_rng(seed)
+    source = load_tourism_monthly()
+    groups = [g["y"].to_numpy() for _, g in source.groupby("unique_id")]
+    ids = np.repeat([f"t{k}" for k in range(n_series)], length)
+    values = np.empty(n_series * length)
+    for k in range(n_series):
+        base = np.resize(groups[k % len(groups)], length)
+        level = 1 + 0.1 * rng.normal()
+        noise = 1 + 0.02 * rng.normal(size=length)
+        values[k * length : (k + 1) * length] = np.maximum(base * level * noise, 1.0)
+    stamps = pd.date_range("2000-01-01", periods=length, freq="MS")
+    return pd.DataFrame(
+        {"unique_id": ids, "ds": np.tile(stamps, n_series), "y": values}
+    )
+
+
+def _timed(call) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--series", nargs="+", type=int, default=[2000, 10000])
+    parser.add_argument("--workers", nargs="+", type=int, default=[1, 2, 4])
+    parser.add_argument("--length", type=int, default=200)
+    parser.add_argument("--backtest-series", type=int, default=2000)
+    args = parser.parse_args()
+    import ray
+
+    print(
+        f"rnncast {__version__}, torch {torch.__version__}, ray {ray.__version__}, "
+        f"{platform.machine()} with {os.cpu_count()} cores"
+    )
+    work = Path(tempfile.mkdtemp(prefix="rnncast-scale-"))
+    try:
+        model = Forecaster(horizon=12, seed=0).fit(panel(2000, args.length))
+        model.save(work / "model")
+        rows = []
+        for n in args.series:
+            data = panel(n, args.length, seed=1)
+            source = work / f"in-{n}"
+            source.mkdir()
+            for k, shard in enumerate(split_series(data, 8)):
+                shard.to_parquet(source / f"shard-{k}.parquet", index=False)
+            engines = [("local", LocalEngine())] + [
+                (f"ray x{w}", RayEngine()) for w in args.workers
+            ]
+            for label, engine in engines:
+                workers = None if label == "local" else int(label.split("x")[1])
+                if workers is not None:
+                    ray.init(
+                        num_cpus=workers, include_dashboard=False, log_to_driver=False
+                    )
+                seconds = _timed(
+                    lambda e=engine, s=source: forecast_files(
+                        work / "model", s, work / "out", engine=e
+                    )
+                )
+                if workers is not None:
+                    ray.shutdown()
+                rows.append(("forecast", n, label, seconds, n / seconds))
+                print(rows[-1], flush=True)
+        data = panel(args.backtest_series, args.length, seed=2)
+        for label in ["local"] + [f"ray x{w}" for w in args.workers]:
+            engine = None
+            if label != "local":
+                ray.init(
+                    num_cpus=int(label.split("x")[1]),
+                    include_dashboard=False,
+                    log_to_driver=False,
+                )
+                engine = RayEngine()
+            seconds = _timed(
+                lambda e=engine: backtest(
+                    data, ["theta", "snaive"], horizon=12, n_windows=3, engine=e
+                )
+            )
+            if engine is not None:
+                ray.shutdown()
+            n = args.backtest_series
+            rows.append(("backtest 3 windows", n, label, seconds, n / seconds))
+            print(rows[-1], flush=True)
+        print("| job | series | engine | seconds | series/s |")
+        print("|---|---|---|---|---|")
+        for job, n, label, seconds, rate in rows:
+            print(f"| {job} | {n:,} | {label} | {seconds:.1f} | {rate:,.0f} |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
