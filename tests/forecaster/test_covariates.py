@@ -8,6 +8,7 @@ import torch
 from rnncast import ConfigError, DataError, Forecaster, backtest
 from rnncast.data.calendar import calendar_names, calendar_values
 from rnncast.data.covariates import StaticEncoding, dynamic_statistics
+from rnncast.evaluation.report import render_report
 from rnncast.explain import gate_activations, input_importance
 from rnncast.reference import from_torch, network_forward
 
@@ -186,6 +187,10 @@ def test_backtests_give_no_model_values_from_after_its_cutoff(panel):
         horizon=HORIZON, futr_exog=["promo"], hist_exog=["sensor"], **FAST
     )
     base = backtest(panel, [model], horizon=HORIZON, n_windows=2)
+    board = base.leaderboard
+    seen = dict(zip(board["model"], board["covariates"], strict=True))
+    assert seen == {model.name: "promo, sensor (past)", "snaive": "-"}
+    assert "<th>covariates seen</th>" in render_report(base)
     ends = panel.groupby("unique_id")["ds"].transform("max")
     after_last_cutoff = panel["ds"] > ends - pd.Timedelta(days=HORIZON)
     after_first_horizon = (panel["ds"] > ends - pd.Timedelta(days=HORIZON)) | (

@@ -81,11 +81,19 @@ class _StatsForecast(Baseline):
         """Fit the statsforecast model on one series and forecast it."""
         model = self.model(task)
         levels = list(task.levels)
+        exog, future = task.exog, task.future_exog
+        if exog is not None and future is not None:
+            varying = np.ptp(exog, axis=0) > 0  # a constant one repeats the mean
+            exog, future = (
+                (exog[:, varying], future[:, varying])
+                if varying.any()
+                else (None, None)
+            )
         out = model.forecast(
             y=task.values,
             h=task.horizon,
-            X=task.exog,
-            X_future=task.future_exog,
+            X=exog,
+            X_future=future,
             level=levels or None,
         )
         return np.column_stack(

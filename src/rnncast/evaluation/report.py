@@ -171,6 +171,8 @@ def _leaderboard_table(board: pd.DataFrame, networks: set[str]) -> str:
         ("predict_seconds", "predict s"),
         ("fallbacks", "fallbacks"),
     ]
+    if "covariates" in board and (board["covariates"] != "-").any():
+        columns.append(("covariates", "covariates seen"))
     head = "".join(f"<th>{label}</th>" for _, label in columns)
     rows = []
     for position, row in enumerate(board.itertuples()):
@@ -182,6 +184,8 @@ def _leaderboard_table(board: pd.DataFrame, networks: set[str]) -> str:
                 cells.append(f"<td{neural}>{html.escape(str(value))}</td>")
             elif key == "fallbacks":
                 cells.append(f"<td>{int(value)}</td>")
+            elif key == "covariates":
+                cells.append(f"<td>{html.escape(str(value))}</td>")
             else:
                 cells.append(f"<td>{value:.4g}</td>")
         best = ' class="best"' if position == 0 else ""

@@ -108,9 +108,16 @@ def run_model(run: ModelRun) -> list[WindowOutput]:
 
 
 def sharded(run: ModelRun, shards: int) -> list[ModelRun]:
-    """Return ``run`` split into runs on shards of whole series (local models)."""
+    """Return ``run`` split into runs on shards of whole series (local models).
+
+    Each shard's model runs one worker process at a time (``n_jobs=1``): the
+    engine runs the shards side by side.
+    """
     if shards <= 1:
         return [run]
+    model = run.model
+    if "n_jobs" in model.get_params():  # the engine runs the shards side by side
+        model = clone(model).set_params(n_jobs=1)
     pieces: list[list[WindowCut]] = [[] for _ in range(shards)]
     for cut in run.cuts:
         for k, train in enumerate(split_series(cut.train, shards)):
@@ -120,7 +127,7 @@ def sharded(run: ModelRun, shards: int) -> list[ModelRun]:
                 known = cut.known[cut.known["unique_id"].isin(ids)]
             pieces[k].append(WindowCut(cut.window, train, known, cut.lengths))
     return [
-        ModelRun(run.name, run.model, cuts, run.refit, run.levels)
+        ModelRun(run.name, model, cuts, run.refit, run.levels)
         for cuts in pieces
         if cuts
     ]
