@@ -151,7 +151,7 @@ def main() -> None:
                         "seed": seed,
                         "mase": row["mase"],
                         "smape": row["smape"],
-                        "coverage_80": row["coverage_80.0"],
+                        "coverage_80": row["coverage_80"],
                         "fallbacks": row["fallbacks"],
                         "seconds": row["fit_seconds"] + row["predict_seconds"],
                     }
