@@ -145,3 +145,16 @@ def test_backtests_on_the_cluster_equal_one_process(cluster, panel):
         spread.leaderboard.drop(columns=["fit_seconds", "predict_seconds"]),
         alone.leaderboard.drop(columns=["fit_seconds", "predict_seconds"]),
     )
+
+
+def test_tune_on_the_cluster_scores_as_one_process(cluster, panel):
+    from rnncast.evaluation.tune import tune
+
+    settings = {"candidates": [{"cell": "gru"}, {"cell": "lstm"}], "refit": False}
+    alone = tune(panel, horizon=6, hidden=(8,), epochs=3, **settings)
+    spread = tune(
+        panel, horizon=6, hidden=(8,), epochs=3, engine=RayEngine(), **settings
+    )
+    pd.testing.assert_frame_equal(
+        spread.scores.drop(columns="seconds"), alone.scores.drop(columns="seconds")
+    )

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from rnncast.checks import require_positive_int
+from rnncast.distributed.engines import Engine, LocalEngine, resolve_engine
 from rnncast.evaluation.metrics import constant_histories, evaluate
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecaster import Forecaster
@@ -89,6 +90,7 @@ def tune(
     refit: bool = True,
     seed: int = 0,
     on_candidate: Callable[[dict[str, Any], float], None] | None = None,
+    engine: str | Engine | None = None,
     **params: Any,
 ) -> TuneResult:
     """Pick the configuration with the lowest validation MASE and refit it.
@@ -112,7 +114,12 @@ def tune(
     seed : int, default 0
         Seed of every fit.
     on_candidate : callable, optional
-        Called with each candidate's parameters and validation MASE.
+        Called with each candidate's parameters and validation MASE (in this
+        process; not with a cluster engine).
+    engine : "local", "ray" or an Engine, optional
+        Where the fits run: here (the default), or every candidate at every
+        window as a task on a Ray cluster (:mod:`rnncast.distributed`), with
+        the same scores.
     **params
         Parameters shared by every candidate (e.g. ``epochs=50``, ``freq="MS"``).
 
@@ -142,26 +149,33 @@ def tune(
     splits = [
         _split(history, position, j * horizon, horizon) for j in range(1, windows + 1)
     ]
+    runner = resolve_engine(engine)
+    tasks = [
+        (_model(horizon, seed, plain, candidate), train, test, season)
+        for candidate in candidates
+        for train, test in splits
+    ]
+    if isinstance(runner, LocalEngine):
+        scores = []
+        for k, candidate in enumerate(candidates):
+            done = [_timed_score(t) for t in tasks[k * windows : (k + 1) * windows]]
+            scores += done
+            if on_candidate is not None:
+                on_candidate(candidate, sum(s["mase"] for s in done) / windows)
+    else:  # every candidate at every window a task on the cluster
+        scores = runner.map(_timed_score, tasks)
     rows = []
     for k, candidate in enumerate(candidates):
-        start = time.perf_counter()
-        scores = [
-            _score(_model(horizon, seed, plain, candidate), train, test, season)
-            for train, test in splits
-        ]
-        mase = sum(s["mase"] for s in scores) / len(scores)
-        smape = sum(s["smape"] for s in scores) / len(scores)
+        done = scores[k * windows : (k + 1) * windows]
         rows.append(
             {
                 "candidate": _label(candidate),
                 "index": k,
-                "mase": mase,
-                "smape": smape,
-                "seconds": time.perf_counter() - start,
+                "mase": sum(s["mase"] for s in done) / windows,
+                "smape": sum(s["smape"] for s in done) / windows,
+                "seconds": sum(s["seconds"] for s in done),
             }
         )
-        if on_candidate is not None:
-            on_candidate(candidate, mase)
     table = pd.DataFrame(rows).sort_values(["mase", "index"], kind="stable")
     best = int(table["index"].iloc[0])
     table["chosen"] = table["index"] == best
@@ -208,6 +222,15 @@ def _split(
             f"last {cut} (the validation windows); use fewer windows or drop it."
         )
     return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def _timed_score(
+    task: tuple[Forecaster, pd.DataFrame, pd.DataFrame, int],
+) -> dict[str, float]:
+    """Return :func:`_score` of a candidate at a window, with its seconds."""
+    start = time.perf_counter()
+    scores = _score(*task)
+    return {**scores, "seconds": time.perf_counter() - start}
 
 
 def _score(
