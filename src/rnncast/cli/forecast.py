@@ -109,12 +109,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
     check_output_folders(*tables, args.plot, args.save_model)
     frame = read_data(args.data)
     model = Forecaster(**forecaster_params(args))
-    static = _keyed_table(args.static, args)
+    static = _covariate_table(args.static)
     if args.cell == "auto":
         model = _tuned(model, frame, console)
     else:
         model.fit(frame, static_df=static)
-    futr = _keyed_table(args.futr, args)
+    futr = _covariate_table(args.futr)
     forecast = model.predict(level=args.level, futr_df=futr)
     for line in model.data_report_.lines():
         warn(f"data: {line}")
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _keyed_table(path: Path | None, args: argparse.Namespace) -> Any:
+def _covariate_table(path: Path | None) -> Any:
     """Return the covariate file at ``path`` (None without one)."""
     if path is None:
         return None

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from rnncast.data.calendar import calendar_names
 from rnncast.data.frame import clean_keys
+from rnncast.data.inputs import to_pandas
 from rnncast.data.series import (
     Freq,
     SeriesData,
@@ -455,8 +456,7 @@ def _require(frame: pd.DataFrame, columns: list[str], where: str) -> None:
 
 
 def _pandas(data: Any) -> pd.DataFrame:
-    if type(data).__module__.split(".")[0] == "polars":
-        data = data.to_pandas()
+    data = to_pandas(data)
     if not isinstance(data, pd.DataFrame):
         raise DataError(
             "futr_df must be a DataFrame (pandas or polars), got "
