@@ -38,10 +38,10 @@ from rnncast.data.series import (
     Freq,
     SeriesData,
     format_time,
+    horizon_stamps,
     python_scalar,
     repeat_ids,
 )
-from rnncast.data.timeline import timestamps_of_series
 from rnncast.exceptions import DataError, listing
 
 __all__ = [
@@ -162,19 +162,16 @@ def horizon_values(
         )
     frame = _pandas(futr_df)
     _require(frame, ["unique_id", "ds", *columns], "futr_df")
-    counts = np.full(len(ids), horizon + 1, dtype=np.int64)
-    stamps = timestamps_of_series(last_ds, freq, counts)
-    after = np.ones(len(stamps), dtype=bool)
-    after[:: horizon + 1] = False
+    stamps = horizon_stamps(last_ds, freq, horizon)
     future = SeriesData(
         ids=list(ids),
         values=np.zeros(len(ids) * horizon),
         offsets=np.arange(len(ids) + 1, dtype=np.int64) * horizon,
-        first_ds=list(stamps[after][::horizon]),
-        last_ds=list(stamps[after][horizon - 1 :: horizon]),
+        first_ds=list(stamps[::horizon]),
+        last_ds=list(stamps[horizon - 1 :: horizon]),
         freq=freq,
     )
-    values = _aligned(future, frame, columns, where="futr_df", stamps=stamps[after])
+    values = _aligned(future, frame, columns, where="futr_df", stamps=stamps)
     return values.reshape(len(ids), horizon, len(columns))
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "forecast_frame",
     "format_time",
     "future_timestamps",
+    "horizon_stamps",
     "owners_of",
     "python_scalar",
     "repeat_ids",
@@ -197,17 +198,25 @@ def forecast_frame(
     ``last_ds[i]``.
     """
     n_series, horizon = values.shape
-    counts = np.full(n_series, horizon + 1, dtype=np.int64)
-    stamps = timestamps_of_series(last_ds, freq, counts)
-    after_last = np.ones(len(stamps), dtype=bool)
-    after_last[:: horizon + 1] = False
     return pd.DataFrame(
         {
             id_col: repeat_ids(ids, np.full(n_series, horizon)),
-            time_col: stamps[after_last],
+            time_col: horizon_stamps(last_ds, freq, horizon),
             column: values.reshape(-1),
         }
     )
+
+
+def horizon_stamps(last_ds: list[Any], freq: Freq, horizon: int) -> pd.Index:
+    """Return the timestamps of the ``horizon`` steps after each of ``last_ds``.
+
+    Series after series, flat: ``len(last_ds) * horizon`` of them.
+    """
+    counts = np.full(len(last_ds), horizon + 1, dtype=np.int64)
+    stamps = timestamps_of_series(last_ds, freq, counts)
+    after_last = np.ones(len(stamps), dtype=bool)
+    after_last[:: horizon + 1] = False
+    return stamps[after_last]
 
 
 def future_timestamps(last: Any, freq: Freq, horizon: int) -> pd.Index:

@@ -21,8 +21,7 @@ from rnncast.combine import mixer
 from rnncast.data.covariates import horizon_values
 from rnncast.data.inputs import to_pandas
 from rnncast.data.scaling import ScalerStats, inverse_transform, transform_rows
-from rnncast.data.series import forecast_frame
-from rnncast.data.timeline import shift_timestamps
+from rnncast.data.series import forecast_frame, horizon_stamps
 from rnncast.data.windows import last_inputs
 from rnncast.exceptions import DataError
 from rnncast.forecaster.features import (
@@ -231,13 +230,7 @@ def forecast_covariates(
     return WindowCovariates(
         stamps=window_stamps(last_ds, freq, state.lookback) if calendar else None,
         exog=context_exog,
-        future_stamps=window_stamps(
-            shift_timestamps(last_ds, freq, np.full(len(ids), horizon)),
-            freq,
-            horizon,
-        )
-        if calendar
-        else None,
+        future_stamps=horizon_stamps(last_ds, freq, horizon) if calendar else None,
         futr=futr,
     )
 
