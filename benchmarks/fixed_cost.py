@@ -60,7 +60,7 @@ timed(fitting, "train", "training")
 timed(combine, "classical_forecasts", "classical fits")
 timed(estimator, "read_series", "data checks")
 timed(estimator, "data_report", "data report")
-timed(training, "_adam", "optimiser")
+timed(training, "adam", "optimiser")
 data = load_air_passengers().iloc[:-12]
 device = sys.argv[1]
 profile = sys.argv[2] == "1"

@@ -14,7 +14,12 @@ the copies keep real seasonal shapes without being equal; ids ``t<k>``.
   local Ray instance limited to each ``--workers`` count of CPUs;
 * backtest: ``rnncast.backtest`` of ``theta`` and ``snaive`` over 3 windows on
   ``--backtest-series`` series, in this process (worker processes for the
-  baselines, as the default) and on Ray with each worker count.
+  baselines, as the default) and on Ray with each worker count;
+* with ``--statsforecast``, the same models in statsforecast's own
+  ``cross_validation`` (AutoTheta and SeasonalNaive, season 12, 3 windows of 12)
+  on the same panel: in this process with ``n_jobs=-1``, and on Ray through
+  Fugue (``df`` a Ray Dataset; needs ``pip install 'fugue[ray]'``) with each
+  worker count.
 
 Each figure is wall time of the whole call (the Ray start excluded, its first
 task's imports included), on one run; series per second = series / seconds.
@@ -63,12 +68,46 @@ def _timed(call) -> float:  # type: ignore[no-untyped-def]
     return time.perf_counter() - start
 
 
+def _statsforecast_rows(data: pd.DataFrame, workers: list[int]) -> list[tuple]:
+    """Time statsforecast's cross-validation of the same models, local and on Ray."""
+    import ray
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoTheta, SeasonalNaive
+
+    models = [AutoTheta(season_length=12), SeasonalNaive(season_length=12)]
+    rows = []
+    n = data["unique_id"].nunique()
+    for label in ["local", *[f"ray x{w}" for w in workers]]:
+        if label != "local":
+            ray.init(
+                num_cpus=int(label.split("x")[1]),
+                include_dashboard=False,
+                log_to_driver=False,
+            )
+        seconds = _timed(
+            lambda lab=label: StatsForecast(
+                models=models, freq="MS", n_jobs=-1 if lab == "local" else 1
+            ).cross_validation(
+                df=data if lab == "local" else ray.data.from_pandas(data),
+                h=12,
+                n_windows=3,
+                step_size=12,
+            )
+        )
+        if label != "local":
+            ray.shutdown()
+        rows.append(("statsforecast cross-validation", n, label, seconds, n / seconds))
+        print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--series", nargs="+", type=int, default=[2000, 10000])
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 2, 4])
     parser.add_argument("--length", type=int, default=200)
     parser.add_argument("--backtest-series", type=int, default=2000)
+    parser.add_argument("--statsforecast", action="store_true")
     args = parser.parse_args()
     import ray
 
@@ -125,6 +164,8 @@ def main() -> None:
             n = args.backtest_series
             rows.append(("backtest 3 windows", n, label, seconds, n / seconds))
             print(rows[-1], flush=True)
+        if args.statsforecast:
+            rows += _statsforecast_rows(data, args.workers)
         print("| job | series | engine | seconds | series/s |")
         print("|---|---|---|---|---|")
         for job, n, label, seconds, rate in rows:

@@ -10,8 +10,7 @@ line's ``--help``) does not import torch until a model is needed.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rnncast.exceptions import (
     ConfigError,
@@ -20,6 +19,7 @@ from rnncast.exceptions import (
     NotFittedError,
     RnncastError,
 )
+from rnncast.lazy import lazy_names
 from rnncast.version import __version__
 
 if TYPE_CHECKING:
@@ -58,13 +58,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'rnncast' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value  # loaded once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

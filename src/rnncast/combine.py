@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnncast.classical import classical_forecasts
+from rnncast.collective import SINGLE_PROCESS, Collective
 
 __all__ = [
     "EQUAL_WEIGHT",
@@ -48,7 +49,11 @@ NETWORK_WEIGHTS = tuple(float(round(w, 1)) for w in np.linspace(1.0, 0.0, 11))
 
 
 def combination_weight(
-    network: Array, classical: Array, targets: Array, independent: float = math.inf
+    network: Array,
+    classical: Array,
+    targets: Array,
+    independent: float = math.inf,
+    collective: Collective = SINGLE_PROCESS,
 ) -> tuple[float, dict[float, float] | None]:
     r"""Return the network's weight :math:`w` in the mix, chosen on validation windows.
 
@@ -70,17 +75,18 @@ def combination_weight(
     models of one and of ten series of the development sets, docs/accuracy.md).
     Returns :math:`w` and every grid weight's error; without any observed target
     (all gaps), 0.5 and None. Classical forecasts that are not finite count as
-    the network's.
+    the network's. ``collective``: the arrays are one process's windows of a
+    data-parallel fit (errors summed over processes; ``independent`` their total).
     """
     observed = ~np.isnan(targets)
-    if not observed.any():
-        return EQUAL_WEIGHT, None
-    errors = {
-        w: float(
-            np.abs(targets - mixed_forecast(network, classical, w))[observed].mean()
-        )
+    sums = [
+        np.abs(targets - mixed_forecast(network, classical, w))[observed].sum()
         for w in NETWORK_WEIGHTS
-    }
+    ]
+    *sums, count = collective.sum([*sums, observed.sum()])
+    if count == 0:
+        return EQUAL_WEIGHT, None
+    errors = {w: float(s / count) for w, s in zip(NETWORK_WEIGHTS, sums, strict=True)}
     pull = (
         1.0 if math.isinf(independent) else independent / (independent + PRIOR_WINDOWS)
     )
@@ -164,6 +170,7 @@ class NetworkAlone:
         classical: Array | None,
         targets: Array | None,
         independent: float = math.inf,
+        collective: Collective = SINGLE_PROCESS,
     ) -> FittedMix:
         """Return the network alone, whatever the validation says."""
         return FittedMix()
@@ -200,6 +207,7 @@ class ClassicalMix(NetworkAlone):
         classical: Array | None,
         targets: Array | None,
         independent: float = math.inf,
+        collective: Collective = SINGLE_PROCESS,
     ) -> FittedMix:
         """Choose the weight on validation windows; equal weights without them.
 
@@ -209,7 +217,9 @@ class ClassicalMix(NetworkAlone):
         """
         if network is None or classical is None or targets is None:
             return FittedMix(self.method, EQUAL_WEIGHT)
-        weight, scores = combination_weight(network, classical, targets, independent)
+        weight, scores = combination_weight(
+            network, classical, targets, independent, collective
+        )
         return FittedMix(self.method, weight, scores)
 
 

@@ -8,10 +8,9 @@ After each epoch the validation windows are scored under ``no_grad``; the weight
 of the best epoch are restored at the end. ``max_steps`` and ``time_limit`` stop
 the training within an epoch too.
 
-On a CUDA device a small network's step is bound by Python and kernel launches, not
-by the GPU (an H200 ran 0.3 ms of kernels in a 3.3 ms step at LSTM 64, batch 256), so
-each step is captured once as a CUDA graph and replayed (``TrainConfig.cuda_graphs``):
-the same kernels on the same tensors, so the same losses and weights as without.
+On a CUDA device each step is replayed from a captured CUDA graph
+(:mod:`rnncast.optimiser`). With a :class:`~rnncast.collective.ProcessGroup`
+the training is data-parallel: see :func:`train`.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from __future__ import annotations
 import math
 import random
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -30,8 +28,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnncast.checks import require_positive_int
+from rnncast.collective import SINGLE_PROCESS, Collective
 from rnncast.data.windows import gather
 from rnncast.exceptions import ConfigError, DataError
+from rnncast.optimiser import adam, captured_step, copied_state, keep_tensor_lr
 from rnncast.options import LOSSES as POINT_LOSSES
 
 __all__ = [
@@ -182,8 +182,23 @@ def train(
     member: int = 0,
     refit: bool = False,
     on_epoch: Callable[[EpochRecord], None] | None = None,
+    collective: Collective = SINGLE_PROCESS,
 ) -> list[EpochRecord]:
-    """Train ``network`` in place on windows of the flat scaled series ``values``.
+    r"""Train ``network`` in place on windows of the flat scaled series ``values``.
+
+    Data-parallel with a :class:`~rnncast.collective.ProcessGroup`: each process
+    holds the windows of its own series, and the processes' windows, numbered
+    in rank order, are the global windows one process would have. Every process
+    draws the same permutation of the global numbers; each global batch is
+    forwarded by the processes owning its windows, and process :math:`r`'s
+    loss, the mean over its :math:`n_r` targets, is weighted by
+    :math:`W n_r / \sum_q n_q` before DistributedDataParallel averages the
+    gradients over the :math:`W` processes, so every process steps with the
+    gradient of the global batch's mean loss (a process without a window in
+    the batch adds a zero gradient). Epoch and validation losses are summed
+    over processes, so early stopping and the learning-rate schedule decide
+    alike everywhere: the weights follow one process's to floating-point
+    rounding (the sums run in another order).
 
     Parameters
     ----------
@@ -216,6 +231,8 @@ def train(
         Stamped on every record: this training is the refit on all windows.
     on_epoch : callable, optional
         Called with each :class:`EpochRecord`, e.g. to draw a progress bar.
+    collective : Collective, default one process
+        The processes of a data-parallel training (:mod:`rnncast.collective`).
 
     Returns
     -------
@@ -223,13 +240,28 @@ def train(
         One record per epoch run; the network ends with the best epoch's weights.
     """
     loss_fn = loss_function(config.loss, config.quantiles, values.device)
-    optimiser = _adam(network, config.learning_rate, values.device)
+    optimiser = adam(network, config.learning_rate, values.device)
     schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimiser, factor=config.lr_factor, patience=max(1, config.patience // 4)
     )
 
-    def step(starts: torch.Tensor) -> tuple[torch.Tensor, int]:
-        """One optimiser step on the windows at ``starts``; its loss and targets."""
+    shared = collective.distributed
+    model = collective.synchronised(network)  # forwards that backpropagate
+    windows = collective.counts(len(train_starts))
+    first, n_windows = sum(windows[: collective.rank]), sum(windows)
+    if shared and len(train_starts) == 0:
+        raise DataError(
+            f"process {collective.rank} of a data-parallel fit holds no training "
+            "window (its series are all too short); give each process series long "
+            "enough, or use fewer processes."
+        )
+
+    def step(starts: torch.Tensor, own: bool = True) -> tuple[torch.Tensor, int]:
+        """One optimiser step on the windows at ``starts``; its loss and targets.
+
+        ``own``: False when this process has no window in a data-parallel batch
+        (``starts`` is then a stand-in whose loss counts zero).
+        """
         inputs, targets, future = gather(
             values,
             starts,
@@ -239,47 +271,65 @@ def train(
             channels=channels,
             known=known,
         )
-        forecasts = network(inputs) if future is None else network(inputs, future)
+        forecasts = model(inputs) if future is None else model(inputs, future)
         forecasts, targets = _in_units(forecasts, targets, starts, units)
         loss, n = observed_loss(loss_fn, forecasts, targets, masked)
-        if n == 0:
+        n = n if own else 0
+        n_all = int(collective.sum([n])[0]) if shared else n
+        if n_all == 0:
             return loss, 0  # every target of this batch is a gap
-        loss.backward()
+        if shared:
+            weight = n * collective.world_size / n_all
+            (loss * weight if n else forecasts.sum() * 0.0).backward()
+        else:
+            loss.backward()
         if config.clip_norm is not None:
             nn.utils.clip_grad_norm_(network.parameters(), config.clip_norm)
         optimiser.step()
         return loss.detach(), n
 
-    graphed = config.cuda_graphs and values.is_cuda and not masked
+    def batches() -> list[tuple[torch.Tensor, bool]]:
+        """Return an epoch's batches of window starts, each with whether it is ours."""
+        drawn = torch.randperm(n_windows, generator=generator)
+        drawn = drawn[: config.windows_per_epoch]
+        if not shared:
+            return [(b, True) for b in train_starts[drawn].split(config.batch_size)]
+        local = []
+        for numbers in drawn.split(config.batch_size):
+            mine = numbers[(numbers >= first) & (numbers < first + len(train_starts))]
+            own = len(mine) > 0
+            local.append((train_starts[mine - first] if own else train_starts[:1], own))
+        return local
+
+    graphed = config.cuda_graphs and values.is_cuda and not masked and not shared
     if graphed:  # (masked batches count their observed targets on the host)
         drawn = train_starts[: config.windows_per_epoch]  # an epoch's batch sizes
         step, graphed = captured_step(
             step, network, optimiser, drawn, config.batch_size
         )
     lr = optimiser.param_groups[0]["lr"]
-    best_loss, best_state, stale = float("inf"), _copy_state(network), 0
+    best_loss, best_state, stale = float("inf"), copied_state(network), 0
     history: list[EpochRecord] = []
-    budget = _Budget(config)
+    budget = _Budget(config, collective)
     for epoch in range(1, config.epochs + 1):
         if budget.spent():
             break
-        network.train()
-        order = train_starts[torch.randperm(len(train_starts), generator=generator)]
-        order = order[: config.windows_per_epoch]  # a random draw of that many
+        model.train()
         # Summed on the device: a .item() per step would wait for the GPU each step.
         total = torch.zeros((), dtype=torch.float64, device=values.device)
         count = 0
-        for batch in order.split(config.batch_size):
+        for batch, own in batches():  # a random draw of windows_per_epoch
             if budget.spent():  # the epoch so far is scored as a whole one
                 break
             budget.steps += 1
             if not graphed:
                 optimiser.zero_grad(set_to_none=True)
-            loss, n = step(batch)
+            loss, n = step(batch, own)
             if n:
                 total += loss.double() * n
                 count += n
-        train_loss = total.item() / count if count else float("nan")
+        summed, count = collective.sum([total.item(), count])
+        train_loss = summed / count if count else float("nan")
         if not math.isfinite(train_loss):
             raise DataError(
                 f"training diverged: the loss became {train_loss} in epoch {epoch}. "
@@ -294,6 +344,7 @@ def train(
             loss_fn,
             masked,
             (channels, units, known),
+            collective,
         )
         monitored = train_loss if val_loss is None else val_loss
         schedule.step(monitored)
@@ -310,7 +361,7 @@ def train(
         if on_epoch is not None:
             on_epoch(record)
         if monitored < best_loss:
-            best_loss, best_state, stale = monitored, _copy_state(network), 0
+            best_loss, best_state, stale = monitored, copied_state(network), 0
         else:
             stale += 1
             if stale >= config.patience:
@@ -323,17 +374,22 @@ def train(
 class _Budget:
     """Optimiser steps taken, against ``max_steps`` and ``time_limit``."""
 
-    def __init__(self, config: TrainConfig) -> None:
+    def __init__(self, config: TrainConfig, collective: Collective) -> None:
         self.steps = 0
         self.max_steps = math.inf if config.max_steps is None else config.max_steps
         limit = math.inf if config.time_limit is None else config.time_limit
         self.end = time.perf_counter() + limit
+        # clocks differ between processes: one whose time is up stops them all
+        self.collective = collective if config.time_limit is not None else None
 
     def spent(self) -> bool:
         """Whether the step budget or the time is used up (never before one step)."""
         if self.steps == 0:
             return False
-        return self.steps >= self.max_steps or time.perf_counter() >= self.end
+        if self.steps >= self.max_steps:
+            return True
+        late = time.perf_counter() >= self.end
+        return late if self.collective is None else self.collective.any(late)
 
 
 class LastValue(nn.Module):
@@ -364,6 +420,7 @@ def naive_loss(
     masked: bool = False,
     channels: torch.Tensor | None = None,
     units: tuple[torch.Tensor, torch.Tensor] | None = None,
+    collective: Collective = SINGLE_PROCESS,
 ) -> float | None:
     """Loss of the naive (last-value) forecast on the windows at ``starts``.
 
@@ -381,97 +438,8 @@ def naive_loss(
         loss_fn,
         masked,
         (channels, units, None),
+        collective,
     )
-
-
-def _adam(
-    network: nn.Module, learning_rate: float, device: torch.device
-) -> torch.optim.Adam:
-    """Adam; on CUDA with its step count and learning rate on the device.
-
-    ``capturable=True`` keeps the whole update on the GPU, as a CUDA graph needs;
-    the eager CUDA path uses the same optimiser, so both compute the same numbers.
-    ``ReduceLROnPlateau`` fills a tensor learning rate in place (torch >= 2.4).
-    """
-    if device.type != "cuda":
-        return torch.optim.Adam(network.parameters(), lr=learning_rate)
-    lr = torch.tensor(learning_rate, device=device)
-    return torch.optim.Adam(network.parameters(), lr=lr, capturable=True)
-
-
-def keep_tensor_lr(optimiser: torch.optim.Optimizer, lr: float | torch.Tensor) -> None:
-    """Put a tensor learning rate back after a scheduler assigned a float to it.
-
-    Captured steps read the tensor; torch before 2.4 replaced it on a reduction.
-    """
-    group = optimiser.param_groups[0]
-    if isinstance(lr, torch.Tensor) and group["lr"] is not lr:
-        lr.fill_(float(group["lr"]))
-        group["lr"] = lr
-
-
-def captured_step(
-    step: Callable[[torch.Tensor], tuple[torch.Tensor, int]],
-    network: nn.Module,
-    optimiser: torch.optim.Optimizer,
-    starts: torch.Tensor,
-    batch_size: int,
-) -> tuple[Callable[[torch.Tensor], tuple[torch.Tensor, int]], bool]:
-    """``step``, replayed from one CUDA graph per batch size (full and last batch).
-
-    Capture needs the gradients and Adam's state to exist, so each size is first
-    run on a side stream (as torch's CUDA-graph notes ask); the weights and Adam's
-    state are then put back in place, so training starts where it would without
-    graphs. A captured step reads its window starts from a fixed tensor, which each
-    replay fills. The gradients are zeroed in place inside the graph, never set to
-    None: the graph writes to those very tensors. Returns the step and True, or,
-    if capture fails, ``step`` itself and False (with a warning).
-    """
-    sizes = sorted({min(batch_size, len(starts)), len(starts) % batch_size} - {0})
-    inputs = {size: starts[:size].clone() for size in sizes}
-    counts: dict[int, int] = {}
-    initial = _copy_state(network)
-
-    def zeroed_step(fixed: torch.Tensor) -> torch.Tensor:
-        optimiser.zero_grad(set_to_none=False)
-        loss, counts[len(fixed)] = step(fixed)
-        return loss
-
-    side = torch.cuda.Stream()
-    side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side):
-        for size in sizes:
-            for _ in range(3):
-                zeroed_step(inputs[size])
-    torch.cuda.current_stream().wait_stream(side)
-    with torch.no_grad():
-        network.load_state_dict(initial)
-        for state in optimiser.state.values():
-            for tensor in state.values():
-                tensor.zero_()  # Adam's moments and step count, as when fresh
-    graphs: dict[int, tuple[torch.cuda.CUDAGraph, torch.Tensor]] = {}
-    try:
-        pool = None
-        for size in sizes:
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph, pool=pool):
-                loss = zeroed_step(inputs[size])
-            graphs[size], pool = (graph, loss), graph.pool()
-    except RuntimeError as error:
-        warnings.warn(
-            f"CUDA graph capture failed ({error}); training without CUDA graphs.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return step, False
-
-    def replay(batch: torch.Tensor) -> tuple[torch.Tensor, int]:
-        graph, loss = graphs[len(batch)]
-        inputs[len(batch)].copy_(batch)
-        graph.replay()
-        return loss, counts[len(batch)]
-
-    return replay, True
 
 
 @torch.no_grad()
@@ -487,17 +455,17 @@ def _evaluate(
         tuple[torch.Tensor, torch.Tensor] | None,
         torch.Tensor | None,
     ],
+    collective: Collective,
 ) -> float | None:
     """Mean loss over the windows at ``starts``; ``sizes``: (lookback, horizon).
 
-    ``extras``: the ``channels``, ``units`` and ``known`` of :func:`train`.
+    ``extras``: the ``channels``, ``units`` and ``known`` of :func:`train`; the
+    loss sums and target counts are summed over ``collective``'s processes.
     """
     channels, units, known = extras
-    if len(starts) == 0:
-        return None
     network.eval()
     total, count = 0.0, 0
-    for batch in starts.split(4096):
+    for batch in starts.split(4096) if len(starts) else ():
         inputs, targets, future = gather(
             values, batch, *sizes, masked=masked, channels=channels, known=known
         )
@@ -507,6 +475,7 @@ def _evaluate(
         if n:
             total += loss.item() * n
             count += n
+    total, count = collective.sum([total, count])
     return total / count if count else None
 
 
@@ -535,7 +504,3 @@ def observed_loss(
     observed = ~torch.isnan(targets)
     n = int(observed.sum())
     return loss_fn(forecasts[observed], targets[observed]), n
-
-
-def _copy_state(network: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in network.state_dict().items()}

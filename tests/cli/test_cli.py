@@ -687,3 +687,16 @@ def test_predict_forecasts_a_folder_of_shards_with_a_saved_model(air_panel, tmp_
     (out / "stray.csv").write_text("x")  # not an rnncast output any more
     assert main(args) == 1
     assert (out / "stray.csv").is_file() and (out / "_manifest.json").is_file()
+
+
+def test_forecast_on_a_cluster_refuses_what_reads_the_whole_panel(
+    air_panel, tmp_path, capsys
+):
+    data = tmp_path / "panel.csv"
+    air_panel.to_csv(data, index=False)
+    args = ["forecast", str(data), "--horizon", "6", "-o", str(tmp_path / "f.csv")]
+    args += ["--engine", "ray", "--plot", str(tmp_path / "p.png"), "--cell", "auto"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "--plot, --cell auto" in err and "--engine ray" in err
+    assert not (tmp_path / "f.csv").exists()

@@ -158,3 +158,31 @@ def test_tune_on_the_cluster_scores_as_one_process(cluster, panel):
     pd.testing.assert_frame_equal(
         spread.scores.drop(columns="seconds"), alone.scores.drop(columns="seconds")
     )
+
+
+def test_a_data_parallel_fit_on_the_cluster_equals_one_process(
+    cluster, panel, model, tmp_path
+):
+    """Two Ray Train workers (DDP, gloo), from a frame and from Parquet files."""
+    expected = model.predict(level=[80])
+    shared = Forecaster(horizon=6, **FAST).fit(panel, engine=RayEngine(), workers=2)
+    pd.testing.assert_frame_equal(shared.predict(level=[80]), expected, rtol=1e-5)
+    epochs = [(r.member, r.epoch, r.refit) for r in model.fitted_.history]
+    assert [(r.member, r.epoch, r.refit) for r in shared.fitted_.history] == epochs
+    assert shared.fitted_.mix.weight == model.fitted_.mix.weight
+    source = tmp_path / "in"
+    source.mkdir()
+    ids = sorted(panel["unique_id"].unique())
+    for k, block in enumerate(np.array_split(ids, 4)):  # consecutive ids per file
+        panel[panel["unique_id"].isin(block)].to_parquet(source / f"part-{k}.parquet")
+    from_files = Forecaster(horizon=6, **FAST).fit(
+        source, engine=RayEngine(), workers=2
+    )
+    pd.testing.assert_frame_equal(from_files.predict(level=[80]), expected, rtol=1e-5)
+
+
+def test_a_worker_s_data_error_reaches_the_caller(cluster, panel):
+    bad = panel.copy()
+    bad.loc[bad["unique_id"] == "s050", "y"] = np.inf  # in the second worker's block
+    with pytest.raises(DataError, match="s050"):
+        Forecaster(horizon=6, **FAST).fit(bad, engine=RayEngine(), workers=2)

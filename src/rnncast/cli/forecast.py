@@ -21,6 +21,8 @@ from rnncast.cli.arguments import (
     warn,
     wrote,
 )
+from rnncast.cli.predict import add_engine_flags, engine_of
+from rnncast.exceptions import ConfigError
 
 __all__ = [
     "add_command",
@@ -95,6 +97,15 @@ def add_command(commands: Any) -> None:
         metavar="PERCENT",
         help="add prediction intervals at these levels, e.g. --level 80 95",
     )
+    add_engine_flags(forecast)
+    forecast.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="with --engine ray: train data-parallel on N workers (default: one per "
+        "CPU of the cluster); DATA may then be a folder of Parquet files, each "
+        "worker reading its own",
+    )
     forecast.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     forecast.set_defaults(run=run)
 
@@ -107,16 +118,22 @@ def run(args: argparse.Namespace, console: Console) -> int:
     tables = (args.output_path, args.outliers, args.fallbacks)
     check_table_formats(*tables)
     check_output_folders(*tables, args.plot, args.save_model)
-    frame = read_data(args.data)
     model = Forecaster(**forecaster_params(args))
     static = _covariate_table(args.static)
-    if args.cell == "auto":
-        model = _tuned(model, frame, console)
+    if args.engine == "ray":
+        _check_cluster_fit(args)
+        frame = args.data if args.data.is_dir() else read_data(args.data)
+        model.fit(frame, static_df=static, engine=engine_of(args), workers=args.workers)
     else:
-        model.fit(frame, static_df=static)
+        frame = read_data(args.data)
+        if args.cell == "auto":
+            model = _tuned(model, frame, console)
+        else:
+            model.fit(frame, static_df=static)
     futr = _covariate_table(args.futr)
     forecast = model.predict(level=args.level, futr_df=futr)
-    for line in model.data_report_.lines():
+    report = model.data_report_  # none from the workers of a cluster fit
+    for line in [] if report is None else report.lines():
         warn(f"data: {line}")
     write_frame(forecast, args.output_path)
     written = [args.output_path]
@@ -146,6 +163,22 @@ def run(args: argparse.Namespace, console: Console) -> int:
     for path in written:
         wrote(path, args.output_path)
     return 0
+
+
+def _check_cluster_fit(args: argparse.Namespace) -> None:
+    """ConfigError for the options a cluster fit does not serve here."""
+    refused = {
+        "--plot": args.plot,
+        "--outliers": args.outliers,
+        "--cell auto": args.cell == "auto" or None,
+    }
+    named = [flag for flag, value in refused.items() if value is not None]
+    if named:
+        raise ConfigError(
+            f"{', '.join(named)} read the whole panel in this process; with "
+            "--engine ray leave them out (plot or report from the saved model and "
+            "the data afterwards)."
+        )
 
 
 def _covariate_table(path: Path | None) -> Any:

@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from rnncast.collective import SINGLE_PROCESS, Collective
 from rnncast.data.windows import series_positions
 from rnncast.exceptions import ConfigError
 from rnncast.options import SCALERS, TRANSFORMS
@@ -99,22 +100,27 @@ class ScalerStats:
         return ScalerStats(expand(self.loc), expand(self.scale), power, shift, seasonal)
 
 
-def resolve_transform(kind: str, values: NDArray[np.float64]) -> str:
+def resolve_transform(
+    kind: str,
+    values: NDArray[np.float64],
+    collective: Collective = SINGLE_PROCESS,
+) -> str:
     """Check ``kind`` against the data; ``"auto"`` becomes "log" or "none".
 
     ``"auto"`` is the log when every observed value is positive (prices,
     visitors: multiplicative seasonality and growth become additive),
     ``"log1p"`` when some are 0 and none negative (counts), else none.
     ``"log"`` and ``"boxcox"`` need positive values, ``"log1p"`` non-negative ones.
+    ``collective``: ``values`` are one process's share of a data-parallel fit's.
     """
     if kind not in TRANSFORMS:
         raise ConfigError(f"unknown transform {kind!r}; choose one of {TRANSFORMS}.")
     if kind != "auto":
         return kind
     observed = values[~np.isnan(values)]
-    if (observed > 0).all():
+    if collective.all((observed > 0).all()):
         return "log"
-    return "log1p" if (observed >= 0).all() else "none"
+    return "log1p" if collective.all((observed >= 0).all()) else "none"
 
 
 def lowest_allowed(kind: str) -> float | None:

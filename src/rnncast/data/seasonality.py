@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from rnncast.collective import SINGLE_PROCESS, Collective
 from rnncast.data.scaling import training_part
 
 __all__ = [
@@ -136,6 +137,7 @@ def kept_seasons(
     train_lengths: NDArray[np.int64],
     periods: tuple[float, ...],
     share: float = SEASON_SHARE,
+    collective: Collective = SINGLE_PROCESS,
 ) -> tuple[float, ...]:
     r"""Return the periods of ``periods`` (shortest first) that the panel shows.
 
@@ -147,17 +149,21 @@ def kept_seasons(
     after differencing cannot pass, so a history too short for a period drops
     it. Non-integer periods (365.25 days) are tested at the nearest lag. A
     panel of more than :data:`SEASON_SAMPLE` series is tested on that many,
-    evenly spaced.
+    evenly spaced; in a data-parallel fit the panel is every process's series in
+    rank order (``collective``), each process testing its own.
     """
     kept = [periods[0]]
     n = len(offsets) - 1
-    rows = np.unique(np.linspace(0, n - 1, min(n, SEASON_SAMPLE)).round().astype(int))
-    parts = [training_part(values, offsets, train_lengths, i) for i in rows]
+    total, first = collective.total(n), collective.offset(n)
+    rows = np.linspace(0, total - 1, min(total, SEASON_SAMPLE)).round().astype(int)
+    rows = np.unique(rows)
+    own = rows[(rows >= first) & (rows < first + n)] - first
+    parts = [training_part(values, offsets, train_lengths, i) for i in own]
     for period in periods[1:]:
         lag = max(1, round(kept[-1]))
         passed = sum(
             is_seasonal(part[lag:] - part[:-lag], round(period)) for part in parts
         )
-        if passed >= share * len(parts):
+        if collective.sum([passed])[0] >= share * len(rows):
             kept.append(period)
     return tuple(kept)

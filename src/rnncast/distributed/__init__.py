@@ -1,15 +1,19 @@
 """Beyond one process: engines, shards of series, and the jobs that use them.
 
 ``engine="ray"`` (extra ``rnncast[ray]``) runs work on a Ray cluster: forecasts
-of a fitted model shard by shard (:func:`forecast_files`, :func:`forecast_frame`)
-and backtests as tasks (``rnncast.backtest(..., engine="ray")``). Without the
-extra nothing here imports Ray. docs/scale.md says what runs where and what it
-costs.
+of a fitted model shard by shard (:func:`forecast_files`, :func:`forecast_frame`),
+backtests as tasks (``rnncast.backtest(..., engine="ray")``) and one network
+trained data-parallel (``Forecaster.fit(data, engine="ray")``,
+:mod:`rnncast.distributed.training`). Without the extra nothing here imports
+Ray. docs/scale.md says what runs where and what it costs.
+
+The names load lazily: the estimator uses the engines, and the jobs use the
+estimator.
 """
 
-from rnncast.distributed.engines import Engine, LocalEngine, RayEngine, resolve_engine
-from rnncast.distributed.jobs import forecast_files, forecast_frame
-from rnncast.distributed.shards import read_manifest, split_series
+from __future__ import annotations
+
+from rnncast.lazy import lazy_names
 
 __all__ = [
     "Engine",
@@ -21,3 +25,18 @@ __all__ = [
     "resolve_engine",
     "split_series",
 ]
+
+# where each public name lives
+_LAZY = {
+    "Engine": "rnncast.distributed.engines",
+    "LocalEngine": "rnncast.distributed.engines",
+    "RayEngine": "rnncast.distributed.engines",
+    "resolve_engine": "rnncast.distributed.engines",
+    "forecast_files": "rnncast.distributed.jobs",
+    "forecast_frame": "rnncast.distributed.jobs",
+    "read_manifest": "rnncast.distributed.shards",
+    "split_series": "rnncast.distributed.shards",
+}
+
+
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

@@ -5,7 +5,9 @@ An engine maps a function over tasks and returns the results in task order:
 runs each task as a Ray task on the cluster at ``address`` (a local one started
 with ``ray.init()`` when no address is given), retrying a task whose worker died.
 ``engine="ray"`` anywhere an engine is accepted means ``RayEngine()``. Nothing
-imports Ray until a RayEngine runs something.
+imports Ray until a RayEngine runs something. A RayEngine also trains one
+network data-parallel over several workers (:meth:`RayEngine.fit_state`,
+``Forecaster.fit(data, engine=...)``; :mod:`rnncast.distributed.training`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,19 @@ class Engine:
         """How many tasks can run at once."""
         return 1
 
+    def fit_state(
+        self,
+        settings: dict[str, Any],
+        data: Any,
+        static_df: Any = None,
+        workers: int | None = None,
+    ) -> Any:
+        """Fit a Forecaster of ``settings`` on ``data`` with this engine; its state."""
+        raise ConfigError(
+            f"the {self.name} engine trains in one process: call fit without an "
+            "engine, or use engine='ray' for a data-parallel fit."
+        )
+
 
 class LocalEngine(Engine):
     """Every task in this process, in order."""
@@ -60,12 +75,21 @@ class RayEngine(Engine):
         Times a task is run again when its worker dies (a killed process, a lost
         node); a task that raises is not retried, its error reaches the caller.
     num_cpus : float, default 1
-        CPUs each task reserves.
+        CPUs each task (and each worker of a data-parallel fit) reserves.
+    num_gpus : float, default 0
+        GPUs each worker of a data-parallel fit reserves (more than 0: one GPU
+        each, NCCL; else CPUs, gloo).
+    storage : str, optional
+        Where a data-parallel fit's checkpoint (the model folder) is written: a
+        folder every node reaches (or cloud storage) on a cluster of several
+        machines; default a temporary folder of this machine.
     """
 
     address: str | None = None
     retries: int = 3
     num_cpus: float = 1.0
+    num_gpus: float = 0.0
+    storage: str | None = None
     name = "ray"
 
     def map(self, function: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
@@ -87,6 +111,28 @@ class RayEngine(Engine):
         """Return the cluster's CPUs divided by each task's."""
         cpus = self._ray().cluster_resources().get("CPU", 1)
         return max(1, int(cpus // self.num_cpus))
+
+    def fit_state(
+        self,
+        settings: dict[str, Any],
+        data: Any,
+        static_df: Any = None,
+        workers: int | None = None,
+    ) -> Any:
+        """Train data-parallel on ``workers`` Ray Train workers (default: one per CPU).
+
+        See :func:`rnncast.distributed.training.fit_on_cluster`.
+        """
+        from rnncast.distributed.training import ClusterFit, fit_on_cluster
+
+        cluster = ClusterFit(
+            workers=workers or self.workers(),
+            cpus=self.num_cpus,
+            gpu=self.num_gpus > 0,
+            storage=self.storage,
+        )
+        self._ray()
+        return fit_on_cluster(settings, data, static_df, self.address, cluster)
 
     def _ray(self) -> Any:
         try:

@@ -26,7 +26,8 @@ from numpy.typing import NDArray
 from rnncast.data.quality import data_report
 from rnncast.data.scaling import ScalerStats
 from rnncast.data.series import SeriesData
-from rnncast.exceptions import NotFittedError
+from rnncast.distributed.engines import resolve_engine
+from rnncast.exceptions import ConfigError, NotFittedError
 from rnncast.forecaster.features import InputSpec, network_inputs
 from rnncast.forecaster.files import load_model, save_model
 from rnncast.forecaster.fitting import fit_state
@@ -190,6 +191,8 @@ class Forecaster:
         *,
         static_df: Any = None,
         on_epoch: Callable[[EpochRecord], None] | None = None,
+        engine: Any = None,
+        workers: int | None = None,
     ) -> Forecaster:
         """Train the network on every series of ``data``.
 
@@ -206,6 +209,14 @@ class Forecaster:
             ``stat_exog`` columns (NeuralForecast's ``static_df``).
         on_epoch : callable, optional
             Called after every epoch with an :class:`~rnncast.training.EpochRecord`.
+        engine : "local", "ray" or RayEngine, optional
+            ``"ray"``: train data-parallel on a Ray cluster (``rnncast[ray]``),
+            each of ``workers`` processes holding a block of whole series
+            (``data`` may then be a folder of Parquet files each worker reads
+            itself); the same model as one process, to floating-point rounding
+            (docs/scale.md).
+        workers : int, optional
+            Processes of a data-parallel fit; default one per CPU of the cluster.
 
         Returns
         -------
@@ -220,6 +231,16 @@ class Forecaster:
             The data is invalid or too short; nothing is trained.
         """
         params = self.checked_params()
+        if engine is not None and engine != "local":
+            if on_epoch is not None:
+                raise ConfigError(
+                    "on_epoch is called in this process: a data-parallel fit's "
+                    "epochs run on the workers; leave it out with engine=."
+                )
+            self.fitted_ = resolve_engine(engine).fit_state(
+                self.get_params(), data, static_df, workers
+            )
+            return self
         series, resampled, ignored = read_series(params, data, static_df=static_df)
         season = season_length(params, series.freq)
         report = data_report(

@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
+from rnncast.collective import SINGLE_PROCESS, Collective
 from rnncast.data.covariates import CovariateLayout
 from rnncast.data.seasonality import kept_seasons
 from rnncast.data.series import SeriesData
@@ -30,7 +32,11 @@ from rnncast.options import ForecasterParams
 __all__ = ["planned", "with_fallbacks"]
 
 
-def planned(params: ForecasterParams, series: SeriesData) -> FitPlan:
+def planned(
+    params: ForecasterParams,
+    series: SeriesData,
+    collective: Collective = SINGLE_PROCESS,
+) -> FitPlan:
     """Plan the fit, the seasons and ``missing="auto"`` resolved on ``series``.
 
     Without ``season_length`` the frequency's periods are kept where the data
@@ -39,33 +45,45 @@ def planned(params: ForecasterParams, series: SeriesData) -> FitPlan:
     series shorter than ``lookback + horizon`` (what ``missing="error"``
     refuses) or no series long enough for a training window before its
     validation holdout (where ``"error"`` fails), so data that fits without
-    masking gets the model ``"error"`` gives it.
+    masking gets the model ``"error"`` gives it. Each decision reads every
+    process's series (``collective``).
     """
-    covariates = CovariateLayout.of(params, series.freq, series.static)
-    plan = make_plan(params, series.freq, series.n_series, covariates=covariates)
+    static = series.static
+    if static is not None and collective.distributed:  # one row per series
+        static = pd.concat(collective.gather(static))
+    covariates = CovariateLayout.of(params, series.freq, static)
+    n_series = collective.total(series.n_series)
+    plan = make_plan(
+        params, series.freq, n_series, covariates=covariates, collective=collective
+    )
     if params.season_length is None and len(plan.seasons) > 1:
         fitted = np.maximum(series.lengths - plan.holdout, 0)
-        seasons = kept_seasons(series.values, series.offsets, fitted, plan.seasons)
+        seasons = kept_seasons(
+            series.values, series.offsets, fitted, plan.seasons, collective=collective
+        )
         plan = make_plan(
             params,
             series.freq,
-            series.n_series,
+            n_series,
             seasons=seasons,
             covariates=covariates,
+            collective=collective,
         )
     if params.missing != "auto":
         return plan
     horizon = int(params.horizon)  # type: ignore[arg-type]
     short = series.lengths < plan.lookback + horizon
     no_window = (series.lengths < plan.window).all()  # unmasked, nothing to train on
-    if short.any() or no_window or np.isnan(series.values).any():
+    gaps = np.isnan(series.values).any()
+    if collective.any(short.any() or gaps) or collective.all(no_window):
         return make_plan(
             params,
             series.freq,
-            series.n_series,
+            n_series,
             masked=True,
             seasons=plan.seasons,
             covariates=covariates,
+            collective=collective,
         )
     return plan
 

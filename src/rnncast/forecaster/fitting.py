@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from rnncast.collective import SINGLE_PROCESS, Collective
 from rnncast.combine import FittedMix
 from rnncast.data.quality import DataReport
 from rnncast.data.scaling import (
@@ -92,29 +93,35 @@ def fit_state(
     series: SeriesData,
     report: DataReport | None = None,
     on_epoch: OnEpoch = None,
+    collective: Collective = SINGLE_PROCESS,
 ) -> FittedState:
     """Fit as :meth:`~rnncast.Forecaster.fit` describes; return the fitted state.
 
     The network trains on the series with at least ``plan.min_length`` observed
-    values; the others get their last value (:func:`with_fallbacks`).
+    values; the others get their last value (:func:`with_fallbacks`). With a
+    ``collective`` of several processes, ``series`` are this process's share of a
+    data-parallel fit, and the state returned holds them alone (with the network
+    every process shares): :func:`~rnncast.forecaster.parts.merged_state` puts
+    the processes' states together.
     """
-    plan = planned(params, series)
+    plan = planned(params, series, collective)
     short = series.lengths < plan.min_length
-    if short.all():
+    if collective.all(short.all()):
         raise DataError(
             f"every series has fewer than {MIN_VALUES} observed values, too few for "
             "a single training window; give more history."
         )
     trained = series
-    if short.any():
+    if collective.any(short.any()):
         trained = series.select(np.flatnonzero(~short))
         plan = make_plan(
             params,
             series.freq,
-            trained.n_series,
+            collective.total(trained.n_series),
             masked=True,
             seasons=plan.seasons,
             covariates=plan.covariates,
+            collective=collective,
         )
     state = _network_state(plan.started(), trained, report, on_epoch)
     if not short.any():
@@ -191,6 +198,7 @@ def _validated_once(plan: FitPlan, series: SeriesData, on_epoch: OnEpoch) -> Val
             masked=plan.masked,
             channels=data.channels,
             units=data.units,
+            collective=plan.collective,
         )
         level_scores = _level_scores(naive, plan.network.level, trained.history, plan)
     owners = data.series.owners(starts)
@@ -200,8 +208,8 @@ def _validated_once(plan: FitPlan, series: SeriesData, on_epoch: OnEpoch) -> Val
         median = _median_index(plan)
         point = outputs if median is None else outputs[:, :, median]
         classical = _validation_classical(plan, data, starts, owners)
-        independent = independent_windows(owners, horizon)
-        mix = plan.mix.fit(point, classical, targets, independent)
+        independent = plan.collective.total(independent_windows(owners, horizon))
+        mix = plan.mix.fit(point, classical, targets, independent, plan.collective)
         if plan.intervals.calibrated:
             mixed = mix.apply(outputs, classical, median)
             scores = plan.intervals.scores(mixed, targets, plan.network.quantiles)

@@ -96,8 +96,8 @@ def training_data(plan: FitPlan, series: SeriesData, holdout: int) -> TrainingDa
     else:
         check_lengths(series, plan.lookback, horizon)
     starts = training_starts(series.offsets, plan.lookback, horizon, holdout)
-    if len(starts) == 0:
-        longest = int(series.lengths.max())
+    if plan.collective.all(len(starts) == 0):
+        longest = max(plan.collective.gather(int(series.lengths.max())))
         raise DataError(
             f"no training windows: with validation=True and "
             f"{plan.validation_windows} validation window(s) a series needs "
@@ -105,7 +105,7 @@ def training_data(plan: FitPlan, series: SeriesData, holdout: int) -> TrainingDa
             f"values, the longest has {longest}. Use a shorter lookback, fewer "
             "validation_windows or validation=False."
         )
-    kind = fitted_transform(plan.params, series)
+    kind = fitted_transform(plan.params, series, plan.collective)
     stats = _fitted_scaler(plan, series, holdout, kind)
     stats = dataclasses.replace(stats, **covariate_stats)
     scaled = _scaled_values(series, stats)
@@ -279,6 +279,7 @@ def _train_member(
         "units": data.units,
         "member": k,
         "refit": refit,
+        "collective": plan.collective,
     }
     train_starts = torch.as_tensor(starts).to(plan.device)
     val_starts = torch.as_tensor(ends).to(plan.device)

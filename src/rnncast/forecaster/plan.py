@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from rnncast.checks import require_positive_int
+from rnncast.collective import SINGLE_PROCESS, Collective
 from rnncast.combine import NetworkAlone, mixer
 from rnncast.data.covariates import NO_COVARIATES, CovariateLayout
 from rnncast.data.seasonality import as_periods, first_season
@@ -59,7 +60,9 @@ class FitPlan:
     ``season_length`` is the first, rounded (the season of the seasonal naive,
     the scale and the window start). ``level_choice`` is ``"last"`` for the plan
     of the naive check's second network (:meth:`choosing_last`), else None.
-    ``covariates``: what the network reads besides the target.
+    ``covariates``: what the network reads besides the target; ``collective``:
+    the processes of a data-parallel fit (:mod:`rnncast.collective`), each
+    holding its own series.
     """
 
     params: ForecasterParams
@@ -76,6 +79,7 @@ class FitPlan:
     level_choice: str | None = None
     deadline: float | None = None  # time.perf_counter() when training must end
     covariates: CovariateLayout = NO_COVARIATES
+    collective: Collective = SINGLE_PROCESS
 
     def started(self) -> FitPlan:
         """Return this plan with its ``deadline``: ``time_limit`` seconds from now."""
@@ -142,6 +146,7 @@ def make_plan(
     masked: bool | None = None,
     seasons: tuple[float, ...] | None = None,
     covariates: CovariateLayout | None = None,
+    collective: Collective = SINGLE_PROCESS,
 ) -> FitPlan:
     """Plan the fit of validated ``params`` on ``n_series`` series of ``freq``.
 
@@ -151,6 +156,7 @@ def make_plan(
     :func:`declared_seasons`; a fit keeps those the data shows,
     :func:`~rnncast.forecaster.fallbacks.planned`). ``covariates``: their
     layout (default: the parameters' at ``freq``, without static covariates).
+    ``n_series`` counts the series of every process of ``collective``.
     """
     if masked is None:
         masked = params.missing == "mask"
@@ -202,6 +208,7 @@ def make_plan(
         masked=masked,
         level_choice=level_choice,
         covariates=covariates,
+        collective=collective,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from rnncast.collective import SINGLE_PROCESS, Collective
 from rnncast.data.covariates import attach, dynamic_statistics
 from rnncast.data.frame import validate_frame
 from rnncast.data.inputs import to_long_frame, to_pandas
@@ -157,9 +158,16 @@ def fallback_forecasts(
     return forecasts, reasons
 
 
-def fitted_transform(params: ForecasterParams, series: SeriesData) -> str:
-    """Return the transform to fit: ``transform``, "auto" resolved on ``series``."""
-    kind = resolve_transform(params.transform, series.values)
+def fitted_transform(
+    params: ForecasterParams,
+    series: SeriesData,
+    collective: Collective = SINGLE_PROCESS,
+) -> str:
+    """Return the transform to fit: ``transform``, "auto" resolved on ``series``.
+
+    ``collective``: ``series`` are one process's of a data-parallel fit.
+    """
+    kind = resolve_transform(params.transform, series.values, collective)
     check_range(series, kind)
     return kind
 
