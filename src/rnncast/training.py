@@ -197,8 +197,9 @@ def train(
     gradient of the global batch's mean loss (a process without a window in
     the batch adds a zero gradient). Epoch and validation losses are summed
     over processes, so early stopping and the learning-rate schedule decide
-    alike everywhere: the weights follow one process's to floating-point
-    rounding (the sums run in another order).
+    alike everywhere. Each step equals one process's to floating-point
+    rounding (the sums run in another order); in float32 those differences
+    grow over many steps, as between two machines (docs/scale.md measures it).
 
     Parameters
     ----------

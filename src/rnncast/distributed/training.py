@@ -15,9 +15,11 @@ are put together on the first worker, which saves the model folder (safetensors
 "The same as one process": the blocks are consecutive in the order one process
 reads the series (sorted by id), so the global windows, their shuffling (same
 seed), the global batches, early stopping, the naive check, the refit, the mix
-weight and the calibration rows are one process's; the weights differ only by
-the order of floating-point sums (tests/distributed/test_ray.py checks forecasts
-to 1e-4 after a full default fit). Parquet files are read whole, in name
+weight and the calibration rows are one process's; each step differs only by
+the order of floating-point sums (tests/distributed/test_data_parallel.py:
+float64 weights to 1e-10; a short default fit's forecasts to 1e-5), which in
+float32 grow over a long training as between two machines (docs/scale.md).
+Parquet files are read whole, in name
 order: one process's order only where the files hold consecutive id ranges.
 """
 

@@ -213,8 +213,8 @@ class Forecaster:
             ``"ray"``: train data-parallel on a Ray cluster (``rnncast[ray]``),
             each of ``workers`` processes holding a block of whole series
             (``data`` may then be a folder of Parquet files each worker reads
-            itself); the same model as one process, to floating-point rounding
-            (docs/scale.md).
+            itself); one process's training, step for step to floating-point
+            rounding (docs/scale.md).
         workers : int, optional
             Processes of a data-parallel fit; default one per CPU of the cluster.
 
