@@ -87,6 +87,7 @@ def _train_worker(rank, world, port, blocks, config, masked, queue):
     _join(rank, world, port)
     try:
         queue.put((rank, _train(blocks[rank], config, masked, ProcessGroup())))
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
@@ -110,6 +111,8 @@ def _fit_worker(rank, world, port, frames, queue):
                     "forecasts": forecast(params, state, None, [80], None, None),
                 }
             )
+        # a peer leaving the group while rank 0 still works aborts rank 0 (gloo)
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
