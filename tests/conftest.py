@@ -92,3 +92,18 @@ def with_weight(model, weight):
     import dataclasses
 
     return with_state(model, mix=dataclasses.replace(model.fitted_.mix, weight=weight))
+
+
+@pytest.fixture
+def promo_days() -> pd.DataFrame:
+    """150 daily values of one series, 20 higher on promotion days (0/1 ``promo``)."""
+    rng = np.random.default_rng(0)
+    promo = (rng.random(150) < 0.3).astype(float)
+    return pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2024-01-01", periods=150, freq="D"),
+            "y": 50 + 20 * promo + rng.normal(0, 1, 150),
+            "promo": promo,
+        }
+    )

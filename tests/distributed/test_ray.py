@@ -170,6 +170,12 @@ def test_a_data_parallel_fit_on_the_cluster_equals_one_process(
     epochs = [(r.member, r.epoch, r.refit) for r in model.fitted_.history]
     assert [(r.member, r.epoch, r.refit) for r in shared.fitted_.history] == epochs
     assert shared.fitted_.mix.weight == model.fitted_.mix.weight
+    report, expected_report = shared.data_report_, model.data_report_
+    assert (report.series, report.values) == (
+        expected_report.series,
+        expected_report.values,
+    )
+    pd.testing.assert_frame_equal(report.outliers, expected_report.outliers)
     source = tmp_path / "in"
     source.mkdir()
     ids = sorted(panel["unique_id"].unique())

@@ -69,7 +69,8 @@ class _StatsForecast(Baseline):
     engine: ClassVar[str] = ""
 
     def _check_engine(self) -> None:
-        _require("statsforecast.models", self.extra)  # workers inherit the import
+        # workers inherit the import
+        require_package("statsforecast.models", self.extra)
 
     def model(self, task: SeriesTask) -> Any:
         """Return the statsforecast model to fit on one series."""
@@ -166,7 +167,7 @@ class Prophet(Baseline):
 
     def _check_engine(self) -> None:
         _quiet_prophet()
-        _require("prophet", self.extra)
+        require_package("prophet", self.extra)
 
     def forecast_one(self, task: SeriesTask) -> Array:
         """Fit Prophet on one series and forecast it."""
@@ -214,7 +215,8 @@ def _quiet_prophet() -> None:
     get_logger().setLevel(logging.ERROR)  # it sets DEBUG on first use
 
 
-def _require(module: str, extra: str | None) -> None:
+def require_package(module: str, extra: str | None) -> None:
+    """ConfigError naming the extra to install when ``module`` is missing."""
     try:
         __import__(module)
     except ImportError as e:

@@ -1,7 +1,8 @@
 """The ``rnncast`` command line, one module per command.
 
-``forecast``, ``backtest`` and ``report``, ``demo``, ``explain`` and ``gradients``,
-``datasets``. Each command parses its arguments, calls the Python API and prints.
+``forecast``, ``predict``, ``export``, ``backtest`` and ``report``, ``demo``,
+``explain`` and ``gradients``, ``datasets``. Each command parses its arguments,
+calls the Python API and prints.
 Expected failures (bad data, bad options, unreadable files) print one line on
 stderr and exit with 1; usage errors exit with 2, as argparse does.
 """
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from rnncast.cli import backtest, demo, explain, forecast, predict
+from rnncast.cli import backtest, demo, explain, export, forecast, predict
 from rnncast.exceptions import RnncastError
 from rnncast.version import __version__
 
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_commands(commands)
     forecast.add_command(commands)
     predict.add_command(commands)
+    export.add_command(commands)
     explain.add_commands(commands)
     backtest.add_commands(commands)
     return parser

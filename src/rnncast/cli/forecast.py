@@ -132,8 +132,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             model.fit(frame, static_df=static)
     futr = _covariate_table(args.futr)
     forecast = model.predict(level=args.level, futr_df=futr)
-    report = model.data_report_  # none from the workers of a cluster fit
-    for line in [] if report is None else report.lines():
+    for line in model.data_report_.lines():
         warn(f"data: {line}")
     write_frame(forecast, args.output_path)
     written = [args.output_path]
@@ -167,11 +166,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 def _check_cluster_fit(args: argparse.Namespace) -> None:
     """ConfigError for the options a cluster fit does not serve here."""
-    refused = {
-        "--plot": args.plot,
-        "--outliers": args.outliers,
-        "--cell auto": args.cell == "auto" or None,
-    }
+    refused = {"--plot": args.plot, "--cell auto": args.cell == "auto" or None}
     named = [flag for flag, value in refused.items() if value is not None]
     if named:
         raise ConfigError(

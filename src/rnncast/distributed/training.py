@@ -25,6 +25,8 @@ order: one process's order only where the files hold consecutive id ranges.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
 import tempfile
@@ -39,10 +41,13 @@ import pandas as pd
 
 from rnncast.collective import ProcessGroup
 from rnncast.data.inputs import to_pandas
+from rnncast.data.quality import DataReport, ResampleReport, data_report
+from rnncast.data.series import python_scalar
 from rnncast.exceptions import ConfigError, DataError, listing
 from rnncast.forecaster.files import load_model, save_model
 from rnncast.forecaster.fitting import fit_state
 from rnncast.forecaster.parts import merged_state
+from rnncast.forecaster.plan import season_length
 from rnncast.forecaster.reading import read_series
 from rnncast.forecaster.state import FittedState
 from rnncast.options import ForecasterParams
@@ -123,7 +128,9 @@ def fit_on_cluster(
         raise _worker_error(error) from error
     try:
         with result.checkpoint.as_directory() as folder:
-            return load_model(Path(folder), params.device)[1]
+            state = load_model(Path(folder) / "model", params.device)[1]
+            report = _read_report(Path(folder) / "report")
+        return dataclasses.replace(state, data_report=report)
     finally:
         if cluster.storage is None:
             shutil.rmtree(storage, ignore_errors=True)
@@ -222,20 +229,63 @@ def _worker(config: dict[str, Any]) -> None:
         ray.train.torch.get_device() if device == "cuda" else "cpu"
     )
     block: _Block = ray.get(config["blocks"][rank])
-    series = read_series(params, block.read(), static_df=block.static)[0]
-    state = fit_state(params, series, collective=collective)
+    series, resampled, ignored = read_series(
+        params, block.read(), static_df=block.static
+    )
+    season = season_length(params, series.freq)
+    report = data_report(series, season, resampled=resampled, ignored_columns=ignored)
+    state = fit_state(params, series, report, collective=collective)
     parts = collective.collect(state)
     if parts is None:
         ray.train.report({"series": series.n_series})
         return
     folder = Path(tempfile.mkdtemp(prefix="rnncast-model-"))
-    model = folder / "model"
-    save_model(model, config["settings"], merged_state(parts))
+    merged = merged_state(parts)
+    save_model(folder / "model", config["settings"], merged)
+    _write_report(merged.data_report, folder / "report")  # not in model folders
     from ray.train import Checkpoint
 
     ray.train.report(
-        {"series": sum(len(p.series.ids) for p in parts)},
-        checkpoint=Checkpoint.from_directory(str(model)),
+        {"series": len(merged.series.ids)},
+        checkpoint=Checkpoint.from_directory(str(folder)),
+    )
+
+
+def _write_report(report: DataReport | None, folder: Path) -> None:
+    """Write a data report as JSON (counts) and Parquet (its tables)."""
+    if report is None:
+        return
+    folder.mkdir()
+    about: dict[str, Any] = {
+        "series": report.series,
+        "values": report.values,
+        "filled": report.filled,
+        "masked": report.masked,
+        "outlier_k": report.outlier_k,
+        "ignored_columns": report.ignored_columns,
+        "fallbacks": [[python_scalar(k), v] for k, v in report.fallbacks.items()],
+    }
+    report.outliers.to_parquet(folder / "outliers.parquet")
+    if report.resample is not None:
+        resample = report.resample
+        about["resample"] = [resample.freq, resample.aggregation, resample.max_gap]
+        resample.table.to_parquet(folder / "resample.parquet")
+    (folder / "report.json").write_text(json.dumps(about))
+
+
+def _read_report(folder: Path) -> DataReport | None:
+    """Read what :func:`_write_report` wrote; None if it wrote nothing."""
+    if not folder.is_dir():
+        return None
+    about = json.loads((folder / "report.json").read_text())
+    resample = None
+    if "resample" in about:
+        table = pd.read_parquet(folder / "resample.parquet")
+        resample = ResampleReport(*about.pop("resample"), table)
+    fallbacks = {k: v for k, v in about.pop("fallbacks")}
+    outliers = pd.read_parquet(folder / "outliers.parquet")
+    return DataReport(
+        **about, resample=resample, outliers=outliers, fallbacks=fallbacks
     )
 
 

@@ -14,21 +14,23 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
+from rnncast.data.quality import DataReport, ResampleReport
 from rnncast.data.scaling import ScalerStats
 from rnncast.forecaster.state import FittedSeries, FittedState
 from rnncast.intervals.methods import Calibration
 
-__all__ = ["merged_state"]
+__all__ = ["merged_report", "merged_state"]
 
 
 def merged_state(parts: Sequence[FittedState]) -> FittedState:
     """Return the state of every process's series, from each process's state.
 
     The network, plan and validation results are the first part's (every
-    process holds the same); calibration rows keep their series. The data
-    report is left out: each process read its own data.
+    process holds the same); calibration rows keep their series; the data
+    reports are summed (:func:`merged_report`).
     """
     first = parts[0]
     if len(parts) == 1:
@@ -64,7 +66,35 @@ def merged_state(parts: Sequence[FittedState]) -> FittedState:
         calibration=_merged_calibration([p.calibration for p in parts], sizes),
         n_train_windows=sum(p.n_train_windows for p in parts),
         fallbacks={k: v for p in parts for k, v in p.fallbacks.items()},
-        data_report=None,
+        data_report=merged_report([p.data_report for p in parts]),
+    )
+
+
+def merged_report(reports: Sequence[DataReport | None]) -> DataReport | None:
+    """Return one report of every process's series: counts summed, tables joined."""
+    if any(r is None for r in reports):
+        return None
+    done = [r for r in reports if r is not None]
+    first = done[0]
+    resample = None
+    if first.resample is not None:
+        tables = [r.resample.table for r in done if r.resample is not None]
+        resample = ResampleReport(
+            first.resample.freq,
+            first.resample.aggregation,
+            first.resample.max_gap,
+            pd.concat(tables, ignore_index=True),
+        )
+    return DataReport(
+        series=sum(r.series for r in done),
+        values=sum(r.values for r in done),
+        filled=sum(r.filled for r in done),
+        masked=sum(r.masked for r in done),
+        resample=resample,
+        outliers=pd.concat([r.outliers for r in done], ignore_index=True),
+        outlier_k=first.outlier_k,
+        ignored_columns=sorted({c for r in done for c in r.ignored_columns}),
+        fallbacks={k: v for r in done for k, v in r.fallbacks.items()},
     )
 
 

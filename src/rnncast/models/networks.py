@@ -271,7 +271,7 @@ class RecurrentNetwork(nn.Module):
             x, level, self.config.season_length, self.config.horizon, zero
         )  # (batch, horizon)
         if self.config.quantiles:
-            out = out.view(len(x), self.config.horizon, -1)  # (batch, horizon, q)
+            out = out.view(x.shape[0], self.config.horizon, -1)  # (batch, horizon, q)
             return out + start[:, :, None]
         return out + start  # (batch, horizon)
 
@@ -282,7 +282,7 @@ class RecurrentNetwork(nn.Module):
     def _checked_future(
         self, x: torch.Tensor, future: torch.Tensor | None
     ) -> torch.Tensor | None:
-        expected = (len(x), self.config.horizon, self.config.future_size)
+        expected = (x.shape[0], self.config.horizon, self.config.future_size)
         if not self.config.future_size:
             if future is not None:
                 raise ConfigError("this network reads no future-known covariates.")

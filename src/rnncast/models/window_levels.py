@@ -178,7 +178,7 @@ class NoLevel(WindowLevel):
 
     def of(self, x: torch.Tensor, season_length: int) -> torch.Tensor:
         """Zero: the windows stay as they are."""
-        return x.new_zeros(len(x), 1, 1)
+        return x.new_zeros(x.shape[0], 1, 1)
 
 
 _LEVELS: dict[str, type[WindowLevel]] = {
@@ -249,7 +249,7 @@ def _whole_seasons(y: torch.Tensor, m: int) -> torch.Tensor:
     the phase of ``y_{T-m+1+j}``.
     """
     whole = (y.shape[1] // m) * m
-    return y[:, y.shape[1] - whole :].reshape(len(y), whole // m, m)
+    return y[:, y.shape[1] - whole :].reshape(y.shape[0], whole // m, m)
 
 
 def seasonal_windows(y: torch.Tensor, season_length: int) -> torch.Tensor:
@@ -266,7 +266,7 @@ def seasonal_windows(y: torch.Tensor, season_length: int) -> torch.Tensor:
     """
     m = season_length
     if y.shape[1] <= m:
-        return torch.ones(len(y), 1, dtype=torch.bool, device=y.device)
+        return torch.ones(y.shape[0], 1, dtype=torch.bool, device=y.device)
     sums = torch.nn.functional.pad(y.cumsum(dim=1), (1, 0))  # sums[:, t] = y[:, :t]
     season_means = (sums[:, m:-1] - sums[:, : -m - 1]) / m  # mean of y[t-m:t]
     seasonal_error = (y[:, m:] - y[:, :-m]).abs().mean(dim=1)
