@@ -1,0 +1,238 @@
+r"""Keras 3 recurrent models as rnncast networks (extra ``rnncast[keras]``).
+
+:func:`keras_network` reads a Keras model made of stacked ``SimpleRNN``,
+``LSTM`` or ``GRU`` layers (one kind, any widths, every layer but the last
+returning sequences) and a linear ``Dense`` head, as in
+``Sequential([LSTM(128, return_sequences=True), LSTM(64), Dense(1)])``, and
+returns the :class:`~rnncast.models.networks.RecurrentNetwork` that computes the
+same function: ``level="none"`` (the inputs as they are, no window start), the
+Dense units as the horizon, the input features as the input channels. The model
+sees whatever scaling and windows the user trained it on; rnncast does not add
+its own.
+
+How the weights map (docs/math.md writes the cells' equations; Keras stores
+``kernel`` (inputs, gates x units), ``recurrent_kernel`` (units, gates x units)
+and ``bias``; torch stores ``weight_ih`` (gates x units, inputs), ``weight_hh``
+and two biases ``bias_ih``, ``bias_hh``):
+
+* **SimpleRNN**: :math:`h_t = \tanh(W x_t + U h_{t-1} + b)`;
+  ``weight_ih = kernel^T``, ``weight_hh = recurrent_kernel^T``, ``bias_ih = b``,
+  ``bias_hh = 0``.
+* **LSTM**: both order the gates input, forget, cell candidate, output
+  (:math:`i, f, g, o`), so the blocks keep their places: the transposes as above,
+  Keras's one bias as ``bias_ih`` and ``bias_hh = 0``. Keras 3's defaults
+  (``activation="tanh"``, ``recurrent_activation="sigmoid"``) are the only ones
+  torch's LSTM computes.
+* **GRU**: Keras orders the gates update, reset, candidate (:math:`z, r, h`),
+  torch reset, update, candidate (:math:`r, z, n`): the blocks are reordered.
+  With ``reset_after=True`` (Keras's default) both compute
+  :math:`n = \tanh(W_n x + b_{in} + r \odot (U_n h + b_{hn}))` with two biases:
+  Keras's ``bias`` row 0 is ``bias_ih``, row 1 ``bias_hh``. ``reset_after=False``
+  (:math:`r` applied to :math:`h` before :math:`U_n`) is another cell, which
+  torch does not have: refused.
+* **Dense**: ``head.weight = kernel^T``, ``head.bias = bias``; it reads the last
+  layer's final state, as the direct head does.
+
+``tests/interop/test_keras.py`` checks the outputs against Keras's (PyTorch
+backend) to 1e-5 for each cell, the stack above included.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnncast.exceptions import ConfigError
+from rnncast.io import atomic_path
+from rnncast.models.networks import NetworkConfig, RecurrentNetwork
+
+__all__ = ["KERAS_CELLS", "keras_network", "save_keras"]
+
+KERAS_CELLS = {"SimpleRNN": "rnn", "LSTM": "lstm", "GRU": "gru"}
+_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def keras_network(source: Any) -> RecurrentNetwork:
+    """Return the rnncast network equal to a Keras model (a ``.keras`` path or model).
+
+    Raises ConfigError naming the layer or setting that has no rnncast equal.
+    """
+    model = _load(source) if isinstance(source, str | Path) else source
+    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    if len(layers) < 2 or type(layers[-1]).__name__ != "Dense":
+        raise ConfigError(
+            "a Keras model for rnncast is recurrent layers and a Dense head; got "
+            f"{[type(layer).__name__ for layer in layers]}."
+        )
+    recurrent, dense = layers[:-1], layers[-1]
+    kinds = {type(layer).__name__ for layer in recurrent}
+    if len(kinds) != 1 or not kinds <= set(KERAS_CELLS):
+        raise ConfigError(
+            "the recurrent layers must be of one kind among "
+            f"{sorted(KERAS_CELLS)}; got {sorted(kinds)}."
+        )
+    cell = KERAS_CELLS[kinds.pop()]
+    for k, layer in enumerate(recurrent):
+        _check_layer(layer, last=k == len(recurrent) - 1, cell=cell)
+    if dense.get_config().get("activation") != "linear":
+        raise ConfigError(f"the Dense head {dense.name!r} must be linear.")
+    config = NetworkConfig(
+        cell=cell,  # type: ignore[arg-type]
+        hidden=tuple(int(layer.units) for layer in recurrent),
+        horizon=int(dense.units),
+        input_size=int(model.inputs[0].shape[-1]),
+        level="none",
+        output="direct",
+    )
+    network = RecurrentNetwork(config)
+    with torch.no_grad():
+        for torch_layer, layer in zip(network.layers, recurrent, strict=True):
+            _copy_cell(torch_layer, _weights(layer), cell)
+        kernel, bias = _weights(dense)
+        network.head.weight.copy_(torch.as_tensor(kernel.T))
+        network.head.bias.copy_(torch.as_tensor(bias))
+    return network.eval()
+
+
+def save_keras(network: RecurrentNetwork, path: str | Path) -> Path:
+    """Write ``network`` as a ``.keras`` file that Keras loads and predicts alike.
+
+    The inverse of :func:`keras_network`, for the networks Keras layers
+    compute: ``level="none"``, the direct head, no dilations, residual groups,
+    quantiles or covariate inputs. Others are refused, naming what Keras lacks.
+    """
+    config = network.config
+    found = {
+        "level": config.level,
+        "output": config.output,
+        "cell": config.cell,
+        "quantiles": config.quantiles,
+        "future_size": config.future_size,
+        "dilations": config.dilations if config.dilated else (),
+        "residual_groups": getattr(config, "residual_groups", ()) or (),
+    }
+    plain = {"level": "none", "output": "direct", "quantiles": (), "future_size": 0}
+    plain.update(dilations=(), residual_groups=())
+    wrong = {k: v for k, v in found.items() if k in plain and v != plain[k]}
+    if config.cell not in KERAS_CELLS.values():
+        wrong["cell"] = config.cell
+    if wrong:
+        raise ConfigError(
+            f"Keras layers do not compute this network ({wrong}): only plain "
+            "stacks (level='none', the direct head, RNN/LSTM/GRU cells) are written "
+            "as .keras; export it with export_onnx instead."
+        )
+    keras = _keras()
+    kind = {v: k for k, v in KERAS_CELLS.items()}[config.cell]
+    layers: list[Any] = [keras.Input((None, config.input_size))]
+    for k, units in enumerate(config.hidden):
+        options = {"reset_after": True} if config.cell == "gru" else {}
+        last = k == len(config.hidden) - 1
+        layers.append(
+            getattr(keras.layers, kind)(units, return_sequences=not last, **options)
+        )
+    layers.append(keras.layers.Dense(config.horizon))
+    model = keras.Sequential(layers)
+    for torch_layer, layer in zip(network.layers, model.layers[:-1], strict=True):
+        layer.set_weights(_keras_cell(torch_layer, config.cell))
+    model.layers[-1].set_weights(
+        [network.head.weight.detach().numpy().T, network.head.bias.detach().numpy()]
+    )
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        model.save(tmp)
+    return target
+
+
+def _keras_cell(torch_layer: torch.nn.Module, cell: str) -> list[Any]:
+    """Return Keras's ``kernel, recurrent_kernel, bias`` of one torch layer."""
+    weight = {
+        name: getattr(torch_layer, name).detach().numpy()
+        for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+    }
+    units = weight["weight_hh_l0"].shape[1]
+    order = np.arange(_GATES[cell] * units)
+    if cell == "gru":  # torch r, z, n -> Keras z, r, h (the same swap)
+        order = _gru_order(units)
+    kernel = weight["weight_ih_l0"][order].T
+    recurrent = weight["weight_hh_l0"][order].T
+    if cell == "gru":
+        bias = np.stack([weight["bias_ih_l0"][order], weight["bias_hh_l0"][order]])
+    else:  # one bias in Keras: torch's two add up
+        bias = weight["bias_ih_l0"] + weight["bias_hh_l0"]
+    return [kernel, recurrent, bias]
+
+
+def _gru_order(units: int) -> Any:
+    """Swap the first two gate blocks (Keras z, r, h <-> torch r, z, n)."""
+    return np.concatenate(
+        [np.arange(units, 2 * units), np.arange(units), np.arange(2 * units, 3 * units)]
+    )
+
+
+def _keras() -> Any:
+    try:
+        import keras
+    except ImportError as e:
+        raise ConfigError(
+            "reading and writing Keras models needs Keras 3: pip install "
+            "'rnncast[keras]' (with KERAS_BACKEND=torch, TensorFlow is not needed)."
+        ) from e
+    return keras
+
+
+def _load(path: str | Path) -> Any:
+    return _keras().saving.load_model(str(path), compile=False)
+
+
+def _weights(layer: Any) -> list[Any]:
+    """Return a layer's weights as NumPy arrays, in Keras's order."""
+    with warnings.catch_warnings():  # Keras 3.15's variables predate NumPy 2's copy=
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return [np.array(v.numpy(), dtype=np.float32) for v in layer.weights]
+
+
+def _check_layer(layer: Any, *, last: bool, cell: str) -> None:
+    """ConfigError unless ``layer`` computes what the torch layer computes."""
+    settings = layer.get_config()
+    expected = {
+        "return_sequences": not last,
+        "go_backwards": False,
+        "stateful": False,
+        "use_bias": True,
+        "activation": "tanh",
+    }
+    if cell != "rnn":
+        expected["recurrent_activation"] = "sigmoid"
+    if cell == "gru":
+        expected["reset_after"] = True
+    wrong = {k: settings.get(k) for k, v in expected.items() if settings.get(k) != v}
+    if wrong:
+        raise ConfigError(
+            f"Keras layer {layer.name!r} has {wrong}; rnncast's {cell} layers need "
+            f"{ {k: expected[k] for k in wrong} } (the last layer returns its final "
+            "state only)."
+        )
+
+
+def _copy_cell(torch_layer: torch.nn.Module, weights: list[Any], cell: str) -> None:
+    """Copy one Keras layer's ``kernel, recurrent_kernel, bias`` into torch's."""
+    kernel, recurrent, bias = (np.asarray(w, dtype=np.float32) for w in weights)
+    units = recurrent.shape[0]
+    input_bias, recurrent_bias = (
+        (bias[0], bias[1]) if bias.ndim == 2 else (bias, np.zeros_like(bias))
+    )
+    order = np.arange(_GATES[cell] * units)
+    if cell == "gru":  # Keras z, r, h -> torch r, z, n
+        order = _gru_order(units)
+    for name, value in (
+        ("weight_ih_l0", kernel[:, order].T),
+        ("weight_hh_l0", recurrent[:, order].T),
+        ("bias_ih_l0", input_bias[order]),
+        ("bias_hh_l0", recurrent_bias[order]),
+    ):
+        getattr(torch_layer, name).copy_(torch.as_tensor(np.ascontiguousarray(value)))
