@@ -14,11 +14,11 @@ FAST = {"horizon": 6, "epochs": 2, "hidden": (8,), "seed": 0, "progress": False}
 
 
 def _run(path, inputs, future=None):
-    session = ort.InferenceSession(str(path))
+    runtime = ort.InferenceSession(str(path))
     feed = {"inputs": inputs.numpy()}
     if future is not None:
         feed["future"] = future.numpy()
-    return session.run(["forecast"], feed)[0]
+    return runtime.run(["forecast"], feed)[0]
 
 
 def _network(model, inputs, future=None):
