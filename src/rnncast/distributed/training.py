@@ -121,12 +121,12 @@ def fit_on_cluster(
         run_config=RunConfig(storage_path=storage, name="fit"),
     )
     try:
-        with warnings.catch_warnings():  # Ray Train warns of Ray Data's changes
-            warnings.simplefilter("ignore", DeprecationWarning)
-            result = trainer.fit()
-    except Exception as error:  # Ray wraps the worker's error
-        raise _worker_error(error) from error
-    try:
+        try:
+            with warnings.catch_warnings():  # Ray Train warns of Ray Data's changes
+                warnings.simplefilter("ignore", DeprecationWarning)
+                result = trainer.fit()
+        except Exception as error:  # Ray wraps the worker's error
+            raise _worker_error(error) from error
         with result.checkpoint.as_directory() as folder:
             state = load_model(Path(folder) / "model", params.device)[1]
             report = _read_report(Path(folder) / "report")
@@ -245,10 +245,13 @@ def _worker(config: dict[str, Any]) -> None:
     _write_report(merged.data_report, folder / "report")  # not in model folders
     from ray.train import Checkpoint
 
-    ray.train.report(
-        {"series": len(merged.series.ids)},
-        checkpoint=Checkpoint.from_directory(str(folder)),
-    )
+    try:
+        ray.train.report(  # Ray Train copies the folder into its storage
+            {"series": len(merged.series.ids)},
+            checkpoint=Checkpoint.from_directory(str(folder)),
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _write_report(report: DataReport | None, folder: Path) -> None:
