@@ -20,7 +20,7 @@ from rnncast.distributed import (
     read_manifest,
     split_series,
 )
-from rnncast.exceptions import DataError
+from rnncast.exceptions import ConfigError, DataError
 
 ray = pytest.importorskip(
     "ray", reason="the Ray engine needs pip install 'rnncast[ray]'"
@@ -192,3 +192,22 @@ def test_a_worker_s_data_error_reaches_the_caller(cluster, panel):
     bad.loc[bad["unique_id"] == "s050", "y"] = np.inf  # in the second worker's block
     with pytest.raises(DataError, match="s050"):
         Forecaster(horizon=6, **FAST).fit(bad, engine=RayEngine(), workers=2)
+
+
+def test_a_cluster_fit_refuses_more_workers_than_blocks_of_series(cluster):
+    parts = [
+        pd.DataFrame(
+            {
+                "unique_id": uid,
+                "ds": pd.date_range("2020-01-01", periods=n, freq="MS"),
+                "y": np.arange(n, dtype=float),
+            }
+        )
+        for uid, n in (("a", 200), ("b", 20), ("c", 20))
+    ]
+    panel = pd.concat(parts, ignore_index=True)
+    model = Forecaster(horizon=6, **FAST)
+    with pytest.raises(ConfigError, match="3 non-empty blocks; use fewer workers"):
+        model.fit(panel, engine=RayEngine(), workers=3)  # "a" holds most rows
+    with pytest.raises(ConfigError, match="3 series cannot be shared by 4 workers"):
+        model.fit(panel, engine=RayEngine(), workers=4)

@@ -131,8 +131,8 @@ class RayEngine(Engine):
             gpu=self.num_gpus > 0,
             storage=self.storage,
         )
-        self._ray()
-        return fit_on_cluster(settings, data, static_df, self.address, cluster)
+        self._ray()  # connected: the trainer runs on this cluster
+        return fit_on_cluster(settings, data, static_df, cluster)
 
     def _ray(self) -> Any:
         try:

@@ -76,12 +76,12 @@ def fit_on_cluster(
     settings: dict[str, Any],
     data: Any,
     static_df: Any,
-    address: str | None,
     cluster: ClusterFit,
 ) -> FittedState:
-    """Fit a Forecaster of ``settings`` data-parallel on the cluster at ``address``.
+    """Fit a Forecaster of ``settings`` data-parallel on the connected Ray cluster.
 
-    Returns the fitted state.
+    Returns the fitted state. :meth:`RayEngine.fit_state
+    <rnncast.distributed.engines.RayEngine.fit_state>` connects first.
 
     ``data``: a long frame (pandas or polars), or a Parquet file, folder of
     Parquet files or list of them (each worker reads its own files, the
@@ -95,13 +95,6 @@ def fit_on_cluster(
         from ray.train.torch import TorchConfig, TorchTrainer
 
     params = ForecasterParams(**settings).validate()
-    if not ray.is_initialized():
-        ray.init(
-            address=address,
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
-        )
     blocks = _blocks(params, data, static_df, cluster.workers)
     storage = cluster.storage or tempfile.mkdtemp(prefix="rnncast-train-")
     device = "cuda" if cluster.gpu else "cpu"
@@ -175,6 +168,11 @@ def _blocks(
         np.cumsum(rows), np.arange(1, workers) * len(frame) / workers
     )
     bounds = np.unique(np.clip(bounds, 1, len(ids) - 1))
+    if len(bounds) < workers - 1:  # two workers' bounds fell on one series
+        raise ConfigError(
+            f"the series cannot be split into {workers} non-empty blocks; use fewer "
+            "workers."
+        )
     owner = np.searchsorted(bounds, codes, side="right")
     static = None if static_df is None else to_pandas(static_df)
     blocks = []
@@ -185,11 +183,6 @@ def _blocks(
             kept = static[params.id_col].isin(part[params.id_col].unique())
             rows_static = static[kept]
         blocks.append(_Block(part, rows_static))
-    if len({b.frame[params.id_col].iloc[0] for b in blocks if len(b.frame)}) < workers:
-        raise ConfigError(
-            f"the series cannot be split into {workers} non-empty blocks; use fewer "
-            "workers."
-        )
     return blocks
 
 
@@ -285,7 +278,7 @@ def _read_report(folder: Path) -> DataReport | None:
     if "resample" in about:
         table = pd.read_parquet(folder / "resample.parquet")
         resample = ResampleReport(*about.pop("resample"), table)
-    fallbacks = {k: v for k, v in about.pop("fallbacks")}
+    fallbacks = dict(about.pop("fallbacks"))
     outliers = pd.read_parquet(folder / "outliers.parquet")
     return DataReport(
         **about, resample=resample, outliers=outliers, fallbacks=fallbacks

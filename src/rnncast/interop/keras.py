@@ -113,7 +113,7 @@ def save_keras(network: RecurrentNetwork, path: str | Path) -> Path:
         "quantiles": config.quantiles,
         "future_size": config.future_size,
         "dilations": config.dilations if config.dilated else (),
-        "residual_groups": getattr(config, "residual_groups", ()) or (),
+        "residual_groups": config.residual_groups,
     }
     plain = {"level": "none", "output": "direct", "quantiles": (), "future_size": 0}
     plain.update(dilations=(), residual_groups=())
