@@ -45,6 +45,7 @@ NON_DEFAULT = {
     "validation_windows": (["--validation-windows", "2"], 2),
     "refit_full": (["--no-refit-full"], False),
     "seed": (["--seed", "5"], 5),
+    "init_weights": (["--init-weights", "model.keras"], "model.keras"),
     "intervals": (["--intervals", "cqr"], "cqr"),
     "levels": (["--level", "90", "50"], (90.0, 50.0)),
     "conformal_errors": (["--conformal-errors", "absolute"], "absolute"),

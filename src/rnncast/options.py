@@ -342,6 +342,15 @@ class ModelParams:
         parse="int",
         **_TRAIN,
     )
+    init_weights: str | None = option_field(
+        None,
+        "start each network from these weights and fine-tune it: a .keras file of "
+        "the same recurrent layers (Forecaster.from_keras) or a saved model folder",
+        "str (a path) or None",
+        check=optional_text,
+        default_text="a random draw from the seed",
+        **_TRAIN,
+    )
     # --------------------------------------------------------- intervals
     intervals: str | None = option_field(
         "auto",

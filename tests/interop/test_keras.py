@@ -106,7 +106,107 @@ def test_networks_keras_layers_do_not_compute_are_refused(tmp_path):
     from rnncast.interop.keras import save_keras
     from rnncast.models.networks import NetworkConfig, RecurrentNetwork
 
-    network = RecurrentNetwork(NetworkConfig(hidden=(4,), horizon=2, level="last"))
-    with pytest.raises(ConfigError, match="level"):
-        save_keras(network, tmp_path / "x.keras")
+    for config in (
+        NetworkConfig(hidden=(4,), horizon=2, output="recursive", level="last"),
+        NetworkConfig(hidden=(4, 4), horizon=2, dilations=(1, 2)),
+        NetworkConfig(hidden=(4,), horizon=2, quantiles=(0.1, 0.5, 0.9)),
+        NetworkConfig(cell="slstm", hidden=(4,), horizon=2),
+    ):
+        with pytest.raises(ConfigError, match="export_onnx"):
+            save_keras(RecurrentNetwork(config), tmp_path / "x.keras")
     assert not (tmp_path / "x.keras").exists()
+
+
+@pytest.mark.parametrize(
+    ("level", "channels", "multiplicative"),
+    [
+        ("last", 1, False),
+        ("season", 2, False),  # with an observed-indicator channel
+        ("snaive", 1, False),
+        ("adaptive", 1, False),
+        ("detect", 2, False),  # the last channel: each series' seasonal flag
+        ("detect", 2, True),  # and the scaled zero before it
+    ],
+)
+def test_a_window_level_network_saves_as_keras_and_predicts_alike(
+    tmp_path, level, channels, multiplicative
+):
+    from rnncast.interop.keras import save_keras
+    from rnncast.models.networks import NetworkConfig, RecurrentNetwork
+
+    config = NetworkConfig(
+        cell="lstm",
+        hidden=(6, 5),
+        horizon=7,  # not a whole number of seasons
+        input_size=channels,
+        level=level,
+        season_length=4 if level != "last" else 1,
+        multiplicative=multiplicative,
+    )
+    torch.manual_seed(0)
+    network = RecurrentNetwork(config).eval()
+    rng = np.random.default_rng(2)
+    season = np.sin(np.arange(LOOKBACK) * np.pi / 2)
+    target = rng.normal(3, 1, (8, 1)) + season + rng.normal(0, 0.3, (8, LOOKBACK))
+    parts = [target[:, :, None]]
+    if multiplicative:  # the scaled zero: above the window for some rows only
+        parts.append(np.repeat(rng.choice([-2.0, 5.0], (8, 1, 1)), LOOKBACK, axis=1))
+    if channels == 2:  # the last channel: observed indicator or seasonal flag
+        parts.append(np.repeat(rng.integers(0, 2, (8, 1, 1)), LOOKBACK, axis=1))
+    x = np.concatenate(parts, axis=2).astype(np.float32)
+    save_keras(network, tmp_path / "m.keras", lookback=LOOKBACK)
+    again = keras.saving.load_model(tmp_path / "m.keras")
+    with torch.no_grad():
+        expected = network(torch.as_tensor(x)).numpy()
+    np.testing.assert_allclose(
+        np.asarray(again.predict(x, verbose=0)), expected, rtol=1e-5, atol=1e-5
+    )
+
+
+def test_a_default_forecaster_saves_as_keras_and_predicts_alike(tmp_path, air):
+    from rnncast import Forecaster
+    from rnncast.interop.keras import save_keras
+
+    model = Forecaster(horizon=6, hidden=(8,), epochs=2, progress=False).fit(air)
+    assert model.network_.config.level == "detect"
+    save_keras(model, tmp_path / "default.keras")
+    again = keras.saving.load_model(tmp_path / "default.keras")
+    inputs = model.forecast_inputs().inputs
+    with torch.no_grad():
+        expected = model.network_(inputs).numpy()
+    got = np.asarray(again.predict(inputs.numpy(), verbose=0))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ConfigError, match="ensemble"):
+        ensemble = Forecaster(horizon=6, hidden=(8,), epochs=1, ensemble=2)
+        save_keras(ensemble.set_params(progress=False).fit(air), tmp_path / "e.keras")
+
+
+def test_a_keras_model_is_fine_tuned_from_its_own_weights(tmp_path, air_panel):
+    from rnncast import Forecaster
+    from tests.forecaster.test_init_weights import BARELY
+
+    path = tmp_path / "text.keras"
+    _stack("LSTM", (8, 4)).save(path)  # LSTM -> LSTM -> Dense(1), as in the text
+    keras_net = keras_network(path)
+    # masked: an observed-indicator channel the Keras model never read
+    tuned = Forecaster.from_keras(
+        path, horizon=6, lookback=24, missing="mask", **BARELY
+    )
+    assert tuned.get_params()["hidden"] == (8, 4)
+    assert tuned.get_params()["output"] == "recursive"  # Dense(1): one step fed back
+    network = tuned.fit(air_panel).network_
+    first, source = network.layers[0].weight_ih_l0, keras_net.layers[0].weight_ih_l0
+    assert first.shape[1] == 2
+    torch.testing.assert_close(first[:, :1], source, rtol=0, atol=1e-9)
+    torch.testing.assert_close(
+        first[:, 1:], torch.zeros_like(first[:, 1:]), atol=1e-9, rtol=0
+    )
+    for mine, theirs in zip(
+        [*network.layers[1].parameters(), *network.head.parameters()],
+        [*keras_net.layers[1].parameters(), *keras_net.head.parameters()],
+        strict=True,
+    ):
+        torch.testing.assert_close(mine, theirs, rtol=0, atol=1e-9)
+    direct = Forecaster.from_keras(path, horizon=6, lookback=24, output="direct")
+    with pytest.warns(UserWarning, match="the head\\s+from a random draw"):
+        direct.set_params(**BARELY).fit(air_panel)

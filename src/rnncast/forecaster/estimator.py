@@ -150,6 +150,18 @@ class Forecaster:
         for name, value in {**_DEFAULTS, **params}.items():
             setattr(self, name, value)
 
+    @classmethod
+    def from_keras(cls, path: str | Path, **params: Any) -> Forecaster:
+        """Return a Forecaster that fine-tunes the Keras 3 model at ``path``.
+
+        ``cell``, ``hidden``, the head (``output``; ``horizon`` for a Dense head
+        of several steps) and ``init_weights`` come from the file
+        (:func:`rnncast.interop.keras.keras_params`); ``params`` set the others.
+        """
+        from rnncast.interop.keras import keras_params
+
+        return cls(**{**keras_params(path), **params})
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Return the parameters as given, by name (scikit-learn's contract)."""
         return {name: getattr(self, name) for name in _NAMES}

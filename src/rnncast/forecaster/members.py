@@ -26,6 +26,7 @@ from rnncast.data.series import SeriesData
 from rnncast.data.windows import training_starts, validation_starts
 from rnncast.exceptions import DataError
 from rnncast.forecaster.features import InputSpec, value_channels, value_known
+from rnncast.forecaster.initial import initial_networks, start_member
 from rnncast.forecaster.plan import FitPlan
 from rnncast.forecaster.reading import check_lengths, fitted_transform, padded
 from rnncast.forecaster.state import Network
@@ -214,13 +215,17 @@ def train_members(
     for :func:`refit_epochs` epochs on every window, at the learning rate it
     had reached. Under a ``time_limit``, each training gets an equal share of
     the time left for it and those still to come (the refit's included).
+    With ``init_weights``, each member (not the refit) starts from its weights
+    (:mod:`rnncast.forecaster.initial`).
     """
     members, history = [], []
     n = len(plan.lookbacks)
     refit_next = validated and plan.params.refit_full
+    init = plan.params.init_weights
+    sources = initial_networks(init) if init is not None and start is None else []
     for k, lookback in enumerate(plan.lookbacks):
         config = plan.training_config(n - k + (n if refit_next else 0))
-        initial = None
+        initial: RecurrentNetwork | list[RecurrentNetwork] = sources
         if start is not None:
             best = best_record(start.history, k)
             epochs = refit_epochs(1 if best is None else best.epoch)
@@ -251,16 +256,22 @@ def _train_member(
     lookback: int,
     n_val: int,
     config: TrainConfig,
-    initial: RecurrentNetwork | None,
+    initial: RecurrentNetwork | list[RecurrentNetwork],
     on_epoch: OnEpoch,
 ) -> tuple[RecurrentNetwork, list[EpochRecord]]:
-    """Train member ``k``, from ``initial``'s weights for a refit (stamped so)."""
+    """Train member ``k``, from ``initial``'s weights for a refit (stamped so).
+
+    ``initial`` is otherwise ``init_weights``' networks (a list, maybe empty).
+    """
     horizon = int(plan.params.horizon)  # type: ignore[arg-type]
     generator = seed_everything(plan.params.seed + k)
-    network = RecurrentNetwork(plan.network).to(plan.device)
-    refit = initial is not None
-    if initial is not None:
+    network = RecurrentNetwork(plan.network)
+    refit = isinstance(initial, RecurrentNetwork)
+    if isinstance(initial, RecurrentNetwork):
         network.load_state_dict(initial.state_dict())
+    elif initial:
+        start_member(network, initial, k)
+    network = network.to(plan.device)
     offsets = data.series.offsets
     starts = training_starts(offsets, lookback, horizon, data.holdout)
     ends = (

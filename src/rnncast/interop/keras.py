@@ -39,6 +39,7 @@ backend) to 1e-5 for each cell, the stack above included.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,10 @@ from rnncast.exceptions import ConfigError
 from rnncast.io import atomic_path
 from rnncast.models.networks import NetworkConfig, RecurrentNetwork
 
-__all__ = ["KERAS_CELLS", "keras_network", "save_keras"]
+__all__ = ["KERAS_CELLS", "keras_network", "keras_params", "save_keras"]
+
+with contextlib.suppress(ImportError):  # without Keras, _keras() says what to install
+    import rnncast.interop.keras_layers  # noqa: F401  (registers the WindowLevel layer)
 
 KERAS_CELLS = {"SimpleRNN": "rnn", "LSTM": "lstm", "GRU": "gru"}
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -98,54 +102,118 @@ def keras_network(source: Any) -> RecurrentNetwork:
     return network.eval()
 
 
-def save_keras(network: RecurrentNetwork, path: str | Path) -> Path:
-    """Write ``network`` as a ``.keras`` file that Keras loads and predicts alike.
+def keras_params(path: str | Path) -> dict[str, Any]:
+    """Return the Forecaster parameters that fine-tune the Keras model at ``path``.
 
-    The inverse of :func:`keras_network`, for the networks Keras layers
-    compute: ``level="none"``, the direct head, no dilations, residual groups,
-    quantiles or covariate inputs. Others are refused, naming what Keras lacks.
+    ``cell`` and ``hidden`` from its recurrent layers, ``init_weights`` the path,
+    and the head: a ``Dense(1)`` forecasts one step, so ``output="recursive"``
+    (each forecast fed back, as the text's model is used for several steps); a
+    ``Dense(h)`` with ``h > 1`` is the direct head of ``horizon=h``.
     """
+    config = keras_network(path).config
+    params: dict[str, Any] = {
+        "cell": config.cell,
+        "hidden": config.hidden,
+        "init_weights": str(path),
+    }
+    if config.horizon == 1:
+        return {**params, "output": "recursive"}
+    return {**params, "output": "direct", "horizon": config.horizon}
+
+
+def save_keras(source: Any, path: str | Path, lookback: int | None = None) -> Path:
+    """Write a network as a ``.keras`` file that Keras loads and predicts alike.
+
+    ``source``: a fitted :class:`~rnncast.Forecaster` (its network and lookback)
+    or a :class:`~rnncast.models.networks.RecurrentNetwork`. The inverse of
+    :func:`keras_network` for plain stacks (``level="none"``: Keras layers
+    only); a window level (rnncast's defaults) adds the
+    :class:`~rnncast.interop.keras_layers.WindowLevel` layer, so Keras loads
+    that file once :mod:`rnncast.interop.keras` is imported. The input window
+    is ``lookback`` long (any length when None). Refused, naming what Keras
+    lacks: the recursive head, dilations, residual groups, quantile heads,
+    covariate inputs, the xLSTM cells and ensembles (export_onnx writes them).
+    """
+    network, lookback = _network_and_lookback(source, lookback)
     config = network.config
     found = {
-        "level": config.level,
         "output": config.output,
-        "cell": config.cell,
         "quantiles": config.quantiles,
         "future_size": config.future_size,
         "dilations": config.dilations if config.dilated else (),
         "residual_groups": config.residual_groups,
     }
-    plain = {"level": "none", "output": "direct", "quantiles": (), "future_size": 0}
+    plain = {"output": "direct", "quantiles": (), "future_size": 0}
     plain.update(dilations=(), residual_groups=())
-    wrong = {k: v for k, v in found.items() if k in plain and v != plain[k]}
+    wrong = {k: v for k, v in found.items() if v != plain[k]}
     if config.cell not in KERAS_CELLS.values():
         wrong["cell"] = config.cell
     if wrong:
         raise ConfigError(
-            f"Keras layers do not compute this network ({wrong}): only plain "
-            "stacks (level='none', the direct head, RNN/LSTM/GRU cells) are written "
-            "as .keras; export it with export_onnx instead."
+            f"Keras layers do not compute this network ({wrong}): only stacks of "
+            "RNN/LSTM/GRU layers with the direct head are written as .keras; export "
+            "it with export_onnx instead."
         )
     keras = _keras()
-    kind = {v: k for k, v in KERAS_CELLS.items()}[config.cell]
-    layers: list[Any] = [keras.Input((None, config.input_size))]
-    for k, units in enumerate(config.hidden):
-        options = {"reset_after": True} if config.cell == "gru" else {}
-        last = k == len(config.hidden) - 1
-        layers.append(
-            getattr(keras.layers, kind)(units, return_sequences=not last, **options)
-        )
-    layers.append(keras.layers.Dense(config.horizon))
-    model = keras.Sequential(layers)
-    for torch_layer, layer in zip(network.layers, model.layers[:-1], strict=True):
+    inputs = keras.Input((lookback, config.input_size + config.multiplicative))
+    recurrent = _keras_layers(keras, config)
+    head = keras.layers.Dense(config.horizon)
+    if config.level == "none":
+        hidden = inputs
+        for layer in recurrent:
+            hidden = layer(hidden)
+        outputs = head(hidden)
+    else:
+        from rnncast.interop.keras_layers import WindowLevel
+
+        settings = {
+            "level": config.level,
+            "season_length": config.season_length,
+            "horizon": config.horizon,
+            "multiplicative": config.multiplicative,
+        }
+        hidden = WindowLevel(**settings, part="centred")(inputs)
+        for layer in recurrent:
+            hidden = layer(hidden)
+        start = WindowLevel(**settings, part="start")(inputs)
+        outputs = keras.layers.Add()([head(hidden), start])
+    model = keras.Model(inputs, outputs)
+    for torch_layer, layer in zip(network.layers, recurrent, strict=True):
         layer.set_weights(_keras_cell(torch_layer, config.cell))
-    model.layers[-1].set_weights(
+    head.set_weights(
         [network.head.weight.detach().numpy().T, network.head.bias.detach().numpy()]
     )
     target = Path(path)
     with atomic_path(target) as tmp:
         model.save(tmp)
     return target
+
+
+def _network_and_lookback(
+    source: Any, lookback: int | None
+) -> tuple[RecurrentNetwork, int | None]:
+    """Return the network of a Forecaster (or a network) and its window length."""
+    if hasattr(source, "fitted_state"):
+        state = source.fitted_state("save_keras()")
+        source, lookback = state.network, lookback or state.series.context.shape[1]
+    if not isinstance(source, RecurrentNetwork):
+        raise ConfigError(
+            f"save_keras writes one network; got {type(source).__name__} (an "
+            "ensemble's median of members has no Keras layer): export_onnx writes it."
+        )
+    return source.cpu(), lookback
+
+
+def _keras_layers(keras: Any, config: NetworkConfig) -> list[Any]:
+    """Return the Keras layers of ``config``, the last returning its final state."""
+    kind = {v: k for k, v in KERAS_CELLS.items()}[config.cell]
+    options = {"reset_after": True} if config.cell == "gru" else {}
+    return [
+        getattr(keras.layers, kind)(
+            units, return_sequences=k < len(config.hidden) - 1, **options
+        )
+        for k, units in enumerate(config.hidden)
+    ]
 
 
 def _keras_cell(torch_layer: torch.nn.Module, cell: str) -> list[Any]:

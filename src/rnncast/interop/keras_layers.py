@@ -1,0 +1,144 @@
+r"""rnncast's window level as a Keras layer, so default networks save as ``.keras``.
+
+:class:`WindowLevel` computes, with ``keras.ops`` (any Keras backend), what
+:mod:`rnncast.models.window_levels` computes in torch: the inputs centred on
+each window's level :math:`l` (``part="centred"``: the target channel minus
+:math:`l`, the other channels as they are, the scaled-zero channel of
+multiplicative patterns dropped) or the start :math:`s` the head's output is
+added to (``part="start"``), so that a Keras model
+``Add()([Dense(h)(RNN(...)(centred)), start])`` forecasts as the network does.
+The levels and starts (last, season, snaive, adaptive, detect with additive or
+multiplicative patterns) follow the equations of docs/math.md;
+``tests/interop/test_keras.py`` checks each against the torch network to 1e-5.
+
+Importing this module registers the layer with Keras (``rnncast>WindowLevel``):
+a ``.keras`` file holding it loads with ``keras.saving.load_model`` in a
+process that imported :mod:`rnncast.interop.keras` (or this module).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+__all__ = ["WindowLevel"]
+
+_SEASONAL = ("season", "snaive", "adaptive", "detect")
+
+
+@keras.saving.register_keras_serializable(package="rnncast")
+class WindowLevel(keras.layers.Layer):
+    """The window level's centred inputs or its start (see the module docstring).
+
+    Input ``(batch, lookback, channels)``; output ``(batch, lookback, channels)``
+    (fewer by the scaled-zero channel) for ``part="centred"``, ``(batch,
+    horizon)`` for ``part="start"``.
+    """
+
+    def __init__(
+        self,
+        level: str,
+        season_length: int,
+        horizon: int,
+        multiplicative: bool = False,
+        part: str = "centred",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.level = level
+        self.season_length = int(season_length)
+        self.horizon = int(horizon)
+        self.multiplicative = bool(multiplicative)
+        self.part = part
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the layer's settings (what the ``.keras`` file stores)."""
+        return {
+            **super().get_config(),
+            "level": self.level,
+            "season_length": self.season_length,
+            "horizon": self.horizon,
+            "multiplicative": self.multiplicative,
+            "part": self.part,
+        }
+
+    def compute_output_spec(self, x: Any) -> Any:
+        """Return the output's shape and type without computing it."""
+        batch, steps, channels = x.shape
+        if self.part == "start":
+            return keras.KerasTensor((batch, self.horizon), dtype=x.dtype)
+        kept = channels - 1 if self.multiplicative and channels else channels
+        return keras.KerasTensor((batch, steps, kept), dtype=x.dtype)
+
+    def call(self, x: Any) -> Any:
+        """Return the centred inputs or the start of windows ``x``."""
+        zero = None
+        if self.multiplicative:  # the scaled zero: read by the start only
+            zero = x[:, -1:, -2]
+            x = ops.concatenate([x[:, :, :-2], x[:, :, -1:]], axis=-1)
+        level = self._level(x)  # (batch, 1, 1)
+        if self.part == "centred":
+            return ops.concatenate([x[:, :, :1] - level, x[:, :, 1:]], axis=-1)
+        return self._start(x, level, zero)
+
+    def _level(self, x: Any) -> Any:
+        if self.level == "none":
+            return ops.zeros_like(x[:, -1:, :1])
+        steps = self.season_length if self.level in _SEASONAL else 1
+        return ops.mean(x[:, -steps:, :1], axis=1, keepdims=True)
+
+    def _start(self, x: Any, level: Any, zero: Any) -> Any:
+        m, horizon, y = self.season_length, self.horizon, x[:, :, 0]
+        flat = ops.tile(level[:, :, 0], [1, horizon])
+        if self.level in ("none", "last", "season"):  # none: its level is 0
+            return flat
+        snaive = _repeated(y[:, -m:], horizon)
+        if self.level == "snaive":
+            return snaive
+        if self.level == "adaptive":
+            return ops.where(_seasonal_windows(y, m), snaive, flat)
+        profile = level[:, :, 0] + _profile(y, m)  # detect
+        if zero is not None:
+            above = y - zero
+            positive = ops.all(above > 0, axis=1, keepdims=True)
+            ratios = _ratios(ops.where(positive, above, ops.ones_like(above)), m)
+            scaled = zero + (level[:, :, 0] - zero) * ratios
+            profile = ops.where(positive, scaled, profile)
+        return ops.where(x[:, -1:, -1] > 0.5, _repeated(profile, horizon), flat)
+
+
+def _repeated(season: Any, horizon: int) -> Any:
+    """Repeat a season (batch, m) over ``horizon`` steps, (batch, horizon)."""
+    repeats = -(-horizon // season.shape[1])
+    return ops.tile(season, [1, repeats])[:, :horizon]
+
+
+def _whole_seasons(y: Any, m: int) -> Any:
+    """Cut windows ``y`` (batch, L) into their last ``L // m`` seasons, (b, K, m)."""
+    whole = (y.shape[1] // m) * m
+    return ops.reshape(y[:, y.shape[1] - whole :], (-1, whole // m, m))
+
+
+def _profile(y: Any, m: int) -> Any:
+    """Each window's mean seasonal pattern (window_levels.seasonal_profile)."""
+    seasons = _whole_seasons(y, m)
+    return ops.mean(seasons - ops.mean(seasons, axis=2, keepdims=True), axis=1)
+
+
+def _ratios(y: Any, m: int) -> Any:
+    """Each window's mean seasonal ratios (window_levels.seasonal_ratios)."""
+    seasons = _whole_seasons(y, m)
+    return ops.mean(seasons / ops.mean(seasons, axis=2, keepdims=True), axis=1)
+
+
+def _seasonal_windows(y: Any, m: int) -> Any:
+    """Windows the seasonal naive describes better (window_levels.seasonal_windows)."""
+    if y.shape[1] <= m:
+        return ops.ones_like(y[:, :1]) > 0
+    sums = ops.pad(ops.cumsum(y, axis=1), [[0, 0], [1, 0]])
+    season_means = (sums[:, m:-1] - sums[:, : -m - 1]) / m
+    seasonal_error = ops.mean(ops.abs(y[:, m:] - y[:, :-m]), axis=1)
+    level_error = ops.mean(ops.abs(y[:, m:] - season_means), axis=1)
+    return ops.expand_dims(seasonal_error < level_error, 1)
