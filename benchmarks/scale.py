@@ -1,7 +1,8 @@
 """Throughput of the engines: series per second for forecasts and backtests.
 
 Usage: python benchmarks/scale.py [--series 2000 10000] [--workers 1 2 4]
-       [--backtest-series 2000]
+       [--backtest-series 2000] [--files-backtest] [--statsforecast]
+       [--skip-forecast] [--skip-backtest]
 
 The panel is built from the shipped Tourism monthly data: each of its 366 series
 is tiled (its values repeated until it has ``--length`` values, default 200) and
@@ -15,6 +16,12 @@ the copies keep real seasonal shapes without being equal; ids ``t<k>``.
 * backtest: ``rnncast.backtest`` of ``theta`` and ``snaive`` over 3 windows on
   ``--backtest-series`` series, in this process (worker processes for the
   baselines, as the default) and on Ray with each worker count;
+* with ``--files-backtest``: ``rnncast.distributed.backtest_files`` of
+  ``lstm`` (the default network), ``theta`` and ``snaive`` over 3 windows on
+  ``--backtest-series`` series written as 8 Parquet shards: the local engine
+  (the network fitted in this process at each cutoff) and Ray with each
+  ``--workers`` count (the network fitted data-parallel on that many Ray Train
+  workers at each cutoff, one task per shard for the rest);
 * with ``--statsforecast``, the same models in statsforecast's own
   ``cross_validation`` (AutoTheta and SeasonalNaive, season 12, 3 windows of 12)
   on the same panel: in this process with ``n_jobs=-1``, and on Ray through
@@ -34,6 +41,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,7 +49,13 @@ import torch
 
 from rnncast import Forecaster, __version__, backtest
 from rnncast.datasets import load_tourism_monthly
-from rnncast.distributed import LocalEngine, RayEngine, forecast_files, split_series
+from rnncast.distributed import (
+    LocalEngine,
+    RayEngine,
+    backtest_files,
+    forecast_files,
+    split_series,
+)
 
 
 def panel(n_series: int, length: int, seed: int = 0) -> pd.DataFrame:
@@ -60,6 +74,10 @@ def panel(n_series: int, length: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(
         {"unique_id": ids, "ds": np.tile(stamps, n_series), "y": values}
     )
+
+
+def _rays(workers: list[int]) -> list[str]:
+    return [f"ray x{w}" for w in workers]
 
 
 def _timed(call) -> float:  # type: ignore[no-untyped-def]
@@ -101,6 +119,46 @@ def _statsforecast_rows(data: pd.DataFrame, workers: list[int]) -> list[tuple]:
     return rows
 
 
+def _files_backtest_rows(
+    data: pd.DataFrame, workers: list[int], work: Path
+) -> list[tuple]:
+    """Time backtest_files of a network and two baselines, local and on Ray."""
+    import ray
+
+    source = work / "backtest-in"
+    source.mkdir()
+    for k, shard in enumerate(split_series(data, 8)):
+        shard.to_parquet(source / f"shard-{k}.parquet", index=False)
+    n = data["unique_id"].nunique()
+    rows = []
+    for label in ["local", *[f"ray x{w}" for w in workers]]:
+        count = None if label == "local" else int(label.split("x")[1])
+        if count is not None:
+            ray.init(num_cpus=count, include_dashboard=False, log_to_driver=False)
+        done: dict[str, Any] = {}
+        seconds = _timed(
+            lambda c=count, d=done: d.update(
+                result=backtest_files(
+                    source,
+                    ["lstm", "theta", "snaive"],
+                    work / "backtest-out",
+                    engine="local" if c is None else RayEngine(),
+                    workers=c,
+                    horizon=12,
+                    n_windows=3,
+                    neural_params={"progress": False},
+                )
+            )
+        )
+        if count is not None:
+            ray.shutdown()
+        board = done["result"].leaderboard.set_index("model")
+        mase = ", ".join(f"{m} {board.loc[m, 'mase']:.4f}" for m in board.index)
+        rows.append(("files backtest 3 windows", n, label, seconds, n / seconds))
+        print(rows[-1], mase, flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--series", nargs="+", type=int, default=[2000, 10000])
@@ -108,6 +166,9 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=200)
     parser.add_argument("--backtest-series", type=int, default=2000)
     parser.add_argument("--statsforecast", action="store_true")
+    parser.add_argument("--files-backtest", action="store_true")
+    parser.add_argument("--skip-forecast", action="store_true")
+    parser.add_argument("--skip-backtest", action="store_true")
     args = parser.parse_args()
     import ray
 
@@ -117,10 +178,11 @@ def main() -> None:
     )
     work = Path(tempfile.mkdtemp(prefix="rnncast-scale-"))
     try:
-        model = Forecaster(horizon=12, seed=0).fit(panel(2000, args.length))
-        model.save(work / "model")
         rows = []
-        for n in args.series:
+        if not args.skip_forecast:
+            model = Forecaster(horizon=12, seed=0).fit(panel(2000, args.length))
+            model.save(work / "model")
+        for n in [] if args.skip_forecast else args.series:
             data = panel(n, args.length, seed=1)
             source = work / f"in-{n}"
             source.mkdir()
@@ -145,7 +207,9 @@ def main() -> None:
                 rows.append(("forecast", n, label, seconds, n / seconds))
                 print(rows[-1], flush=True)
         data = panel(args.backtest_series, args.length, seed=2)
-        for label in ["local"] + [f"ray x{w}" for w in args.workers]:
+        if args.files_backtest:
+            rows += _files_backtest_rows(data, args.workers, work)
+        for label in [] if args.skip_backtest else ["local", *_rays(args.workers)]:
             engine = None
             if label != "local":
                 ray.init(

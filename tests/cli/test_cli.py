@@ -700,3 +700,28 @@ def test_forecast_on_a_cluster_refuses_what_reads_the_whole_panel(
     err = capsys.readouterr().err
     assert "--plot, --cell auto" in err and "--engine ray" in err
     assert not (tmp_path / "f.csv").exists()
+
+
+def test_backtest_of_a_folder_of_parquet_files_writes_its_parts(
+    air_panel, tmp_path, capsys
+):
+    from rnncast.distributed import read_manifest
+    from tests.distributed.test_backtest_files import write_shards
+
+    shards = write_shards(air_panel, tmp_path / "in")
+    base = ["backtest", str(shards), "--models", "lstm,naive", "--horizon", "6"]
+    base += ["--windows", "2", *TINY_ARGS, "-q"]
+    assert main([*base, "-o", str(tmp_path / "out")]) == 0
+    assert "Leaderboard: 3 series x 2 windows" in capsys.readouterr().out
+    manifest = read_manifest(tmp_path / "out")
+    assert [p["source"] for p in manifest["parts"]] == [
+        "s0.parquet",
+        "s1.parquet",
+        "s2.parquet",
+    ]
+    board = pd.read_csv(tmp_path / "out" / "leaderboard.csv")
+    assert sorted(board["model"]) == ["lstm", "naive", "snaive"]
+    assert main([*base, "-o", str(tmp_path / "again"), "--by-step"]) == 1
+    assert "--by-step read(s) the whole panel" in _one_line(capsys.readouterr().err)
+    assert main(base) == 1
+    assert "give -o OUT" in capsys.readouterr().err

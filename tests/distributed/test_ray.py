@@ -211,3 +211,40 @@ def test_a_cluster_fit_refuses_more_workers_than_blocks_of_series(cluster):
         model.fit(panel, engine=RayEngine(), workers=3)  # "a" holds most rows
     with pytest.raises(ConfigError, match="3 series cannot be shared by 4 workers"):
         model.fit(panel, engine=RayEngine(), workers=4)
+
+
+def test_a_files_backtest_on_the_cluster_equals_the_whole_frame_s(
+    cluster, panel, tmp_path
+):
+    """Baselines per file as tasks; the network fitted data-parallel at each cutoff."""
+    from rnncast.distributed.backtests import backtest_files
+    from tests.distributed.test_backtest_files import read_parts, write_shards
+
+    models = [Forecaster(**FAST, alias="tiny"), "theta"]
+    options = {"horizon": 6, "n_windows": 2}
+    whole = backtest(panel, models, **options)
+    out = tmp_path / "out"
+    files = backtest_files(
+        write_shards(panel, tmp_path / "in", files=4),
+        models,
+        out,
+        engine=RayEngine(),
+        workers=2,
+        **options,
+    )
+    board = files.leaderboard.set_index("model")
+    expected = whole.leaderboard.set_index("model")
+    for model, rtol in (("theta", 1e-12), ("snaive", 1e-12), ("tiny", 1e-4)):
+        np.testing.assert_allclose(
+            board.loc[model, ["mae", "smape", "mase", "owa"]].to_numpy(float),
+            expected.loc[model, ["mae", "smape", "mase", "owa"]].to_numpy(float),
+            rtol=rtol,
+        )
+    forecasts = read_parts(out, "file").sort_values(["unique_id", "cutoff", "ds"])
+    pd.testing.assert_frame_equal(
+        forecasts.reset_index(drop=True),
+        whole.forecasts.sort_values(["unique_id", "cutoff", "ds"]).reset_index(
+            drop=True
+        ),
+        rtol=1e-4,
+    )

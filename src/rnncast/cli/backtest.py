@@ -166,6 +166,13 @@ def _backtest_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_engine_flags(parser)
     parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="with a folder of Parquet files as DATA and --engine ray: fit each "
+        "network data-parallel on N workers at each cutoff (default: one per CPU)",
+    )
+    parser.add_argument(
         "--jobs",
         type=positive_int,
         help="worker processes for the baselines (default: all cores)",
@@ -223,11 +230,13 @@ def _backtest_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_backtest(args: argparse.Namespace, console: Console) -> int:
+    if args.data.is_dir():
+        return _backtest_folder(args)
     check_output_folders(args.plot, args.report)
     if args.output_dir is not None and not args.output_dir.is_dir():
         raise RnncastError(f"output folder {str(args.output_dir)!r} does not exist.")
     result, seconds = _backtest(args, console)
-    _print_leaderboard(result, args, seconds)
+    _print_results(result, args, seconds)
     board = result.leaderboard
     if args.output_dir is not None:
         from rnncast.io import write_frame
@@ -256,10 +265,47 @@ def _run_backtest(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _backtest_folder(args: argparse.Namespace) -> int:
+    """Backtest a folder of Parquet shards into the -o folder (rnncast.distributed)."""
+    from rnncast.distributed.backtests import backtest_files
+
+    if args.output_dir is None:
+        raise RnncastError(
+            "a folder of Parquet files is backtested into a folder: give -o OUT (new, "
+            "empty, or the output of an earlier backtest)."
+        )
+    given = [flag for flag in ("plot", "report", "by_step") if getattr(args, flag)]
+    if given:
+        flags = ", ".join("--" + flag.replace("_", "-") for flag in given)
+        raise RnncastError(
+            f"{flags} read(s) the whole panel; leave it out with a folder of Parquet "
+            "files (the forecasts and metrics are written to OUT)."
+        )
+    start = time.perf_counter()
+    done = backtest_files(
+        args.data,
+        list(args.models),
+        args.output_dir,
+        engine=engine_of(args),
+        workers=args.workers,
+        **_backtest_options(args),
+    )
+    _print_leaderboard(
+        done.leaderboard, done.summary, args, time.perf_counter() - start
+    )
+    print(f"wrote {args.output_dir} ({len(done.manifest['parts'])} part(s))")
+    return 0
+
+
 def _run_report(args: argparse.Namespace, console: Console) -> int:
+    if args.data.is_dir():
+        raise RnncastError(
+            "a report reads the whole panel; backtest a folder of Parquet files with "
+            "rnncast backtest DATA -o OUT, or give one file."
+        )
     check_output_folders(args.output_path)
     result, seconds = _backtest(args, console)
-    _print_leaderboard(result, args, seconds)
+    _print_results(result, args, seconds)
     _write_report(
         args.output_path,
         result,
@@ -285,7 +331,6 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
     from rnncast.evaluation.backtest import backtest
 
     data = read_data(args.data)
-    neural = forecaster_params(args, given_only=True)
     models = list(args.models)
     total = (len(models) + (args.reference not in models)) * args.windows
     progress = Progress(
@@ -309,30 +354,37 @@ def _backtest(args: argparse.Namespace, console: Console) -> tuple[Any, float]:
         result = backtest(
             data,
             models,
-            horizon=args.horizon,
-            n_windows=args.windows,
-            step=args.step,
-            refit=not args.no_refit,
-            season_length=args.season_length,
-            freq=args.freq,
-            fill=args.fill,
-            id_col=args.id_col,
-            time_col=args.time_col,
-            target_col=args.target_col,
-            reference=args.reference,
-            sort_by=args.metric,
-            seed=args.seed,
-            neural_params=neural,
-            time_limit=args.time_limit,
-            n_jobs=args.jobs,
-            level=args.level,
-            baseline_intervals=args.baseline_intervals,
-            conformal_errors=args.conformal_errors,
-            conformal_unit=args.conformal_unit,
+            **_backtest_options(args),
             on_step=on_step,
             engine=engine_of(args),
         )
     return result, time.perf_counter() - start
+
+
+def _backtest_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the keyword options of :func:`rnncast.backtest` the arguments give."""
+    return {
+        "horizon": args.horizon,
+        "n_windows": args.windows,
+        "step": args.step,
+        "refit": not args.no_refit,
+        "season_length": args.season_length,
+        "freq": args.freq,
+        "fill": args.fill,
+        "id_col": args.id_col,
+        "time_col": args.time_col,
+        "target_col": args.target_col,
+        "reference": args.reference,
+        "sort_by": args.metric,
+        "seed": args.seed,
+        "neural_params": forecaster_params(args, given_only=True),
+        "time_limit": args.time_limit,
+        "n_jobs": args.jobs,
+        "level": args.level,
+        "baseline_intervals": args.baseline_intervals,
+        "conformal_errors": args.conformal_errors,
+        "conformal_unit": args.conformal_unit,
+    }
 
 
 def _interval_table(board: Any, levels: list[float]) -> Table:
@@ -369,9 +421,10 @@ def _step_table(steps: Any, models: list[str]) -> Table:
     return table
 
 
-def _print_leaderboard(result: Any, args: argparse.Namespace, seconds: float) -> None:
-    board = result.leaderboard
-    n_series = result.history["unique_id"].nunique()
+def _print_leaderboard(
+    board: Any, summary: dict[str, Any], args: argparse.Namespace, seconds: float
+) -> None:
+    n_series = summary["series"]
     table = Table(
         title=f"Leaderboard: {n_series} series x {args.windows} windows x horizon "
         f"{args.horizon}, sorted by {args.metric} ({seconds:.0f} s)"
@@ -406,20 +459,28 @@ def _print_leaderboard(result: Any, args: argparse.Namespace, seconds: float) ->
             str(row.fallbacks),
         )
     print_table(table)
-    if result.summary.get("levels"):
-        print_table(_interval_table(board, result.summary["levels"]))
-    if args.by_step:
-        print_table(_step_table(result.steps, list(board["model"])))
-    from rnncast.data.series import format_time
-
-    constant = result.summary["constant_histories"]
+    if summary.get("levels"):
+        print_table(_interval_table(board, summary["levels"]))
+    constant = summary["constant_histories"]
     if constant:
         warn(
             f"scores: {constant} series-window(s) with a constant history have no "
             "MASE scale; the MASE, MSIS and pinball means leave them out."
         )
 
-    for fallback in result.fallbacks.itertuples():
+
+def _print_results(result: Any, args: argparse.Namespace, seconds: float) -> None:
+    """Print a BacktestResult: the leaderboard, by step, and every fallback."""
+    _print_leaderboard(result.leaderboard, result.summary, args, seconds)
+    if args.by_step:
+        print_table(_step_table(result.steps, list(result.leaderboard["model"])))
+    _print_fallbacks(result.fallbacks)
+
+
+def _print_fallbacks(fallbacks: Any) -> None:
+    from rnncast.data.series import format_time
+
+    for fallback in fallbacks.itertuples():
         warn(
             f"fallback: {fallback.model} on {fallback.unique_id!r} at cutoff "
             f"{format_time(fallback.cutoff)}: {fallback.reason}"

@@ -2,8 +2,9 @@
 
 ``engine="ray"`` (extra ``rnncast[ray]``) runs work on a Ray cluster: forecasts
 of a fitted model shard by shard (:func:`forecast_files`, :func:`forecast_frame`),
-backtests as tasks (``rnncast.backtest(..., engine="ray")``) and one network
-trained data-parallel (``Forecaster.fit(data, engine="ray")``,
+backtests as tasks (``rnncast.backtest(..., engine="ray")``), backtests of a
+folder of Parquet files the driver never reads (:func:`backtest_files`) and one
+network trained data-parallel (``Forecaster.fit(data, engine="ray")``,
 :mod:`rnncast.distributed.training`). Without the extra nothing here imports
 Ray. docs/scale.md says what runs where and what it costs.
 
@@ -17,8 +18,10 @@ from rnncast.lazy import lazy_names
 
 __all__ = [
     "Engine",
+    "FilesBacktest",
     "LocalEngine",
     "RayEngine",
+    "backtest_files",
     "forecast_files",
     "forecast_frame",
     "read_manifest",
@@ -32,6 +35,8 @@ _LAZY = {
     "LocalEngine": "rnncast.distributed.engines",
     "RayEngine": "rnncast.distributed.engines",
     "resolve_engine": "rnncast.distributed.engines",
+    "FilesBacktest": "rnncast.distributed.backtests",
+    "backtest_files": "rnncast.distributed.backtests",
     "forecast_files": "rnncast.distributed.jobs",
     "forecast_frame": "rnncast.distributed.jobs",
     "read_manifest": "rnncast.distributed.shards",

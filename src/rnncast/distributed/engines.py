@@ -44,8 +44,13 @@ class Engine:
         data: Any,
         static_df: Any = None,
         workers: int | None = None,
+        cutoff: Any = None,
     ) -> Any:
-        """Fit a Forecaster of ``settings`` on ``data`` with this engine; its state."""
+        """Fit a Forecaster of ``settings`` on ``data`` with this engine; its state.
+
+        ``cutoff`` (a :class:`~rnncast.distributed.training.WindowCutoff`): on
+        the values up to a backtest's cutoff only.
+        """
         raise ConfigError(
             f"the {self.name} engine trains in one process: call fit without an "
             "engine, or use engine='ray' for a data-parallel fit."
@@ -60,6 +65,22 @@ class LocalEngine(Engine):
     def map(self, function: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
         """Call ``function`` on each task here."""
         return [function(task) for task in tasks]
+
+    def fit_state(
+        self,
+        settings: dict[str, Any],
+        data: Any,
+        static_df: Any = None,
+        workers: int | None = None,
+        cutoff: Any = None,
+    ) -> Any:
+        """Fit in this process; ``data`` may be a list of Parquet files, read here."""
+        from rnncast.distributed.training import fit_block, read_block
+        from rnncast.options import ForecasterParams
+
+        params = ForecasterParams(**settings).validate()
+        frame = read_block(data) if isinstance(data, list | tuple) else data
+        return fit_block(params, frame, static_df, cutoff)
 
 
 @dataclass
@@ -118,6 +139,7 @@ class RayEngine(Engine):
         data: Any,
         static_df: Any = None,
         workers: int | None = None,
+        cutoff: Any = None,
     ) -> Any:
         """Train data-parallel on ``workers`` Ray Train workers (default: one per CPU).
 
@@ -132,7 +154,7 @@ class RayEngine(Engine):
             storage=self.storage,
         )
         self._ray()  # connected: the trainer runs on this cluster
-        return fit_on_cluster(settings, data, static_df, cluster)
+        return fit_on_cluster(settings, data, static_df, cluster, cutoff)
 
     def _ray(self) -> Any:
         try:

@@ -38,7 +38,7 @@ from rnncast.distributed.shards import (
 from rnncast.exceptions import DataError
 from rnncast.forecaster import Forecaster
 
-__all__ = ["forecast_files", "forecast_frame", "model_files"]
+__all__ = ["forecast_files", "forecast_frame", "loaded_model", "model_files"]
 
 _LOADED: dict[str, Forecaster] = {}  # per worker process: model hash -> model
 
@@ -159,7 +159,7 @@ def forecast_frame(
 
 
 def _forecast_shard(task: _ShardTask) -> Any:
-    model = _load(shipped(task.model))
+    model = loaded_model(shipped(task.model))
     if isinstance(task.source, str):
         data = pd.read_parquet(task.source)
         futr = None if task.futr is None else pd.read_parquet(task.futr)
@@ -179,7 +179,7 @@ def _forecast_shard(task: _ShardTask) -> Any:
     }
 
 
-def _load(files: dict[str, bytes]) -> Forecaster:
+def loaded_model(files: dict[str, bytes]) -> Forecaster:
     """Return the model of ``files``, loaded once per worker process."""
     key = hashlib.sha256(b"".join(files[name] for name in sorted(files))).hexdigest()
     if key not in _LOADED:

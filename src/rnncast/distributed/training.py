@@ -39,10 +39,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnncast.collective import ProcessGroup
+from rnncast.collective import SINGLE_PROCESS, Collective, ProcessGroup
 from rnncast.data.inputs import to_pandas
 from rnncast.data.quality import DataReport, ResampleReport, data_report
-from rnncast.data.series import python_scalar
+from rnncast.data.series import SeriesData, python_scalar
+from rnncast.evaluation.cutoffs import cutoff_lengths
 from rnncast.exceptions import ConfigError, DataError, listing
 from rnncast.forecaster.files import load_model, save_model
 from rnncast.forecaster.fitting import fit_state
@@ -52,7 +53,7 @@ from rnncast.forecaster.reading import read_series
 from rnncast.forecaster.state import FittedState
 from rnncast.options import ForecasterParams
 
-__all__ = ["ClusterFit", "fit_on_cluster"]
+__all__ = ["ClusterFit", "WindowCutoff", "fit_block", "fit_on_cluster", "read_block"]
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,48 @@ class ClusterFit:
     storage: str | None = None
 
 
+@dataclass(frozen=True)
+class WindowCutoff:
+    """Fit on the values up to a backtest's cutoff: window ``window`` of ``windows``.
+
+    Each series keeps all but its last ``horizon + step * (windows - 1 - window)``
+    values, as :func:`rnncast.backtest` cuts it
+    (:func:`~rnncast.evaluation.cutoffs.cutoff_lengths`).
+    """
+
+    horizon: int
+    windows: int
+    step: int
+    window: int
+
+    def cut(self, series: SeriesData) -> SeriesData:
+        """Return ``series`` up to this cutoff."""
+        lengths = cutoff_lengths(series, self.horizon, self.windows, self.step)
+        return series.head(lengths[:, self.window])
+
+
+def fit_block(
+    params: ForecasterParams,
+    frame: pd.DataFrame,
+    static: pd.DataFrame | None,
+    cutoff: WindowCutoff | None = None,
+    collective: Collective = SINGLE_PROCESS,
+) -> FittedState:
+    """Fit one process's block of series (up to ``cutoff``), with its data report."""
+    series, resampled, ignored = read_series(params, frame, static_df=static)
+    if cutoff is not None:
+        series = cutoff.cut(series)
+    season = season_length(params, series.freq)
+    report = data_report(series, season, resampled=resampled, ignored_columns=ignored)
+    return fit_state(params, series, report, collective=collective)
+
+
 def fit_on_cluster(
     settings: dict[str, Any],
     data: Any,
     static_df: Any,
     cluster: ClusterFit,
+    cutoff: WindowCutoff | None = None,
 ) -> FittedState:
     """Fit a Forecaster of ``settings`` data-parallel on the connected Ray cluster.
 
@@ -85,7 +123,8 @@ def fit_on_cluster(
 
     ``data``: a long frame (pandas or polars), or a Parquet file, folder of
     Parquet files or list of them (each worker reads its own files, the
-    driver none). Raises what a worker raised (a DataError naming the series).
+    driver none). ``cutoff``: fit on the values up to a backtest's cutoff.
+    Raises what a worker raised (a DataError naming the series).
     """
     import ray
 
@@ -103,6 +142,7 @@ def fit_on_cluster(
         train_loop_config={
             "settings": settings,
             "device": device,
+            "cutoff": cutoff,
             "blocks": [ray.put(b) for b in blocks],
         },
         scaling_config=ScalingConfig(
@@ -141,7 +181,12 @@ class _Block:
         """Return the block's long frame."""
         if self.frame is not None:
             return self.frame
-        return pd.concat([pd.read_parquet(f) for f in self.files], ignore_index=True)
+        return read_block(self.files)
+
+
+def read_block(files: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
+    """Return the long frame of Parquet ``files``, in their order."""
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
 
 def _blocks(
@@ -222,15 +267,10 @@ def _worker(config: dict[str, Any]) -> None:
         ray.train.torch.get_device() if device == "cuda" else "cpu"
     )
     block: _Block = ray.get(config["blocks"][rank])
-    series, resampled, ignored = read_series(
-        params, block.read(), static_df=block.static
-    )
-    season = season_length(params, series.freq)
-    report = data_report(series, season, resampled=resampled, ignored_columns=ignored)
-    state = fit_state(params, series, report, collective=collective)
+    state = fit_block(params, block.read(), block.static, config["cutoff"], collective)
     parts = collective.collect(state)
     if parts is None:
-        ray.train.report({"series": series.n_series})
+        ray.train.report({"series": len(state.series.ids)})
         return
     folder = Path(tempfile.mkdtemp(prefix="rnncast-model-"))
     merged = merged_state(parts)

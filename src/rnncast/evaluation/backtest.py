@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnncast.baselines import BASELINES, make_baseline
 from rnncast.baselines.base import Baseline
 from rnncast.checks import require_positive_int
 from rnncast.checks import seasons as seasons_check
@@ -36,6 +35,7 @@ from rnncast.evaluation.cutoffs import (
     future_covariates,
     future_values,
 )
+from rnncast.evaluation.entries import NEURAL_MODELS, BacktestSettings, model_entries
 from rnncast.evaluation.metrics import (
     METRICS,
     constant_histories,
@@ -53,17 +53,11 @@ from rnncast.evaluation.runs import (
     sharded,
 )
 from rnncast.exceptions import ConfigError
-from rnncast.forecaster import Forecaster
 from rnncast.intervals import Levels, bound_column, check_levels
-from rnncast.options import CELLS, COMBINE_CHOICES
-from rnncast.protocol import ForecastingModel, clone, differing_params
+from rnncast.protocol import ForecastingModel
 from rnncast.training import EpochRecord
 
 __all__ = ["NEURAL_MODELS", "BacktestResult", "backtest"]
-
-# each cell with the defaults (mixed with Theta), then with each combine:
-# "lstm+theta", "lstm+theta+damped", ..., "lstm+none" (the network alone)
-NEURAL_MODELS = (*CELLS, *(f"{c}+{mix}" for mix in COMBINE_CHOICES for c in CELLS))
 
 
 @dataclass(frozen=True)
@@ -75,7 +69,10 @@ class BacktestResult:
     forecasts : DataFrame
         ``unique_id, ds, cutoff, y`` and one column per model.
     metrics : DataFrame
-        ``unique_id, cutoff, model`` and one column per metric in ``METRICS``.
+        ``unique_id, cutoff, model``, one column per metric in ``METRICS``, and
+        ``constant_history``: the series' history up to the cutoff is constant
+        (MASE scale 0), so its scaled metrics are ``inf`` (0 for an exact
+        forecast) and the leaderboard's means leave them out.
     leaderboard : DataFrame
         One row per model: each metric's mean over series and windows, ``owa``
         relative to the reference model, ``fit_seconds``, ``predict_seconds`` and
@@ -247,7 +244,7 @@ def backtest(
     else:
         m = first_season(season_length)
     cut = cutoff_lengths(series, horizon, n_windows, step)
-    settings = _Settings(
+    settings = BacktestSettings(
         horizon,
         m,
         season_length,
@@ -260,7 +257,7 @@ def backtest(
         baseline_intervals,
         {"conformal_errors": conformal_errors, "conformal_unit": conformal_unit},
     )
-    entries = _entries(models, reference, settings)
+    entries = model_entries(models, reference, settings)
     names = list(entries)
     futr, hist, stat = covariate_names(entries.values())
     if futr or hist or stat:
@@ -335,7 +332,8 @@ def backtest(
     metrics = pd.concat(metric_parts, ignore_index=True)
     scored = [*METRICS, *interval_metric_names(levels)]
     constant = metrics["constant"].to_numpy(dtype=bool)
-    metrics = metrics[["unique_id", "cutoff", "model", *scored]]
+    metrics = metrics.rename(columns={"constant": "constant_history"})
+    metrics = metrics[["unique_id", "cutoff", "model", *scored, "constant_history"]]
     fallbacks = pd.DataFrame(
         fallback_rows, columns=["model", "cutoff", "unique_id", "reason"]
     )
@@ -378,140 +376,6 @@ def backtest(
         training=training,
         steps=steps,
     )
-
-
-@dataclass(frozen=True)
-class _Settings:
-    """What the backtest gives its models: sizes, seeds, intervals, extra params."""
-
-    horizon: int
-    season_length: int  # the first season, rounded: MASE and the baselines
-    seasons: int | Sequence[float] | None  # as given, for the networks
-    freq: Freq
-    seed: int
-    neural_params: dict[str, Any]
-    time_limit: float | None
-    n_jobs: int | None
-    levels: Levels
-    baseline_intervals: str
-    conformal: dict[str, str]
-
-
-def _entries(
-    models: Sequence[str | ForecastingModel] | str | ForecastingModel,
-    reference: str,
-    settings: _Settings,
-) -> dict[str, ForecastingModel]:
-    """Every model to backtest by its label, the reference last if it was missing."""
-    if isinstance(models, str | ForecastingModel):
-        models = [models]
-    if not models:
-        raise ConfigError("give at least one model to backtest.")
-    labelled: list[tuple[str, ForecastingModel]] = []
-    for item in models:
-        if isinstance(item, str):
-            labelled.append((item, _named(item, settings)))
-        elif isinstance(item, ForecastingModel):
-            labelled.append((item.name, _configured(item, settings)))
-        else:
-            raise ConfigError(
-                f"unknown model {item!r}; give model names ({', '.join(_known())}) "
-                "or models such as Forecaster(...) and SeasonalNaive()."
-            )
-    labels = _distinct([label for label, _ in labelled], [m for _, m in labelled])
-    duplicates = sorted({n for n in labels if labels.count(n) > 1})
-    if duplicates:
-        raise ConfigError(f"model(s) listed twice: {duplicates}.")
-    entries = dict(zip(labels, (m for _, m in labelled), strict=True))
-    if reference not in entries:
-        entries[reference] = _named(reference, settings)
-    return entries
-
-
-# set by the backtest for every model, so no part of a label
-_SET_BY_BACKTEST = ("horizon", "season_length", "freq", "seed", "intervals", "levels")
-
-
-def _distinct(labels: list[str], models: list[ForecastingModel]) -> list[str]:
-    """Labels where two models share a name: each with its own parameters added.
-
-    E.g. ``lstm`` and ``lstm[hidden=(32,)]``.
-    """
-    distinct = []
-    for label, model in zip(labels, models, strict=True):
-        if labels.count(label) > 1:
-            ignored = (*_SET_BY_BACKTEST, "cell", "combine", "alias")
-            shown = differing_params(model, ignored)
-            label = f"{label}[{shown}]" if shown else label
-        distinct.append(label)
-    return distinct
-
-
-def _known() -> tuple[str, ...]:
-    return (*NEURAL_MODELS, *BASELINES)
-
-
-def _named(name: str, settings: _Settings) -> ForecastingModel:
-    """Return a fresh model of the name ``name``, with the backtest's settings."""
-    if name not in _known():
-        raise ConfigError(f"unknown model {name!r}; choose from {', '.join(_known())}.")
-    if name in NEURAL_MODELS:
-        cell, _, combine = name.partition("+")
-        params: dict[str, Any] = {
-            "season_length": settings.seasons,
-            "freq": settings.freq,
-            "seed": settings.seed,
-        }
-        if settings.levels:
-            params |= {
-                "intervals": "conformal",
-                "levels": settings.levels,
-                **settings.conformal,
-            }
-        params |= settings.neural_params
-        params |= {"cell": cell, "horizon": settings.horizon}  # the name's, the run's
-        if combine:  # the name's mix, whatever neural_params say
-            params["combine"] = combine
-        return Forecaster(**params)
-    return make_baseline(
-        name,
-        horizon=settings.horizon,
-        season_length=settings.season_length,
-        freq=settings.freq,
-        time_limit=settings.time_limit,
-        n_jobs=settings.n_jobs,
-        levels=settings.levels,
-        intervals=settings.baseline_intervals,
-        **settings.conformal,
-    )
-
-
-def _configured(model: ForecastingModel, settings: _Settings) -> ForecastingModel:
-    """Return a copy of ``model`` with the backtest's horizon (and season, frequency).
-
-    Only where the model leaves them unset; a Forecaster without intervals gets
-    conformal ones when the backtest scores intervals.
-    """
-    params = model.get_params()
-    updates: dict[str, Any] = {}
-    if params.get("horizon") is None:
-        updates["horizon"] = settings.horizon
-    elif params["horizon"] != settings.horizon:
-        raise ConfigError(
-            f"{model.name} has horizon={params['horizon']}, but the backtest "
-            f"forecasts horizon={settings.horizon}; leave the model's horizon unset "
-            "or make the two equal."
-        )
-    network = isinstance(model, Forecaster)
-    for key, value in (
-        ("season_length", settings.seasons if network else settings.season_length),
-        ("freq", settings.freq),
-    ):
-        if key in params and params[key] is None:
-            updates[key] = value
-    if settings.levels and "intervals" in params and params["intervals"] is None:
-        updates["intervals"] = "conformal"
-    return clone(model).set_params(**updates)
 
 
 def _run_all(
