@@ -705,8 +705,9 @@ def test_forecast_on_a_cluster_refuses_what_reads_the_whole_panel(
 def test_backtest_of_a_folder_of_parquet_files_writes_its_parts(
     air_panel, tmp_path, capsys
 ):
-    from rnncast.distributed import read_manifest
     from tests.distributed.test_backtest_files import write_shards
+
+    from rnncast.distributed import read_manifest
 
     shards = write_shards(air_panel, tmp_path / "in")
     base = ["backtest", str(shards), "--models", "lstm,naive", "--horizon", "6"]

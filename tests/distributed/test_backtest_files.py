@@ -35,7 +35,9 @@ def shards(air_panel, tmp_path):
     return write_shards(air_panel, tmp_path / "in")
 
 
-def test_a_files_backtest_is_the_backtest_of_the_whole_frame(air_panel, shards, tmp_path):
+def test_a_files_backtest_is_the_backtest_of_the_whole_frame(
+    air_panel, shards, tmp_path
+):
     models = ["naive", Forecaster(**FAST), "theta"]  # the frames keep this order
     whole = backtest(air_panel, models, **OPTIONS)
     out = tmp_path / "out"
@@ -70,7 +72,7 @@ def test_an_earlier_output_is_replaced_and_a_foreign_folder_refused(shards, tmp_
     assert (out / "metrics" / "part-s2.parquet").is_file()
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
-    with pytest.raises(DataError, match="notes.txt"):
+    with pytest.raises(DataError, match=r"notes\.txt"):
         backtest_files(shards, ["naive"], tmp_path / "mine", engine="local", **OPTIONS)
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
 

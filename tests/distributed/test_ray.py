@@ -217,8 +217,9 @@ def test_a_files_backtest_on_the_cluster_equals_the_whole_frame_s(
     cluster, panel, tmp_path
 ):
     """Baselines per file as tasks; the network fitted data-parallel at each cutoff."""
-    from rnncast.distributed.backtests import backtest_files
     from tests.distributed.test_backtest_files import read_parts, write_shards
+
+    from rnncast.distributed.backtests import backtest_files
 
     models = [Forecaster(**FAST, alias="tiny"), "theta"]
     options = {"horizon": 6, "n_windows": 2}

@@ -2,9 +2,9 @@
 
 import pytest
 import torch
+from tests.conftest import TINY
 
 from rnncast import ConfigError, Forecaster
-from tests.conftest import TINY
 
 # One optimiser step at a vanishing learning rate: the weights stay where they
 # started, so the test sees where that was.

@@ -102,19 +102,49 @@ def test_keras_to_rnncast_to_keras_predicts_the_same(tmp_path, kind):
     )
 
 
-def test_networks_keras_layers_do_not_compute_are_refused(tmp_path):
+def test_the_xlstm_cells_are_refused_naming_onnx(tmp_path):
     from rnncast.interop.keras import save_keras
     from rnncast.models.networks import NetworkConfig, RecurrentNetwork
 
-    for config in (
-        NetworkConfig(hidden=(4,), horizon=2, output="recursive", level="last"),
-        NetworkConfig(hidden=(4, 4), horizon=2, dilations=(1, 2)),
-        NetworkConfig(hidden=(4,), horizon=2, quantiles=(0.1, 0.5, 0.9)),
-        NetworkConfig(cell="slstm", hidden=(4,), horizon=2),
-    ):
-        with pytest.raises(ConfigError, match="export_onnx"):
-            save_keras(RecurrentNetwork(config), tmp_path / "x.keras")
+    network = RecurrentNetwork(NetworkConfig(cell="slstm", hidden=(4,), horizon=2))
+    with pytest.raises(ConfigError, match="export_onnx"):
+        save_keras(network, tmp_path / "x.keras")
     assert not (tmp_path / "x.keras").exists()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"output": "recursive", "level": "season"},
+        {"output": "recursive", "level": "last", "input_size": 3, "future_size": 1},
+        {"hidden": (6, 6, 6), "dilations": (1, 2, 4), "level": "season"},
+        {"hidden": (6, 6, 6), "dilations": (1, 3, 1), "residual_groups": (1, 2)},
+        {"hidden": (6, 6), "dilations": (1, 2), "output": "recursive", "level": "none"},
+    ],
+)
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_recursive_dilated_and_residual_networks_save_as_keras(
+    tmp_path, settings, cell
+):
+    from rnncast.interop.keras import save_keras
+    from rnncast.models.networks import NetworkConfig, RecurrentNetwork
+
+    config = NetworkConfig(
+        **{"cell": cell, "hidden": (6, 5), "horizon": 4, "season_length": 4, **settings}
+    )
+    torch.manual_seed(0)
+    network = RecurrentNetwork(config).eval()
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(6, LOOKBACK - 1, config.input_size)).astype(np.float32)
+    inputs = [x]
+    if config.future_size:
+        inputs.append(rng.normal(size=(6, 4, config.future_size)).astype(np.float32))
+    save_keras(network, tmp_path / "n.keras", lookback=LOOKBACK - 1)
+    again = keras.saving.load_model(tmp_path / "n.keras")
+    with torch.no_grad():
+        expected = network(*(torch.as_tensor(v) for v in inputs)).numpy()
+    got = np.asarray(again.predict(inputs if len(inputs) > 1 else x, verbose=0))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -176,14 +206,56 @@ def test_a_default_forecaster_saves_as_keras_and_predicts_alike(tmp_path, air):
         expected = model.network_(inputs).numpy()
     got = np.asarray(again.predict(inputs.numpy(), verbose=0))
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
-    with pytest.raises(ConfigError, match="ensemble"):
-        ensemble = Forecaster(horizon=6, hidden=(8,), epochs=1, ensemble=2)
-        save_keras(ensemble.set_params(progress=False).fit(air), tmp_path / "e.keras")
+
+
+@pytest.mark.parametrize("members", [2, 3])  # an even count: the middle two's mean
+def test_an_ensemble_saves_as_keras_with_its_members_median(tmp_path, air, members):
+    from rnncast import Forecaster
+    from rnncast.interop.keras import save_keras
+
+    model = Forecaster(horizon=6, hidden=(8,), epochs=1, ensemble=members)
+    model.set_params(progress=False).fit(air)
+    save_keras(model, tmp_path / "ensemble.keras")
+    again = keras.saving.load_model(tmp_path / "ensemble.keras")
+    inputs = model.forecast_inputs().inputs
+    with torch.no_grad():
+        expected = model.network_(inputs).numpy()
+    got = np.asarray(again.predict(inputs.numpy(), verbose=0))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_quantile_heads_and_future_inputs_save_as_keras(tmp_path):
+    from rnncast.interop.keras import save_keras
+    from rnncast.models.networks import NetworkConfig, RecurrentNetwork
+
+    config = NetworkConfig(
+        cell="gru",
+        hidden=(6,),
+        horizon=5,
+        input_size=3,  # the target and two covariates
+        future_size=2,
+        level="season",
+        season_length=4,
+        quantiles=(0.1, 0.5, 0.9),
+    )
+    torch.manual_seed(0)
+    network = RecurrentNetwork(config).eval()
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(7, LOOKBACK, 3)).astype(np.float32)
+    future = rng.normal(size=(7, 5, 2)).astype(np.float32)
+    save_keras(network, tmp_path / "q.keras", lookback=LOOKBACK)
+    again = keras.saving.load_model(tmp_path / "q.keras")
+    with torch.no_grad():
+        expected = network(torch.as_tensor(x), torch.as_tensor(future)).numpy()
+    got = np.asarray(again.predict([x, future], verbose=0))
+    assert got.shape == (7, 5, 3)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_a_keras_model_is_fine_tuned_from_its_own_weights(tmp_path, air_panel):
-    from rnncast import Forecaster
     from tests.forecaster.test_init_weights import BARELY
+
+    from rnncast import Forecaster
 
     path = tmp_path / "text.keras"
     _stack("LSTM", (8, 4)).save(path)  # LSTM -> LSTM -> Dense(1), as in the text

@@ -49,7 +49,7 @@ import torch
 
 from rnncast.exceptions import ConfigError
 from rnncast.io import atomic_path
-from rnncast.models.networks import NetworkConfig, RecurrentNetwork
+from rnncast.models.networks import EnsembleNetwork, NetworkConfig, RecurrentNetwork
 
 __all__ = ["KERAS_CELLS", "keras_network", "keras_params", "save_keras"]
 
@@ -125,63 +125,38 @@ def save_keras(source: Any, path: str | Path, lookback: int | None = None) -> Pa
     """Write a network as a ``.keras`` file that Keras loads and predicts alike.
 
     ``source``: a fitted :class:`~rnncast.Forecaster` (its network and lookback)
-    or a :class:`~rnncast.models.networks.RecurrentNetwork`. The inverse of
-    :func:`keras_network` for plain stacks (``level="none"``: Keras layers
-    only); a window level (rnncast's defaults) adds the
-    :class:`~rnncast.interop.keras_layers.WindowLevel` layer, so Keras loads
-    that file once :mod:`rnncast.interop.keras` is imported. The input window
-    is ``lookback`` long (any length when None). Refused, naming what Keras
-    lacks: the recursive head, dilations, residual groups, quantile heads,
-    covariate inputs, the xLSTM cells and ensembles (export_onnx writes them).
+    or a network. The inverse of :func:`keras_network` for plain stacks
+    (``level="none"``). rnncast's own parts are the layers of
+    :mod:`rnncast.interop.keras_layers`, so Keras loads such a file once
+    :mod:`rnncast.interop.keras` is imported: the window level (the defaults'
+    start), an ensemble's members reading their last steps and their median.
+    Dilated layers, residual groups and the recursive head (each forecast fed
+    back, the window run again) are rnncast layers too. Quantile heads give
+    ``(batch, horizon, quantiles)``; future-known covariates are a second input
+    ``(batch, horizon, future_size)``. The input window is ``lookback`` long
+    (any length when None). The xLSTM cells are refused (Keras has no such
+    layers; export_onnx writes them).
     """
-    network, lookback = _network_and_lookback(source, lookback)
-    config = network.config
-    found = {
-        "output": config.output,
-        "quantiles": config.quantiles,
-        "future_size": config.future_size,
-        "dilations": config.dilations if config.dilated else (),
-        "residual_groups": config.residual_groups,
-    }
-    plain = {"output": "direct", "quantiles": (), "future_size": 0}
-    plain.update(dilations=(), residual_groups=())
-    wrong = {k: v for k, v in found.items() if v != plain[k]}
+    members, lookbacks, lookback = _members(source, lookback)
+    config = members[0].config
     if config.cell not in KERAS_CELLS.values():
-        wrong["cell"] = config.cell
-    if wrong:
         raise ConfigError(
-            f"Keras layers do not compute this network ({wrong}): only stacks of "
-            "RNN/LSTM/GRU layers with the direct head are written as .keras; export "
-            "it with export_onnx instead."
+            f"Keras has no {config.cell} layer: only networks of RNN, LSTM or GRU "
+            "layers are written as .keras; export it with export_onnx instead."
         )
     keras = _keras()
-    inputs = keras.Input((lookback, config.input_size + config.multiplicative))
-    recurrent = _keras_layers(keras, config)
-    head = keras.layers.Dense(config.horizon)
-    if config.level == "none":
-        hidden = inputs
-        for layer in recurrent:
-            hidden = layer(hidden)
-        outputs = head(hidden)
-    else:
-        from rnncast.interop.keras_layers import WindowLevel
+    from rnncast.interop.keras_layers import LastSteps, Median
 
-        settings = {
-            "level": config.level,
-            "season_length": config.season_length,
-            "horizon": config.horizon,
-            "multiplicative": config.multiplicative,
-        }
-        hidden = WindowLevel(**settings, part="centred")(inputs)
-        for layer in recurrent:
-            hidden = layer(hidden)
-        start = WindowLevel(**settings, part="start")(inputs)
-        outputs = keras.layers.Add()([head(hidden), start])
-    model = keras.Model(inputs, outputs)
-    for torch_layer, layer in zip(network.layers, recurrent, strict=True):
-        layer.set_weights(_keras_cell(torch_layer, config.cell))
-    head.set_weights(
-        [network.head.weight.detach().numpy().T, network.head.bias.detach().numpy()]
+    inputs = [keras.Input((lookback, config.input_size + config.multiplicative))]
+    if config.future_size:
+        inputs.append(keras.Input((config.horizon, config.future_size)))
+    outputs = []
+    for network, steps in zip(members, lookbacks, strict=True):
+        window = inputs[0] if steps is None else LastSteps(steps)(inputs[0])
+        outputs.append(_member_graph(keras, network, window, inputs[1:]))
+    model = keras.Model(
+        inputs if config.future_size else inputs[0],
+        outputs[0] if len(outputs) == 1 else Median()(outputs),
     )
     target = Path(path)
     with atomic_path(target) as tmp:
@@ -189,28 +164,107 @@ def save_keras(source: Any, path: str | Path, lookback: int | None = None) -> Pa
     return target
 
 
-def _network_and_lookback(
+def _members(
     source: Any, lookback: int | None
-) -> tuple[RecurrentNetwork, int | None]:
-    """Return the network of a Forecaster (or a network) and its window length."""
+) -> tuple[list[RecurrentNetwork], list[int | None], int | None]:
+    """Return the networks of a Forecaster or network, their lookbacks, the window."""
     if hasattr(source, "fitted_state"):
         state = source.fitted_state("save_keras()")
         source, lookback = state.network, lookback or state.series.context.shape[1]
+    if isinstance(source, EnsembleNetwork):
+        members = [m.cpu() for m in source.members]
+        return members, list(source.lookbacks), lookback or max(source.lookbacks)  # type: ignore[return-value]
     if not isinstance(source, RecurrentNetwork):
         raise ConfigError(
-            f"save_keras writes one network; got {type(source).__name__} (an "
-            "ensemble's median of members has no Keras layer): export_onnx writes it."
+            f"save_keras writes an rnncast network; got {type(source).__name__}."
         )
-    return source.cpu(), lookback
+    return [source.cpu()], [None], lookback
+
+
+def _member_graph(
+    keras: Any, network: RecurrentNetwork, window: Any, future: list[Any]
+) -> Any:
+    """Return one network's output on Keras tensors; its weights copied in."""
+    from rnncast.interop.keras_layers import FedBack, Step, WindowLevel
+
+    config = network.config
+    settings = {
+        "level": config.level,
+        "season_length": config.season_length,
+        "horizon": config.horizon,
+        "multiplicative": config.multiplicative,
+    }
+    plain = config.level == "none" and not config.multiplicative
+    x = window if plain else WindowLevel(**settings, part="centred")(window)
+    recurrent = _keras_layers(keras, config)
+    head = keras.layers.Dense(network.head.out_features)
+    if config.output == "direct":  # [h_T, f_{T+1}, ..., f_{T+H}]
+        hidden = _top(keras, recurrent, x, config)
+        if future:
+            hidden = keras.layers.Concatenate()(
+                [hidden, keras.layers.Flatten()(future[0])]
+            )
+        out = head(hidden)
+    else:  # each step from [h, f_step]; fed back with its f; the window run again
+        steps = []
+        for k in range(config.horizon):
+            hidden = _top(keras, recurrent, x, config)
+            known = [Step(k)(future[0])] if future else []
+            step = head(
+                keras.layers.Concatenate()([hidden, *known]) if known else hidden
+            )
+            steps.append(step)
+            if k < config.horizon - 1:
+                x = FedBack(config.input_size)([x, step, *known])
+        out = steps[0] if len(steps) == 1 else keras.layers.Concatenate()(steps)
+    for layer, torch_layer in zip(recurrent, network.layers, strict=True):
+        layer.set_weights(_keras_cell(torch_layer, config.cell))
+    head.set_weights(
+        [network.head.weight.detach().numpy().T, network.head.bias.detach().numpy()]
+    )
+    quantiles = len(config.quantiles)
+    if quantiles:
+        out = keras.layers.Reshape((config.horizon, quantiles))(out)
+    if plain:
+        return out
+    start = WindowLevel(**settings, part="start", quantiles=quantiles)(window)
+    return keras.layers.Add()([out, start])
+
+
+def _top(keras: Any, recurrent: list[Any], x: Any, config: NetworkConfig) -> Any:
+    """Return the top layer's last state (batch, H) of windows ``x``.
+
+    Residual groups add their input to their output; a dilated layer runs its
+    chains as a batch (:class:`~rnncast.interop.keras_layers.Chains`).
+    """
+    from rnncast.interop.keras_layers import Chains, Step, Unchains
+
+    dilations = config.layer_dilations
+    for first, stop in config.layer_groups:
+        group_input = x
+        for k in range(first, stop):
+            if dilations[k] > 1:
+                chained = recurrent[k](Chains(dilations[k])(x))
+                x = Unchains(dilations[k])([chained, x])
+            else:
+                x = recurrent[k](x)
+        if first > 0:
+            x = keras.layers.Add()([x, group_input])
+    return Step(-1)(x) if config.dilated or config.residual_groups else x
 
 
 def _keras_layers(keras: Any, config: NetworkConfig) -> list[Any]:
-    """Return the Keras layers of ``config``, the last returning its final state."""
+    """Return the Keras layers of ``config``.
+
+    The last returns only its final state, as in a plain Keras stack, unless
+    it is dilated or ends a residual group (which need its whole sequence).
+    """
     kind = {v: k for k, v in KERAS_CELLS.items()}[config.cell]
     options = {"reset_after": True} if config.cell == "gru" else {}
+    whole = config.dilated or bool(config.residual_groups)
     return [
         getattr(keras.layers, kind)(
-            units, return_sequences=k < len(config.hidden) - 1, **options
+            units, return_sequences=whole or k < len(config.hidden) - 1, **options
         )
         for k, units in enumerate(config.hidden)
     ]

@@ -23,7 +23,15 @@ from typing import Any
 import keras
 from keras import ops
 
-__all__ = ["WindowLevel"]
+__all__ = [
+    "Chains",
+    "FedBack",
+    "LastSteps",
+    "Median",
+    "Step",
+    "Unchains",
+    "WindowLevel",
+]
 
 _SEASONAL = ("season", "snaive", "adaptive", "detect")
 
@@ -34,7 +42,8 @@ class WindowLevel(keras.layers.Layer):
 
     Input ``(batch, lookback, channels)``; output ``(batch, lookback, channels)``
     (fewer by the scaled-zero channel) for ``part="centred"``, ``(batch,
-    horizon)`` for ``part="start"``.
+    horizon)`` for ``part="start"`` (``(batch, horizon, quantiles)`` with
+    ``quantiles``).
     """
 
     def __init__(
@@ -44,6 +53,7 @@ class WindowLevel(keras.layers.Layer):
         horizon: int,
         multiplicative: bool = False,
         part: str = "centred",
+        quantiles: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -52,6 +62,7 @@ class WindowLevel(keras.layers.Layer):
         self.horizon = int(horizon)
         self.multiplicative = bool(multiplicative)
         self.part = part
+        self.quantiles = int(quantiles)
 
     def get_config(self) -> dict[str, Any]:
         """Return the layer's settings (what the ``.keras`` file stores)."""
@@ -62,13 +73,17 @@ class WindowLevel(keras.layers.Layer):
             "horizon": self.horizon,
             "multiplicative": self.multiplicative,
             "part": self.part,
+            "quantiles": self.quantiles,
         }
 
     def compute_output_spec(self, x: Any) -> Any:
         """Return the output's shape and type without computing it."""
         batch, steps, channels = x.shape
         if self.part == "start":
-            return keras.KerasTensor((batch, self.horizon), dtype=x.dtype)
+            shape = (batch, self.horizon) + (
+                (self.quantiles,) if self.quantiles else ()
+            )
+            return keras.KerasTensor(shape, dtype=x.dtype)
         kept = channels - 1 if self.multiplicative and channels else channels
         return keras.KerasTensor((batch, steps, kept), dtype=x.dtype)
 
@@ -81,7 +96,10 @@ class WindowLevel(keras.layers.Layer):
         level = self._level(x)  # (batch, 1, 1)
         if self.part == "centred":
             return ops.concatenate([x[:, :, :1] - level, x[:, :, 1:]], axis=-1)
-        return self._start(x, level, zero)
+        start = self._start(x, level, zero)
+        if self.quantiles:  # every quantile of a step starts from the same value
+            return ops.tile(ops.expand_dims(start, -1), [1, 1, self.quantiles])
+        return start
 
     def _level(self, x: Any) -> Any:
         if self.level == "none":
@@ -107,6 +125,166 @@ class WindowLevel(keras.layers.Layer):
             scaled = zero + (level[:, :, 0] - zero) * ratios
             profile = ops.where(positive, scaled, profile)
         return ops.where(x[:, -1:, -1] > 0.5, _repeated(profile, horizon), flat)
+
+
+@keras.saving.register_keras_serializable(package="rnncast")
+class LastSteps(keras.layers.Layer):
+    """The last ``steps`` steps of each window: what an ensemble's member reads."""
+
+    def __init__(self, steps: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.steps = int(steps)
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the layer's settings."""
+        return {**super().get_config(), "steps": self.steps}
+
+    def compute_output_spec(self, x: Any) -> Any:
+        """Return the output's shape and type without computing it."""
+        return keras.KerasTensor((x.shape[0], self.steps, x.shape[2]), dtype=x.dtype)
+
+    def call(self, x: Any) -> Any:
+        """Return ``x[:, -steps:]``."""
+        return x[:, -self.steps :]
+
+
+@keras.saving.register_keras_serializable(package="rnncast")
+class Median(keras.layers.Layer):
+    r"""The median of an ensemble's forecasts over members ``k``.
+
+    :math:`\operatorname{median}_k \hat y^{(k)}`: the mean of the two middle
+    values for an even count, as :class:`~rnncast.models.networks.EnsembleNetwork`
+    takes it.
+    """
+
+    def compute_output_spec(self, inputs: list[Any]) -> Any:
+        """Return the output's shape and type without computing it."""
+        return keras.KerasTensor(inputs[0].shape, dtype=inputs[0].dtype)
+
+    def call(self, inputs: list[Any]) -> Any:
+        """Return the median over the members' forecasts."""
+        return ops.median(ops.stack(inputs, axis=0), axis=0)
+
+
+@keras.saving.register_keras_serializable(package="rnncast")
+class Step(keras.layers.Layer):
+    """Step ``index`` of a sequence: ``x[:, index]`` (``-1``: the last)."""
+
+    def __init__(self, index: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.index = int(index)
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the layer's settings."""
+        return {**super().get_config(), "index": self.index}
+
+    def compute_output_spec(self, x: Any) -> Any:
+        """Return the output's shape and type without computing it."""
+        return keras.KerasTensor((x.shape[0], x.shape[2]), dtype=x.dtype)
+
+    def call(self, x: Any) -> Any:
+        """Return ``x[:, index]``."""
+        return x[:, self.index]
+
+
+@keras.saving.register_keras_serializable(package="rnncast")
+class FedBack(keras.layers.Layer):
+    """The window with a forecast appended as its next step (the recursive head).
+
+    ``[window, step]`` or ``[window, step, known]``: the new step's channels are
+    the forecast, ones for the other channels (a fed-back value counts as
+    observed), then the step's future-known inputs ``known`` (batch, f).
+    """
+
+    def __init__(self, input_size: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.input_size = int(input_size)
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the layer's settings."""
+        return {**super().get_config(), "input_size": self.input_size}
+
+    def compute_output_spec(self, inputs: list[Any]) -> Any:
+        """Return the output's shape and type without computing it."""
+        batch, steps, channels = inputs[0].shape
+        longer = None if steps is None else steps + 1
+        return keras.KerasTensor((batch, longer, channels), dtype=inputs[0].dtype)
+
+    def call(self, inputs: list[Any]) -> Any:
+        """Return ``window`` followed by the forecast's input step."""
+        window, step, *known = inputs
+        size = known[0].shape[-1] if known else 0
+        ones = ops.ones_like(step[:, :1]) * ops.ones((1, self.input_size - 1 - size))
+        parts = [step, ones, *known]
+        return ops.concatenate(
+            [window, ops.expand_dims(ops.concatenate(parts, 1), 1)], 1
+        )
+
+
+@keras.saving.register_keras_serializable(package="rnncast")
+class Chains(keras.layers.Layer):
+    """A dilated layer's input: ``d`` interleaved chains as a batch of sequences.
+
+    (batch, T, D) -> (batch * d, ceil(T / d), D), the steps ``r, r + d, ...`` of
+    each window one chain, padded at their end, as
+    :func:`rnncast.models.networks.dilated` runs them.
+    """
+
+    def __init__(self, dilation: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dilation = int(dilation)
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the layer's settings."""
+        return {**super().get_config(), "dilation": self.dilation}
+
+    def compute_output_spec(self, x: Any) -> Any:
+        """Return the output's shape and type without computing it."""
+        steps = None if x.shape[1] is None else -(-x.shape[1] // self.dilation)
+        return keras.KerasTensor((None, steps, x.shape[2]), dtype=x.dtype)
+
+    def call(self, x: Any) -> Any:
+        """Return the chains of ``x`` as a batch."""
+        d, steps, width = self.dilation, x.shape[1], x.shape[2]
+        chains = -(-steps // d)
+        padded = ops.pad(x, [[0, 0], [0, chains * d - steps], [0, 0]])
+        grouped = ops.transpose(
+            ops.reshape(padded, (-1, chains, d, width)), (0, 2, 1, 3)
+        )
+        return ops.reshape(grouped, (-1, chains, width))
+
+
+@keras.saving.register_keras_serializable(package="rnncast")
+class Unchains(keras.layers.Layer):
+    """The inverse of :class:`Chains`: ``[chains' outputs, window]`` in time order.
+
+    (batch * d, ceil(T / d), H) -> (batch, T, H), ``T`` read from the window.
+    """
+
+    def __init__(self, dilation: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dilation = int(dilation)
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the layer's settings."""
+        return {**super().get_config(), "dilation": self.dilation}
+
+    def compute_output_spec(self, inputs: list[Any]) -> Any:
+        """Return the output's shape and type without computing it."""
+        out, window = inputs
+        shape = (window.shape[0], window.shape[1], out.shape[2])
+        return keras.KerasTensor(shape, dtype=out.dtype)
+
+    def call(self, inputs: list[Any]) -> Any:
+        """Return the chains' outputs put back in time order."""
+        out, window = inputs
+        d, steps = self.dilation, window.shape[1]
+        chains, width = out.shape[1], out.shape[2]
+        grouped = ops.reshape(out, (-1, d, chains, width))
+        ordered = ops.reshape(
+            ops.transpose(grouped, (0, 2, 1, 3)), (-1, chains * d, width)
+        )
+        return ordered[:, :steps]
 
 
 def _repeated(season: Any, horizon: int) -> Any:
