@@ -102,16 +102,6 @@ def test_keras_to_rnncast_to_keras_predicts_the_same(tmp_path, kind):
     )
 
 
-def test_the_xlstm_cells_are_refused_naming_onnx(tmp_path):
-    from rnncast.interop.keras import save_keras
-    from rnncast.models.networks import NetworkConfig, RecurrentNetwork
-
-    network = RecurrentNetwork(NetworkConfig(cell="slstm", hidden=(4,), horizon=2))
-    with pytest.raises(ConfigError, match="export_onnx"):
-        save_keras(network, tmp_path / "x.keras")
-    assert not (tmp_path / "x.keras").exists()
-
-
 @pytest.mark.parametrize(
     "settings",
     [
@@ -122,7 +112,7 @@ def test_the_xlstm_cells_are_refused_naming_onnx(tmp_path):
         {"hidden": (6, 6), "dilations": (1, 2), "output": "recursive", "level": "none"},
     ],
 )
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn", "slstm", "mlstm"])
 def test_recursive_dilated_and_residual_networks_save_as_keras(
     tmp_path, settings, cell
 ):

@@ -8,7 +8,9 @@ returns the :class:`~rnncast.models.networks.RecurrentNetwork` that computes the
 same function: ``level="none"`` (the inputs as they are, no window start), the
 Dense units as the horizon, the input features as the input channels. The model
 sees whatever scaling and windows the user trained it on; rnncast does not add
-its own.
+its own. :func:`keras_params` gives the Forecaster parameters that fine-tune it
+(``Forecaster.from_keras``); :func:`save_keras` writes any rnncast network back
+as a ``.keras`` file.
 
 How the weights map (docs/math.md writes the cells' equations; Keras stores
 ``kernel`` (inputs, gates x units), ``recurrent_kernel`` (units, gates x units)
@@ -133,17 +135,12 @@ def save_keras(source: Any, path: str | Path, lookback: int | None = None) -> Pa
     Dilated layers, residual groups and the recursive head (each forecast fed
     back, the window run again) are rnncast layers too. Quantile heads give
     ``(batch, horizon, quantiles)``; future-known covariates are a second input
-    ``(batch, horizon, future_size)``. The input window is ``lookback`` long
-    (any length when None). The xLSTM cells are refused (Keras has no such
-    layers; export_onnx writes them).
+    ``(batch, horizon, future_size)``. The xLSTM cells are rnncast layers
+    (``rnncast>SLSTM``, ``rnncast>MLSTM``). The input window is ``lookback``
+    long (any length when None).
     """
     members, lookbacks, lookback = _members(source, lookback)
     config = members[0].config
-    if config.cell not in KERAS_CELLS.values():
-        raise ConfigError(
-            f"Keras has no {config.cell} layer: only networks of RNN, LSTM or GRU "
-            "layers are written as .keras; export it with export_onnx instead."
-        )
     keras = _keras()
     from rnncast.interop.keras_layers import LastSteps, Median
 
@@ -218,7 +215,10 @@ def _member_graph(
                 x = FedBack(config.input_size)([x, step, *known])
         out = steps[0] if len(steps) == 1 else keras.layers.Concatenate()(steps)
     for layer, torch_layer in zip(recurrent, network.layers, strict=True):
-        layer.set_weights(_keras_cell(torch_layer, config.cell))
+        if config.cell in KERAS_CELLS.values():
+            layer.set_weights(_keras_cell(torch_layer, config.cell))
+        else:  # rnncast's xLSTM layers keep torch's layout
+            layer.set_weights([p.detach().numpy() for p in torch_layer.parameters()])
     head.set_weights(
         [network.head.weight.detach().numpy().T, network.head.bias.detach().numpy()]
     )
@@ -259,11 +259,14 @@ def _keras_layers(keras: Any, config: NetworkConfig) -> list[Any]:
     The last returns only its final state, as in a plain Keras stack, unless
     it is dilated or ends a residual group (which need its whole sequence).
     """
-    kind = {v: k for k, v in KERAS_CELLS.items()}[config.cell]
+    from rnncast.interop import keras_layers
+
+    kinds = {v: getattr(keras.layers, k) for k, v in KERAS_CELLS.items()}
+    kinds |= {"slstm": keras_layers.SLSTM, "mlstm": keras_layers.MLSTM}
     options = {"reset_after": True} if config.cell == "gru" else {}
     whole = config.dilated or bool(config.residual_groups)
     return [
-        getattr(keras.layers, kind)(
+        kinds[config.cell](
             units, return_sequences=whole or k < len(config.hidden) - 1, **options
         )
         for k, units in enumerate(config.hidden)

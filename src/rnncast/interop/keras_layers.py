@@ -18,6 +18,7 @@ process that imported :mod:`rnncast.interop.keras` (or this module).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import keras
@@ -285,6 +286,121 @@ class Unchains(keras.layers.Layer):
             ops.transpose(grouped, (0, 2, 1, 3)), (-1, chains * d, width)
         )
         return ordered[:, :steps]
+
+
+class _XLSTM(keras.layers.Layer):
+    """An xLSTM layer: torch's parameter layout, the steps in a Python loop.
+
+    The weights keep :mod:`rnncast.models.xlstm`'s names and shapes
+    (``weight_ih_l0`` (rows, inputs)...), so they copy over as they are; the
+    equations are that module's.
+    """
+
+    names: tuple[str, ...] = ()
+
+    def __init__(self, units: int, return_sequences: bool = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.return_sequences = bool(return_sequences)
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the layer's settings."""
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "return_sequences": self.return_sequences,
+        }
+
+    def build(self, input_shape: Any) -> None:
+        """Make the weights, in torch's shapes."""
+        for name, shape in self.shapes(int(input_shape[-1])).items():
+            setattr(self, name, self.add_weight(shape=shape, name=name))
+
+    def shapes(self, inputs: int) -> dict[str, tuple[int, ...]]:
+        """Return each weight's shape for ``inputs`` input channels."""
+        raise NotImplementedError
+
+    def compute_output_spec(self, x: Any) -> Any:
+        """Return the output's shape and type without computing it."""
+        if self.return_sequences:
+            return keras.KerasTensor((x.shape[0], x.shape[1], self.units), x.dtype)
+        return keras.KerasTensor((x.shape[0], self.units), dtype=x.dtype)
+
+    def finish(self, outputs: list[Any]) -> Any:
+        """Return every step's output, or the last."""
+        return ops.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
+
+
+@keras.saving.register_keras_serializable(package="rnncast")
+class SLSTM(_XLSTM):
+    """The sLSTM (exponential input gate, normaliser and stabiliser states)."""
+
+    def shapes(self, inputs: int) -> dict[str, tuple[int, ...]]:
+        """Return each weight's shape for ``inputs`` input channels."""
+        gates = 4 * self.units
+        return {
+            "weight_ih_l0": (gates, inputs),
+            "weight_hh_l0": (gates, self.units),
+            "bias_ih_l0": (gates,),
+            "bias_hh_l0": (gates,),
+        }
+
+    def call(self, x: Any) -> Any:
+        """Run the sLSTM over windows ``x`` (batch, steps, inputs)."""
+        bias = self.bias_ih_l0 + self.bias_hh_l0
+        inputs = ops.matmul(x, ops.transpose(self.weight_ih_l0)) + bias
+        h = ops.zeros_like(inputs[:, 0, : self.units])
+        c, n, m, outputs = h, h, h, []
+        for t in range(x.shape[1]):
+            pre = inputs[:, t] + ops.matmul(h, ops.transpose(self.weight_hh_l0))
+            z_pre, i_pre, f_pre, o_pre = ops.split(pre, 4, axis=1)
+            log_f = ops.log_sigmoid(f_pre)
+            m_new = ops.maximum(log_f + m, i_pre)
+            i = ops.exp(i_pre - m_new)
+            f = ops.exp(log_f + m - m_new)
+            c = f * c + i * ops.tanh(z_pre)
+            n = f * n + i
+            h = ops.sigmoid(o_pre) * c / n
+            m = m_new
+            outputs.append(h)
+        return self.finish(outputs)
+
+
+@keras.saving.register_keras_serializable(package="rnncast")
+class MLSTM(_XLSTM):
+    """The mLSTM (a matrix memory read by a query, input-only gates)."""
+
+    def shapes(self, inputs: int) -> dict[str, tuple[int, ...]]:
+        """Return each weight's shape for ``inputs`` input channels."""
+        rows = 4 * self.units + 2
+        return {"weight_ih_l0": (rows, inputs), "bias_ih_l0": (rows,)}
+
+    def call(self, x: Any) -> Any:
+        """Run the mLSTM over windows ``x`` (batch, steps, inputs)."""
+        units = self.units
+        projected = ops.matmul(x, ops.transpose(self.weight_ih_l0)) + self.bias_ih_l0
+        q, k, v, o_pre = (
+            projected[:, :, j * units : (j + 1) * units] for j in range(4)
+        )
+        i_pre, f_pre = projected[:, :, 4 * units : 4 * units + 1], projected[:, :, -1:]
+        k = k / math.sqrt(units)
+        o, log_f = ops.sigmoid(o_pre), ops.log_sigmoid(f_pre)
+        n = ops.zeros_like(q[:, 0])
+        memory = ops.zeros_like(ops.expand_dims(n, 2) * ops.expand_dims(n, 1))
+        m, outputs = ops.zeros_like(i_pre[:, 0]), []
+        for t in range(x.shape[1]):
+            m_new = ops.maximum(log_f[:, t] + m, i_pre[:, t])
+            i = ops.exp(i_pre[:, t] - m_new)
+            f = ops.exp(log_f[:, t] + m - m_new)
+            outer = ops.expand_dims(v[:, t], 2) * ops.expand_dims(k[:, t], 1)
+            memory = ops.expand_dims(f, 2) * memory + ops.expand_dims(i, 2) * outer
+            n = f * n + i * k[:, t]
+            dot = ops.sum(n * q[:, t], axis=1, keepdims=True)
+            denom = ops.maximum(ops.abs(dot), ops.exp(-m_new))
+            read = ops.squeeze(ops.matmul(memory, ops.expand_dims(q[:, t], 2)), 2)
+            outputs.append(o[:, t] * read / denom)
+            m = m_new
+        return self.finish(outputs)
 
 
 def _repeated(season: Any, horizon: int) -> Any:
