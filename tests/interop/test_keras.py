@@ -66,6 +66,16 @@ def test_a_keras_model_and_its_rnncast_network_agree(tmp_path, kind, widths, hor
     assert network.config.hidden == widths and network.config.horizon == horizon
 
 
+def test_a_missing_or_other_file_is_refused_by_name(tmp_path):
+    from rnncast import Forecaster
+
+    with pytest.raises(ConfigError, match=r"nothing\.keras' is not a \.keras file"):
+        Forecaster.from_keras(tmp_path / "nothing.keras", horizon=3)
+    (tmp_path / "weights.h5").write_bytes(b"")
+    with pytest.raises(ConfigError, match=r"weights\.h5. is not a \.keras file"):
+        keras_network(tmp_path / "weights.h5")
+
+
 def test_what_rnncast_cells_do_not_compute_is_refused():
     with pytest.raises(ConfigError, match="reset_after"):
         keras_network(_stack("GRU", (4,), reset_after=False))
@@ -183,35 +193,34 @@ def test_a_window_level_network_saves_as_keras_and_predicts_alike(
     )
 
 
-def test_a_default_forecaster_saves_as_keras_and_predicts_alike(tmp_path, air):
-    from rnncast import Forecaster
+def _saved_keras_predicts_as_the_network(model, path):
+    """Save a fitted Forecaster's network as .keras; its outputs must equal it."""
     from rnncast.interop.keras import save_keras
 
-    model = Forecaster(horizon=6, hidden=(8,), epochs=2, progress=False).fit(air)
-    assert model.network_.config.level == "detect"
-    save_keras(model, tmp_path / "default.keras")
-    again = keras.saving.load_model(tmp_path / "default.keras")
+    save_keras(model, path)
+    again = keras.saving.load_model(path)
     inputs = model.forecast_inputs().inputs
     with torch.no_grad():
         expected = model.network_(inputs).numpy()
     got = np.asarray(again.predict(inputs.numpy(), verbose=0))
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_default_forecaster_saves_as_keras_and_predicts_alike(tmp_path, air):
+    from rnncast import Forecaster
+
+    model = Forecaster(horizon=6, hidden=(8,), epochs=2, progress=False).fit(air)
+    assert model.network_.config.level == "detect"
+    _saved_keras_predicts_as_the_network(model, tmp_path / "default.keras")
 
 
 @pytest.mark.parametrize("members", [2, 3])  # an even count: the middle two's mean
 def test_an_ensemble_saves_as_keras_with_its_members_median(tmp_path, air, members):
     from rnncast import Forecaster
-    from rnncast.interop.keras import save_keras
 
     model = Forecaster(horizon=6, hidden=(8,), epochs=1, ensemble=members)
     model.set_params(progress=False).fit(air)
-    save_keras(model, tmp_path / "ensemble.keras")
-    again = keras.saving.load_model(tmp_path / "ensemble.keras")
-    inputs = model.forecast_inputs().inputs
-    with torch.no_grad():
-        expected = model.network_(inputs).numpy()
-    got = np.asarray(again.predict(inputs.numpy(), verbose=0))
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    _saved_keras_predicts_as_the_network(model, tmp_path / "ensemble.keras")
 
 
 def test_quantile_heads_and_future_inputs_save_as_keras(tmp_path):

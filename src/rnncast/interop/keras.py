@@ -311,6 +311,11 @@ def _keras() -> Any:
 
 
 def _load(path: str | Path) -> Any:
+    if not Path(path).is_file() or Path(path).suffix != ".keras":
+        raise ConfigError(
+            f"{str(path)!r} is not a .keras file; give the file a Keras 3 model was "
+            "saved to (model.save('model.keras'))."
+        )
     return _keras().saving.load_model(str(path), compile=False)
 
 
