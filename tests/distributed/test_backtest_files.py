@@ -83,3 +83,17 @@ def test_options_backtest_does_not_take_are_refused(shards, tmp_path):
     with pytest.raises(ConfigError, match=r"\['windows'\]"):
         backtest_files(shards, ["naive"], tmp_path / "o", windows=2, **OPTIONS)
     assert not (tmp_path / "o").exists()
+
+
+def test_without_refit_the_networks_are_fitted_once_as_in_one_process(
+    air_panel, shards, tmp_path
+):
+    models = [Forecaster(**FAST), "theta"]
+    options = {**OPTIONS, "refit": False}
+    whole = backtest(air_panel, models, **options)
+    files = backtest_files(shards, models, tmp_path / "out", engine="local", **options)
+    timings = ["fit_seconds", "predict_seconds"]
+    pd.testing.assert_frame_equal(
+        files.leaderboard.drop(columns=timings), whole.leaderboard.drop(columns=timings)
+    )
+    assert files.manifest["models"] == ["models/tiny/window-0"]
