@@ -97,3 +97,12 @@ def test_without_refit_the_networks_are_fitted_once_as_in_one_process(
         files.leaderboard.drop(columns=timings), whole.leaderboard.drop(columns=timings)
     )
     assert files.manifest["models"] == ["models/tiny/window-0"]
+
+
+def test_networks_reading_covariates_are_refused_before_anything_is_fitted(
+    shards, tmp_path
+):
+    model = Forecaster(**FAST, stat_exog=["region"])
+    with pytest.raises(ConfigError, match="tiny reads covariates"):
+        backtest_files(shards, [model], tmp_path / "out", engine="local", **OPTIONS)
+    assert not (tmp_path / "out").exists()

@@ -41,7 +41,12 @@ import pandas as pd
 
 from rnncast.distributed.engines import Engine, resolve_engine, shipped
 from rnncast.distributed.jobs import loaded_model, model_files
-from rnncast.distributed.shards import MANIFEST, shard_files, write_part
+from rnncast.distributed.shards import (
+    MANIFEST,
+    shard_files,
+    write_manifest,
+    write_part,
+)
 from rnncast.distributed.training import WindowCutoff
 from rnncast.evaluation.backtest import backtest
 from rnncast.evaluation.entries import BacktestSettings, model_entries
@@ -197,6 +202,13 @@ def backtest_files(
         _Network(label) if label in networks else model
         for model, label in zip(models, entries, strict=False)
     ]
+    for label, model in networks.items():
+        params = model.get_params()
+        if any(params.get(k) for k in ("futr_exog", "hist_exog", "stat_exog")):
+            raise ConfigError(
+                f"{label} reads covariates, which backtest_files does not pass yet; "
+                "backtest it with rnncast.backtest on a frame."
+            )
     inputs = shard_files(source)
     out = Path(destination)
     _clear(out)
@@ -286,11 +298,6 @@ def _fit_windows(
     out: Path,
 ) -> tuple[list[Any], float]:
     """Fit ``model`` at every cutoff; return the shipped model folders and seconds."""
-    if model.get_params().get("futr_exog") or model.get_params().get("hist_exog"):
-        raise ConfigError(
-            f"{label} reads covariates, which backtest_files does not pass yet; "
-            "backtest it with rnncast.backtest on a frame."
-        )
     shipped_models, seconds = [], 0.0
     for cutoff in run.cutoffs():
         fresh = clone(model)
@@ -449,8 +456,6 @@ def _write_manifest(
     models: list[str],
     runner: Engine,
 ) -> dict[str, Any]:
-    from rnncast.distributed.shards import write_manifest
-
     listed = [
         {k: v for k, v in p.items() if k in ("file", "source", "rows", "series", "ids")}
         for p in parts
