@@ -29,7 +29,6 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from rnncast.distributed.engines import Engine, resolve_engine, shipped
 from rnncast.distributed.jobs import loaded_model, model_files
 from rnncast.distributed.shards import (
     MANIFEST,
+    clear_output,
     shard_files,
     write_manifest,
     write_part,
@@ -211,7 +211,7 @@ def backtest_files(
             )
     inputs = shard_files(source)
     out = Path(destination)
-    _clear(out)
+    clear_output(out, _ours, "backtest")
     files = [str(p) for p in inputs]
     fitted = {
         label: _fit_windows(label, model, files, run, runner, workers, out)
@@ -476,33 +476,9 @@ def _write_manifest(
     return json.loads((out / MANIFEST).read_text())
 
 
-def _clear(folder: Path) -> None:
-    """Make ``folder`` ready: new, empty, or an earlier files backtest's output.
-
-    The earlier manifest goes first (an interrupted run never looks complete),
-    then its outputs; a folder holding anything else is refused, never emptied.
-    """
-    if not folder.exists():
-        folder.mkdir(parents=True)
-        return
-    if not folder.is_dir():
-        raise DataError(f"{str(folder)!r} exists and is not a folder.")
-    others = sorted(
-        p.name
-        for p in folder.iterdir()
-        if p.name not in _OUTPUTS and not p.name.endswith(".partial")
-    )
-    if others:
-        raise DataError(
-            f"{str(folder)!r} holds {others[:3]}, which rnncast did not write; give "
-            "a new or empty folder, or the output folder of an earlier backtest."
-        )
-    (folder / MANIFEST).unlink(missing_ok=True)
-    for path in folder.iterdir():
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
+def _ours(path: Path) -> bool:
+    """Return whether ``path`` is an output of a files backtest (or a partial one)."""
+    return path.name in _OUTPUTS or path.name.endswith(".partial")
 
 
 def _safe(label: str) -> str:

@@ -30,12 +30,12 @@ import pandas as pd
 from rnncast.distributed.engines import Engine, resolve_engine, shipped
 from rnncast.distributed.shards import (
     MANIFEST,
+    clear_output,
     shard_files,
     split_series,
     write_manifest,
     write_part,
 )
-from rnncast.exceptions import DataError
 from rnncast.forecaster import Forecaster
 
 __all__ = ["forecast_files", "forecast_frame", "loaded_model", "model_files"]
@@ -97,7 +97,7 @@ def forecast_files(
     runner = resolve_engine(engine)
     inputs = shard_files(source)
     out = Path(destination)
-    _clear(out)
+    clear_output(out, _is_output, "run")
     shipped_model = runner.put(model_files(model_dir))
     tasks = [
         _ShardTask(
@@ -191,30 +191,6 @@ def loaded_model(files: dict[str, bytes]) -> Forecaster:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     return _LOADED[key]
-
-
-def _clear(folder: Path) -> None:
-    """Make ``folder`` ready for parts: new, empty, or an earlier output.
-
-    An earlier output's manifest goes first (so an interrupted run never looks
-    complete), then its parts; a folder holding anything else is refused, never
-    emptied.
-    """
-    if not folder.exists():
-        folder.mkdir(parents=True)
-        return
-    if not folder.is_dir():
-        raise DataError(f"{str(folder)!r} exists and is not a folder.")
-    ours = [p for p in folder.iterdir() if _is_output(p)]
-    others = sorted(p.name for p in folder.iterdir() if not _is_output(p))
-    if others:
-        raise DataError(
-            f"{str(folder)!r} holds {others[:3]}, which rnncast did not write; give "
-            "a new or empty folder, or the output folder of an earlier run."
-        )
-    (folder / MANIFEST).unlink(missing_ok=True)
-    for path in ours:
-        path.unlink(missing_ok=True)
 
 
 def _is_output(path: Path) -> bool:

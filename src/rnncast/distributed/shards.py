@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import uuid
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from rnncast.exceptions import DataError, listing
 
 __all__ = [
     "MANIFEST",
+    "clear_output",
     "read_manifest",
     "shard_files",
     "split_series",
@@ -110,6 +112,33 @@ def write_manifest(folder: Path, parts: Sequence[dict[str, Any]], **about: Any) 
     partial = folder / f".{MANIFEST}.{uuid.uuid4().hex}.partial"
     partial.write_text(json.dumps(content, indent=1, default=str))
     os.replace(partial, folder / MANIFEST)
+
+
+def clear_output(folder: Path, ours: Callable[[Path], bool], job: str) -> None:
+    """Make ``folder`` ready for a job's output: new, empty, or an earlier output.
+
+    ``ours(path)`` says whether an entry is the job's (a part, a subfolder of
+    parts, a partial file); an earlier manifest goes first (so an interrupted
+    run never looks complete), then the job's entries; a folder holding anything
+    else is refused, never emptied.
+    """
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        return
+    if not folder.is_dir():
+        raise DataError(f"{str(folder)!r} exists and is not a folder.")
+    others = sorted(p.name for p in folder.iterdir() if not ours(p))
+    if others:
+        raise DataError(
+            f"{str(folder)!r} holds {others[:3]}, which rnncast did not write; give "
+            f"a new or empty folder, or the output folder of an earlier {job}."
+        )
+    (folder / MANIFEST).unlink(missing_ok=True)
+    for path in folder.iterdir():
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:

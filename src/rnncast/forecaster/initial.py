@@ -11,6 +11,7 @@ when there are fewer).
 
 from __future__ import annotations
 
+import functools
 import warnings
 from pathlib import Path
 
@@ -23,7 +24,19 @@ __all__ = ["initial_networks", "start_member"]
 
 
 def initial_networks(path: str) -> list[RecurrentNetwork]:
-    """Return the networks at ``path``: a ``.keras`` file's, or a model folder's."""
+    """Return the networks at ``path``: a ``.keras`` file's, or a model folder's.
+
+    Read once per version of the file (a fit's naive check trains a second set
+    of members from the same source); the networks are only read from.
+    """
+    source = Path(path)
+    stamp = source.stat().st_mtime_ns if source.exists() else None
+    return _read(str(source), stamp)
+
+
+@functools.lru_cache(maxsize=2)
+def _read(path: str, stamp: int | None) -> list[RecurrentNetwork]:
+    """Read the networks at ``path`` (``stamp``: its modification time)."""
     source = Path(path)
     if source.is_dir():
         network = load_model(source, "cpu")[1].network
