@@ -47,6 +47,7 @@ import argparse
 import ast
 import os
 import platform
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -200,10 +201,14 @@ def _scored(
 
 
 def parse_config(text: str) -> tuple[str, dict[str, Any]]:
-    """``name:key=value,key=value`` -> (name, params); values are Python literals."""
+    """``name:key=value,key=value`` -> (name, params); values are Python literals.
+
+    A comma starts a new item only before ``key=``, so tuples are values:
+    ``d1:hidden=(64,64),dilations=(1,4),seed=1``.
+    """
     name, _, rest = text.partition(":")
     params: dict[str, Any] = {}
-    for item in filter(None, rest.split(",")):
+    for item in filter(None, re.split(r",(?=\w+=)", rest)):
         key, _, value = item.partition("=")
         try:
             params[key] = ast.literal_eval(value)

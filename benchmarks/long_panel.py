@@ -1,20 +1,25 @@
 """Time to accuracy on a long hourly panel: rnncast against NeuralForecast and Darts.
 
-Usage: .bench/bin/python benchmarks/long_panel.py [--budgets 50 100 200 400]
-       [--seeds 0] [--skip-peer] [--darts-epochs 1 2] [--skip-defaults]
+Usage: .bench/bin/python benchmarks/long_panel.py [--dataset ett-hourly]
+       [--budgets 50 100 200 400] [--seeds 0] [--skip-peer] [--peer-steps 400]
+       [--darts-epochs 1 2] [--skip-defaults]
 
-The panel is ``ett-hourly`` of competition_data.py: 224 hourly series of 1,040
-values (ETTh1 and ETTh2 cut into pieces), horizon 48, scored by MASE (season 24) on
-the 48 values after each series. Every fit runs in this process, one after the
-other, and its wall time is fit + predict (imports excluded):
+The panel is ``ett-hourly`` of competition_data.py unless ``--dataset`` names
+another of its sets: 224 hourly series of 1,040 values (ETTh1 and ETTh2 cut into
+pieces), horizon 48, scored by MASE (season 24) on the 48 values after each
+series (``tourism-monthly``: 366 series, horizon 24, season 12). Every fit runs
+in this process, one after the other, and its wall time is fit + predict
+(imports excluded):
 
-* ``neuralforecast``: NeuralForecast's ``LSTM(h=48)`` with its defaults (input 3 x
-  horizon, 1,000 steps, MAE loss), the peer's out-of-the-box forecast;
-* ``darts``: Darts' ``BlockRNNModel(model="LSTM", input_chunk_length=144,
-  output_chunk_length=48)`` with its other defaults (25 units, batches of 32,
+* ``neuralforecast``: NeuralForecast's ``LSTM(h=H)`` with its defaults (input 3 x
+  horizon, 1,000 steps, MAE loss), the peer's out-of-the-box forecast, and the
+  same with ``max_steps`` set to each of ``--peer-steps`` (its accuracy at
+  another wall time);
+* ``darts``: Darts' ``BlockRNNModel(model="LSTM", input_chunk_length=3 x H,
+  output_chunk_length=H)`` with its other defaults (25 units, batches of 32,
   MSE loss) for each of ``--darts-epochs`` epochs. Its default of 100 epochs
-  over every window (about 190,000 windows an epoch here) is far too long to
-  run on a CPU; the epochs it does run say what one costs;
+  over every window (about 190,000 windows an epoch on ett-hourly) is far too
+  long to run on a CPU; the epochs it does run say what one costs;
 * ``rnncast``: ``Forecaster(horizon=48)`` with its defaults;
 * ``rnncast max_steps=N``: the defaults with each training (the validated one and
   the refit) stopped after N optimiser steps: the budget at which rnncast reaches
@@ -62,7 +67,7 @@ def timed_rnncast(data: Competition, **params: Any) -> tuple[float, float]:
 
 
 def neuralforecast_forecast(
-    data: Competition, seed: int, name: str = "LSTM"
+    data: Competition, seed: int, name: str = "LSTM", **settings: Any
 ) -> tuple[pd.DataFrame, float]:
     """(forecasts ``yhat``, seconds) of NeuralForecast's model ``name`` at its defaults.
 
@@ -71,7 +76,8 @@ def neuralforecast_forecast(
     spelt out); ``name`` is a class of ``neuralforecast.models`` (``LSTM``,
     ``xLSTM``, ``DilatedRNN``, ...). Sets with series shorter than one window
     (input + horizon; Tourism quarterly) get ``start_padding_enabled=True``,
-    without which NeuralForecast refuses them.
+    without which NeuralForecast refuses them. ``settings`` (``max_steps=400``)
+    replace defaults.
     """
     import neuralforecast.models
     from neuralforecast import NeuralForecast
@@ -88,6 +94,7 @@ def neuralforecast_forecast(
         enable_progress_bar=False,
         enable_checkpointing=False,
         enable_model_summary=False,
+        **settings,
     )
     nf = NeuralForecast(models=[model], freq=data.freq)
     nf.fit(data.train)
@@ -141,17 +148,21 @@ def timed_darts(data: Competition, seed: int, epochs: int) -> tuple[float, float
     return score(data, predicted)["mase"], seconds
 
 
-def timed_neuralforecast(data: Competition, seed: int) -> tuple[float, float]:
-    """(MASE, seconds) of NeuralForecast's LSTM with its defaults on ``data``."""
-    predicted, seconds = neuralforecast_forecast(data, seed)
+def timed_neuralforecast(
+    data: Competition, seed: int, **settings: Any
+) -> tuple[float, float]:
+    """(MASE, seconds) of NeuralForecast's LSTM, its defaults but ``settings``."""
+    predicted, seconds = neuralforecast_forecast(data, seed, **settings)
     return score(data, predicted)["mase"], seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="ett-hourly")
     parser.add_argument("--budgets", type=int, nargs="*", default=[50, 100, 200, 400])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--peer-steps", type=int, nargs="*", default=[])
     parser.add_argument("--darts-epochs", type=int, nargs="*", default=[])
     parser.add_argument("--skip-defaults", action="store_true")
     args = parser.parse_args()
@@ -159,12 +170,16 @@ def main() -> None:
         f"rnncast {__version__}, torch {torch.__version__}; {platform.machine()}, "
         f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
     )
-    data = load("ett-hourly")
+    data = load(args.dataset)
     rows = []
     for seed in args.seeds:
         if not args.skip_peer:
             mase, seconds = timed_neuralforecast(data, seed)
             rows.append(("neuralforecast LSTM defaults", seed, mase, seconds))
+            print(rows[-1], flush=True)
+        for steps in args.peer_steps:
+            mase, seconds = timed_neuralforecast(data, seed, max_steps=steps)
+            rows.append((f"neuralforecast LSTM max_steps={steps}", seed, mase, seconds))
             print(rows[-1], flush=True)
         for epochs in args.darts_epochs:
             mase, seconds = timed_darts(data, seed, epochs)
