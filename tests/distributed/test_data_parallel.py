@@ -83,6 +83,18 @@ def _join(rank, world, port):
     dist.init_process_group("gloo", rank=rank, world_size=world)
 
 
+def _leave(queue):
+    """Exit 0 once the results are sent, skipping the interpreter's teardown.
+
+    gloo's threads can abort that teardown (SIGABRT, "terminate called without
+    an active exception") after all the work succeeded; a worker that failed
+    raised before getting here and exits non-zero as usual.
+    """
+    queue.close()
+    queue.join_thread()
+    os._exit(0)
+
+
 def _train_worker(rank, world, port, blocks, config, masked, queue):
     _join(rank, world, port)
     try:
@@ -90,6 +102,7 @@ def _train_worker(rank, world, port, blocks, config, masked, queue):
         dist.barrier()
     finally:
         dist.destroy_process_group()
+    _leave(queue)
 
 
 def _fit_worker(rank, world, port, frames, queue):
@@ -115,6 +128,7 @@ def _fit_worker(rank, world, port, frames, queue):
         dist.barrier()
     finally:
         dist.destroy_process_group()
+    _leave(queue)
 
 
 def _spawn(target, world, *args):
