@@ -49,6 +49,7 @@ from rnncast.distributed.shards import (
 )
 from rnncast.distributed.training import WindowCutoff
 from rnncast.evaluation.backtest import backtest
+from rnncast.evaluation.cutoffs import covariate_names
 from rnncast.evaluation.entries import BacktestSettings, model_entries
 from rnncast.evaluation.metrics import is_scaled_metric
 from rnncast.exceptions import ConfigError, DataError
@@ -203,8 +204,7 @@ def backtest_files(
         for model, label in zip(models, entries, strict=False)
     ]
     for label, model in networks.items():
-        params = model.get_params()
-        if any(params.get(k) for k in ("futr_exog", "hist_exog", "stat_exog")):
+        if any(covariate_names([model])):
             raise ConfigError(
                 f"{label} reads covariates, which backtest_files does not pass yet; "
                 "backtest it with rnncast.backtest on a frame."
