@@ -351,8 +351,8 @@ class SLSTM(_XLSTM):
         inputs = ops.matmul(x, ops.transpose(self.weight_ih_l0)) + bias
         h = ops.zeros_like(inputs[:, 0, : self.units])
         c, n, m, outputs = h, h, h, []
-        for t in range(x.shape[1]):
-            pre = inputs[:, t] + ops.matmul(h, ops.transpose(self.weight_hh_l0))
+        for x_t in ops.unstack(inputs, axis=1):  # not inputs[:, t]: see models.xlstm
+            pre = x_t + ops.matmul(h, ops.transpose(self.weight_hh_l0))
             z_pre, i_pre, f_pre, o_pre = ops.split(pre, 4, axis=1)
             log_f = ops.log_sigmoid(f_pre)
             m_new = ops.maximum(log_f + m, i_pre)
@@ -388,17 +388,18 @@ class MLSTM(_XLSTM):
         n = ops.zeros_like(q[:, 0])
         memory = ops.zeros_like(ops.expand_dims(n, 2) * ops.expand_dims(n, 1))
         m, outputs = ops.zeros_like(i_pre[:, 0]), []
-        for t in range(x.shape[1]):
-            m_new = ops.maximum(log_f[:, t] + m, i_pre[:, t])
-            i = ops.exp(i_pre[:, t] - m_new)
-            f = ops.exp(log_f[:, t] + m - m_new)
-            outer = ops.expand_dims(v[:, t], 2) * ops.expand_dims(k[:, t], 1)
+        sequences = (ops.unstack(s, axis=1) for s in (q, k, v, o, i_pre, log_f))
+        for q_t, k_t, v_t, o_t, i_pre_t, log_f_t in zip(*sequences, strict=True):
+            m_new = ops.maximum(log_f_t + m, i_pre_t)
+            i = ops.exp(i_pre_t - m_new)
+            f = ops.exp(log_f_t + m - m_new)
+            outer = ops.expand_dims(v_t, 2) * ops.expand_dims(k_t, 1)
             memory = ops.expand_dims(f, 2) * memory + ops.expand_dims(i, 2) * outer
-            n = f * n + i * k[:, t]
-            dot = ops.sum(n * q[:, t], axis=1, keepdims=True)
+            n = f * n + i * k_t
+            dot = ops.sum(n * q_t, axis=1, keepdims=True)
             denom = ops.maximum(ops.abs(dot), ops.exp(-m_new))
-            read = ops.squeeze(ops.matmul(memory, ops.expand_dims(q[:, t], 2)), 2)
-            outputs.append(o[:, t] * read / denom)
+            read = ops.squeeze(ops.matmul(memory, ops.expand_dims(q_t, 2)), 2)
+            outputs.append(o_t * read / denom)
             m = m_new
         return self.finish(outputs)
 

@@ -72,8 +72,8 @@ class SLSTM(nn.Module):
         h, c, n, m = state
         inputs = x @ self.weight_ih_l0.T + (self.bias_ih_l0 + self.bias_hh_l0)
         outputs = []
-        for t in range(x.shape[1]):
-            pre = inputs[:, t] + h @ self.weight_hh_l0.T
+        for x_t in _time_steps(inputs):
+            pre = x_t + h @ self.weight_hh_l0.T
             z_pre, i_pre, f_pre, o_pre = pre.chunk(4, dim=1)
             log_f = nn.functional.logsigmoid(f_pre)
             # the stabiliser scales c and n alike and h not at all: no gradient
@@ -120,19 +120,31 @@ class MLSTM(nn.Module):
         o = torch.sigmoid(o_pre)
         log_f = nn.functional.logsigmoid(f_pre)
         outputs = []
-        for t in range(x.shape[1]):
+        for q_t, k_t, v_t, o_t, i_pre_t, log_f_t in zip(
+            *map(_time_steps, (q, k, v, o, i_pre, log_f)), strict=True
+        ):
             # the stabiliser scales C, n and the floor alike: no gradient
-            m_new = torch.maximum(log_f[:, t] + m, i_pre[:, t]).detach()
-            i = torch.exp(i_pre[:, t] - m_new)
-            f = torch.exp(log_f[:, t] + m - m_new)
-            C = f[:, :, None] * C + i[:, :, None] * v[:, t, :, None] * k[:, t, None, :]
-            n = f * n + i * k[:, t]
-            dot = (n * q[:, t]).sum(dim=1, keepdim=True)
+            m_new = torch.maximum(log_f_t + m, i_pre_t).detach()
+            i = torch.exp(i_pre_t - m_new)
+            f = torch.exp(log_f_t + m - m_new)
+            C = f[:, :, None] * C + i[:, :, None] * v_t[:, :, None] * k_t[:, None, :]
+            n = f * n + i * k_t
+            dot = (n * q_t).sum(dim=1, keepdim=True)
             denom = torch.maximum(dot.abs(), torch.exp(-m_new))
-            h = o[:, t] * (C @ q[:, t, :, None])[:, :, 0] / denom
+            h = o_t * (C @ q_t[:, :, None])[:, :, 0] / denom
             m = m_new
             outputs.append(h)
         return torch.stack(outputs, dim=1), (h, C, n, m)
+
+
+def _time_steps(sequence: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Split ``(batch, steps, ...)`` into its steps, ``(batch, ...)`` each.
+
+    ``unbind`` rather than ``sequence[:, t]``: the gradient of a slice is a zero
+    tensor of the whole sequence's size, so a loop over slices costs time
+    quadratic in the steps in the backward pass; ``unbind``'s is one stack.
+    """
+    return sequence.unbind(dim=1)
 
 
 def _initialise(layer: nn.Module, hidden_size: int) -> None:
