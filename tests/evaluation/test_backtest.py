@@ -4,7 +4,7 @@ import pytest
 
 from conftest import TINY
 from rnncast import ConfigError, DataError
-from rnncast.evaluation.backtest import backtest
+from rnncast.evaluation.backtest import backtest, mean_scores, metric_totals
 from rnncast.evaluation.metrics import mase, smape
 
 NEURAL = {**TINY, "lookback": 24}
@@ -265,3 +265,24 @@ def test_a_constant_history_leaves_the_scaled_means_for_every_model(air_panel):
         assert board.loc[model, "mae"] == pytest.approx(everything["mae"].mean())
     steps = result.steps.set_index(["model", "step"])
     assert np.isfinite(steps["mase"]).all()
+
+
+def test_the_totals_of_two_halves_of_a_panel_give_the_whole_leaderboard(air_panel):
+    # as a backtest of Parquet shards scores its files apart and adds them up
+    flat = air_panel[air_panel["unique_id"] == air_panel["unique_id"].iloc[0]].copy()
+    flat["unique_id"] = "flat"
+    flat["y"] = 100.0
+    flat.loc[flat.index[-4:], "y"] = [110.0, 120.0, 130.0, 140.0]
+    data = pd.concat([air_panel, flat], ignore_index=True)
+    result = backtest(data, ["naive", "snaive"], horizon=3, n_windows=2, level=[80])
+    metrics = result.metrics
+    first = metrics["unique_id"].isin(["flat", metrics["unique_id"].iloc[0]])
+    halves = [metric_totals(metrics[first]), metric_totals(metrics[~first])]
+
+    sums, counts = (halves[0][k] + halves[1][k] for k in (0, 1))
+    scores = mean_scores(sums, counts, reference="snaive")
+    board = result.leaderboard.set_index("model").loc[scores.index, scores.columns]
+    pd.testing.assert_frame_equal(scores, board)
+    assert np.isfinite(scores["mase"]).all()  # the flat window's inf is left out
+    scaled = counts.loc["naive", "mase"]
+    assert scaled == counts.loc["naive", "mae"] - 1  # one constant series-window

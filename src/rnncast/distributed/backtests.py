@@ -14,8 +14,9 @@ files (each holding whole series) on an engine:
    (:class:`FittedAtCutoffs`), writes its forecasts, metrics and fallbacks as
    parts (each atomically) and returns the sums the leaderboard needs.
 3. The driver adds the sums into the leaderboard (the means over every series
-   and window, OWA, timings), writes it and the manifest last: a folder
-   without ``_manifest.json`` is unfinished.
+   and window, OWA: :func:`~rnncast.evaluation.backtest.mean_scores`; timings),
+   writes it and the manifest last: a folder without ``_manifest.json`` is
+   unfinished.
 
 The results are one process's backtest of the whole panel: the cutoffs are
 each series' own (counted from its end), a baseline's forecast of a series
@@ -48,10 +49,9 @@ from rnncast.distributed.shards import (
     write_part,
 )
 from rnncast.distributed.training import WindowCutoff
-from rnncast.evaluation.backtest import backtest
+from rnncast.evaluation.backtest import backtest, mean_scores, metric_totals
 from rnncast.evaluation.cutoffs import covariate_names
 from rnncast.evaluation.entries import BacktestSettings, model_entries
-from rnncast.evaluation.metrics import is_scaled_metric
 from rnncast.exceptions import ConfigError, DataError
 from rnncast.forecaster import Forecaster
 from rnncast.intervals import check_levels
@@ -356,33 +356,12 @@ def _backtest_shard(task: _ShardTask) -> dict[str, Any]:
         "rows": len(result.forecasts),
         "series": len(ids),
         "ids": ids,
-        "sums": _sums(result.metrics),
+        "totals": metric_totals(result.metrics),
         "seconds": _seconds(result.leaderboard),
         "fallbacks": result.fallbacks.groupby("model").size().to_dict(),
         "summary": result.summary,
         "lengths": result.history.groupby("unique_id").size().to_numpy(),
     }
-
-
-def _sums(metrics: pd.DataFrame) -> dict[str, dict[str, list[float]]]:
-    """Each model's sum and count of each metric, as the leaderboard's means take them.
-
-    NaN values are left out; the scaled metrics of constant histories too.
-    """
-    keys = ("unique_id", "cutoff", "model", "constant_history")
-    scored = [c for c in metrics.columns if c not in keys]
-    sums: dict[str, dict[str, list[float]]] = {}
-    constant = metrics["constant_history"].to_numpy(dtype=bool)
-    for model, rows in metrics.groupby("model", sort=False):
-        kept = ~constant[rows.index.to_numpy()]
-        sums[str(model)] = {}
-        for column in scored:
-            values = rows[column].to_numpy(dtype=np.float64)
-            if is_scaled_metric(column):
-                values = values[kept]
-            values = values[~np.isnan(values)]
-            sums[str(model)][column] = [float(values.sum()), float(len(values))]
-    return sums
 
 
 def _seconds(board: pd.DataFrame) -> dict[str, list[Any]]:
@@ -405,25 +384,20 @@ def _finish(
     runner: Engine,
 ) -> FilesBacktest:
     """Add up the shards' sums into the leaderboard; write it, then the manifest."""
-    order = list(parts[0]["sums"])
-    scored = list(parts[0]["sums"][order[0]])
-    rows = []
-    for model in order:
-        row: dict[str, Any] = {"model": model}
-        for column in scored:
-            total = sum(p["sums"][model][column][0] for p in parts)
-            count = sum(p["sums"][model][column][1] for p in parts)
-            row[column] = total / count if count else np.nan
-        fit, predict = (sum(p["seconds"][model][k] for p in parts) for k in (0, 1))
-        row["fit_seconds"] = fit + fitted.get(model, ([], 0.0))[1]
-        row["predict_seconds"] = predict
-        row["fallbacks"] = int(sum(p["fallbacks"].get(model, 0) for p in parts))
-        row["covariates"] = parts[0]["seconds"][model][2]
-        rows.append(row)
-    board = pd.DataFrame(rows).set_index("model")
-    ref = board.loc[run.reference]
-    owa = 0.5 * (board["smape"] / ref["smape"] + board["mase"] / ref["mase"])
-    board.insert(len(scored), "owa", owa)
+    sums = sum(p["totals"][0] for p in parts)
+    counts = sum(p["totals"][1] for p in parts)
+    board = mean_scores(sums, counts, run.reference)
+    board["fit_seconds"] = [
+        sum(p["seconds"][m][0] for p in parts) + fitted.get(m, ([], 0.0))[1]
+        for m in board.index
+    ]
+    board["predict_seconds"] = [
+        sum(p["seconds"][m][1] for p in parts) for m in board.index
+    ]
+    board["fallbacks"] = [
+        int(sum(p["fallbacks"].get(m, 0) for p in parts)) for m in board.index
+    ]
+    board["covariates"] = [parts[0]["seconds"][m][2] for m in board.index]
     board = board.sort_values(run.sort_by, kind="stable").reset_index()
     with atomic_path(out / "leaderboard.csv") as tmp:
         board.to_csv(tmp, index=False)

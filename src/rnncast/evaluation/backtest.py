@@ -57,7 +57,13 @@ from rnncast.intervals import Levels, bound_column, check_levels
 from rnncast.protocol import ForecastingModel
 from rnncast.training import EpochRecord
 
-__all__ = ["NEURAL_MODELS", "BacktestResult", "backtest"]
+__all__ = [
+    "NEURAL_MODELS",
+    "BacktestResult",
+    "backtest",
+    "mean_scores",
+    "metric_totals",
+]
 
 
 @dataclass(frozen=True)
@@ -337,9 +343,7 @@ def backtest(
     fallbacks = pd.DataFrame(
         fallback_rows, columns=["model", "cutoff", "unique_id", "reason"]
     )
-    board = _leaderboard(
-        metrics, constant, seconds, fallbacks, reference, sort_by, scored
-    )
+    board = _leaderboard(metrics, seconds, fallbacks, reference, sort_by)
     board["covariates"] = board["model"].map(
         {name: covariates_seen(model) for name, model in entries.items()}
     )
@@ -424,29 +428,49 @@ def _bound_columns(column: str, levels: Levels) -> list[str]:
     return [bound_column(column, side, lv) for lv in levels for side in ("lo", "hi")]
 
 
+def metric_totals(metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each model's sum and count of every metric, the terms of the leaderboard's means.
+
+    ``metrics`` is a backtest's per-series table (``unique_id, cutoff, model``,
+    the metrics, ``constant_history``). NaN values are left out, and so are the
+    scaled metrics of series-windows whose history is constant (MASE scale 0),
+    for every model alike. The totals of disjoint sets of series add up to the
+    totals of their union, so shards of a panel can be scored apart.
+    """
+    keys = ("unique_id", "cutoff", "model", "constant_history")
+    scored = [c for c in metrics.columns if c not in keys]
+    values = metrics[scored].astype(np.float64)
+    constant = metrics["constant_history"].to_numpy(dtype=bool)
+    values.loc[constant, [c for c in scored if is_scaled_metric(c)]] = np.nan
+    grouped = values.groupby(metrics["model"], sort=False)
+    return grouped.sum(), grouped.count()
+
+
+def mean_scores(
+    sums: pd.DataFrame, counts: pd.DataFrame, reference: str
+) -> pd.DataFrame:
+    r"""Mean metrics per model (:func:`metric_totals`' sums over counts) and OWA.
+
+    OWA (M4 competition): :math:`\frac12(\frac{\mathrm{sMAPE}}{\mathrm{sMAPE_{ref}}}
+    + \frac{\mathrm{MASE}}{\mathrm{MASE_{ref}}})` with the means over all series and
+    windows; below 1 the model beats the reference on average. A metric without
+    a value for a model is NaN.
+    """
+    board = sums / counts.where(counts > 0)
+    ref = board.loc[reference]
+    board["owa"] = 0.5 * (board["smape"] / ref["smape"] + board["mase"] / ref["mase"])
+    return board
+
+
 def _leaderboard(
     metrics: pd.DataFrame,
-    constant: np.ndarray,
     seconds: dict[str, list[float]],
     fallbacks: pd.DataFrame,
     reference: str,
     sort_by: str,
-    scored: list[str],
 ) -> pd.DataFrame:
-    r"""Mean metrics per model, OWA and timings.
-
-    OWA (M4 competition): :math:`\frac12(\frac{\mathrm{sMAPE}}{\mathrm{sMAPE_{ref}}}
-    + \frac{\mathrm{MASE}}{\mathrm{MASE_{ref}}})` with the means over all series and
-    windows; below 1 the model beats the reference on average. Series-windows
-    whose history is ``constant`` (MASE scale 0) leave the means of the scaled
-    metrics, for every model alike.
-    """
-    scaled = [name for name in scored if is_scaled_metric(name)]
-    means = metrics.copy()
-    means.loc[constant, scaled] = np.nan
-    board = means.groupby("model", sort=False)[scored].mean()
-    ref = board.loc[reference]
-    board["owa"] = 0.5 * (board["smape"] / ref["smape"] + board["mase"] / ref["mase"])
+    """Mean metrics per model (:func:`mean_scores`), timings and fallbacks, sorted."""
+    board = mean_scores(*metric_totals(metrics), reference)
     board["fit_seconds"] = [seconds[m][0] for m in board.index]
     board["predict_seconds"] = [seconds[m][1] for m in board.index]
     counts = (
