@@ -237,14 +237,19 @@ def test_an_object_with_another_horizon_or_twice_the_same_is_refused(air):
         backtest(air, [object()], horizon=6)
 
 
-def test_a_constant_history_leaves_the_scaled_means_for_every_model(air_panel):
-    # one series is flat before the first window's cutoff, then moves: its MASE
-    # scale is 0 there, and naive's MASE inf
-    flat = air_panel[air_panel["unique_id"] == air_panel["unique_id"].iloc[0]].copy()
+def _with_a_flat_series(panel: pd.DataFrame) -> pd.DataFrame:
+    """``panel`` and a series "flat", constant but for its last four values."""
+    flat = panel[panel["unique_id"] == panel["unique_id"].iloc[0]].copy()
     flat["unique_id"] = "flat"
     flat["y"] = 100.0
     flat.loc[flat.index[-4:], "y"] = [110.0, 120.0, 130.0, 140.0]
-    data = pd.concat([air_panel, flat], ignore_index=True)
+    return pd.concat([panel, flat], ignore_index=True)
+
+
+def test_a_constant_history_leaves_the_scaled_means_for_every_model(air_panel):
+    # one series is flat before the first window's cutoff, then moves: its MASE
+    # scale is 0 there, and naive's MASE inf
+    data = _with_a_flat_series(air_panel)
     result = backtest(data, ["naive", "drift"], horizon=3, n_windows=2, level=[80])
 
     assert result.summary["constant_histories"] == 1
@@ -269,11 +274,7 @@ def test_a_constant_history_leaves_the_scaled_means_for_every_model(air_panel):
 
 def test_the_totals_of_two_halves_of_a_panel_give_the_whole_leaderboard(air_panel):
     # as a backtest of Parquet shards scores its files apart and adds them up
-    flat = air_panel[air_panel["unique_id"] == air_panel["unique_id"].iloc[0]].copy()
-    flat["unique_id"] = "flat"
-    flat["y"] = 100.0
-    flat.loc[flat.index[-4:], "y"] = [110.0, 120.0, 130.0, 140.0]
-    data = pd.concat([air_panel, flat], ignore_index=True)
+    data = _with_a_flat_series(air_panel)
     result = backtest(data, ["naive", "snaive"], horizon=3, n_windows=2, level=[80])
     metrics = result.metrics
     first = metrics["unique_id"].isin(["flat", metrics["unique_id"].iloc[0]])
